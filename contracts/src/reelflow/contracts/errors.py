@@ -1,0 +1,30 @@
+"""The closed set of error codes a job or script can fail with, and the error body that carries one."""
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from reelflow.contracts._base import Contract
+
+
+class ErrorCode(StrEnum):
+    INVALID_SCRIPT = "INVALID_SCRIPT"
+    LLM_FAILED = "LLM_FAILED"
+    TTS_FAILED = "TTS_FAILED"
+    MEDIA_INVALID = "MEDIA_INVALID"
+    RENDER_FAILED = "RENDER_FAILED"
+    STORAGE_UPLOAD_FAILED = "STORAGE_UPLOAD_FAILED"
+    PUBLISH_FAILED = "PUBLISH_FAILED"
+    CANCELED = "CANCELED"
+    TIMEOUT = "TIMEOUT"
+    INTERNAL = "INTERNAL"
+
+
+class ErrorInfo(Contract):
+    """What went wrong, in words a person can act on, and at which step."""
+
+    code: ErrorCode
+    message: str = Field(min_length=1)
+    step: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,71 @@
+"""Script models: the chapters and scenes a video is made of, the options that shape them, the script document."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from reelflow.contracts._base import Contract
+
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Scene(Contract):
+    scene_id: NonBlank
+    narration: NonBlank
+    on_screen_text: str | None = None
+    duration_sec: float | None = Field(default=None, ge=0)
+    visual: str | None = None
+
+
+class Chapter(Contract):
+    chapter_id: NonBlank
+    title: NonBlank
+    scenes: list[Scene] = Field(min_length=1)
+
+
+class VideoScript(Contract):
+    chapters: list[Chapter] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _scene_ids_are_unique(self) -> "VideoScript":
+        seen: set[str] = set()
+        for chapter in self.chapters:
+            for scene in chapter.scenes:
+                if scene.scene_id in seen:
+                    raise ValueError(
+                        f"scene_id {scene.scene_id!r} appears twice; every scene needs its own id"
+                    )
+                seen.add(scene.scene_id)
+        return self
+
+    def scenes(self) -> list[Scene]:
+        return [scene for chapter in self.chapters for scene in chapter.scenes]
+
+
+class ScriptOptions(Contract):
+    language: LanguageCode = "ko"
+    target_minutes: float = Field(default=3, gt=0, le=60)
+    max_chapters: int = Field(default=5, ge=1, le=30)
+    max_scenes_per_chapter: int = Field(default=6, ge=1, le=50)
+    style: str = "friendly security training"
+
+
+class ScriptStatus(StrEnum):
+    DRAFT = "DRAFT"
+    APPROVED = "APPROVED"
+    ARCHIVED = "ARCHIVED"
+
+
+class Script(Contract):
+    script_id: NonBlank
+    video_id: NonBlank
+    version: int = Field(default=1, ge=1)
+    status: ScriptStatus = ScriptStatus.DRAFT
+    title: str = ""
+    source_text: str = ""
+    options: ScriptOptions = Field(default_factory=ScriptOptions)
+    script: VideoScript
+    created_at: datetime

@@ -1,0 +1,110 @@
+"""Render specs: the frozen snapshot a job renders, a discriminated union on ``template``."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from reelflow.contracts._base import Contract
+from reelflow.contracts.scripts import LanguageCode, NonBlank, VideoScript
+
+FrameSizeText = Annotated[str, StringConstraints(pattern=r"^\d{2,4}x\d{2,4}$")]
+
+
+def frame_size(size: str) -> tuple[int, int]:
+    """``"1280x720"`` → ``(1280, 720)``."""
+    width, height = size.split("x")
+    return int(width), int(height)
+
+
+def _even_frame_size(size: str) -> str:
+    width, height = frame_size(size)
+    if width % 2 or height % 2 or width < 64 or height < 64:
+        raise ValueError(f"size {size!r} must be WIDTHxHEIGHT with even numbers of at least 64, e.g. 1280x720")
+    return size
+
+
+class Voice(Contract):
+    provider: Literal["espeak"] = "espeak"
+    voice: str | None = Field(default=None, description="Provider voice name; by default derived from the language.")
+    rate: float = Field(default=1.0, ge=0.5, le=2.0, description="Speaking-rate multiplier.")
+
+
+class VisualStyle(StrEnum):
+    BASIC = "basic"
+    ANIMATED = "animated"
+
+
+class SubtitleMode(StrEnum):
+    BURN = "burn"
+    SIDECAR = "sidecar"
+    BOTH = "both"
+
+
+class MusicTrack(Contract):
+    media_key: NonBlank
+    volume: float = Field(default=0.15, ge=0, le=1)
+
+
+class PublishTarget(Contract):
+    platform: Literal["youtube"] = "youtube"
+    title: NonBlank
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    privacy: Literal["public", "unlisted", "private"] = "private"
+    publish_at: datetime | None = None
+
+
+class _SpecCommon(Contract):
+    title: str = ""
+    fps: int = Field(default=30, ge=10, le=60)
+    music: MusicTrack | None = None
+    publish: PublishTarget | None = None
+    callback_url: Annotated[str, StringConstraints(pattern=r"^https?://")] | None = None
+
+
+class LessonSpec(_SpecCommon):
+    template: Literal["lesson"] = "lesson"
+    language: LanguageCode = "ko"
+    script: VideoScript
+    voice: Voice = Field(default_factory=Voice)
+    visual_style: VisualStyle = VisualStyle.BASIC
+    size: FrameSizeText = "1280x720"
+    subtitles: SubtitleMode = SubtitleMode.BOTH
+
+    _check_size = field_validator("size")(_even_frame_size)
+
+
+class RankingClip(Contract):
+    media_key: NonBlank
+    rank: int = Field(ge=1, le=100)
+    label: str = ""
+    start: float | None = Field(default=None, ge=0)
+    end: float | None = Field(default=None, gt=0)
+    keep_audio: bool = True
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> "RankingClip":
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"clip rank {self.rank}: end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class RankingSpec(_SpecCommon):
+    template: Literal["ranking"] = "ranking"
+    clips: list[RankingClip] = Field(min_length=1, max_length=20)
+    size: FrameSizeText = "1080x1920"
+    voice: Voice | None = None
+
+    _check_size = field_validator("size")(_even_frame_size)
+
+    @model_validator(mode="after")
+    def _ranks_are_unique(self) -> "RankingSpec":
+        ranks = [clip.rank for clip in self.clips]
+        if len(set(ranks)) != len(ranks):
+            raise ValueError(f"clips: every rank must be unique, got {sorted(ranks)}")
+        return self
+
+
+RenderSpec = Annotated[LessonSpec | RankingSpec, Field(discriminator="template")]

@@ -1,0 +1,1 @@
+"""Shared runtime for every reelflow service process."""

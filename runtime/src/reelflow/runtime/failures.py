@@ -1,0 +1,60 @@
+"""Typed failures: each maps to a contract error code and says whether a redelivery could help."""
+
+from typing import Any, ClassVar
+
+from reelflow.contracts import ErrorCode, ErrorInfo
+
+
+class ReelflowError(Exception):
+    """Base of every failure a step reports. ``retryable`` decides between redelivery and the DLQ."""
+
+    code: ClassVar[ErrorCode] = ErrorCode.INTERNAL
+    default_retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.details = details or {}
+
+    def to_info(self, step: str | None = None) -> ErrorInfo:
+        return ErrorInfo(code=self.code, message=self.message, step=step, details=self.details)
+
+
+class InvalidScriptError(ReelflowError):
+    code = ErrorCode.INVALID_SCRIPT
+
+
+class LlmError(ReelflowError):
+    code = ErrorCode.LLM_FAILED
+
+
+class TtsError(ReelflowError):
+    code = ErrorCode.TTS_FAILED
+
+
+class MediaInvalidError(ReelflowError):
+    code = ErrorCode.MEDIA_INVALID
+
+
+class RenderError(ReelflowError):
+    code = ErrorCode.RENDER_FAILED
+
+
+class StorageUploadError(ReelflowError):
+    code = ErrorCode.STORAGE_UPLOAD_FAILED
+    default_retryable = True
+
+
+class PublishError(ReelflowError):
+    code = ErrorCode.PUBLISH_FAILED
+    default_retryable = True
+
+
+class StepTimeoutError(ReelflowError):
+    code = ErrorCode.TIMEOUT
+    default_retryable = True
+
+
+class JobCanceledError(ReelflowError):
+    code = ErrorCode.CANCELED

@@ -1,0 +1,131 @@
+"""The one subprocess runner: timeout, cancellation, FFmpeg ``-progress`` parsing and stderr capture."""
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from reelflow.runtime.cancellation import CancelToken
+from reelflow.runtime.failures import JobCanceledError, ReelflowError, RenderError, StepTimeoutError
+
+ProgressCallback = Callable[[float], Awaitable[None]]
+STDERR_TAIL_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: str
+    elapsed_sec: float
+
+
+def parse_progress_seconds(line: str) -> float | None:
+    """Seconds of output written, from one FFmpeg ``-progress`` line (``out_time_us=…`` or ``out_time_ms=…``)."""
+    key, _, value = line.strip().partition("=")
+    if key in ("out_time_us", "out_time_ms") and value.strip().lstrip("-").isdigit():
+        # FFmpeg reports out_time_ms in microseconds too (a long-standing naming quirk).
+        return max(0.0, int(value) / 1_000_000)
+    return None
+
+
+async def run_process(
+    args: Sequence[str],
+    *,
+    timeout_sec: float,
+    cancel: CancelToken | None = None,
+    expected_duration_sec: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    stdin: bytes | None = None,
+    error: type[ReelflowError] = RenderError,
+) -> ProcessResult:
+    """Run ``args`` to completion or raise.
+
+    - non-zero exit → ``error`` with the stderr tail;
+    - ``timeout_sec`` exceeded → :class:`StepTimeoutError` (the process is killed);
+    - ``cancel`` set → :class:`JobCanceledError` (the process is killed).
+
+    When ``on_progress`` and ``expected_duration_sec`` are given, the command must write FFmpeg
+    ``-progress pipe:1`` output on stdout; each update reports a 0–1 fraction.
+    """
+    if cancel is not None:
+        cancel.raise_if_canceled()
+    started = time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        *args,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout_chunks: list[bytes] = []
+    stderr_chunks: list[bytes] = []
+
+    async def read_stdout() -> None:
+        assert process.stdout is not None
+        if on_progress is None or not expected_duration_sec:
+            stdout_chunks.append(await process.stdout.read())
+            return
+        async for raw in process.stdout:
+            seconds = parse_progress_seconds(raw.decode(errors="replace"))
+            if seconds is not None:
+                await on_progress(min(1.0, seconds / expected_duration_sec))
+
+    async def read_stderr() -> None:
+        assert process.stderr is not None
+        stderr_chunks.append(await process.stderr.read())
+
+    async def feed_stdin() -> None:
+        if stdin is not None and process.stdin is not None:
+            process.stdin.write(stdin)
+            await process.stdin.drain()
+            process.stdin.close()
+
+    async def complete() -> int:
+        await asyncio.gather(read_stdout(), read_stderr(), feed_stdin())
+        return await process.wait()
+
+    completion = asyncio.ensure_future(complete())
+    waiters: set[asyncio.Future[object]] = {completion}  # type: ignore[arg-type]
+    cancel_wait: asyncio.Future[None] | None = None
+    if cancel is not None:
+        cancel_wait = asyncio.ensure_future(cancel.wait())
+        waiters.add(cancel_wait)  # type: ignore[arg-type]
+    try:
+        done, _ = await asyncio.wait(waiters, timeout=timeout_sec, return_when=asyncio.FIRST_COMPLETED)
+        if completion not in done:
+            _kill(process)
+            completion.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await completion
+            name = args[0]
+            if cancel_wait is not None and cancel_wait in done:
+                raise JobCanceledError(f"{name} was stopped because the job was canceled")
+            raise StepTimeoutError(f"{name} did not finish within {timeout_sec:g}s and was stopped")
+    except asyncio.CancelledError:
+        _kill(process)
+        raise
+    finally:
+        if cancel_wait is not None:
+            cancel_wait.cancel()
+    returncode = completion.result()
+    stderr = b"".join(stderr_chunks).decode(errors="replace")
+    result = ProcessResult(
+        args=tuple(args),
+        returncode=returncode,
+        stdout=b"".join(stdout_chunks),
+        stderr=stderr,
+        elapsed_sec=time.monotonic() - started,
+    )
+    if returncode != 0:
+        raise error(
+            f"{args[0]} exited with code {returncode}: {stderr[-STDERR_TAIL_CHARS:].strip()}",
+            details={"args": list(args)[:40], "returncode": returncode},
+        )
+    return result
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()

@@ -1,0 +1,1 @@
+"""The reelflow command line."""

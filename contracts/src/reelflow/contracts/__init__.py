@@ -1,8 +1,9 @@
 """reelflow.contracts: the shared language of every service, the gateway and the Spring backend."""
 
-from reelflow.contracts.errors import ErrorCode, ErrorInfo
+from reelflow.contracts.errors import ApiErrorCode, ErrorCode, ErrorInfo
 from reelflow.contracts.events import (
     ALL_EVENTS,
+    PROGRESS_SUBJECT_PREFIX,
     STORED_EVENTS,
     STREAM_NAME,
     STREAM_SUBJECTS,
@@ -12,8 +13,8 @@ from reelflow.contracts.events import (
     JobEvent,
     ProgressUpdate,
     RenderCancel,
-    RenderComposed,
     RenderCompleted,
+    RenderComposed,
     RenderDefaults,
     RenderFailed,
     RenderNarrated,
@@ -32,7 +33,7 @@ from reelflow.contracts.jobs import (
     Asset,
     AssetKind,
     HistoryEntry,
-    IllegalTransition,
+    IllegalTransitionError,
     JobStatus,
     Publication,
     RenderJob,
@@ -59,11 +60,13 @@ from reelflow.contracts.specs import (
 __all__ = [
     "ACTIVE_STATUSES",
     "ALL_EVENTS",
+    "PROGRESS_SUBJECT_PREFIX",
     "STEP_BANDS",
     "STORED_EVENTS",
     "STREAM_NAME",
     "STREAM_SUBJECTS",
     "TERMINAL_STATUSES",
+    "ApiErrorCode",
     "Asset",
     "AssetKind",
     "Chapter",
@@ -73,7 +76,7 @@ __all__ = [
     "ErrorInfo",
     "Event",
     "HistoryEntry",
-    "IllegalTransition",
+    "IllegalTransitionError",
     "JobEvent",
     "JobStatus",
     "LessonSpec",
@@ -84,8 +87,8 @@ __all__ = [
     "RankingClip",
     "RankingSpec",
     "RenderCancel",
-    "RenderComposed",
     "RenderCompleted",
+    "RenderComposed",
     "RenderDefaults",
     "RenderFailed",
     "RenderJob",

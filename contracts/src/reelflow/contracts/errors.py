@@ -28,3 +28,12 @@ class ErrorInfo(Contract):
     message: str = Field(min_length=1)
     step: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApiErrorCode(StrEnum):
+    """HTTP-level failures of the gateway API that are not a job's or script's failure."""
+
+    NOT_FOUND = "NOT_FOUND"
+    VALIDATION_FAILED = "VALIDATION_FAILED"
+    CONFLICT = "CONFLICT"
+    NOT_READY = "NOT_READY"

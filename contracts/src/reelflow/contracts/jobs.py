@@ -95,6 +95,7 @@ class RenderJob(Contract):
     progress: int = Field(default=0, ge=0, le=100)
     spec: RenderSpec
     assets: list[Asset] = Field(default_factory=list)
+    duration_sec: float | None = None
     publications: list[Publication] = Field(default_factory=list)
     error: ErrorInfo | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
@@ -102,7 +103,7 @@ class RenderJob(Contract):
     updated_at: datetime
 
 
-class IllegalTransition(ValueError):
+class IllegalTransitionError(ValueError):
     """A status move the job state machine does not allow."""
 
 
@@ -117,10 +118,10 @@ _ALLOWED_MOVES: dict[JobStatus, frozenset[JobStatus]] = {
 
 
 def check_transition(current: JobStatus, target: JobStatus) -> None:
-    """Raise :class:`IllegalTransition` unless ``current → target`` is a legal move."""
+    """Raise :class:`IllegalTransitionError` unless ``current → target`` is a legal move."""
     if target not in _ALLOWED_MOVES[current]:
         allowed = ", ".join(sorted(_ALLOWED_MOVES[current])) or "nothing (it is final)"
-        raise IllegalTransition(f"a {current} job cannot become {target}; from {current} it can become {allowed}")
+        raise IllegalTransitionError(f"a {current} job cannot become {target}; from {current} it can become {allowed}")
 
 
 def move_job(
@@ -156,6 +157,7 @@ def retry_job(job: RenderJob, *, at: datetime) -> RenderJob:
             "progress": 0,
             "error": None,
             "assets": [],
+            "duration_sec": None,
             "history": [*job.history, HistoryEntry(status=JobStatus.QUEUED, step=None, at=at)],
             "updated_at": at,
         }

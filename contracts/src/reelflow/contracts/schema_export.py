@@ -81,7 +81,8 @@ def asyncapi_document() -> dict[str, Any]:
         "channels": channels,
         "components": {"messages": messages, "schemas": schemas},
     }
-    return _rewrite_refs(document)
+    rewritten: dict[str, Any] = _rewrite_refs(document)
+    return rewritten
 
 
 def _rewrite_refs(node: Any) -> Any:

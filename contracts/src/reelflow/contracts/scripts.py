@@ -35,9 +35,7 @@ class VideoScript(Contract):
         for chapter in self.chapters:
             for scene in chapter.scenes:
                 if scene.scene_id in seen:
-                    raise ValueError(
-                        f"scene_id {scene.scene_id!r} appears twice; every scene needs its own id"
-                    )
+                    raise ValueError(f"scene_id {scene.scene_id!r} appears twice; every scene needs its own id")
                 seen.add(scene.scene_id)
         return self
 

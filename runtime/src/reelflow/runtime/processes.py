@@ -63,7 +63,8 @@ async def run_process(
     stderr_chunks: list[bytes] = []
 
     async def read_stdout() -> None:
-        assert process.stdout is not None
+        if process.stdout is None:
+            return
         if on_progress is None or not expected_duration_sec:
             stdout_chunks.append(await process.stdout.read())
             return
@@ -73,7 +74,8 @@ async def run_process(
                 await on_progress(min(1.0, seconds / expected_duration_sec))
 
     async def read_stderr() -> None:
-        assert process.stderr is not None
+        if process.stderr is None:
+            return
         stderr_chunks.append(await process.stderr.read())
 
     async def feed_stdin() -> None:

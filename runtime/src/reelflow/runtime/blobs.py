@@ -1,0 +1,209 @@
+"""Blob storage for media: an S3 client built on ``minio`` (with timeouts and retries), and a directory twin."""
+
+import asyncio
+import hashlib
+import io
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol, TypeVar
+from urllib.parse import urlparse
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import CopySource
+from minio.error import S3Error
+
+from reelflow.runtime.failures import StorageUploadError
+from reelflow.runtime.settings import ServiceSettings
+
+HASH_CHUNK_BYTES = 1024 * 1024
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    size_bytes: int
+    content_type: str
+
+
+def sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def work_prefix(job_id: str, attempt: int) -> str:
+    """Scratch space of one job attempt in the work bucket (DESIGN §5)."""
+    return f"jobs/{job_id}/{attempt}/"
+
+
+class BlobStore(Protocol):
+    async def ensure_buckets(self, *buckets: str) -> None: ...
+    async def put_file(self, bucket: str, key: str, path: Path, content_type: str) -> None: ...
+    async def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str) -> None: ...
+    async def get_file(self, bucket: str, key: str, path: Path) -> None: ...
+    async def get_bytes(self, bucket: str, key: str) -> bytes: ...
+    async def stat(self, bucket: str, key: str) -> BlobInfo | None: ...
+    async def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None: ...
+    async def delete_prefix(self, bucket: str, prefix: str) -> int: ...
+    def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str: ...
+
+
+class S3BlobStore:
+    """S3/MinIO through the ``minio`` client. The client is blocking, so every call runs in a worker thread."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        endpoint = urlparse(settings.s3_endpoint)
+        if not endpoint.hostname:
+            raise ValueError(f"REELFLOW_S3_ENDPOINT must look like http://host:port, got {settings.s3_endpoint!r}")
+        timeout = settings.s3_timeout_sec
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=min(5.0, timeout), read=timeout),
+            retries=urllib3.Retry(total=3, backoff_factor=0.3, status_forcelist=(500, 502, 503, 504)),
+            maxsize=16,
+        )
+        self._client = Minio(
+            endpoint.netloc,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            secure=endpoint.scheme == "https",
+            region=settings.s3_region,
+            http_client=http,
+        )
+        self._endpoint = settings.s3_endpoint
+
+    async def _call(self, what: str, function: Callable[[], T]) -> T:
+        try:
+            return await asyncio.to_thread(function)
+        except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StorageUploadError(f"S3 {what} failed at {self._endpoint}: {exc}") from exc
+
+    async def ensure_buckets(self, *buckets: str) -> None:
+        def create() -> None:
+            for bucket in buckets:
+                if not self._client.bucket_exists(bucket):
+                    try:
+                        self._client.make_bucket(bucket)
+                    except S3Error as exc:
+                        if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                            raise
+
+        await self._call(f"creating buckets {', '.join(buckets)}", create)
+
+    async def put_file(self, bucket: str, key: str, path: Path, content_type: str) -> None:
+        await self._call(
+            f"upload of {bucket}/{key}",
+            lambda: self._client.fput_object(bucket, key, str(path), content_type=content_type),
+        )
+
+    async def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
+        await self._call(
+            f"upload of {bucket}/{key}",
+            lambda: self._client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type),
+        )
+
+    async def get_file(self, bucket: str, key: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await self._call(f"download of {bucket}/{key}", lambda: self._client.fget_object(bucket, key, str(path)))
+
+    async def get_bytes(self, bucket: str, key: str) -> bytes:
+        def read() -> bytes:
+            response = self._client.get_object(bucket, key)
+            try:
+                return bytes(response.read())
+            finally:
+                response.close()
+                response.release_conn()
+
+        return await self._call(f"download of {bucket}/{key}", read)
+
+    async def stat(self, bucket: str, key: str) -> BlobInfo | None:
+        def look() -> BlobInfo | None:
+            try:
+                found = self._client.stat_object(bucket, key)
+            except S3Error as exc:
+                if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                    return None
+                raise
+            return BlobInfo(size_bytes=found.size or 0, content_type=found.content_type or "")
+
+        return await self._call(f"stat of {bucket}/{key}", look)
+
+    async def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
+        await self._call(
+            f"copy of {src_bucket}/{src_key} to {dst_bucket}/{dst_key}",
+            lambda: self._client.copy_object(dst_bucket, dst_key, CopySource(src_bucket, src_key)),
+        )
+
+    async def delete_prefix(self, bucket: str, prefix: str) -> int:
+        def delete() -> int:
+            names = [o.object_name for o in self._client.list_objects(bucket, prefix=prefix, recursive=True)]
+            for name in names:
+                if name:
+                    self._client.remove_object(bucket, name)
+            return len(names)
+
+        return await self._call(f"cleanup of {bucket}/{prefix}", delete)
+
+    def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
+        return str(self._client.presigned_get_object(bucket, key, expires=expires))
+
+
+class DirectoryBlobStore:
+    """Buckets as folders on local disk: for a single-machine install and for handler tests without S3."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    def _path(self, bucket: str, key: str) -> Path:
+        path = (self._root / bucket / key).resolve()
+        if not path.is_relative_to(self._root.resolve()):
+            raise StorageUploadError(f"key {key!r} escapes the bucket", retryable=False)
+        return path
+
+    async def ensure_buckets(self, *buckets: str) -> None:
+        for bucket in buckets:
+            (self._root / bucket).mkdir(parents=True, exist_ok=True)
+
+    async def put_file(self, bucket: str, key: str, path: Path, content_type: str) -> None:
+        target = self._path(bucket, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(shutil.copyfile, path, target)
+
+    async def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
+        target = self._path(bucket, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(target.write_bytes, data)
+
+    async def get_file(self, bucket: str, key: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(shutil.copyfile, self._path(bucket, key), path)
+
+    async def get_bytes(self, bucket: str, key: str) -> bytes:
+        return await asyncio.to_thread(self._path(bucket, key).read_bytes)
+
+    async def stat(self, bucket: str, key: str) -> BlobInfo | None:
+        path = self._path(bucket, key)
+        if not path.is_file():
+            return None
+        return BlobInfo(size_bytes=path.stat().st_size, content_type="application/octet-stream")
+
+    async def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
+        target = self._path(dst_bucket, dst_key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(shutil.copyfile, self._path(src_bucket, src_key), target)
+
+    async def delete_prefix(self, bucket: str, prefix: str) -> int:
+        base = self._root / bucket
+        victims = [p for p in base.rglob("*") if p.is_file() and p.relative_to(base).as_posix().startswith(prefix)]
+        for victim in victims:
+            victim.unlink()
+        return len(victims)
+
+    def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
+        return self._path(bucket, key).as_uri()

@@ -1,0 +1,145 @@
+"""The explicit ack policy of every step: ack on success, nack with backoff, or give up to the DLQ with a code."""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pydantic
+import structlog
+from fast_depends.exceptions import ValidationError as DependencyValidationError
+from faststream import BaseMiddleware
+from faststream.message import StreamMessage
+from faststream.nats.message import NatsMessage
+from opentelemetry import trace
+
+from reelflow.contracts import ErrorCode, ErrorInfo
+from reelflow.runtime.bus import Delivery, EventBus
+from reelflow.runtime.dead_letters import dead_letter_for, describe_validation_error, failure_event_for
+from reelflow.runtime.failures import JobCanceledError, ReelflowError
+from reelflow.runtime.telemetry import context_from_headers, tracer
+
+log = structlog.get_logger("reelflow.delivery")
+
+# Requests carry user input, so an unreadable one is the user's script/spec; anything else is our bug.
+_USER_INPUT_SUBJECTS = ("rf.script.requested", "rf.render.requested")
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS wildcard match: ``*`` one token, ``>`` the rest."""
+    pattern_tokens, subject_tokens = pattern.split("."), subject.split(".")
+    for index, part in enumerate(pattern_tokens):
+        if part == ">":
+            return len(subject_tokens) > index
+        if index >= len(subject_tokens) or part not in ("*", subject_tokens[index]):
+            return False
+    return len(pattern_tokens) == len(subject_tokens)
+
+
+def _delivered_count(message: NatsMessage) -> int:
+    try:
+        return int(message.raw_message.metadata.num_delivered)
+    except Exception:  # core NATS or an in-memory test message has no JetStream metadata
+        return 1
+
+
+def classify_failure(subject: str, error: BaseException) -> tuple[ErrorInfo, bool]:
+    """Map any exception from a handler to (contract error, retryable)."""
+    if isinstance(error, DependencyValidationError) and isinstance(error.original_error, pydantic.ValidationError):
+        error = error.original_error
+    if isinstance(error, pydantic.ValidationError):
+        code = ErrorCode.INVALID_SCRIPT if subject in _USER_INPUT_SUBJECTS else ErrorCode.INTERNAL
+        message = f"message on {subject} is invalid: {describe_validation_error(error)}"
+        return ErrorInfo(code=code, message=message), False
+    if isinstance(error, ReelflowError):
+        return error.to_info(), error.retryable
+    if isinstance(error, TimeoutError):
+        return ErrorInfo(code=ErrorCode.TIMEOUT, message=f"step timed out on {subject}"), True
+    return ErrorInfo(code=ErrorCode.INTERNAL, message=f"{type(error).__name__}: {error}"), True
+
+
+def step_delivery_middleware(service: str, deliveries: Mapping[str, Delivery], bus: EventBus) -> type[BaseMiddleware]:
+    """A broker middleware applying each subscription's :class:`Delivery` (keyed by subject pattern)."""
+
+    class StepDeliveryMiddleware(BaseMiddleware):
+        async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]) -> Any:
+            subject = str(getattr(msg.raw_message, "subject", ""))
+            delivery = next((d for pattern, d in deliveries.items() if subject_matches(pattern, subject)), None)
+            if delivery is None or not isinstance(msg, NatsMessage):
+                return await call_next(msg)
+            delivered = _delivered_count(msg)
+            heartbeat = asyncio.ensure_future(_keep_alive(msg, delivery.ack_wait_sec / 3))
+            parent = context_from_headers(msg.headers)
+            with (
+                tracer().start_as_current_span(f"{service} {subject}", context=parent) as span,
+                structlog.contextvars.bound_contextvars(subject=subject, delivered=delivered),
+            ):
+                try:
+                    async with asyncio.timeout(delivery.handler_timeout_sec):
+                        result = await call_next(msg)
+                except JobCanceledError:
+                    log.info("message dropped: job canceled")
+                    await msg.ack()
+                    return None
+                except Exception as exc:  # every failure is classified; nothing is swallowed silently
+                    span.set_status(trace.Status(trace.StatusCode.ERROR, str(exc)))
+                    await _settle_failure(service, delivery, bus, msg, subject, delivered, exc)
+                    return None
+                finally:
+                    heartbeat.cancel()
+                await msg.ack()
+                return result
+
+    return StepDeliveryMiddleware
+
+
+async def _keep_alive(msg: NatsMessage, every_sec: float) -> None:
+    while True:
+        await asyncio.sleep(every_sec)
+        with contextlib.suppress(Exception):
+            await msg.in_progress()
+
+
+async def _settle_failure(
+    service: str,
+    delivery: Delivery,
+    bus: EventBus,
+    msg: NatsMessage,
+    subject: str,
+    delivered: int,
+    exc: BaseException,
+) -> None:
+    error, retryable = classify_failure(subject, exc)
+    if error.step is None:
+        step = structlog.contextvars.get_contextvars().get("step") or delivery.step
+        error = error.model_copy(update={"step": step})
+    if retryable and delivered < delivery.max_deliver:
+        delay = delivery.backoff_after(delivered)
+        log.warning("step failed, will retry", error=error.message, code=error.code, retry_in_sec=delay)
+        await msg.nack(delay=delay)
+        return
+    if retryable:
+        error = error.model_copy(update={"message": f"{error.message} (gave up after {delivered} deliveries)"})
+    log.error("step failed for good", error=error.message, code=error.code, exc_info=exc)
+    payload = bytes(msg.body)
+    dead_letter = dead_letter_for(
+        service=service,
+        subject=subject,
+        payload=payload,
+        msg_id=msg.headers.get("Nats-Msg-Id"),
+        delivered=delivered,
+        error=error,
+        at=datetime.now(UTC),
+    )
+    try:
+        await bus.publish(dead_letter)
+        failure = failure_event_for(subject, payload, error) if delivery.publish_failure else None
+        if failure is not None:
+            await bus.publish(failure)
+    except Exception as publish_error:
+        # Could not record the failure: leave the message to be redelivered rather than lose it.
+        log.error("could not publish the failure; message will be redelivered", error=str(publish_error))
+        await msg.nack(delay=delivery.backoff_after(delivered))
+        return
+    await msg.reject()

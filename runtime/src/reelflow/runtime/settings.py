@@ -1,0 +1,40 @@
+"""The settings base every service extends: one env var per setting, prefix ``REELFLOW_``, built in the factory."""
+
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_S3_SECRET = "reelflow-dev-secret"  # noqa: S105 - the embedded stack's local-only default, refused in prod
+_PLACEHOLDER_SECRETS = frozenset({DEV_S3_SECRET, "changeme", "change-me", "secret", "minioadmin", ""})
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REELFLOW_", extra="ignore", frozen=True)
+
+    environment: Literal["dev", "prod"] = "dev"
+    service_name: str = "reelflow"
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_connect_timeout_sec: float = 5.0
+    publish_timeout_sec: float = 10.0
+
+    s3_endpoint: str = "http://127.0.0.1:9000"
+    s3_access_key: str = "reelflow"
+    s3_secret_key: SecretStr = SecretStr(DEV_S3_SECRET)
+    s3_region: str = "us-east-1"
+    s3_timeout_sec: float = 60.0
+    work_bucket: str = "reelflow-work"
+    media_bucket: str = "reelflow-media"
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    otel_console_export: bool = False
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_prod(self) -> "ServiceSettings":
+        if self.environment == "prod" and self.s3_secret_key.get_secret_value() in _PLACEHOLDER_SECRETS:
+            raise ValueError(
+                "REELFLOW_S3_SECRET_KEY is a placeholder; set a real secret when REELFLOW_ENVIRONMENT=prod"
+            )
+        return self

@@ -1,0 +1,101 @@
+"""Composes one narrated job: fetch scene audio from scratch, compose locally, put the outputs back in scratch."""
+
+import tempfile
+from pathlib import Path
+
+from reelflow.compose.fonts import FontSet
+from reelflow.compose.lesson import NarratedScene, compose_lesson
+from reelflow.compose.settings import ComposeSettings
+from reelflow.contracts import ComposedOutputs, LessonSpec, RenderComposed, RenderNarrated, Step
+from reelflow.runtime.blobs import BlobStore, work_prefix
+from reelflow.runtime.bus import ProgressReporter
+from reelflow.runtime.cancellation import CancelToken
+from reelflow.runtime.failures import InvalidScriptError, RenderError
+
+
+def composed_manifest_key(job_id: str, attempt: int) -> str:
+    return f"{work_prefix(job_id, attempt)}composed.json"
+
+
+def output_key(job_id: str, attempt: int, name: str) -> str:
+    return f"{work_prefix(job_id, attempt)}out/{name}"
+
+
+def pair_scenes_with_narration(narrated: RenderNarrated, spec: LessonSpec, audio_dir: Path) -> list[NarratedScene]:
+    """Script order, each scene with its audio file; a scene without narration is an invalid job."""
+    by_scene = {item.scene_id: item for item in narrated.narration}
+    paired: list[NarratedScene] = []
+    for chapter in spec.script.chapters:
+        for scene in chapter.scenes:
+            narration = by_scene.get(scene.scene_id)
+            if narration is None:
+                raise InvalidScriptError(f"scene {scene.scene_id} has no narration in rf.render.narrated")
+            audio = audio_dir / f"{len(paired):03d}.wav"
+            paired.append(
+                NarratedScene(
+                    chapter_title=chapter.title, scene=scene, audio_path=audio, duration_sec=narration.duration_sec
+                )
+            )
+    return paired
+
+
+async def compose_job(
+    narrated: RenderNarrated,
+    *,
+    blobs: BlobStore,
+    settings: ComposeSettings,
+    fonts: FontSet,
+    progress: ProgressReporter,
+    cancel: CancelToken,
+) -> RenderComposed:
+    """Idempotent per attempt: a finished attempt's manifest is returned as it was."""
+    bucket = settings.work_bucket
+    manifest_key = composed_manifest_key(narrated.job_id, narrated.attempt)
+    if await blobs.stat(bucket, manifest_key) is not None:
+        return RenderComposed.model_validate_json(await blobs.get_bytes(bucket, manifest_key))
+    spec = narrated.spec
+    if not isinstance(spec, LessonSpec):
+        raise RenderError("the ranking template is not built yet; render a lesson instead", retryable=False)
+    with tempfile.TemporaryDirectory(prefix="reelflow-compose-") as tmp:
+        workdir = Path(tmp)
+        scenes = pair_scenes_with_narration(narrated, spec, workdir / "audio")
+        by_scene = {item.scene_id: item for item in narrated.narration}
+        for scene in scenes:
+            await blobs.get_file(bucket, by_scene[scene.scene.scene_id].audio_key, scene.audio_path)
+        files = await compose_lesson(
+            spec,
+            scenes,
+            workdir / "out",
+            fonts=fonts,
+            report=progress.report,
+            cancel=cancel,
+            parallelism=settings.compose_parallelism,
+            step_timeout_sec=settings.compose_step_timeout_sec,
+        )
+        uploads = {
+            "video.mp4": (files.video, "video/mp4"),
+            "subtitles.srt": (files.subtitles_srt, "application/x-subrip"),
+            "subtitles.vtt": (files.subtitles_vtt, "text/vtt"),
+            "thumb.jpg": (files.thumbnail, "image/jpeg"),
+            "chapters.txt": (files.chapters, "text/plain; charset=utf-8"),
+        }
+        for name, (path, content_type) in uploads.items():
+            await blobs.put_file(bucket, output_key(narrated.job_id, narrated.attempt, name), path, content_type)
+        await progress.report(Step.COMPOSE_VIDEO, 1.0, "video composed")
+    composed = RenderComposed(
+        job_id=narrated.job_id,
+        video_id=narrated.video_id,
+        script_id=narrated.script_id,
+        attempt=narrated.attempt,
+        spec=spec,
+        outputs=ComposedOutputs(
+            video=output_key(narrated.job_id, narrated.attempt, "video.mp4"),
+            thumbnail=output_key(narrated.job_id, narrated.attempt, "thumb.jpg"),
+            subtitles_srt=output_key(narrated.job_id, narrated.attempt, "subtitles.srt"),
+            subtitles_vtt=output_key(narrated.job_id, narrated.attempt, "subtitles.vtt"),
+            chapters=output_key(narrated.job_id, narrated.attempt, "chapters.txt"),
+        ),
+        duration_sec=files.duration_sec,
+    )
+    await blobs.put_bytes(bucket, manifest_key, composed.model_dump_json().encode(), "application/json")
+    return composed

@@ -1,0 +1,13 @@
+"""Settings of the compose service."""
+
+import os
+from pathlib import Path
+
+from reelflow.runtime.settings import ServiceSettings
+
+
+class ComposeSettings(ServiceSettings):
+    service_name: str = "compose"
+    compose_font_path: Path | None = None
+    compose_parallelism: int = max(1, os.cpu_count() or 2)
+    compose_step_timeout_sec: float = 900.0

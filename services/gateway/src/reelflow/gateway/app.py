@@ -1,0 +1,58 @@
+"""The gateway process: FastAPI (REST, SSE) plus the ledger's NATS subscribers, sharing one lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+
+from reelflow.gateway.api.deps import GatewayState
+from reelflow.gateway.api.errors import install_error_handlers
+from reelflow.gateway.api.routes import assets, health, render_jobs, scripts
+from reelflow.gateway.handlers import DELIVERIES, router
+from reelflow.gateway.ledger import Ledger
+from reelflow.gateway.progress_hub import ProgressHub
+from reelflow.gateway.settings import GatewaySettings
+from reelflow.gateway.store import LedgerStore
+from reelflow.runtime.service import build_runtime, prepare_infrastructure
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    runtime = build_runtime("gateway", settings, router, DELIVERIES)
+    hub = ProgressHub()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        timeout = settings.mongo_timeout_ms
+        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            settings.mongo_url,
+            tz_aware=True,
+            serverSelectionTimeoutMS=timeout,
+            connectTimeoutMS=timeout,
+            socketTimeoutMS=timeout * 2,
+        )
+        store = LedgerStore(mongo, settings.mongo_db)
+        await store.ensure_indexes()
+        ledger = Ledger(store, runtime.bus, hub)
+        runtime.broker.context.set_global("ledger", ledger)
+        await prepare_infrastructure(runtime)
+        await runtime.broker.start()
+        app.state.gateway = GatewayState(settings=settings, runtime=runtime, store=store, ledger=ledger, hub=hub)
+        try:
+            yield
+        finally:
+            await runtime.broker.stop()
+            await mongo.close()
+
+    app = FastAPI(
+        title="reelflow gateway",
+        version="0.1.0",
+        description="Lesson text to narrated, subtitled video. Errors are {'error': {code, message, details}}.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (scripts, render_jobs, assets, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,114 @@
+"""Voices every scene of a job: validate the script, narrate each scene to S3, report measured durations."""
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from reelflow.contracts import (
+    LessonSpec,
+    RenderNarrated,
+    RenderRequested,
+    SceneNarration,
+    Step,
+)
+from reelflow.runtime.blobs import BlobStore, work_prefix
+from reelflow.runtime.bus import ProgressReporter
+from reelflow.runtime.cancellation import CancelToken
+from reelflow.runtime.failures import InvalidScriptError
+from reelflow.tts.narration import narrate_scene
+from reelflow.tts.settings import TtsSettings
+
+MAX_SCENE_CHARS = 2000
+
+
+def narration_manifest_key(job_id: str, attempt: int) -> str:
+    return f"{work_prefix(job_id, attempt)}narration.json"
+
+
+def scene_audio_key(job_id: str, attempt: int, index: int) -> str:
+    return f"{work_prefix(job_id, attempt)}audio/{index:03d}.wav"
+
+
+def validate_lesson(spec: LessonSpec) -> None:
+    """Reject what would render badly, naming the scene and the fix."""
+    for chapter in spec.script.chapters:
+        for scene in chapter.scenes:
+            if len(scene.narration) > MAX_SCENE_CHARS:
+                raise InvalidScriptError(
+                    f"scene {scene.scene_id}: narration is {len(scene.narration)} characters; "
+                    f"split it into scenes of at most {MAX_SCENE_CHARS}"
+                )
+
+
+async def voice_job(
+    request: RenderRequested,
+    *,
+    blobs: BlobStore,
+    settings: TtsSettings,
+    progress: ProgressReporter,
+    cancel: CancelToken,
+) -> RenderNarrated:
+    """Idempotent: when this attempt's manifest exists the stored result is returned unchanged."""
+    bucket = settings.work_bucket
+    manifest_key = narration_manifest_key(request.job_id, request.attempt)
+    if await blobs.stat(bucket, manifest_key) is not None:
+        return RenderNarrated.model_validate_json(await blobs.get_bytes(bucket, manifest_key))
+    await progress.report(Step.VALIDATE_SCRIPT, 0.0, "checking the script")
+    spec = request.spec
+    narration: list[SceneNarration] = []
+    if isinstance(spec, LessonSpec):
+        validate_lesson(spec)
+        await progress.report(Step.VALIDATE_SCRIPT, 1.0, "script is valid")
+        narration = await _narrate_scenes(
+            request, spec, blobs=blobs, settings=settings, progress=progress, cancel=cancel
+        )
+    else:
+        await progress.report(Step.VALIDATE_SCRIPT, 1.0, "ranking clips need no narration")
+    narrated = RenderNarrated(
+        job_id=request.job_id,
+        video_id=request.video_id,
+        script_id=request.script_id,
+        attempt=request.attempt,
+        spec=spec,
+        narration=narration,
+    )
+    await blobs.put_bytes(bucket, manifest_key, narrated.model_dump_json().encode(), "application/json")
+    return narrated
+
+
+async def _narrate_scenes(
+    request: RenderRequested,
+    spec: LessonSpec,
+    *,
+    blobs: BlobStore,
+    settings: TtsSettings,
+    progress: ProgressReporter,
+    cancel: CancelToken,
+) -> list[SceneNarration]:
+    scenes = spec.script.scenes()
+    limiter = asyncio.Semaphore(max(1, settings.parallel_scenes))
+    done = 0
+
+    async def narrate(index: int, workdir: Path) -> SceneNarration:
+        nonlocal done
+        scene = scenes[index]
+        async with limiter:
+            wav = workdir / f"{index:03d}.wav"
+            duration = await narrate_scene(
+                scene.narration,
+                spec.voice,
+                spec.language,
+                wav,
+                cancel=cancel,
+                timeout_sec=settings.scene_timeout_sec,
+                trailing_silence_sec=settings.trailing_silence_sec,
+            )
+            key = scene_audio_key(request.job_id, request.attempt, index)
+            await blobs.put_file(settings.work_bucket, key, wav, "audio/wav")
+        done += 1
+        await progress.report(Step.GENERATE_TTS, done / len(scenes), f"narrated scene {done}/{len(scenes)}")
+        return SceneNarration(scene_id=scene.scene_id, audio_key=key, duration_sec=duration)
+
+    with tempfile.TemporaryDirectory(prefix="reelflow-tts-") as tmp:
+        await progress.report(Step.GENERATE_TTS, 0.0, f"narrating {len(scenes)} scenes")
+        return list(await asyncio.gather(*(narrate(i, Path(tmp)) for i in range(len(scenes)))))

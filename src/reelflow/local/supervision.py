@@ -1,0 +1,136 @@
+"""Long-running child processes: one log file each, their own process group, a graceful stop."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+LOG_TAIL_LINES = 40
+_LOG_TAIL_MAX_BYTES = 64 * 1024
+
+
+def read_log_tail(path: Path, *, start_offset: int = 0, lines: int = LOG_TAIL_LINES) -> str:
+    """The last ``lines`` lines of ``path`` written after ``start_offset`` ('' when there are none)."""
+    try:
+        with path.open("rb") as log:
+            size = log.seek(0, os.SEEK_END)
+            log.seek(max(start_offset, size - _LOG_TAIL_MAX_BYTES))
+            data = log.read()
+    except FileNotFoundError:
+        return ""
+    return "\n".join(data.decode("utf-8", errors="replace").splitlines()[-lines:])
+
+
+class ChildProcess:
+    """One command run in the background, its stdout and stderr appended to ``log_path``.
+
+    The child leads its own session, so a Ctrl+C in the parent's terminal does not reach it: the parent
+    decides the order things stop in. Signals go to the whole process group, so helpers the child
+    spawned stop with it.
+    """
+
+    def __init__(self, name: str, argv: Sequence[str], *, env: Mapping[str, str], log_path: Path) -> None:
+        self.name = name
+        self.argv = tuple(argv)
+        self.env = dict(env)
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0
+
+    @property
+    def command(self) -> str:
+        """The exact command line, quoted so it can be pasted into a shell."""
+        return shlex.join(self.argv)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status once the process has ended, else None (also before it was started)."""
+        return None if self._process is None else self._process.poll()
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Spawn the command; a banner line in the log marks where this run's output begins."""
+        if self.is_running():
+            raise RuntimeError(f"{self.name} is already running (pid {self.pid})")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self._log_offset = log.tell()
+            banner = f"--- {datetime.now(UTC).isoformat(timespec='seconds')} starting: {self.command}\n"
+            log.write(banner.encode())
+            log.flush()
+            self._process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,
+            )
+
+    def send_signal(self, signum: signal.Signals) -> None:
+        """Signal the child's process group; a no-op once the child has ended."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signum)
+
+    def wait_or_kill(self, deadline: float) -> None:
+        """Wait until ``deadline`` (``time.monotonic()``) for the child to end, then SIGKILL its group."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        # Stragglers the child left in its group (it led the group, so the id is still theirs).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    def stop(self, grace_sec: float) -> None:
+        """SIGTERM, wait up to ``grace_sec``, then SIGKILL. Idempotent."""
+        stop_all([self], grace_sec)
+
+    def kill(self) -> None:
+        """SIGKILL the group at once and reap the child, as a crash would."""
+        self.send_signal(signal.SIGKILL)
+        self.wait_or_kill(time.monotonic())
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
+        """The end of what the latest run wrote to its log."""
+        return read_log_tail(self.log_path, start_offset=self._log_offset, lines=lines)
+
+    def describe_exit(self) -> str:
+        """'exited with status N' or 'killed by SIGNAME', for error messages."""
+        code = self.returncode
+        if code is None:
+            return "is still running"
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                return f"was killed by {signal.Signals(-code).name}"
+        return f"exited with status {code}"
+
+
+def stop_all(children: Iterable[ChildProcess], grace_sec: float) -> None:
+    """Stop several children at once: SIGTERM to all, then one shared grace period, then SIGKILL."""
+    running = [child for child in children if child.is_running()]
+    for child in running:
+        child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_sec
+    for child in running:
+        child.wait_or_kill(deadline)

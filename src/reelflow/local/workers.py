@@ -1,0 +1,208 @@
+"""Runs the six reelflow services as supervised child processes and waits until each one is ready."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+import nats
+import nats.errors
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+
+from reelflow.contracts import STREAM_NAME
+from reelflow.local.supervision import LOG_TAIL_LINES, ChildProcess, stop_all
+
+SERVICE_NAMES = ("script", "tts", "compose", "storage", "uploader", "gateway")
+# The durable consumer each service holds on the stream; the gateway's is its ledger.
+DURABLE_NAMES: Mapping[str, str] = {
+    "script": "script",
+    "tts": "tts",
+    "compose": "compose",
+    "storage": "storage",
+    "uploader": "uploader",
+    "gateway": "ledger",
+}
+GATEWAY = "gateway"
+STOP_GRACE_SEC = 10.0
+_POLL_INTERVAL_SEC = 0.25
+_CHECK_TIMEOUT_SEC = 2.0
+
+
+class WorkerStartError(RuntimeError):
+    """Services did not become ready; the message says which and ends with their log tails."""
+
+    def __init__(self, reason: str, not_ready: Mapping[str, str], log_tails: str) -> None:
+        self.not_ready = dict(not_ready)
+        self.log_tails = log_tails
+        lines = [reason, *(f"  {name}: {why}" for name, why in sorted(not_ready.items()))]
+        if log_tails:
+            lines.append(log_tails)
+        super().__init__("\n".join(lines))
+
+
+def worker_command(name: str) -> list[str]:
+    """``reelflow worker NAME`` run with this interpreter, so it needs no console script on PATH."""
+    return [sys.executable, "-m", "reelflow.cli.main", "worker", name]
+
+
+class WorkerGroup:
+    """Supervises one process per service, each logging to ``log_dir/<service>.log``."""
+
+    def __init__(self, env: Mapping[str, str], log_dir: Path, services: Sequence[str] = SERVICE_NAMES) -> None:
+        unknown = sorted(set(services) - set(SERVICE_NAMES))
+        if unknown:
+            raise ValueError(f"unknown services {unknown}; known: {', '.join(SERVICE_NAMES)}")
+        self.env = dict(env)
+        self.log_dir = log_dir
+        self.services = tuple(services)
+        self._processes: dict[str, ChildProcess] = {}
+
+    def start(self) -> None:
+        """Spawn every service with ``os.environ | env``; each leads its own process group."""
+        if self._processes:
+            raise RuntimeError("the worker group is already started")
+        # Unbuffered, so a log tail shows what a worker printed right before it died.
+        env = os.environ | {"PYTHONUNBUFFERED": "1"} | self.env
+        self._processes = {
+            name: ChildProcess(name, worker_command(name), env=env, log_path=self.log_dir / f"{name}.log")
+            for name in self.services
+        }
+        try:
+            for process in self._processes.values():
+                process.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self, nats_url: str, gateway_url: str, timeout_sec: float = 60) -> None:
+        """Block until every service is ready; see :meth:`wait_ready_async` (which async code should call)."""
+        # A loop factory keeps the Runner from installing, then clearing, this thread's current event loop,
+        # which a caller such as pytest-asyncio may rely on.
+        with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+            runner.run(self.wait_ready_async(nats_url, gateway_url, timeout_sec))
+
+    async def wait_ready_async(self, nats_url: str, gateway_url: str, timeout_sec: float = 60) -> None:
+        """Wait until each service holds its durable consumer on the stream and the gateway's
+        ``/readyz`` answers 200, or raise WorkerStartError: at once when a process exits, else at the deadline.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_sec
+        not_ready = {name: "not checked yet" for name in self.services}
+        nc: NatsClient | None = None
+        try:
+            async with httpx.AsyncClient(timeout=_CHECK_TIMEOUT_SEC) as http:
+                while True:
+                    self._raise_if_any_exited(not_ready)
+                    if nc is not None and nc.is_closed:
+                        nc = None
+                    if nc is None:
+                        try:
+                            nc = await nats.connect(
+                                nats_url, connect_timeout=int(_CHECK_TIMEOUT_SEC), allow_reconnect=False
+                            )
+                        except (OSError, TimeoutError, nats.errors.Error) as error:
+                            not_ready = dict.fromkeys(not_ready, f"cannot connect to NATS at {nats_url}: {error}")
+                    if nc is not None:
+                        js = nc.jetstream(timeout=_CHECK_TIMEOUT_SEC)
+                        for name in list(not_ready):
+                            reason = await self._not_ready_reason(name, js, http, gateway_url)
+                            if reason is None:
+                                del not_ready[name]
+                            else:
+                                not_ready[name] = reason
+                    if not not_ready:
+                        return
+                    if loop.time() >= deadline:
+                        raise WorkerStartError(
+                            f"services not ready after {timeout_sec:g} s:",
+                            not_ready,
+                            self.log_tails(names=list(not_ready)),
+                        )
+                    await asyncio.sleep(_POLL_INTERVAL_SEC)
+        finally:
+            if nc is not None:
+                await nc.close()
+
+    def stop(self) -> None:
+        """SIGTERM every service, wait up to 10 s, then SIGKILL. Idempotent."""
+        stop_all(self._processes.values(), STOP_GRACE_SEC)
+
+    def restart(self, name: str) -> None:
+        """Stop one service (gracefully, or reap it if it was killed) and start it again."""
+        process = self._process(name)
+        process.stop(STOP_GRACE_SEC)
+        process.start()
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service, as a crash mid-step would; ``restart`` brings it back."""
+        self._process(name).kill()
+
+    def pid(self, name: str) -> int | None:
+        return self._process(name).pid
+
+    def is_running(self, name: str) -> bool:
+        return self._process(name).is_running()
+
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def log_tails(self, lines: int = LOG_TAIL_LINES, names: Sequence[str] | None = None) -> str:
+        """The end of each service's log (all of them unless ``names``), headed by its state."""
+        return "\n".join(
+            f"===== {name} ({process.describe_exit()}) =====\n{process.log_tail(lines)}"
+            for name, process in self._processes.items()
+            if names is None or name in names
+        )
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _process(self, name: str) -> ChildProcess:
+        try:
+            return self._processes[name]
+        except KeyError:
+            raise KeyError(f"{name!r} is not a started service of this group ({', '.join(self.services)})") from None
+
+    def _raise_if_any_exited(self, not_ready: Mapping[str, str]) -> None:
+        exited = {
+            name: process.describe_exit() for name, process in self._processes.items() if process.returncode is not None
+        }
+        if exited:
+            raise WorkerStartError(
+                "a service exited while starting:", dict(not_ready) | exited, self.log_tails(names=list(exited))
+            )
+
+    async def _not_ready_reason(
+        self, name: str, js: JetStreamContext, http: httpx.AsyncClient, gateway_url: str
+    ) -> str | None:
+        """None when ``name`` is ready, else what it still lacks."""
+        durable = DURABLE_NAMES[name]
+        try:
+            await js.consumer_info(STREAM_NAME, durable)
+        except (TimeoutError, nats.errors.Error) as error:
+            return f"no durable consumer {durable!r} on stream {STREAM_NAME} yet ({type(error).__name__}: {error})"
+        if name == GATEWAY:
+            url = f"{gateway_url.rstrip('/')}/readyz"
+            try:
+                response = await http.get(url)
+            except httpx.HTTPError as error:
+                return f"GET {url} failed ({type(error).__name__}: {error})"
+            if response.status_code != httpx.codes.OK:
+                return f"GET {url} answered {response.status_code}: {response.text[:200]}"
+        return None

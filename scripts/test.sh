@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole suite: lint, types, then unit, connected and end-to-end tests on real servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export PATH="$HOME/.local/bin:$PATH"
+echo "== ruff"; uv run --no-sync ruff check .
+uv run --no-sync ruff format --check .
+echo "== mypy (strict)"; uv run --no-sync mypy
+echo "== pytest"; uv run --no-sync pytest "$@"

@@ -1,0 +1,408 @@
+"""Composing a narrated lesson on local disk: subtitles, slides, per-scene segments, then one muxed MP4."""
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelflow.compose.ffmpeg import concat_list_text, final_mux_args, frame_boundaries, segment_args
+from reelflow.compose.fonts import FontSet
+from reelflow.compose.slides import SlideContent, render_scene_slide, render_title_card, save_jpeg, save_png
+from reelflow.compose.subtitles import (
+    ChapterMark,
+    Cue,
+    TimedNarration,
+    chapters_txt,
+    plan_cues,
+    segment_cues,
+    to_ass,
+    to_srt,
+    to_vtt,
+)
+from reelflow.contracts import LessonSpec, Scene, Step, SubtitleMode, VisualStyle, frame_size
+from reelflow.runtime.cancellation import CancelToken
+from reelflow.runtime.failures import RenderError, StepTimeoutError
+from reelflow.runtime.media_probe import probe_media
+from reelflow.runtime.processes import run_process
+
+logger = logging.getLogger(__name__)
+
+ProgressReporter = Callable[[Step, float], Awaitable[None]]
+"""Called with a step and how far it is (0–1); the caller maps it onto the job's progress band."""
+
+# Share of COMPOSE_VIDEO spent encoding segments; the rest is the concat + narration mux.
+ENCODE_SHARE = 0.85
+REPORT_EVERY = 0.01
+# The finished file may differ from the planned timeline by AAC priming and container rounding only.
+DURATION_TOLERANCE_SEC = 0.1
+
+
+@dataclass(frozen=True)
+class NarratedScene:
+    """One scene, in script order, with its narration already synthesized to a local WAV."""
+
+    chapter_title: str
+    scene: Scene
+    audio_path: Path
+    duration_sec: float  # measured narration duration
+
+
+@dataclass(frozen=True)
+class ComposedFiles:
+    video: Path
+    subtitles_srt: Path
+    subtitles_vtt: Path
+    thumbnail: Path
+    chapters: Path
+    duration_sec: float  # probed from the finished video
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Where each scene sits in the final video, in whole frames (derived from measured narration)."""
+
+    fps: int
+    boundaries: tuple[int, ...]
+
+    @classmethod
+    def from_durations(cls, durations: Sequence[float], fps: int) -> "Timeline":
+        return cls(fps=fps, boundaries=tuple(frame_boundaries(durations, fps)))
+
+    def __len__(self) -> int:
+        return len(self.boundaries) - 1
+
+    def frames(self, index: int) -> int:
+        return self.boundaries[index + 1] - self.boundaries[index]
+
+    def start_sec(self, index: int) -> float:
+        return self.boundaries[index] / self.fps
+
+    def end_sec(self, index: int) -> float:
+        return self.boundaries[index + 1] / self.fps
+
+    def duration_sec(self, index: int) -> float:
+        return self.frames(index) / self.fps
+
+    @property
+    def total_sec(self) -> float:
+        return self.boundaries[-1] / self.fps
+
+
+@dataclass(frozen=True)
+class _WorkPaths:
+    root: Path
+
+    @property
+    def video(self) -> Path:
+        return self.root / "video.mp4"
+
+    @property
+    def srt(self) -> Path:
+        return self.root / "subtitles.srt"
+
+    @property
+    def vtt(self) -> Path:
+        return self.root / "subtitles.vtt"
+
+    @property
+    def chapters(self) -> Path:
+        return self.root / "chapters.txt"
+
+    @property
+    def thumbnail(self) -> Path:
+        return self.root / "thumb.jpg"
+
+    @property
+    def concat_list(self) -> Path:
+        return self.root / "parts" / "segments.ffconcat"
+
+    def slide(self, index: int) -> Path:
+        return self.root / "parts" / f"slide-{index + 1:03d}.png"
+
+    def ass(self, index: int) -> Path:
+        return self.root / "parts" / f"subtitles-{index + 1:03d}.ass"
+
+    def segment(self, index: int) -> Path:
+        return self.root / "parts" / f"segment-{index + 1:03d}.mp4"
+
+
+def lesson_cues(scenes: Sequence[NarratedScene], timeline: Timeline) -> list[Cue]:
+    """Subtitle cues on the frame-aligned scene windows, so each one falls inside its own segment."""
+    return plan_cues(
+        [
+            TimedNarration(
+                text=item.scene.narration, start_sec=timeline.start_sec(i), duration_sec=timeline.duration_sec(i)
+            )
+            for i, item in enumerate(scenes)
+        ]
+    )
+
+
+def lesson_chapters(scenes: Sequence[NarratedScene], timeline: Timeline) -> list[ChapterMark]:
+    """A chapter starts wherever the chapter title changes from the previous scene's."""
+    marks: list[ChapterMark] = []
+    for index, item in enumerate(scenes):
+        if not marks or marks[-1].title != item.chapter_title:
+            marks.append(ChapterMark(title=item.chapter_title, start_sec=timeline.start_sec(index)))
+    return marks
+
+
+def title_card_text(spec: LessonSpec, scenes: Sequence[NarratedScene]) -> tuple[str, str]:
+    """(title, subtitle) for the thumbnail: the video title over the first chapter's title."""
+    first_chapter = scenes[0].chapter_title if scenes else ""
+    title = spec.title.strip() or (spec.publish.title if spec.publish else "") or first_chapter
+    return title, first_chapter if first_chapter != title else ""
+
+
+async def compose_lesson(
+    spec: LessonSpec,
+    scenes: Sequence[NarratedScene],
+    workdir: Path,
+    *,
+    fonts: FontSet,
+    report: ProgressReporter,
+    cancel: CancelToken | None = None,
+    parallelism: int = os.cpu_count() or 2,
+    step_timeout_sec: float = 900.0,
+) -> ComposedFiles:
+    """Turn narrated scenes into ``video.mp4`` plus SRT/VTT, ``chapters.txt`` and ``thumb.jpg`` in ``workdir``.
+
+    Reports GENERATE_SUBTITLE, RENDER_SLIDES and COMPOSE_VIDEO progress; each step must finish within
+    ``step_timeout_sec`` (:class:`StepTimeoutError`), and ``cancel`` stops it (:class:`JobCanceledError`).
+    Subtitles are burned in when ``spec.subtitles`` is burn/both; the sidecar files are always written.
+    """
+    paths = await asyncio.to_thread(_prepare, scenes, workdir)
+    report = _forward_only(report)
+    if spec.visual_style is VisualStyle.ANIMATED:
+        logger.info("visual_style=animated is not built yet; composing basic slides instead")
+    if spec.music is not None:
+        logger.info("background music is not mixed into lessons yet; the narration is the only audio")
+    size = frame_size(spec.size)
+    timeline = Timeline.from_durations([item.duration_sec for item in scenes], spec.fps)
+    burn = spec.subtitles in (SubtitleMode.BURN, SubtitleMode.BOTH)
+
+    async with _deadline(Step.GENERATE_SUBTITLE, step_timeout_sec, cancel):
+        await report(Step.GENERATE_SUBTITLE, 0.0)
+        cues = lesson_cues(scenes, timeline)
+        await asyncio.to_thread(
+            _write_subtitle_files, paths, cues, lesson_chapters(scenes, timeline), timeline, size, fonts, burn
+        )
+        await report(Step.GENERATE_SUBTITLE, 1.0)
+
+    async with _deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
+        await report(Step.RENDER_SLIDES, 0.0)
+        for index, item in enumerate(scenes):
+            _raise_if_canceled(cancel)
+            content = SlideContent.for_scene(item.chapter_title, item.scene)
+            await asyncio.to_thread(_render_slide_file, content, size, fonts, paths.slide(index))
+            await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
+        title, subtitle = title_card_text(spec, scenes)
+        await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, paths.thumbnail)
+        await report(Step.RENDER_SLIDES, 1.0)
+
+    async with _deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
+        await report(Step.COMPOSE_VIDEO, 0.0)
+        await _encode_segments(
+            paths, timeline, size, fonts, burn, report, cancel, max(1, parallelism), step_timeout_sec
+        )
+        duration = await _mux(paths, scenes, timeline, report, cancel, step_timeout_sec)
+        await report(Step.COMPOSE_VIDEO, 1.0)
+
+    return ComposedFiles(
+        video=paths.video,
+        subtitles_srt=paths.srt,
+        subtitles_vtt=paths.vtt,
+        thumbnail=paths.thumbnail,
+        chapters=paths.chapters,
+        duration_sec=duration,
+    )
+
+
+def _prepare(scenes: Sequence[NarratedScene], workdir: Path) -> _WorkPaths:
+    """Reject inputs no redelivery can fix, before any work is done, and create the work folders."""
+    if not scenes:
+        raise RenderError("a lesson needs at least one narrated scene to compose")
+    for item in scenes:
+        if not math.isfinite(item.duration_sec) or item.duration_sec <= 0:
+            raise RenderError(
+                f"scene {item.scene.scene_id!r}: narration duration must be a positive number, got {item.duration_sec}"
+            )
+        if not item.audio_path.is_file():
+            raise RenderError(f"scene {item.scene.scene_id!r}: narration audio {item.audio_path} is missing")
+    paths = _WorkPaths(workdir.resolve())
+    paths.concat_list.parent.mkdir(parents=True, exist_ok=True)
+    return paths
+
+
+def _raise_if_canceled(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.raise_if_canceled()
+
+
+@contextlib.asynccontextmanager
+async def _deadline(step: Step, seconds: float, cancel: CancelToken | None) -> AsyncIterator[None]:
+    """Bound a whole step; subprocesses still running when it expires are killed by ``run_process``."""
+    _raise_if_canceled(cancel)
+    timeout = asyncio.timeout(seconds)
+    try:
+        async with timeout:
+            yield
+    except TimeoutError as exc:
+        if timeout.expired():
+            raise StepTimeoutError(f"{step} did not finish within {seconds:g}s and was stopped") from exc
+        raise
+
+
+def _write_subtitle_files(
+    paths: _WorkPaths,
+    cues: list[Cue],
+    chapters: list[ChapterMark],
+    timeline: Timeline,
+    size: tuple[int, int],
+    fonts: FontSet,
+    burn: bool,
+) -> None:
+    paths.srt.write_text(to_srt(cues), encoding="utf-8")
+    paths.vtt.write_text(to_vtt(cues), encoding="utf-8")
+    paths.chapters.write_text(chapters_txt(chapters), encoding="utf-8")
+    if burn:
+        for index in range(len(timeline)):
+            own = segment_cues(cues, timeline.start_sec(index), timeline.end_sec(index))
+            paths.ass(index).write_text(to_ass(own, size, fonts.family), encoding="utf-8")
+
+
+def _render_slide_file(content: SlideContent, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
+    save_png(render_scene_slide(content, size, fonts), path)
+
+
+def _render_thumbnail_file(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
+    save_jpeg(render_title_card(title, subtitle, size, fonts), path)
+
+
+def _forward_only(report: ProgressReporter) -> ProgressReporter:
+    """Drop reports that would repeat a step's fraction or move it backwards."""
+    last: dict[Step, float] = {}
+
+    async def forward(step: Step, fraction: float) -> None:
+        fraction = min(1.0, max(0.0, fraction))
+        if step in last and fraction <= last[step]:
+            return
+        last[step] = fraction
+        await report(step, fraction)
+
+    return forward
+
+
+class _ProgressMeter:
+    """Folds per-segment fractions into one step fraction, reporting only when it moves noticeably."""
+
+    def __init__(self, report: ProgressReporter, step: Step, weights: Sequence[float], span: tuple[float, float]):
+        self._report = report
+        self._step = step
+        self._weights = list(weights)
+        self._total = sum(self._weights) or 1.0
+        self._done = [0.0] * len(self._weights)
+        self._span = span
+        self._last = span[0]
+
+    async def update(self, index: int, fraction: float) -> None:
+        self._done[index] = max(self._done[index], min(1.0, fraction))
+        share = sum(w * d for w, d in zip(self._weights, self._done, strict=True)) / self._total
+        low, high = self._span
+        overall = low + (high - low) * share
+        if overall - self._last >= REPORT_EVERY or (share >= 1.0 and overall > self._last):
+            self._last = overall
+            await self._report(self._step, overall)
+
+
+async def _encode_segments(
+    paths: _WorkPaths,
+    timeline: Timeline,
+    size: tuple[int, int],
+    fonts: FontSet,
+    burn: bool,
+    report: ProgressReporter,
+    cancel: CancelToken | None,
+    parallelism: int,
+    timeout_sec: float,
+) -> None:
+    meter = _ProgressMeter(
+        report, Step.COMPOSE_VIDEO, [timeline.duration_sec(i) for i in range(len(timeline))], (0.0, ENCODE_SHARE)
+    )
+    gate = asyncio.Semaphore(parallelism)
+
+    async def encode(index: int) -> None:
+        async with gate:
+            args = segment_args(
+                paths.slide(index),
+                paths.ass(index) if burn else None,
+                fonts.fonts_dir,
+                paths.segment(index),
+                frames=timeline.frames(index),
+                fps=timeline.fps,
+                size=size,
+            )
+
+            async def on_progress(fraction: float) -> None:
+                await meter.update(index, fraction)
+
+            await run_process(
+                args,
+                timeout_sec=timeout_sec,
+                cancel=cancel,
+                expected_duration_sec=timeline.duration_sec(index),
+                on_progress=on_progress,
+            )
+            await meter.update(index, 1.0)
+
+    tasks = [asyncio.create_task(encode(index)) for index in range(len(timeline))]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        # One failed (or the step was canceled): stop the rest so no FFmpeg outlives the job.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def _mux(
+    paths: _WorkPaths,
+    scenes: Sequence[NarratedScene],
+    timeline: Timeline,
+    report: ProgressReporter,
+    cancel: CancelToken | None,
+    timeout_sec: float,
+) -> float:
+    segments = [paths.segment(i) for i in range(len(timeline))]
+    await asyncio.to_thread(paths.concat_list.write_text, concat_list_text(segments), "utf-8")
+    meter = _ProgressMeter(report, Step.COMPOSE_VIDEO, [1.0], (ENCODE_SHARE, 1.0))
+
+    async def on_progress(fraction: float) -> None:
+        await meter.update(0, fraction)
+
+    await run_process(
+        final_mux_args(
+            paths.concat_list,
+            [item.audio_path for item in scenes],
+            [timeline.duration_sec(i) for i in range(len(timeline))],
+            paths.video,
+            total_duration_sec=timeline.total_sec,
+        ),
+        timeout_sec=timeout_sec,
+        cancel=cancel,
+        expected_duration_sec=timeline.total_sec,
+        on_progress=on_progress,
+    )
+    info = await probe_media(paths.video)
+    if info.first("video") is None or info.first("audio") is None:
+        raise RenderError(f"the composed video {paths.video.name} is missing its video or audio stream")
+    if abs(info.duration_sec - timeline.total_sec) > DURATION_TOLERANCE_SEC:
+        raise RenderError(
+            f"the composed video lasts {info.duration_sec:.3f}s but its scenes add up to {timeline.total_sec:.3f}s"
+        )
+    return info.duration_sec

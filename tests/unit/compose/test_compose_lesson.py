@@ -1,0 +1,251 @@
+"""compose_lesson end to end on real FFmpeg: a few tiny scenes become a checked MP4 with its sidecar files."""
+
+import asyncio
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from reelflow.compose.fonts import FontSet
+from reelflow.compose.lesson import (
+    ComposedFiles,
+    NarratedScene,
+    Timeline,
+    compose_lesson,
+    lesson_chapters,
+    title_card_text,
+)
+from reelflow.contracts import (
+    Chapter,
+    LessonSpec,
+    PublishTarget,
+    Scene,
+    Step,
+    SubtitleMode,
+    VideoScript,
+)
+from reelflow.runtime.cancellation import CancelToken
+from reelflow.runtime.failures import JobCanceledError, RenderError, StepTimeoutError
+from reelflow.runtime.media_probe import probe_media
+
+SUBPROCESS_TIMEOUT = 30
+
+SCENES = [
+    ("1장. 피싱이란", Scene(scene_id="s1", narration="Phishing steals passwords.", on_screen_text="피싱이란?")),
+    ("1장. 피싱이란", Scene(scene_id="s2", narration="피싱 메일은 긴급한 어조로 링크 클릭을 유도합니다.")),
+    ("Chapter 2", Scene(scene_id="s3", narration="Check the sender {always} before you click.")),
+]
+
+
+def _spec(**changes: object) -> LessonSpec:
+    chapters: dict[str, list[Scene]] = {}
+    for title, scene in SCENES:
+        chapters.setdefault(title, []).append(scene)
+    script = VideoScript(
+        chapters=[Chapter(chapter_id=str(i), title=title, scenes=s) for i, (title, s) in enumerate(chapters.items())]
+    )
+    spec = LessonSpec(script=script, size="320x180", fps=10, title="Phishing 101")
+    return spec.model_copy(update=changes)
+
+
+@pytest.fixture(scope="module")
+def wavs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """One espeak-ng clip and two tones, made once for the module."""
+    missing = [tool for tool in ("ffmpeg", "ffprobe", "espeak-ng") if shutil.which(tool) is None]
+    assert not missing, f"compose tests need {missing} (apt-get install ffmpeg espeak-ng)"
+    folder = tmp_path_factory.mktemp("narration")
+    espeak = folder / "espeak.wav"
+    subprocess.run(
+        ["espeak-ng", "-v", "en", "-w", str(espeak), "Check your links."],
+        check=True,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+    # Different rates and channel counts on purpose: the mux must normalise them.
+    tones = []
+    for name, seconds, rate, channels in [("tone-a.wav", 1.3, 24000, 2), ("tone-b.wav", 0.85, 44100, 1)]:
+        path = folder / name
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency=440:duration={seconds}",
+                "-ar",
+                str(rate),
+                "-ac",
+                str(channels),
+                str(path),
+            ],
+            check=True,
+            timeout=SUBPROCESS_TIMEOUT,
+        )
+        tones.append(path)
+    return [espeak, *tones]
+
+
+async def _narrated(wavs: list[Path]) -> list[NarratedScene]:
+    durations = [(await probe_media(wav)).duration_sec for wav in wavs]
+    return [
+        NarratedScene(chapter_title=title, scene=scene, audio_path=wav, duration_sec=duration)
+        for (title, scene), wav, duration in zip(SCENES, wavs, durations, strict=True)
+    ]
+
+
+class Reports:
+    def __init__(self) -> None:
+        self.seen: list[tuple[Step, float]] = []
+
+    async def __call__(self, step: Step, fraction: float) -> None:
+        self.seen.append((step, fraction))
+
+    def of(self, step: Step) -> list[float]:
+        return [fraction for seen_step, fraction in self.seen if seen_step == step]
+
+
+def _bright_subtitle_pixels(video: Path, at_sec: float, out: Path) -> int:
+    """White (subtitle) pixels in the bottom 22% of the frame at ``at_sec``; slides never draw there."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-ss", str(at_sec), "-i", str(video), "-frames:v", "1", str(out)],
+        check=True,
+        timeout=SUBPROCESS_TIMEOUT,
+    )
+    with Image.open(out) as frame:
+        gray = frame.convert("L")
+        zone = gray.crop((0, round(gray.height * 0.78), gray.width, gray.height))
+        return sum(zone.histogram()[201:])
+
+
+def _top_level_boxes(mp4: Path) -> list[str]:
+    """The MP4's top-level box types in file order."""
+    data = mp4.read_bytes()
+    boxes, offset = [], 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        boxes.append(data[offset + 4 : offset + 8].decode("latin-1"))
+        if size == 1:
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        if size < 8:
+            break
+        offset += size
+    return boxes
+
+
+async def test_compose_lesson_makes_a_checked_mp4_with_sidecars(
+    tmp_path: Path, fonts: FontSet, wavs: list[Path]
+) -> None:
+    scenes = await _narrated(wavs)
+    workdir = tmp_path / "job's [1], a:b"  # FFmpeg filter and concat quoting must cope with this
+    reports = Reports()
+
+    result = await compose_lesson(_spec(), scenes, workdir, fonts=fonts, report=reports, parallelism=2)
+
+    expected = sum(scene.duration_sec for scene in scenes)
+    info = await probe_media(result.video)
+    video, audio = info.first("video"), info.first("audio")
+    assert video is not None and audio is not None
+    assert (video.codec_name, video.pix_fmt, video.width, video.height) == ("h264", "yuv420p", 320, 180)
+    assert video.profile == "High"
+    assert (audio.codec_name, audio.sample_rate) == ("aac", 48000)
+    assert abs(info.duration_sec - expected) <= 0.1
+    assert result.duration_sec == pytest.approx(info.duration_sec)
+    # +faststart: the index (moov) comes before the media data (mdat)
+    boxes = _top_level_boxes(result.video)
+    assert boxes.index("moov") < boxes.index("mdat")
+
+    srt = result.subtitles_srt.read_text(encoding="utf-8")
+    assert srt.count(" --> ") == 3
+    assert "피싱 메일은" in srt
+    assert result.subtitles_vtt.read_text(encoding="utf-8").startswith("WEBVTT\n")
+    chapter_lines = result.chapters.read_text(encoding="utf-8").splitlines()
+    assert chapter_lines[0] == "00:00 1장. 피싱이란"
+    assert chapter_lines[1].endswith(" Chapter 2")
+    with Image.open(result.thumbnail) as thumb:
+        assert (thumb.format, thumb.size) == ("JPEG", (320, 180))
+
+    assert _bright_subtitle_pixels(result.video, 0.5, tmp_path / "frame.png") > 50
+
+    for step in (Step.GENERATE_SUBTITLE, Step.RENDER_SLIDES, Step.COMPOSE_VIDEO):
+        fractions = reports.of(step)
+        assert fractions[0] == 0.0 and fractions[-1] == 1.0
+        assert fractions == sorted(fractions)
+    assert len(reports.of(Step.RENDER_SLIDES)) >= len(scenes) + 1  # one report per slide
+    steps_in_order = list(dict.fromkeys(step for step, _ in reports.seen))
+    assert steps_in_order == [Step.GENERATE_SUBTITLE, Step.RENDER_SLIDES, Step.COMPOSE_VIDEO]
+
+
+async def test_sidecar_only_leaves_the_picture_clean(tmp_path: Path, fonts: FontSet, wavs: list[Path]) -> None:
+    scenes = (await _narrated(wavs))[:1]
+
+    result = await compose_lesson(
+        _spec(subtitles=SubtitleMode.SIDECAR), scenes, tmp_path / "out", fonts=fonts, report=Reports()
+    )
+
+    assert not list((tmp_path / "out").rglob("*.ass"))
+    assert _bright_subtitle_pixels(result.video, 0.5, tmp_path / "frame.png") == 0
+    assert result.subtitles_srt.read_text(encoding="utf-8").count(" --> ") == 1
+    assert isinstance(result, ComposedFiles)
+
+
+async def test_cancel_stops_the_job_before_the_video_is_made(tmp_path: Path, fonts: FontSet, wavs: list[Path]) -> None:
+    scenes = await _narrated(wavs)
+    token = CancelToken()
+
+    async def cancel_on_slides(step: Step, fraction: float) -> None:
+        if step is Step.RENDER_SLIDES and fraction > 0:
+            token.cancel("user pressed cancel")
+
+    with pytest.raises(JobCanceledError, match="user pressed cancel"):
+        await compose_lesson(_spec(), scenes, tmp_path / "out", fonts=fonts, report=cancel_on_slides, cancel=token)
+    assert not (tmp_path / "out" / "video.mp4").exists()
+
+
+async def test_a_step_that_overruns_its_timeout_fails_as_a_timeout(
+    tmp_path: Path, fonts: FontSet, wavs: list[Path]
+) -> None:
+    scenes = await _narrated(wavs)
+
+    async def slow_report(step: Step, fraction: float) -> None:
+        await asyncio.sleep(5)
+
+    with pytest.raises(StepTimeoutError, match="GENERATE_SUBTITLE") as raised:
+        await compose_lesson(_spec(), scenes, tmp_path / "out", fonts=fonts, report=slow_report, step_timeout_sec=0.2)
+    assert raised.value.retryable is True
+
+
+async def test_missing_narration_audio_is_reported_by_scene(tmp_path: Path, fonts: FontSet, wavs: list[Path]) -> None:
+    scenes = await _narrated(wavs)
+    broken = [*scenes[:2], NarratedScene("Chapter 2", SCENES[2][1], tmp_path / "gone.wav", 1.0)]
+
+    with pytest.raises(RenderError, match=r"'s3'.*gone\.wav"):
+        await compose_lesson(_spec(), broken, tmp_path / "out", fonts=fonts, report=Reports())
+
+
+def test_timeline_windows_are_frame_aligned_and_contiguous() -> None:
+    timeline = Timeline.from_durations([1.234, 2.0, 0.51], 30)
+
+    assert len(timeline) == 3
+    assert [timeline.frames(i) for i in range(3)] == [37, 60, 15]
+    assert timeline.end_sec(0) == timeline.start_sec(1)
+    assert timeline.total_sec == pytest.approx(112 / 30)
+
+
+def test_chapters_start_where_the_chapter_title_changes() -> None:
+    scenes = [NarratedScene(title, scene, Path("x.wav"), 2.0) for title, scene in SCENES]
+
+    marks = lesson_chapters(scenes, Timeline.from_durations([2.0, 2.0, 2.0], 10))
+
+    assert [(mark.title, mark.start_sec) for mark in marks] == [("1장. 피싱이란", 0.0), ("Chapter 2", 4.0)]
+
+
+def test_title_card_uses_the_video_title_then_the_publish_title() -> None:
+    scenes = [NarratedScene(title, scene, Path("x.wav"), 2.0) for title, scene in SCENES]
+
+    assert title_card_text(_spec(), scenes) == ("Phishing 101", "1장. 피싱이란")
+    assert title_card_text(_spec(title="", publish=PublishTarget(title="Be safe")), scenes)[0] == "Be safe"
+    assert title_card_text(_spec(title=""), scenes) == ("1장. 피싱이란", "")

@@ -98,6 +98,7 @@ async def run_process(
         done, _ = await asyncio.wait(waiters, timeout=timeout_sec, return_when=asyncio.FIRST_COMPLETED)
         if completion not in done:
             _kill(process)
+            await _reap(process)
             completion.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await completion
@@ -131,3 +132,9 @@ async def run_process(
 def _kill(process: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         process.kill()
+
+
+async def _reap(process: asyncio.subprocess.Process) -> None:
+    """Wait for a killed child so it is not left for the event loop's finalizer."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(process.wait(), timeout=5)

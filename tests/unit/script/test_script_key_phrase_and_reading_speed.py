@@ -1,0 +1,98 @@
+"""On-screen key phrases and reading-speed durations."""
+
+import pytest
+
+from reelflow.script.key_phrase import key_phrase
+from reelflow.script.partitioning import balanced_partition, merge_smallest_adjacent, proportional_partition
+from reelflow.script.reading_speed import estimate_speech_sec, scene_duration_sec
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "phrase"),
+    [
+        ("피싱은 흔하지만 막을 수 있습니다. 두 번째 문장.", "ko", "피싱은 흔하지만"),
+        ("메일을 열었는데 링크가 이상했습니다.", "ko", "메일을 열었는데"),
+        ("보낸 사람을 확인하세요, 그리고 링크를 보세요.", "ko", "보낸 사람을 확인하세요"),
+        ("정리하면, 길고 고유한 비밀번호가 좋습니다.", "ko", "정리하면, 길고 고유한 비밀번호가 좋습니다"),
+        ("Phishing is a scam, and it works. Second sentence.", "en", "Phishing is a scam"),
+        ("However, attackers adapt quickly; stay alert.", "en", "However, attackers adapt quickly"),
+        ("Stop and think before you click.", "en", "Stop and think before you click"),
+        ("The rule: verify first.", "en", "The rule: verify first"),
+        ("정말요?!", "ko", "정말요"),
+    ],
+)
+def test_key_phrase_is_the_first_clause(text: str, language: str, phrase: str) -> None:
+    assert key_phrase(text, language) == phrase
+
+
+def test_key_phrase_is_cut_at_a_word_boundary_within_the_limit() -> None:
+    english = "Attackers frequently impersonate delivery companies and banks to steal credentials quickly."
+    phrase = key_phrase(english, "en")
+    assert phrase == "Attackers frequently impersonate delivery companies and"
+    assert len(phrase) <= 60
+    korean = (
+        "공격자는 택배 회사와 은행과 카드 회사와 통신사를 사칭하여 사람들의 비밀번호와 인증 코드를 빼앗으려고 합니다."
+    )
+    phrase = key_phrase(korean, "ko")
+    assert len(phrase) <= 40
+    assert korean.startswith(phrase)
+    assert not phrase.endswith(" ")
+
+
+def test_key_phrase_is_never_empty() -> None:
+    assert key_phrase("?!", "en") == "?!"
+    assert key_phrase("...", "ko") == "..."
+    assert key_phrase("가" * 100, "ko") == "가" * 40
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "seconds"),
+    [
+        ("가나다라마바사", "ko", 1.0),  # 7 syllables at 7/s
+        ("가" * 70, "ko", 10.0),
+        ("가" * 70 + " MFA VPN", "ko", 10.0 + 2 / 2.6),  # non-Hangul words at the English rate
+        (" ".join(["word"] * 26), "en", 10.0),
+        (" ".join(["one-time"] * 13), "en-GB", 5.0),  # hyphenated words count once
+        ("a" * 140, "de", 10.0),  # character fallback: 14 letters a second
+        ("漢" * 70, "zh", 10.0),  # CJK ideographs: 7 a second
+    ],
+)
+def test_estimate_speech_sec_uses_the_reading_speed_of_the_language(text: str, language: str, seconds: float) -> None:
+    assert estimate_speech_sec(text, language) == pytest.approx(seconds)
+
+
+def test_scene_duration_is_rounded_to_a_tenth_with_a_one_second_floor() -> None:
+    assert scene_duration_sec("가" * 10, "ko") == 1.4  # 1.428…
+    assert scene_duration_sec("가" * 11, "ko") == 1.6  # 1.571…
+    assert scene_duration_sec("Hi.", "en") == 1.0
+    assert scene_duration_sec(" ".join(["word"] * 40), "en") == 15.4  # 15.38…
+
+
+def test_balanced_partition_evens_out_groups() -> None:
+    assert balanced_partition([1, 1, 1, 1], 2) == [(0, 2), (2, 4)]
+    assert balanced_partition([10, 1, 1, 1, 1, 10], 3) == [(0, 1), (1, 5), (5, 6)]
+    assert balanced_partition([5, 5, 5], 1, allowed=lambda s, e: True) == [(0, 3)]
+
+
+def test_balanced_partition_respects_allowed_and_rejects_the_impossible() -> None:
+    at_most_two = balanced_partition([1] * 6, 3, allowed=lambda start, end: end - start <= 2)
+    assert at_most_two == [(0, 2), (2, 4), (4, 6)]
+    with pytest.raises(ValueError, match="no partition"):
+        balanced_partition([1] * 6, 2, allowed=lambda start, end: end - start <= 2)
+    with pytest.raises(ValueError, match="non-empty"):
+        balanced_partition([1, 2], 3)
+
+
+def test_proportional_partition_cuts_near_equal_shares() -> None:
+    assert proportional_partition([100, 100, 100, 100, 100, 100], 3) == [(0, 2), (2, 4), (4, 6)]
+    assert proportional_partition([500, 10, 10, 10, 500], 2) == [(0, 2), (2, 5)]
+    # Every run keeps at least one item even when one weight dominates.
+    assert proportional_partition([1000, 1, 1], 3) == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_merge_smallest_adjacent_merges_the_lightest_pair_first_within_the_cap() -> None:
+    assert merge_smallest_adjacent([5, 1, 1, 5], 3, cap=100) == [(0, 1), (1, 3), (3, 4)]
+    assert merge_smallest_adjacent([3, 3, 3, 3], 2, cap=100, joiner=1) == [(0, 2), (2, 4)]
+    # No pair fits under the cap: merging stops and the caller sees more runs than asked for.
+    assert merge_smallest_adjacent([60, 60, 60], 1, cap=100) == [(0, 1), (1, 2), (2, 3)]
+    assert merge_smallest_adjacent([40, 40, 40], 1, cap=100, joiner=1) == [(0, 2), (2, 3)]

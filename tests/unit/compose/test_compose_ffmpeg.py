@@ -24,7 +24,7 @@ def _after(args: list[str], flag: str) -> str:
 
 @pytest.mark.parametrize("fps", [10, 24, 25, 30, 60])
 def test_frame_boundaries_total_stays_within_one_frame_and_grows(fps: int) -> None:
-    rng = random.Random(fps)  # noqa: S311 - seeded data for a property test, not security
+    rng = random.Random(fps)
     for _ in range(200):
         durations = [rng.uniform(0.3, 12.0) for _ in range(rng.randint(1, 40))]
         boundaries = frame_boundaries(durations, fps)

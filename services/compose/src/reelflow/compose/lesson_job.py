@@ -11,10 +11,11 @@ from reelflow.runtime.blobs import BlobStore, work_prefix
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError, RenderError
+from reelflow.runtime.step_results import record_result, recorded_result, result_key
 
 
 def composed_manifest_key(job_id: str, attempt: int) -> str:
-    return f"{work_prefix(job_id, attempt)}composed.json"
+    return result_key(job_id, attempt, "composed")
 
 
 def output_key(job_id: str, attempt: int, name: str) -> str:
@@ -51,8 +52,8 @@ async def compose_job(
     """Idempotent per attempt: a finished attempt's manifest is returned as it was."""
     bucket = settings.work_bucket
     manifest_key = composed_manifest_key(narrated.job_id, narrated.attempt)
-    if await blobs.stat(bucket, manifest_key) is not None:
-        return RenderComposed.model_validate_json(await blobs.get_bytes(bucket, manifest_key))
+    if (recorded := await recorded_result(blobs, bucket, manifest_key, RenderComposed)) is not None:
+        return recorded
     spec = narrated.spec
     if not isinstance(spec, LessonSpec):
         raise RenderError("the ranking template is not built yet; render a lesson instead", retryable=False)
@@ -97,5 +98,5 @@ async def compose_job(
         ),
         duration_sec=files.duration_sec,
     )
-    await blobs.put_bytes(bucket, manifest_key, composed.model_dump_json().encode(), "application/json")
+    await record_result(blobs, bucket, manifest_key, composed)
     return composed

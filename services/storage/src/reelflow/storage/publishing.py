@@ -6,12 +6,13 @@ from pathlib import Path
 from reelflow.contracts import Asset, AssetKind, LessonSpec, RenderComposed, RenderStored, Step, SubtitleMode
 from reelflow.runtime.blobs import BlobStore, sha256_of_file, work_prefix
 from reelflow.runtime.bus import ProgressReporter
+from reelflow.runtime.step_results import record_result, recorded_result, result_key
 from reelflow.storage.media_keys import ASSET_FILES, asset_key
 from reelflow.storage.settings import StorageSettings
 
 
 def stored_manifest_key(job_id: str, attempt: int) -> str:
-    return f"{work_prefix(job_id, attempt)}stored.json"
+    return result_key(job_id, attempt, "stored")
 
 
 def outputs_to_publish(composed: RenderComposed) -> dict[AssetKind, str]:
@@ -35,8 +36,9 @@ async def store_outputs(
 ) -> RenderStored:
     """Idempotent per attempt: a finished attempt's manifest is returned as it was."""
     manifest_key = stored_manifest_key(composed.job_id, composed.attempt)
-    if await blobs.stat(settings.work_bucket, manifest_key) is not None:
-        return RenderStored.model_validate_json(await blobs.get_bytes(settings.work_bucket, manifest_key))
+    recorded = await recorded_result(blobs, settings.work_bucket, manifest_key, RenderStored)
+    if recorded is not None:
+        return recorded
     wanted = outputs_to_publish(composed)
     assets: list[Asset] = []
     await progress.report(Step.UPLOAD_ASSETS, 0.0, "publishing assets")
@@ -67,7 +69,7 @@ async def store_outputs(
         assets=assets,
         duration_sec=composed.duration_sec,
     )
-    await blobs.put_bytes(settings.work_bucket, manifest_key, stored.model_dump_json().encode(), "application/json")
+    await record_result(blobs, settings.work_bucket, manifest_key, stored)
     return stored
 
 

@@ -15,6 +15,7 @@ from reelflow.runtime.blobs import BlobStore, work_prefix
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError
+from reelflow.runtime.step_results import record_result, recorded_result, result_key
 from reelflow.tts.narration import narrate_scene
 from reelflow.tts.settings import TtsSettings
 
@@ -22,7 +23,7 @@ MAX_SCENE_CHARS = 2000
 
 
 def narration_manifest_key(job_id: str, attempt: int) -> str:
-    return f"{work_prefix(job_id, attempt)}narration.json"
+    return result_key(job_id, attempt, "narration")
 
 
 def scene_audio_key(job_id: str, attempt: int, index: int) -> str:
@@ -51,8 +52,8 @@ async def voice_job(
     """Idempotent: when this attempt's manifest exists the stored result is returned unchanged."""
     bucket = settings.work_bucket
     manifest_key = narration_manifest_key(request.job_id, request.attempt)
-    if await blobs.stat(bucket, manifest_key) is not None:
-        return RenderNarrated.model_validate_json(await blobs.get_bytes(bucket, manifest_key))
+    if (recorded := await recorded_result(blobs, bucket, manifest_key, RenderNarrated)) is not None:
+        return recorded
     await progress.report(Step.VALIDATE_SCRIPT, 0.0, "checking the script")
     spec = request.spec
     narration: list[SceneNarration] = []
@@ -72,7 +73,7 @@ async def voice_job(
         spec=spec,
         narration=narration,
     )
-    await blobs.put_bytes(bucket, manifest_key, narrated.model_dump_json().encode(), "application/json")
+    await record_result(blobs, bucket, manifest_key, narrated)
     return narrated
 
 

@@ -2,9 +2,9 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from reelflow.contracts._base import Contract
 from reelflow.contracts.scripts import LanguageCode, NonBlank, VideoScript
@@ -56,7 +56,16 @@ class PublishTarget(Contract):
     publish_at: datetime | None = None
 
 
+def _template_is_required(schema: dict[str, Any]) -> None:
+    """``template`` has a default for Python callers, but on the wire the union needs it to pick a spec."""
+    required = schema.setdefault("required", [])
+    if "template" not in required:
+        required.append("template")
+
+
 class _SpecCommon(Contract):
+    model_config = ConfigDict(json_schema_extra=_template_is_required)
+
     title: str = ""
     fps: int = Field(default=30, ge=10, le=60)
     music: MusicTrack | None = None

@@ -161,9 +161,10 @@ class DirectoryBlobStore:
         self._root = root
 
     def _path(self, bucket: str, key: str) -> Path:
-        path = (self._root / bucket / key).resolve()
-        if not path.is_relative_to(self._root.resolve()):
-            raise StorageUploadError(f"key {key!r} escapes the bucket", retryable=False)
+        bucket_root = (self._root / bucket).resolve()
+        path = (bucket_root / key).resolve()
+        if not path.is_relative_to(bucket_root):
+            raise StorageUploadError(f"key {key!r} escapes bucket {bucket!r}", retryable=False)
         return path
 
     async def ensure_buckets(self, *buckets: str) -> None:

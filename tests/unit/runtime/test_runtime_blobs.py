@@ -1,0 +1,96 @@
+"""The directory blob store: the S3 twin that handler tests and single-machine installs run on."""
+
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from reelflow.runtime.blobs import DirectoryBlobStore, sha256_of_file, work_prefix
+from reelflow.runtime.failures import StorageUploadError
+
+WORK = "reelflow-work"
+MEDIA = "reelflow-media"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> DirectoryBlobStore:
+    return DirectoryBlobStore(tmp_path / "blobs")
+
+
+async def test_bytes_round_trip(store: DirectoryBlobStore) -> None:
+    await store.put_bytes(WORK, "jobs/j1/1/audio/s1.wav", b"RIFF....WAVE", "audio/wav")
+    assert await store.get_bytes(WORK, "jobs/j1/1/audio/s1.wav") == b"RIFF....WAVE"
+    info = await store.stat(WORK, "jobs/j1/1/audio/s1.wav")
+    assert info is not None
+    assert info.size_bytes == 12
+
+
+async def test_files_round_trip_and_copy_between_buckets(store: DirectoryBlobStore, tmp_path: Path) -> None:
+    source = tmp_path / "video.mp4"
+    source.write_bytes(b"\x00\x00\x00\x18ftypmp42" * 100)
+    await store.put_file(WORK, "jobs/j1/1/video.mp4", source, "video/mp4")
+    await store.copy(WORK, "jobs/j1/1/video.mp4", MEDIA, "videos/v1/s1/j1/video.mp4")
+    downloaded = tmp_path / "out" / "deep" / "video.mp4"
+    await store.get_file(MEDIA, "videos/v1/s1/j1/video.mp4", downloaded)
+    assert downloaded.read_bytes() == source.read_bytes()
+    assert sha256_of_file(downloaded) == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+async def test_stat_of_a_missing_key_is_none(store: DirectoryBlobStore) -> None:
+    await store.ensure_buckets(WORK, MEDIA)
+    assert await store.stat(WORK, "jobs/nothing/1/video.mp4") is None
+    assert await store.stat(WORK, "jobs") is None  # a folder is not an object
+
+
+async def test_reading_a_missing_key_fails(store: DirectoryBlobStore) -> None:
+    await store.ensure_buckets(WORK)
+    with pytest.raises(FileNotFoundError):
+        await store.get_bytes(WORK, "jobs/nothing/1/video.mp4")
+
+
+async def test_delete_prefix_removes_only_that_attempt(store: DirectoryBlobStore) -> None:
+    for key in ("jobs/j1/1/a.wav", "jobs/j1/1/slides/s1.png", "jobs/j1/10/a.wav", "jobs/j1/2/a.wav", "jobs/j2/1/a.wav"):
+        await store.put_bytes(WORK, key, b"x", "application/octet-stream")
+    await store.put_bytes(MEDIA, "jobs/j1/1/a.wav", b"x", "application/octet-stream")
+
+    assert await store.delete_prefix(WORK, work_prefix("j1", 1)) == 2
+
+    assert await store.stat(WORK, "jobs/j1/1/a.wav") is None
+    assert await store.stat(WORK, "jobs/j1/1/slides/s1.png") is None
+    for kept in ("jobs/j1/10/a.wav", "jobs/j1/2/a.wav", "jobs/j2/1/a.wav"):
+        assert await store.stat(WORK, kept) is not None
+    assert await store.stat(MEDIA, "jobs/j1/1/a.wav") is not None
+    assert await store.delete_prefix(WORK, work_prefix("j1", 1)) == 0
+
+
+async def test_delete_prefix_of_a_missing_bucket_deletes_nothing(store: DirectoryBlobStore) -> None:
+    assert await store.delete_prefix("no-such-bucket", "jobs/") == 0
+
+
+@pytest.mark.parametrize("key", ["../../outside.txt", "../../../etc/passwd", "jobs/../../../outside.txt"])
+async def test_a_key_escaping_the_root_is_refused(store: DirectoryBlobStore, tmp_path: Path, key: str) -> None:
+    with pytest.raises(StorageUploadError) as caught:
+        await store.put_bytes(WORK, key, b"x", "text/plain")
+    assert caught.value.retryable is False
+    assert not (tmp_path / "outside.txt").exists()
+    with pytest.raises(StorageUploadError):
+        await store.get_bytes(WORK, key)
+
+
+async def test_a_key_escaping_its_bucket_is_refused(store: DirectoryBlobStore) -> None:
+    """A scratch key from a message must not reach into the media bucket (on S3 ``..`` is just a name)."""
+    with pytest.raises(StorageUploadError):
+        await store.put_bytes(WORK, "../reelflow-media/videos/v1/s1/j1/video.mp4", b"x", "video/mp4")
+    assert await store.stat(MEDIA, "videos/v1/s1/j1/video.mp4") is None
+
+
+def test_work_prefix_is_per_attempt() -> None:
+    assert work_prefix("job-1", 2) == "jobs/job-1/2/"
+
+
+async def test_presigned_url_points_at_the_object(store: DirectoryBlobStore) -> None:
+    await store.put_bytes(MEDIA, "videos/v1/s1/j1/thumb.jpg", b"\xff\xd8", "image/jpeg")
+    url = store.presigned_get_url(MEDIA, "videos/v1/s1/j1/thumb.jpg", timedelta(hours=1))
+    assert url.startswith("file://")
+    assert url.endswith("/reelflow-media/videos/v1/s1/j1/thumb.jpg")

@@ -1,0 +1,120 @@
+"""The one subprocess runner: FFmpeg progress lines, exit codes, timeouts and cancellation."""
+
+import asyncio
+import time
+
+import pytest
+
+from reelflow.contracts import ErrorCode
+from reelflow.runtime.cancellation import CancellationRegistry, CancelToken
+from reelflow.runtime.failures import JobCanceledError, RenderError, StepTimeoutError, TtsError
+from reelflow.runtime.processes import STDERR_TAIL_CHARS, parse_progress_seconds, run_process
+
+
+@pytest.mark.parametrize(
+    ("line", "seconds"),
+    [
+        ("out_time_us=1500000", 1.5),
+        ("out_time_ms=2000000", 2.0),  # FFmpeg's out_time_ms is in microseconds too
+        ("out_time_us=1000000\n", 1.0),
+        ("  out_time_us=250000  ", 0.25),
+        ("out_time_us=0", 0.0),
+        ("out_time_us=-9223372036854775807", 0.0),
+    ],
+)
+def test_progress_lines_give_seconds_written(line: str, seconds: float) -> None:
+    assert parse_progress_seconds(line) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["out_time=00:00:01.500000", "out_time_us=N/A", "progress=continue", "frame=42", "", "out_time_us=", "garbage"],
+)
+def test_other_lines_are_not_progress(line: str) -> None:
+    assert parse_progress_seconds(line) is None
+
+
+async def test_a_successful_command_returns_its_output() -> None:
+    result = await run_process(["sh", "-c", "printf hello; printf warn >&2"], timeout_sec=5)
+    assert result.returncode == 0
+    assert result.stdout == b"hello"
+    assert result.stderr == "warn"
+    assert result.args == ("sh", "-c", "printf hello; printf warn >&2")
+    assert result.elapsed_sec >= 0
+
+
+async def test_stdin_is_fed_to_the_command() -> None:
+    result = await run_process(["cat"], timeout_sec=5, stdin="안녕하세요".encode())
+    assert result.stdout.decode() == "안녕하세요"
+
+
+async def test_a_failing_command_raises_with_the_stderr_tail() -> None:
+    with pytest.raises(RenderError) as caught:
+        await run_process(["sh", "-c", "echo 'Invalid data found when processing input' >&2; exit 3"], timeout_sec=5)
+    assert "exited with code 3" in str(caught.value)
+    assert "Invalid data found when processing input" in str(caught.value)
+    assert caught.value.details["returncode"] == 3
+    assert caught.value.retryable is False
+
+
+async def test_the_failure_type_can_be_chosen_and_long_stderr_is_cut() -> None:
+    script = f"head -c {STDERR_TAIL_CHARS * 3} /dev/zero | tr '\\0' x >&2; echo END >&2; exit 1"
+    with pytest.raises(TtsError) as caught:
+        await run_process(["sh", "-c", script], timeout_sec=5, error=TtsError)
+    assert caught.value.to_info().code == ErrorCode.TTS_FAILED
+    assert caught.value.message.endswith("END")
+    assert len(caught.value.message) < STDERR_TAIL_CHARS + 100
+
+
+async def test_ffmpeg_progress_is_reported_as_fractions() -> None:
+    fractions: list[float] = []
+
+    async def on_progress(fraction: float) -> None:
+        fractions.append(fraction)
+
+    lines = "frame=1\\nout_time_us=500000\\nprogress=continue\\nout_time_ms=1000000\\nout_time_us=4000000\\n"
+    await run_process(
+        ["sh", "-c", f"printf '{lines}'"], timeout_sec=5, expected_duration_sec=2.0, on_progress=on_progress
+    )
+    assert fractions == [0.25, 0.5, 1.0]
+
+
+async def test_a_command_past_its_timeout_is_stopped() -> None:
+    started = time.monotonic()
+    with pytest.raises(StepTimeoutError) as caught:
+        await run_process(["sleep", "5"], timeout_sec=0.2)
+    assert time.monotonic() - started < 2
+    assert "sleep did not finish within 0.2s" in str(caught.value)
+    assert caught.value.retryable is True
+
+
+async def test_canceling_the_job_stops_the_command() -> None:
+    token = CancelToken()
+    asyncio.get_running_loop().call_later(0.1, token.cancel, "user pressed cancel")
+    started = time.monotonic()
+    with pytest.raises(JobCanceledError, match="canceled"):
+        await run_process(["sleep", "5"], timeout_sec=30, cancel=token)
+    assert time.monotonic() - started < 2
+
+
+async def test_an_already_canceled_job_does_not_start_the_command() -> None:
+    registry = CancellationRegistry()
+    registry.cancel("job-1", "user pressed cancel")
+    with pytest.raises(JobCanceledError, match="user pressed cancel"):
+        await run_process(["sleep", "5"], timeout_sec=30, cancel=registry.token_for("job-1"))
+
+
+async def test_a_missing_program_is_an_os_error() -> None:
+    with pytest.raises(FileNotFoundError):
+        await run_process(["reelflow-no-such-program"], timeout_sec=5)
+
+
+def test_the_registry_remembers_a_bounded_number_of_jobs() -> None:
+    registry = CancellationRegistry(remember=2)
+    registry.cancel("a")
+    registry.cancel("b")
+    registry.cancel("c")
+    assert not registry.is_canceled("a")
+    assert registry.is_canceled("b")
+    assert registry.is_canceled("c")
+    assert not registry.is_canceled("never-seen")

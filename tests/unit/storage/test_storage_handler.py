@@ -1,0 +1,318 @@
+"""The storage service on FastStream's in-memory broker: composed scratch outputs become final assets (DESIGN §5).
+
+The handlers' router is a module-level object and FastStream binds a router to the last broker that includes
+it, so this module builds one runtime and every test shares it (each test uses its own ids).
+"""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from faststream.nats import JStream, TestNatsBroker
+from faststream.nats.annotations import NatsMessage
+
+from reelflow.contracts import (
+    STREAM_NAME,
+    AssetKind,
+    Chapter,
+    ComposedOutputs,
+    DeadLetter,
+    LessonSpec,
+    ProgressUpdate,
+    RenderCancel,
+    RenderCompleted,
+    RenderComposed,
+    RenderFailed,
+    RenderStored,
+    Scene,
+    Step,
+    SubtitleMode,
+    VideoScript,
+)
+from reelflow.runtime.blobs import DirectoryBlobStore, work_prefix
+from reelflow.runtime.service import ServiceRuntime, build_runtime
+from reelflow.storage.handlers import DELIVERIES, STORAGE_DELIVERY, router
+from reelflow.storage.settings import StorageSettings
+
+DLQ_SUBJECT = "rf.dlq.storage"
+ATTEMPT = 2
+SCRATCH_FILES: dict[AssetKind, tuple[str, bytes]] = {
+    AssetKind.VIDEO: ("video.mp4", b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8),
+    AssetKind.THUMBNAIL: ("thumb.jpg", b"\xff\xd8\xff\xe0 thumbnail"),
+    AssetKind.SUBTITLES_SRT: ("subtitles.srt", "1\n00:00:00,000 --> 00:00:02,000\n피싱이란?\n".encode()),
+    AssetKind.SUBTITLES_VTT: ("subtitles.vtt", "WEBVTT\n\n00:00.000 --> 00:02.000\n피싱이란?\n".encode()),
+    AssetKind.CHAPTERS: ("chapters.txt", b"00:00 Intro\n"),
+}
+EXPECTED_NAMES = {
+    AssetKind.VIDEO: ("video.mp4", "video/mp4"),
+    AssetKind.THUMBNAIL: ("thumb.jpg", "image/jpeg"),
+    AssetKind.SUBTITLES_SRT: ("subtitles.srt", "application/x-subrip"),
+    AssetKind.SUBTITLES_VTT: ("subtitles.vtt", "text/vtt"),
+    AssetKind.CHAPTERS: ("chapters.txt", "text/plain; charset=utf-8"),
+}
+
+
+@dataclass(frozen=True)
+class Published:
+    subject: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.body)
+        return data
+
+
+@dataclass
+class BusRecorder:
+    """Everything the broker carried under ``rf.>``, stored events and core NATS alike."""
+
+    messages: list[Published] = field(default_factory=list)
+
+    def on(self, subject: str) -> list[Published]:
+        return [message for message in self.messages if message.subject == subject]
+
+
+@dataclass(frozen=True)
+class StorageService:
+    runtime: ServiceRuntime[StorageSettings]
+    recorder: BusRecorder
+    blobs: DirectoryBlobStore
+
+
+@pytest.fixture(scope="module")
+def storage_service(tmp_path_factory: pytest.TempPathFactory) -> StorageService:
+    blobs = DirectoryBlobStore(tmp_path_factory.mktemp("storage-blobs"))
+    runtime = build_runtime("storage", StorageSettings(), router, DELIVERIES, blobs=blobs)
+    recorder = BusRecorder()
+
+    @runtime.broker.subscriber("rf.>", stream=JStream(STREAM_NAME, declare=False))
+    async def record(message: NatsMessage) -> None:
+        recorder.messages.append(Published(message.raw_message.subject, dict(message.headers), bytes(message.body)))
+
+    return StorageService(runtime, recorder, blobs)
+
+
+@pytest.fixture
+def bus(storage_service: StorageService) -> Iterator[BusRecorder]:
+    storage_service.recorder.messages.clear()
+    yield storage_service.recorder
+    storage_service.recorder.messages.clear()
+
+
+def scratch_key(job_id: str, kind: AssetKind) -> str:
+    return f"{work_prefix(job_id, ATTEMPT)}out/{SCRATCH_FILES[kind][0]}"
+
+
+async def fill_scratch(service: StorageService, job_id: str) -> None:
+    for kind, (_, data) in SCRATCH_FILES.items():
+        await service.blobs.put_bytes(service.runtime.settings.work_bucket, scratch_key(job_id, kind), data, "x/y")
+
+
+def render_composed(
+    unique_id: str, *, script_id: str | None = "default", subtitles: SubtitleMode = SubtitleMode.BOTH
+) -> RenderComposed:
+    job_id = f"job-{unique_id}"
+    scene = Scene(scene_id="s1", narration="피싱은 사기입니다.")
+    spec = LessonSpec(
+        script=VideoScript(chapters=[Chapter(chapter_id="c1", title="피싱이란?", scenes=[scene])]), subtitles=subtitles
+    )
+    return RenderComposed(
+        job_id=job_id,
+        video_id=f"video-{unique_id}",
+        script_id=f"script-{unique_id}" if script_id == "default" else script_id,
+        attempt=ATTEMPT,
+        spec=spec,
+        outputs=ComposedOutputs(
+            video=scratch_key(job_id, AssetKind.VIDEO),
+            thumbnail=scratch_key(job_id, AssetKind.THUMBNAIL),
+            subtitles_srt=scratch_key(job_id, AssetKind.SUBTITLES_SRT),
+            subtitles_vtt=scratch_key(job_id, AssetKind.SUBTITLES_VTT),
+            chapters=scratch_key(job_id, AssetKind.CHAPTERS),
+        ),
+        duration_sec=12.5,
+    )
+
+
+async def publish(service: StorageService, body: dict[str, Any], subject: str, *, reply_to: str = "") -> None:
+    async with TestNatsBroker(service.runtime.broker) as broker:
+        await broker.publish(body, subject, reply_to=reply_to)
+
+
+def jetstream_reply(delivered: int) -> str:
+    """The ack subject JetStream puts on a message; the middleware reads the delivery count from it."""
+    return f"$JS.ACK.{STREAM_NAME}.storage.{delivered}.10.10.1700000000000000000.0"
+
+
+async def test_composed_outputs_become_assets_at_the_design_keys(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str
+) -> None:
+    composed = render_composed(unique_id)
+    await fill_scratch(storage_service, composed.job_id)
+
+    await publish(storage_service, composed.model_dump(mode="json"), RenderComposed.subject)
+
+    [message] = bus.on(RenderStored.subject)
+    stored = RenderStored.model_validate(message.json())
+    assert (stored.job_id, stored.video_id, stored.script_id, stored.attempt) == (
+        composed.job_id,
+        composed.video_id,
+        composed.script_id,
+        ATTEMPT,
+    )
+    assert stored.spec == composed.spec
+    assert stored.duration_sec == 12.5
+    assert message.headers["Nats-Msg-Id"] == f"{composed.job_id}:{ATTEMPT}:reelflow.render.stored.v1"
+
+    media_bucket = storage_service.runtime.settings.media_bucket
+    prefix = f"videos/{composed.video_id}/{composed.script_id}/{composed.job_id}/"
+    assert {asset.kind for asset in stored.assets} == set(AssetKind)
+    for asset in stored.assets:
+        name, content_type = EXPECTED_NAMES[asset.kind]
+        data = SCRATCH_FILES[asset.kind][1]
+        assert asset.bucket == media_bucket
+        assert asset.key == prefix + name
+        assert asset.content_type == content_type
+        assert asset.size_bytes == len(data)
+        assert asset.sha256 == hashlib.sha256(data).hexdigest()
+        assert await storage_service.blobs.get_bytes(media_bucket, asset.key) == data
+    assert bus.on(RenderFailed.subject) == []
+    assert bus.on(DLQ_SUBJECT) == []
+
+
+async def test_storing_reports_upload_progress_up_to_the_end_of_its_band(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str
+) -> None:
+    composed = render_composed(unique_id)
+    await fill_scratch(storage_service, composed.job_id)
+
+    await publish(storage_service, composed.model_dump(mode="json"), RenderComposed.subject)
+
+    updates = [ProgressUpdate.model_validate(m.json()) for m in bus.on(f"rf.progress.{composed.job_id}")]
+    values = [update.progress for update in updates]
+    assert values[0] == 85
+    assert values[-1] == 95
+    assert values == sorted(values)
+    assert {update.step for update in updates} == {Step.UPLOAD_ASSETS}
+    assert {update.attempt for update in updates} == {ATTEMPT}
+
+
+async def test_storing_twice_gives_the_same_assets(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str
+) -> None:
+    composed = render_composed(unique_id)
+    await fill_scratch(storage_service, composed.job_id)
+    body = composed.model_dump(mode="json")
+
+    await publish(storage_service, body, RenderComposed.subject)
+    # A redelivery after the first attempt finished must not re-read scratch that may have changed since.
+    work_bucket = storage_service.runtime.settings.work_bucket
+    await storage_service.blobs.put_bytes(work_bucket, scratch_key(composed.job_id, AssetKind.VIDEO), b"new", "x/y")
+    await publish(storage_service, body, RenderComposed.subject)
+
+    first, second = bus.on(RenderStored.subject)
+    assert RenderStored.model_validate(first.json()) == RenderStored.model_validate(second.json())
+    assert first.headers["Nats-Msg-Id"] == second.headers["Nats-Msg-Id"]
+    media_video = next(a for a in RenderStored.model_validate(second.json()).assets if a.kind == AssetKind.VIDEO)
+    assert (
+        await storage_service.blobs.get_bytes(media_video.bucket, media_video.key) == SCRATCH_FILES[AssetKind.VIDEO][1]
+    )
+
+
+async def test_a_job_without_a_script_is_stored_under_adhoc(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str
+) -> None:
+    composed = render_composed(unique_id, script_id=None)
+    await fill_scratch(storage_service, composed.job_id)
+
+    await publish(storage_service, composed.model_dump(mode="json"), RenderComposed.subject)
+
+    [message] = bus.on(RenderStored.subject)
+    keys = {asset.key for asset in RenderStored.model_validate(message.json()).assets}
+    assert f"videos/{composed.video_id}/adhoc/{composed.job_id}/video.mp4" in keys
+
+
+async def test_burned_in_subtitles_are_not_published_as_sidecars(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str
+) -> None:
+    composed = render_composed(unique_id, subtitles=SubtitleMode.BURN)
+    await fill_scratch(storage_service, composed.job_id)
+
+    await publish(storage_service, composed.model_dump(mode="json"), RenderComposed.subject)
+
+    [message] = bus.on(RenderStored.subject)
+    kinds = {asset.kind for asset in RenderStored.model_validate(message.json()).assets}
+    assert kinds == {AssetKind.VIDEO, AssetKind.THUMBNAIL, AssetKind.CHAPTERS}
+
+
+async def test_missing_scratch_output_is_retried_then_fails_the_job(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str
+) -> None:
+    composed = render_composed(unique_id)  # scratch never filled
+    body = composed.model_dump(mode="json")
+
+    await publish(storage_service, body, RenderComposed.subject, reply_to=jetstream_reply(delivered=1))
+    assert bus.on(RenderStored.subject) == []
+    assert bus.on(RenderFailed.subject) == []
+    assert bus.on(DLQ_SUBJECT) == []
+
+    last = STORAGE_DELIVERY.max_deliver
+    await publish(storage_service, body, RenderComposed.subject, reply_to=jetstream_reply(delivered=last))
+    [failed_message] = bus.on(RenderFailed.subject)
+    failed = RenderFailed.model_validate(failed_message.json())
+    assert failed.job_id == composed.job_id
+    assert failed.attempt == ATTEMPT
+    assert failed.error.step == Step.UPLOAD_ASSETS
+    assert f"gave up after {last} deliveries" in failed.error.message
+    [letter_message] = bus.on(DLQ_SUBJECT)
+    letter = DeadLetter.model_validate(letter_message.json())
+    assert letter.delivered == last
+    assert letter.error == failed.error
+    assert bus.on(RenderStored.subject) == []
+
+
+async def test_completion_cleans_only_that_attempts_scratch(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str
+) -> None:
+    composed = render_composed(unique_id)
+    await fill_scratch(storage_service, composed.job_id)
+    work_bucket = storage_service.runtime.settings.work_bucket
+    other_attempt = f"{work_prefix(composed.job_id, ATTEMPT + 1)}out/video.mp4"
+    await storage_service.blobs.put_bytes(work_bucket, other_attempt, b"keep me", "video/mp4")
+    await publish(storage_service, composed.model_dump(mode="json"), RenderComposed.subject)
+    [stored_message] = bus.on(RenderStored.subject)
+    stored = RenderStored.model_validate(stored_message.json())
+
+    completed = RenderCompleted(
+        job_id=composed.job_id,
+        video_id=composed.video_id,
+        script_id=composed.script_id,
+        attempt=ATTEMPT,
+        assets=stored.assets,
+        duration_sec=stored.duration_sec,
+    )
+    await publish(storage_service, completed.model_dump(mode="json"), RenderCompleted.subject)
+
+    for kind in SCRATCH_FILES:
+        assert await storage_service.blobs.stat(work_bucket, scratch_key(composed.job_id, kind)) is None
+    assert await storage_service.blobs.get_bytes(work_bucket, other_attempt) == b"keep me"
+    for asset in stored.assets:
+        assert await storage_service.blobs.stat(asset.bucket, asset.key) is not None
+    assert bus.on(DLQ_SUBJECT) == []
+
+
+async def test_a_cancel_reaches_the_services_cancellation_registry(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str
+) -> None:
+    job_id = f"job-{unique_id}"
+    registry = storage_service.runtime.cancellations
+    assert not registry.is_canceled(job_id)
+
+    await publish(storage_service, RenderCancel(job_id=job_id).model_dump(mode="json"), RenderCancel.subject)
+
+    assert registry.is_canceled(job_id)
+    assert registry.token_for(job_id).reason == "canceled by request"
+    assert [message.subject for message in bus.messages] == [RenderCancel.subject]

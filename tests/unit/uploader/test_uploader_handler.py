@@ -1,0 +1,167 @@
+"""The uploader on FastStream's in-memory broker: a stored job without a target is left alone; publishing fails plainly.
+
+The handlers' router is a module-level object and FastStream binds a router to the last broker that includes
+it, so this module builds one runtime and every test shares it (each test uses its own ids).
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from faststream.nats import JStream, TestNatsBroker
+from faststream.nats.annotations import NatsMessage
+
+from reelflow.contracts import (
+    STREAM_NAME,
+    Asset,
+    AssetKind,
+    Chapter,
+    DeadLetter,
+    ErrorCode,
+    LessonSpec,
+    PublishTarget,
+    RenderFailed,
+    RenderPublished,
+    RenderStored,
+    Scene,
+    Step,
+    VideoScript,
+)
+from reelflow.runtime.blobs import DirectoryBlobStore
+from reelflow.runtime.service import ServiceRuntime, build_runtime
+from reelflow.uploader.handlers import DELIVERIES, router
+from reelflow.uploader.settings import UploaderSettings
+
+DLQ_SUBJECT = "rf.dlq.uploader"
+
+
+@dataclass(frozen=True)
+class Published:
+    subject: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.body)
+        return data
+
+
+@dataclass
+class BusRecorder:
+    """Everything the broker carried under ``rf.>``, stored events and core NATS alike."""
+
+    messages: list[Published] = field(default_factory=list)
+
+    def on(self, subject: str) -> list[Published]:
+        return [message for message in self.messages if message.subject == subject]
+
+    def subjects(self) -> list[str]:
+        return [message.subject for message in self.messages]
+
+
+@dataclass(frozen=True)
+class UploaderService:
+    runtime: ServiceRuntime[UploaderSettings]
+    recorder: BusRecorder
+
+
+@pytest.fixture(scope="module")
+def uploader_service(tmp_path_factory: pytest.TempPathFactory) -> UploaderService:
+    blobs = DirectoryBlobStore(tmp_path_factory.mktemp("uploader-blobs"))
+    runtime = build_runtime("uploader", UploaderSettings(), router, DELIVERIES, blobs=blobs)
+    recorder = BusRecorder()
+
+    @runtime.broker.subscriber("rf.>", stream=JStream(STREAM_NAME, declare=False))
+    async def record(message: NatsMessage) -> None:
+        recorder.messages.append(Published(message.raw_message.subject, dict(message.headers), bytes(message.body)))
+
+    return UploaderService(runtime, recorder)
+
+
+@pytest.fixture
+def bus(uploader_service: UploaderService) -> Iterator[BusRecorder]:
+    uploader_service.recorder.messages.clear()
+    yield uploader_service.recorder
+    uploader_service.recorder.messages.clear()
+
+
+def render_stored(unique_id: str, *, publish: PublishTarget | None) -> RenderStored:
+    scene = Scene(scene_id="s1", narration="Phishing is a scam.")
+    spec = LessonSpec(
+        script=VideoScript(chapters=[Chapter(chapter_id="c1", title="Intro", scenes=[scene])]), publish=publish
+    )
+    video = Asset(
+        kind=AssetKind.VIDEO,
+        bucket="reelflow-media",
+        key=f"videos/video-{unique_id}/script-{unique_id}/job-{unique_id}/video.mp4",
+        size_bytes=4096,
+        content_type="video/mp4",
+        sha256="ab" * 32,
+    )
+    return RenderStored(
+        job_id=f"job-{unique_id}",
+        video_id=f"video-{unique_id}",
+        script_id=f"script-{unique_id}",
+        attempt=2,
+        spec=spec,
+        assets=[video],
+        duration_sec=12.5,
+    )
+
+
+async def publish(service: UploaderService, event: RenderStored) -> None:
+    async with TestNatsBroker(service.runtime.broker) as broker:
+        await broker.publish(event.model_dump(mode="json"), RenderStored.subject)
+
+
+async def test_a_job_without_a_publish_target_publishes_nothing(
+    uploader_service: UploaderService, bus: BusRecorder, unique_id: str
+) -> None:
+    await publish(uploader_service, render_stored(unique_id, publish=None))
+
+    assert bus.subjects() == [RenderStored.subject]
+    assert bus.on(RenderPublished.subject) == []
+    assert bus.on(RenderFailed.subject) == []
+    assert bus.on(DLQ_SUBJECT) == []
+
+
+async def test_a_publish_target_fails_the_job_plainly_until_youtube_is_built(
+    uploader_service: UploaderService, bus: BusRecorder, unique_id: str
+) -> None:
+    stored = render_stored(unique_id, publish=PublishTarget(title="Phishing 101", privacy="unlisted"))
+
+    await publish(uploader_service, stored)
+
+    assert bus.on(RenderPublished.subject) == []
+    [failed_message] = bus.on(RenderFailed.subject)
+    failed = RenderFailed.model_validate(failed_message.json())
+    assert (failed.job_id, failed.video_id, failed.attempt) == (stored.job_id, stored.video_id, 2)
+    assert failed.error.code == ErrorCode.PUBLISH_FAILED
+    assert failed.error.step == Step.PUBLISH
+    assert "not built yet" in failed.error.message
+    assert failed_message.headers["Nats-Msg-Id"] == f"{stored.job_id}:2:reelflow.render.failed.v1"
+
+    [letter_message] = bus.on(DLQ_SUBJECT)
+    letter = DeadLetter.model_validate(letter_message.json())
+    assert letter.service == "uploader"
+    assert letter.job_id == stored.job_id
+    assert letter.error.code == ErrorCode.PUBLISH_FAILED
+    assert RenderStored.model_validate_json(letter.payload) == stored
+
+
+async def test_a_stored_event_that_fails_validation_is_dead_lettered_as_internal(
+    uploader_service: UploaderService, bus: BusRecorder, unique_id: str
+) -> None:
+    """Between services a malformed event is our bug, not the user's script."""
+    body = render_stored(unique_id, publish=None).model_dump(mode="json")
+    body["assets"][0]["sha256"] = "not-a-digest"
+    async with TestNatsBroker(uploader_service.runtime.broker) as broker:
+        await broker.publish(body, RenderStored.subject)
+
+    [failed_message] = bus.on(RenderFailed.subject)
+    failed = RenderFailed.model_validate(failed_message.json())
+    assert failed.error.code == ErrorCode.INTERNAL
+    assert "assets.0.sha256" in failed.error.message
+    assert len(bus.on(DLQ_SUBJECT)) == 1

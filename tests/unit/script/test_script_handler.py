@@ -6,15 +6,14 @@ it, so this module builds one runtime and every test shares it (each test uses i
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from faststream.nats import JStream, TestNatsBroker
-from faststream.nats.annotations import NatsMessage
+from faststream.nats import TestNatsBroker
+from tests.bus_recording import BusRecorder, record_bus
 
 from reelflow.contracts import (
-    STREAM_NAME,
     DeadLetter,
     ErrorCode,
     ScriptFailed,
@@ -32,27 +31,6 @@ DLQ_SUBJECT = "rf.dlq.script"
 
 
 @dataclass(frozen=True)
-class Published:
-    subject: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-@dataclass
-class BusRecorder:
-    """Everything the broker carried under ``rf.>``, stored events and core NATS alike."""
-
-    messages: list[Published] = field(default_factory=list)
-
-    def on(self, subject: str) -> list[Published]:
-        return [message for message in self.messages if message.subject == subject]
-
-
-@dataclass(frozen=True)
 class ScriptService:
     runtime: ServiceRuntime[ScriptSettings]
     recorder: BusRecorder
@@ -62,20 +40,13 @@ class ScriptService:
 def script_service(tmp_path_factory: pytest.TempPathFactory) -> ScriptService:
     blobs = DirectoryBlobStore(tmp_path_factory.mktemp("script-blobs"))
     runtime = build_runtime("script", ScriptSettings(), router, DELIVERIES, blobs=blobs)
-    recorder = BusRecorder()
-
-    @runtime.broker.subscriber("rf.>", stream=JStream(STREAM_NAME, declare=False))
-    async def record(message: NatsMessage) -> None:
-        recorder.messages.append(Published(message.raw_message.subject, dict(message.headers), bytes(message.body)))
-
+    recorder = record_bus(runtime.broker)
     return ScriptService(runtime, recorder)
 
 
 @pytest.fixture
 def bus(script_service: ScriptService) -> Iterator[BusRecorder]:
-    script_service.recorder.messages.clear()
-    yield script_service.recorder
-    script_service.recorder.messages.clear()
+    yield from script_service.recorder.cleared()
 
 
 async def publish(service: ScriptService, body: dict[str, Any] | bytes) -> None:

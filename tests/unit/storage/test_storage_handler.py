@@ -5,14 +5,13 @@ it, so this module builds one runtime and every test shares it (each test uses i
 """
 
 import hashlib
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from faststream.nats import JStream, TestNatsBroker
-from faststream.nats.annotations import NatsMessage
+from faststream.nats import TestNatsBroker
+from tests.bus_recording import BusRecorder, record_bus
 
 from reelflow.contracts import (
     STREAM_NAME,
@@ -56,27 +55,6 @@ EXPECTED_NAMES = {
 
 
 @dataclass(frozen=True)
-class Published:
-    subject: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-@dataclass
-class BusRecorder:
-    """Everything the broker carried under ``rf.>``, stored events and core NATS alike."""
-
-    messages: list[Published] = field(default_factory=list)
-
-    def on(self, subject: str) -> list[Published]:
-        return [message for message in self.messages if message.subject == subject]
-
-
-@dataclass(frozen=True)
 class StorageService:
     runtime: ServiceRuntime[StorageSettings]
     recorder: BusRecorder
@@ -87,20 +65,13 @@ class StorageService:
 def storage_service(tmp_path_factory: pytest.TempPathFactory) -> StorageService:
     blobs = DirectoryBlobStore(tmp_path_factory.mktemp("storage-blobs"))
     runtime = build_runtime("storage", StorageSettings(), router, DELIVERIES, blobs=blobs)
-    recorder = BusRecorder()
-
-    @runtime.broker.subscriber("rf.>", stream=JStream(STREAM_NAME, declare=False))
-    async def record(message: NatsMessage) -> None:
-        recorder.messages.append(Published(message.raw_message.subject, dict(message.headers), bytes(message.body)))
-
+    recorder = record_bus(runtime.broker)
     return StorageService(runtime, recorder, blobs)
 
 
 @pytest.fixture
 def bus(storage_service: StorageService) -> Iterator[BusRecorder]:
-    storage_service.recorder.messages.clear()
-    yield storage_service.recorder
-    storage_service.recorder.messages.clear()
+    yield from storage_service.recorder.cleared()
 
 
 def scratch_key(job_id: str, kind: AssetKind) -> str:

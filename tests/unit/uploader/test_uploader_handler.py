@@ -4,17 +4,14 @@ The handlers' router is a module-level object and FastStream binds a router to t
 it, so this module builds one runtime and every test shares it (each test uses its own ids).
 """
 
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import pytest
-from faststream.nats import JStream, TestNatsBroker
-from faststream.nats.annotations import NatsMessage
+from faststream.nats import TestNatsBroker
+from tests.bus_recording import BusRecorder, record_bus
 
 from reelflow.contracts import (
-    STREAM_NAME,
     Asset,
     AssetKind,
     Chapter,
@@ -38,30 +35,6 @@ DLQ_SUBJECT = "rf.dlq.uploader"
 
 
 @dataclass(frozen=True)
-class Published:
-    subject: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-@dataclass
-class BusRecorder:
-    """Everything the broker carried under ``rf.>``, stored events and core NATS alike."""
-
-    messages: list[Published] = field(default_factory=list)
-
-    def on(self, subject: str) -> list[Published]:
-        return [message for message in self.messages if message.subject == subject]
-
-    def subjects(self) -> list[str]:
-        return [message.subject for message in self.messages]
-
-
-@dataclass(frozen=True)
 class UploaderService:
     runtime: ServiceRuntime[UploaderSettings]
     recorder: BusRecorder
@@ -71,20 +44,13 @@ class UploaderService:
 def uploader_service(tmp_path_factory: pytest.TempPathFactory) -> UploaderService:
     blobs = DirectoryBlobStore(tmp_path_factory.mktemp("uploader-blobs"))
     runtime = build_runtime("uploader", UploaderSettings(), router, DELIVERIES, blobs=blobs)
-    recorder = BusRecorder()
-
-    @runtime.broker.subscriber("rf.>", stream=JStream(STREAM_NAME, declare=False))
-    async def record(message: NatsMessage) -> None:
-        recorder.messages.append(Published(message.raw_message.subject, dict(message.headers), bytes(message.body)))
-
+    recorder = record_bus(runtime.broker)
     return UploaderService(runtime, recorder)
 
 
 @pytest.fixture
 def bus(uploader_service: UploaderService) -> Iterator[BusRecorder]:
-    uploader_service.recorder.messages.clear()
-    yield uploader_service.recorder
-    uploader_service.recorder.messages.clear()
+    yield from uploader_service.recorder.cleared()
 
 
 def render_stored(unique_id: str, *, publish: PublishTarget | None) -> RenderStored:

@@ -24,24 +24,33 @@ from reelflow.contracts import (
     retry_job,
 )
 from reelflow.contracts.errors import ApiErrorCode
+from reelflow.gateway.job_views import RenderJobView, view_of
 from reelflow.gateway.progress_hub import ProgressHub
-from reelflow.gateway.projection import finalize, is_ready_to_finalize, project_event, project_progress
+from reelflow.gateway.projection import (
+    finalize,
+    is_ready_to_finalize,
+    job_from_request,
+    project_event,
+    project_progress,
+)
+from reelflow.gateway.refusals import LedgerError
 from reelflow.gateway.render_specs import RenderOptions, lesson_spec_for
+from reelflow.gateway.script_versions import (
+    ScriptEdit,
+    ScriptHistory,
+    approved,
+    history_of,
+    newest_first,
+    next_version,
+    version_of,
+)
 from reelflow.gateway.store import LedgerStore, ScriptRequestState
 from reelflow.runtime.bus import EventBus
-from reelflow.runtime.failures import InvalidScriptError, ReelflowError
+from reelflow.runtime.failures import InvalidScriptError
 
 log = structlog.get_logger("reelflow.ledger")
 EVENTS_BY_SUBJECT: dict[str, type[Event]] = {event.subject: event for event in STORED_EVENTS}
-
-
-class LedgerError(ReelflowError):
-    """A request the ledger refuses; ``api_code`` and ``status`` say how the API reports it."""
-
-    def __init__(self, message: str, *, api_code: ApiErrorCode, status: int) -> None:
-        super().__init__(message, retryable=False)
-        self.api_code = api_code
-        self.status = status
+AUTO_RENDER_NAMESPACE = uuid.UUID("5c1f3f0e-9a55-4d8e-8f0b-7d0c2b7e4a61")
 
 
 def parse_stored_event(subject: str, body: dict[str, Any]) -> Event:
@@ -49,6 +58,11 @@ def parse_stored_event(subject: str, body: dict[str, Any]) -> Event:
     if event_type is None:
         raise InvalidScriptError(f"the ledger does not know subject {subject!r}")
     return event_type.model_validate(body)
+
+
+def auto_render_job_id(script_id: str) -> str:
+    """The job an auto-rendered script starts, derived from the script so a redelivered event finds it again."""
+    return uuid.uuid5(AUTO_RENDER_NAMESPACE, script_id).hex
 
 
 def job_update(job: RenderJob, message: str = "") -> dict[str, Any]:
@@ -77,70 +91,135 @@ class Ledger:
         await self._bus.publish(request)
 
     async def record_script_generated(self, event: ScriptGenerated) -> None:
+        """Save the new script as a DRAFT, or, when auto-render was asked for, APPROVED with its job started."""
         script = event.script
         if event.auto_render:
             script = script.model_copy(update={"status": ScriptStatus.APPROVED})
-        created = await self.store.save_script(script)
+        await self.store.save_script(script)
+        await self.store.keep_script_version(script)
         await self.store.finish_script_request(script.script_id, ScriptRequestState.DONE, None)
-        if created and event.auto_render:
-            await self.start_render(script, RenderOptions.from_defaults(script.script_id, event.render_defaults))
+        if event.auto_render:
+            await self._auto_render(script, RenderOptions.from_defaults(script.script_id, event.render_defaults))
+
+    async def _auto_render(self, generated: Script, options: RenderOptions) -> None:
+        # The stored script decides: on a redelivery it may have been edited since (then it waits for approval).
+        script = await self.require_script(generated.script_id)
+        if script.version != generated.version or script.status != ScriptStatus.APPROVED:
+            log.info("auto-render skipped: the script changed since it was written", script_id=script.script_id)
+            return
+        job, created = await self.start_render(script, options, job_id=auto_render_job_id(script.script_id))
+        if not created and job.job_id != auto_render_job_id(script.script_id):
+            log.warning(
+                "auto-render did not start: the video already has an active job",
+                script_id=script.script_id,
+                video_id=script.video_id,
+                active_job_id=job.job_id,
+            )
 
     async def record_script_failed(self, event: ScriptFailed) -> None:
         await self.store.finish_script_request(event.script_id, ScriptRequestState.FAILED, event.error)
 
-    async def approve_script(self, script_id: str) -> Script:
-        script = await self.require_script(script_id)
-        if script.status == ScriptStatus.ARCHIVED:
-            raise LedgerError(
-                f"script {script_id} is archived; approve its latest version instead",
-                api_code=ApiErrorCode.CONFLICT,
-                status=409,
-            )
-        if script.status != ScriptStatus.APPROVED:
-            script = script.model_copy(update={"status": ScriptStatus.APPROVED})
-            await self.store.replace_script(script)
-        return script
+    async def edit_script(self, script_id: str, edit: ScriptEdit, *, expected_version: int | None) -> Script:
+        """Make the next DRAFT version of the script; the version it supersedes stays readable."""
+        now = datetime.now(UTC)
+        # Keep the version being superseded before replacing it, so history never has a gap.
+        await self.store.keep_script_version(await self.require_script(script_id))
+        changed = await self.store.update_script(
+            script_id, lambda current: next_version(current, edit, expected=expected_version, at=now)
+        )
+        if changed is None:
+            raise await self._script_not_found(script_id)
+        before, after = changed
+        if after.version != before.version:
+            await self.store.keep_script_version(before)
+            await self.store.keep_script_version(after)
+            log.info("script edited", script_id=script_id, version=after.version)
+        return after
+
+    async def approve_script(self, script_id: str, *, expected_version: int | None = None) -> Script:
+        """Approve the latest version; naming an older version in ``expected_version`` is refused."""
+        changed = await self.store.update_script(
+            script_id, lambda current: approved(current, expected=expected_version)
+        )
+        if changed is None:
+            raise await self._script_not_found(script_id)
+        return changed[1]
 
     async def require_script(self, script_id: str) -> Script:
         script = await self.store.get_script(script_id)
         if script is None:
-            raise LedgerError(f"script {script_id} does not exist", api_code=ApiErrorCode.NOT_FOUND, status=404)
+            raise await self._script_not_found(script_id)
         return script
 
-    # ---- render jobs -------------------------------------------------------------------------------------------
-    async def start_render(self, script: Script, options: RenderOptions) -> tuple[RenderJob, bool]:
-        """Start a job for an approved script; while the video has an active job, that job is returned instead."""
-        if script.status != ScriptStatus.APPROVED:
-            raise LedgerError(
-                f"script {script.script_id} is {script.status}; approve it first "
-                f"(POST /api/scripts/{script.script_id}/approve)",
-                api_code=ApiErrorCode.CONFLICT,
+    async def script_version(self, script_id: str, version: int) -> Script:
+        latest = await self.require_script(script_id)
+        kept = None if version == latest.version else await self.store.kept_script_version(script_id, version)
+        return version_of(latest, version, kept)
+
+    async def script_history(self, script_id: str) -> ScriptHistory:
+        latest = await self.require_script(script_id)
+        return history_of(latest, await self.store.kept_script_versions(script_id))
+
+    async def scripts_of_video(self, video_id: str) -> list[ScriptHistory]:
+        latest = await self.store.scripts_of_video(video_id)
+        kept = await self.store.kept_script_versions_of_video(video_id)
+        return newest_first(history_of(script, kept.get(script.script_id, [])) for script in latest)
+
+    async def _script_not_found(self, script_id: str) -> LedgerError:
+        """404, or 409 NOT_READY while the script is still being written (so the caller knows to wait)."""
+        request = await self.store.script_request(script_id)
+        if request is not None and request[0] == ScriptRequestState.PENDING:
+            return LedgerError(
+                f"script {script_id} is still being written; try again when GET /api/scripts/{script_id} answers 200",
+                api_code=ApiErrorCode.NOT_READY,
                 status=409,
             )
-        spec = lesson_spec_for(script, options)
-        now = datetime.now(UTC)
-        job_id = uuid.uuid4().hex
-        holder = await self.store.claim_active(script.video_id, job_id)
-        if holder is not None:
-            existing = await self.store.get_job(holder)
+        return LedgerError(f"script {script_id} does not exist", api_code=ApiErrorCode.NOT_FOUND, status=404)
+
+    # ---- render jobs -------------------------------------------------------------------------------------------
+    async def start_render(
+        self, script: Script, options: RenderOptions, *, job_id: str | None = None
+    ) -> tuple[RenderJobView, bool]:
+        """Start a job for an approved script; while the video has an active job, that job is returned instead.
+
+        ``job_id`` names the job to start; when that job already exists it is returned as it is.
+        """
+        if script.status != ScriptStatus.APPROVED:
+            raise _not_renderable(script)
+        if job_id is not None:
+            existing = await self.store.get_job_view(job_id)
             if existing is not None:
                 return existing, False
+        spec = lesson_spec_for(script, options)
+        now = datetime.now(UTC)
+        job_id = job_id or uuid.uuid4().hex
+        holder = await self.store.claim_active(script.video_id, job_id)
+        if holder is not None:
+            active = await self.store.get_job_view(holder)
+            if active is not None:
+                return active, False
         request = RenderRequested(
             job_id=job_id, video_id=script.video_id, script_id=script.script_id, attempt=1, spec=spec
         )
-        job, _ = await self.store.update_job(job_id, lambda current: project_event(current, request, at=now))
+        job = job_from_request(request, at=now)
+        await self.store.insert_job(job, script_version=script.version)
         await self._bus.publish(request)
-        if job is None:
-            raise ReelflowError(f"job {job_id} could not be recorded")
-        return job, True
+        log.info("render job started", job_id=job_id, script_id=script.script_id, script_version=script.version)
+        return view_of(job, script.version), True
 
     async def require_job(self, job_id: str) -> RenderJob:
         job = await self.store.get_job(job_id)
         if job is None:
-            raise LedgerError(f"render job {job_id} does not exist", api_code=ApiErrorCode.NOT_FOUND, status=404)
+            raise _missing_job(job_id)
         return job
 
-    async def cancel(self, job_id: str) -> RenderJob:
+    async def require_job_view(self, job_id: str) -> RenderJobView:
+        job = await self.store.get_job_view(job_id)
+        if job is None:
+            raise _missing_job(job_id)
+        return job
+
+    async def cancel(self, job_id: str) -> RenderJobView:
         job = await self.require_job(job_id)
         if job.status in TERMINAL_STATUSES:
             raise LedgerError(
@@ -149,9 +228,9 @@ class Ledger:
         cancel = RenderCancel(job_id=job_id, attempt=job.attempt)
         await self._bus.publish(cancel)
         await self.record_render_event(cancel)
-        return await self.require_job(job_id)
+        return await self.require_job_view(job_id)
 
-    async def retry(self, job_id: str) -> RenderJob:
+    async def retry(self, job_id: str) -> RenderJobView:
         job = await self.require_job(job_id)
         holder = await self.store.claim_active(job.video_id, job_id)
         if holder is not None and holder != job_id:
@@ -173,7 +252,7 @@ class Ledger:
                 spec=retried.spec,
             )
         )
-        return retried
+        return await self.require_job_view(job_id)
 
     # ---- projections of bus events -----------------------------------------------------------------------------
     async def record_render_event(self, event: Event) -> None:
@@ -232,3 +311,24 @@ class Ledger:
         if update.step == Step.FINALIZE:
             return
         await self.store.update_job(update.job_id, lambda current: project_progress(current, update))
+
+
+def _missing_job(job_id: str) -> LedgerError:
+    return LedgerError(f"render job {job_id} does not exist", api_code=ApiErrorCode.NOT_FOUND, status=404)
+
+
+def _not_renderable(script: Script) -> LedgerError:
+    """Why a script cannot be rendered yet, naming the call that fixes it."""
+    if script.status == ScriptStatus.ARCHIVED:
+        message = f"script {script.script_id} is archived and can no longer be rendered"
+    else:
+        message = (
+            f"script {script.script_id} version {script.version} is {script.status.value}; a render job needs an "
+            f"APPROVED script: approve it with POST /api/scripts/{script.script_id}/approve"
+        )
+    return LedgerError(
+        message,
+        api_code=ApiErrorCode.CONFLICT,
+        status=409,
+        details={"script_id": script.script_id, "version": script.version, "status": script.status.value},
+    )

@@ -5,11 +5,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from reelflow.contracts import ErrorCode, IllegalTransitionError
 from reelflow.contracts.errors import ApiErrorCode
-from reelflow.gateway.ledger import LedgerError
+from reelflow.gateway.refusals import LedgerError
 from reelflow.runtime.failures import ReelflowError
 
 STATUS_BY_CODE: dict[ErrorCode, int] = {
@@ -19,6 +20,23 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.STORAGE_UPLOAD_FAILED: 503,
     ErrorCode.TIMEOUT: 504,
 }
+
+
+class ApiErrorInfo(BaseModel):
+    code: str = Field(description="NOT_FOUND, VALIDATION_FAILED, CONFLICT, NOT_READY, or a job error code.")
+    message: str = Field(description="What went wrong and, where there is one, the call that fixes it.")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ApiError(BaseModel):
+    """The body of every error answer (documented in OpenAPI through ``error_responses``)."""
+
+    error: ApiErrorInfo
+
+
+def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route's error answers, each one an :class:`ApiError` body."""
+    return {status: {"model": ApiError, "description": text} for status, text in descriptions.items()}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

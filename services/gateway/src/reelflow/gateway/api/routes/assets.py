@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from reelflow.contracts import AssetKind
 from reelflow.contracts.errors import ApiErrorCode
 from reelflow.gateway.api.deps import StateDep
-from reelflow.gateway.ledger import LedgerError
+from reelflow.gateway.refusals import LedgerError
 
 router = APIRouter(prefix="/api", tags=["assets"])
 

@@ -3,23 +3,45 @@
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from reelflow.contracts import RenderJob
 from reelflow.contracts._base import Contract
 from reelflow.contracts.errors import ApiErrorCode
 from reelflow.gateway.api.deps import LedgerDep, StateDep
-from reelflow.gateway.ledger import LedgerError
+from reelflow.gateway.api.errors import error_responses
+from reelflow.gateway.job_views import RenderJobView
 from reelflow.gateway.progress_stream import job_progress_events
+from reelflow.gateway.refusals import LedgerError
 from reelflow.gateway.render_specs import RenderOptions
 
 router = APIRouter(prefix="/api", tags=["render-jobs"])
 
 
+NO_JOB = {404: "No render job with this id."}
+
+
 class RenderJobCreated(Contract):
-    job: RenderJob
+    job: RenderJobView
     created: bool
 
 
-@router.post("/videos/{video_id}/render-jobs", response_model=RenderJobCreated)
+@router.post(
+    "/videos/{video_id}/render-jobs",
+    response_model=RenderJobCreated,
+    status_code=201,
+    summary="Start a render job from an approved script",
+    description="The job freezes the script's latest version (recorded as `script_version`) into its spec; later "
+    "edits of the script do not change it. While the video has an active job, that job is returned with 200 and "
+    "`created: false`.",
+    responses={
+        200: {"model": RenderJobCreated, "description": "The video's active job, returned instead of a new one."},
+        **error_responses(
+            {
+                404: "No script with this id.",
+                409: "The script is not APPROVED (approve it with POST /api/scripts/{script_id}/approve), is "
+                "archived, or belongs to another video.",
+            }
+        ),
+    },
+)
 async def start_render_job(
     video_id: str, options: RenderOptions, ledger: LedgerDep, response: Response
 ) -> RenderJobCreated:
@@ -35,23 +57,42 @@ async def start_render_job(
     return RenderJobCreated(job=job, created=created)
 
 
-@router.get("/render-jobs/{job_id}", response_model=RenderJob)
-async def get_render_job(job_id: str, ledger: LedgerDep) -> RenderJob:
-    return await ledger.require_job(job_id)
+@router.get(
+    "/render-jobs/{job_id}",
+    response_model=RenderJobView,
+    summary="Read a render job",
+    responses=error_responses(NO_JOB),
+)
+async def get_render_job(job_id: str, ledger: LedgerDep) -> RenderJobView:
+    return await ledger.require_job_view(job_id)
 
 
-@router.get("/videos/{video_id}/render-jobs", response_model=list[RenderJob])
-async def list_render_jobs(video_id: str, ledger: LedgerDep) -> list[RenderJob]:
+@router.get(
+    "/videos/{video_id}/render-jobs",
+    response_model=list[RenderJobView],
+    summary="List a video's render jobs, newest first",
+)
+async def list_render_jobs(video_id: str, ledger: LedgerDep) -> list[RenderJobView]:
     return await ledger.store.jobs_of_video(video_id)
 
 
-@router.post("/render-jobs/{job_id}/cancel", response_model=RenderJob)
-async def cancel_render_job(job_id: str, ledger: LedgerDep) -> RenderJob:
+@router.post(
+    "/render-jobs/{job_id}/cancel",
+    response_model=RenderJobView,
+    summary="Cancel a render job",
+    responses=error_responses(NO_JOB | {409: "The job has already finished."}),
+)
+async def cancel_render_job(job_id: str, ledger: LedgerDep) -> RenderJobView:
     return await ledger.cancel(job_id)
 
 
-@router.post("/render-jobs/{job_id}/retry", response_model=RenderJob)
-async def retry_render_job(job_id: str, ledger: LedgerDep) -> RenderJob:
+@router.post(
+    "/render-jobs/{job_id}/retry",
+    response_model=RenderJobView,
+    summary="Retry a failed or canceled render job with the same spec",
+    responses=error_responses(NO_JOB | {409: "The job cannot be retried, or the video has another active job."}),
+)
+async def retry_render_job(job_id: str, ledger: LedgerDep) -> RenderJobView:
     return await ledger.retry(job_id)
 
 

@@ -5,13 +5,15 @@ it, so this module builds one runtime and every test shares it (each test uses i
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from faststream.nats import TestNatsBroker
 from tests.bus_recording import BusRecorder, record_bus
+from tests.fake_openai import FakeOpenAI
+from tests.unit.script.conftest import ScriptMaker
 
 from reelflow.contracts import (
     DeadLetter,
@@ -26,6 +28,7 @@ from reelflow.runtime.service import ServiceRuntime, build_runtime
 from reelflow.script.handlers import DELIVERIES, router
 from reelflow.script.samples import sample_lesson
 from reelflow.script.settings import ScriptSettings
+from reelflow.script.writing import close_script_writer
 
 DLQ_SUBJECT = "rf.dlq.script"
 
@@ -39,7 +42,9 @@ class ScriptService:
 @pytest.fixture(scope="module")
 def script_service(tmp_path_factory: pytest.TempPathFactory) -> ScriptService:
     blobs = DirectoryBlobStore(tmp_path_factory.mktemp("script-blobs"))
-    runtime = build_runtime("script", ScriptSettings(), router, DELIVERIES, blobs=blobs)
+    # No LLM configured, whatever the environment says: the offline writer, and topic-only requests fail.
+    settings = ScriptSettings(llm_base_url="", llm_model="")
+    runtime = build_runtime("script", settings, router, DELIVERIES, blobs=blobs)
     recorder = record_bus(runtime.broker)
     return ScriptService(runtime, recorder)
 
@@ -47,6 +52,19 @@ def script_service(tmp_path_factory: pytest.TempPathFactory) -> ScriptService:
 @pytest.fixture
 def bus(script_service: ScriptService) -> Iterator[BusRecorder]:
     yield from script_service.recorder.cleared()
+
+
+@pytest.fixture
+async def with_llm(script_service: ScriptService, fake_llm: FakeOpenAI) -> AsyncIterator[FakeOpenAI]:
+    """The service's settings pointed at the fake LLM for one test (its writer is remade for them)."""
+    runtime = script_service.runtime
+    original = runtime.settings
+    runtime.settings = ScriptSettings(llm_base_url=fake_llm.base_url, llm_model="fake-model", llm_timeout_sec=0.5)
+    try:
+        yield fake_llm
+    finally:
+        runtime.settings = original
+        await close_script_writer(runtime)
 
 
 async def publish(service: ScriptService, body: dict[str, Any] | bytes) -> None:
@@ -102,6 +120,9 @@ async def test_a_topic_only_request_fails_for_good_with_llm_failed(
     failed = ScriptFailed.model_validate(failed_message.json())
     assert (failed.video_id, failed.script_id) == (body["video_id"], body["script_id"])
     assert failed.error.code == ErrorCode.LLM_FAILED
+    # No LLM is configured: the error names the settings to set (or says to send source_text instead).
+    assert "no LLM is configured: set REELFLOW_LLM_BASE_URL" in failed.error.message
+    assert "and REELFLOW_LLM_MODEL" in failed.error.message
     assert "source_text" in failed.error.message
     assert failed_message.headers["Nats-Msg-Id"] == f"script-{unique_id}:1:reelflow.script.failed.v1"
 
@@ -163,3 +184,64 @@ async def test_a_request_published_through_the_bus_is_handled_the_same(
     script = ScriptGenerated.model_validate(message.json()).script
     assert script.options.language == "ko"
     assert script.script.chapters[0].title == "피싱이란?"
+
+
+async def test_an_llm_script_is_published_as_generated(
+    script_service: ScriptService, bus: BusRecorder, with_llm: FakeOpenAI, script_data: ScriptMaker, unique_id: str
+) -> None:
+    with_llm.answer(f"```json\n{json.dumps(script_data())}\n```")
+    request = ScriptRequested(
+        video_id=f"video-{unique_id}",
+        script_id=f"script-{unique_id}",
+        title="Phishing basics",
+        options=ScriptOptions(language="en", target_minutes=1),
+    )
+
+    await publish(script_service, request.model_dump(mode="json"))
+
+    [message] = bus.on(ScriptGenerated.subject)
+    script = ScriptGenerated.model_validate(message.json()).script
+    assert script.title == "Phishing basics"
+    assert [chapter.title for chapter in script.script.chapters] == ["Chapter 1", "Chapter 2"]
+    assert "<topic>\nPhishing basics\n</topic>" in with_llm.messages(0)[1]["content"]
+    assert bus.on(ScriptFailed.subject) == []
+
+
+async def test_an_llm_that_answers_garbage_twice_fails_the_script_with_llm_failed(
+    script_service: ScriptService, bus: BusRecorder, with_llm: FakeOpenAI, unique_id: str
+) -> None:
+    with_llm.answer("Sorry, here is a poem instead.")
+    with_llm.answer("Still a poem.")
+    body = {
+        "video_id": f"video-{unique_id}",
+        "script_id": f"script-{unique_id}",
+        "source_text": "# Phishing\n\nPhishing is a scam.",
+    }
+
+    await publish(script_service, body)
+
+    assert bus.on(ScriptGenerated.subject) == []
+    [failed_message] = bus.on(ScriptFailed.subject)
+    failed = ScriptFailed.model_validate(failed_message.json())
+    assert failed.error.code == ErrorCode.LLM_FAILED
+    assert "unusable script twice" in failed.error.message
+    assert "REELFLOW_LLM_MODEL" in failed.error.message
+    [letter_message] = bus.on(DLQ_SUBJECT)
+    letter = DeadLetter.model_validate(letter_message.json())
+    assert letter.error.code == ErrorCode.LLM_FAILED
+    assert letter.delivered == 1  # not retryable: failed on the first delivery
+    assert len(with_llm.requests) == 2
+
+
+async def test_an_llm_timeout_is_left_for_redelivery(
+    script_service: ScriptService, bus: BusRecorder, with_llm: FakeOpenAI, script_data: ScriptMaker, unique_id: str
+) -> None:
+    with_llm.answer(json.dumps(script_data()), delay_sec=2.0)
+    body = {"video_id": f"video-{unique_id}", "script_id": f"script-{unique_id}", "title": "Slow topic"}
+
+    await publish(script_service, body)
+
+    # Retryable: nacked with backoff for the bus to redeliver, so nothing is failed or dead-lettered yet.
+    assert bus.on(ScriptGenerated.subject) == []
+    assert bus.on(ScriptFailed.subject) == []
+    assert bus.on(DLQ_SUBJECT) == []

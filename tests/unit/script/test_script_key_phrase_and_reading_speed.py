@@ -2,7 +2,7 @@
 
 import pytest
 
-from reelflow.script.key_phrase import key_phrase
+from reelflow.script.key_phrase import join_phrases, key_phrase, shorten_phrase
 from reelflow.script.partitioning import balanced_partition, merge_smallest_adjacent, proportional_partition
 from reelflow.script.reading_speed import estimate_speech_sec, scene_duration_sec
 
@@ -19,30 +19,60 @@ from reelflow.script.reading_speed import estimate_speech_sec, scene_duration_se
         ("Stop and think before you click.", "en", "Stop and think before you click"),
         ("The rule: verify first.", "en", "The rule: verify first"),
         ("정말요?!", "ko", "정말요"),
+        # A Korean comma between listed nouns is not a clause end; after a verbal ending it is.
+        ("은행, 택배 회사, 심지어 IT 팀을 사칭합니다.", "ko", "은행, 택배 회사, 심지어 IT 팀을 사칭합니다"),
+        ("화면 필름을 쓰거나, 사람이 적은 곳에서 여세요.", "ko", "화면 필름을 쓰거나"),
+        ("비밀번호가 유출되더라도 이중 인증이 켜져 있으면 안전합니다.", "ko", "비밀번호가 유출되더라도"),
     ],
 )
 def test_key_phrase_is_the_first_clause(text: str, language: str, phrase: str) -> None:
     assert key_phrase(text, language) == phrase
 
 
-def test_key_phrase_is_cut_at_a_word_boundary_within_the_limit() -> None:
+def test_key_phrase_is_cut_at_a_word_boundary_under_the_limit_with_an_ellipsis() -> None:
     english = "Attackers frequently impersonate delivery companies and banks to steal credentials quickly."
     phrase = key_phrase(english, "en")
-    assert phrase == "Attackers frequently impersonate delivery companies and"
-    assert len(phrase) <= 60
+    # Cut at a space, a dangling "and" dropped, the cut marked.
+    assert phrase == "Attackers frequently impersonate delivery companies…"
+    assert len(phrase) < 60
     korean = (
         "공격자는 택배 회사와 은행과 카드 회사와 통신사를 사칭하여 사람들의 비밀번호와 인증 코드를 빼앗으려고 합니다."
     )
     phrase = key_phrase(korean, "ko")
-    assert len(phrase) <= 40
-    assert korean.startswith(phrase)
-    assert not phrase.endswith(" ")
+    assert len(phrase) < 40
+    assert phrase.endswith("…")
+    head = phrase.removesuffix("…")
+    assert korean.startswith(head)
+    assert korean[len(head)] == " "  # the cut falls between words
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_shorten_phrase_never_reaches_the_limit(language: str) -> None:
+    limit = 40 if language == "ko" else 60
+    for length in range(1, 130):
+        text = " ".join(["단어" if language == "ko" else "word"] * length)
+        phrase = shorten_phrase(text, language)
+        assert len(phrase) < limit
+        head = phrase.removesuffix("…")
+        assert text.startswith(head)
+        assert len(head) == len(text) or text[len(head)] == " "
+    assert shorten_phrase("Short enough", "en") == "Short enough"
+    assert shorten_phrase("x" * 59, "en") == "x" * 59
+    assert shorten_phrase("x" * 60, "en") == "x" * 58 + "…"  # one unspaced word: the only mid-word cut
+
+
+def test_join_phrases_keeps_as_many_as_fit() -> None:
+    assert join_phrases(["Lock your screen", "Use a manager", "Report"], "en") == (
+        "Lock your screen · Use a manager · Report"
+    )
+    assert join_phrases(["A" * 30, "B" * 30], "en") == "A" * 30
+    assert join_phrases(["화면을 잠그세요", "신고하세요"], "ko") == "화면을 잠그세요 · 신고하세요"
 
 
 def test_key_phrase_is_never_empty() -> None:
     assert key_phrase("?!", "en") == "?!"
     assert key_phrase("...", "ko") == "..."
-    assert key_phrase("가" * 100, "ko") == "가" * 40
+    assert key_phrase("가" * 100, "ko") == "가" * 38 + "…"
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
-"""Markdown lesson parsing: headings, prose paragraphs, and inline syntax stripped from narration."""
+"""Markdown lesson parsing: headings, prose paragraphs, lists, code blocks, and inline syntax stripped."""
 
 import pytest
 
-from reelflow.script.markdown_blocks import Heading, Paragraph, parse_markdown, strip_inline_markdown
+from reelflow.script.markdown_blocks import CodeBlock, Heading, Paragraph, parse_markdown, strip_inline_markdown
 
 
 @pytest.mark.parametrize(
@@ -62,22 +62,64 @@ def test_parse_markdown_headings_paragraphs_and_lists() -> None:
     assert parse_markdown(source) == [
         Paragraph(("Intro line one\ncontinues here.",)),
         Heading(1, "First"),
-        Paragraph(("item one", "item two\nwraps on", "item three", "done item")),
+        Paragraph(("item one", "item two\nwraps on", "item three", "done item"), "list"),
         Heading(1, "Setext title"),
-        Paragraph(("Minor heading",)),
+        Paragraph(("Minor heading",), "heading"),
         Paragraph(("quoted text",)),
-        Paragraph(("Col A, Col B", "a1, b1")),
+        Paragraph(("Col A, Col B", "a1, b1"), "table"),
         Heading(2, "Second"),
     ]
 
 
-def test_fenced_code_blocks_produce_nothing() -> None:
-    source = "Before.\n\n```python\n# not a heading\nprint('x')\n```\n\n~~~\ncode\n~~~\nAfter."
-    assert parse_markdown(source) == [Paragraph(("Before.",)), Paragraph(("After.",))]
+def test_fenced_code_blocks_are_kept_apart_verbatim() -> None:
+    source = "Before.\n\n```python\n# not a heading\nprint('x')\n```\n\n~~~\n  code\n~~~\nAfter."
+    assert parse_markdown(source) == [
+        Paragraph(("Before.",)),
+        CodeBlock("# not a heading\nprint('x')", "python"),
+        CodeBlock("  code"),
+        Paragraph(("After.",)),
+    ]
 
 
 def test_unclosed_fence_swallows_the_rest_as_code() -> None:
-    assert parse_markdown("Text.\n\n```\nnever closed\n# heading inside") == [Paragraph(("Text.",))]
+    assert parse_markdown("Text.\n\n```\nnever closed\n# heading inside") == [
+        Paragraph(("Text.",)),
+        CodeBlock("never closed\n# heading inside"),
+    ]
+
+
+def test_indented_code_is_code_but_not_inside_a_paragraph_or_under_a_list() -> None:
+    source = "\n".join(
+        [
+            "Run this:",
+            "",
+            "    openssl rand -base64 24",
+            "",
+            "    echo done",
+            "",
+            "A paragraph",
+            "    with a lazy continuation.",
+            "",
+            "- an item",
+            "",
+            "    the item's second paragraph",
+        ]
+    )
+    assert parse_markdown(source) == [
+        Paragraph(("Run this:",)),
+        CodeBlock("openssl rand -base64 24\n\necho done"),
+        Paragraph(("A paragraph\nwith a lazy continuation.",)),
+        Paragraph(("an item",), "list"),
+        Paragraph(("the item's second paragraph",)),
+    ]
+
+
+def test_a_list_right_after_prose_starts_its_own_block() -> None:
+    assert parse_markdown("Three signs:\n- rush\n- odd sender\n\n| a | b |\n| 1 | 2 |") == [
+        Paragraph(("Three signs:",)),
+        Paragraph(("rush", "odd sender"), "list"),
+        Paragraph(("a, b", "1, 2"), "table"),
+    ]
 
 
 def test_hash_without_space_is_not_a_heading() -> None:

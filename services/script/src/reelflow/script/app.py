@@ -1,12 +1,34 @@
 """The script service process."""
 
+import structlog
 from faststream import FastStream
 
 from reelflow.runtime.service import build_service
 from reelflow.script.handlers import DELIVERIES, router
 from reelflow.script.settings import ScriptSettings
+from reelflow.script.writing import close_script_writer
+
+log = structlog.get_logger("reelflow.script")
 
 
 def create_app() -> FastStream:
-    app, _ = build_service("script", ScriptSettings(), router, DELIVERIES)
+    settings = ScriptSettings()
+    app, runtime = build_service("script", settings, router, DELIVERIES)
+
+    @app.on_startup
+    async def announce_writer() -> None:
+        if settings.llm_configured:
+            log.info("LLM writer on", model=settings.llm_model, base_url=settings.llm_base_url)
+        elif settings.llm_base_url or settings.llm_model:
+            log.warning(
+                "LLM writer off: half configured; lessons use the offline writer, topic-only requests fail",
+                missing=settings.llm_missing_settings(),
+            )
+        else:
+            log.info("LLM writer off: lessons use the offline writer, topic-only requests fail")
+
+    @app.on_shutdown
+    async def close_writer() -> None:
+        await close_script_writer(runtime)
+
     return app

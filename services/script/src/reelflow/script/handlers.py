@@ -1,4 +1,4 @@
-"""Script subscribers: a request comes in, a generated script goes out."""
+"""Script subscribers: a request comes in, a generated script goes out. The writing is in ``writing``."""
 
 from datetime import UTC, datetime
 
@@ -7,18 +7,20 @@ from faststream.nats import NatsRouter
 from reelflow.contracts import ScriptRequested
 from reelflow.runtime.bus import Delivery, durable_subscriber
 from reelflow.runtime.service import RuntimeDep
-from reelflow.script.settings import ScriptSettings
-from reelflow.script.writing import write_script
+from reelflow.script.settings import SCRIPT_STEP_DEADLINE_SEC, ScriptSettings
+from reelflow.script.writing import script_writer, write_script
 
 router = NatsRouter()
 
-# Writing is fast and deterministic offline; an LLM call gets its own timeout inside the step.
+# The offline writer is fast and deterministic. The LLM writer makes at most two calls of
+# REELFLOW_LLM_TIMEOUT_SEC each, which ScriptSettings keeps within this deadline; a retryable LLM
+# failure (timeout, connection, 429/5xx) is redelivered with this backoff.
 SCRIPT_DELIVERY = Delivery(
     durable="script",
     ack_wait_sec=30,
     max_deliver=5,
     backoff_sec=(2, 10, 30, 60),
-    handler_timeout_sec=120,
+    handler_timeout_sec=SCRIPT_STEP_DEADLINE_SEC,
     max_workers=2,
 )
 DELIVERIES = {ScriptRequested.subject: SCRIPT_DELIVERY}
@@ -26,4 +28,5 @@ DELIVERIES = {ScriptRequested.subject: SCRIPT_DELIVERY}
 
 @durable_subscriber(router, ScriptRequested.subject, SCRIPT_DELIVERY)
 async def on_script_requested(request: ScriptRequested, runtime: RuntimeDep[ScriptSettings]) -> None:
-    await runtime.bus.publish(write_script(request, now=datetime.now(UTC)))
+    writer = await script_writer(runtime)
+    await runtime.bus.publish(await write_script(request, writer=writer, now=datetime.now(UTC)))

@@ -1,8 +1,13 @@
-"""Markdown lesson text → headings and narratable paragraphs, with inline syntax and code stripped."""
+"""Markdown lesson text → headings, narratable paragraphs and code blocks, with inline syntax stripped.
+
+Code is kept apart from everything that is narrated: fenced and indented code blocks become
+:class:`CodeBlock` (shown on screen, never read aloud), and inline code spans keep only their text.
+"""
 
 import html
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -11,18 +16,35 @@ class Heading:
     text: str
 
 
+ParagraphKind = Literal["prose", "list", "table", "heading"]
+
+
 @dataclass(frozen=True)
 class Paragraph:
-    """One block of prose. Each segment ends a sentence: a list item or table row stands on its own."""
+    """One block of narratable text. Each segment ends a sentence: a list item or table row stands on its own.
+
+    ``kind`` says where it came from: ``prose``, a ``list`` (one segment per item), a ``table`` (one per
+    row), or a minor ``heading`` (``####`` and deeper, narrated as a line of its own).
+    """
 
     segments: tuple[str, ...]
+    kind: ParagraphKind = "prose"
 
 
-Block = Heading | Paragraph
+@dataclass(frozen=True)
+class CodeBlock:
+    """A fenced or indented code block, verbatim (indentation kept, trailing blank lines dropped)."""
+
+    code: str
+    info: str = ""
+
+
+Block = Heading | Paragraph | CodeBlock
 
 CHAPTER_HEADING_LEVELS = (1, 2, 3)
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*([^`]*?)[ \t]*$")
+_INDENTED_CODE = re.compile(r"^(?: {4}|\t)")
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
@@ -82,47 +104,75 @@ def strip_inline_markdown(text: str) -> str:
 
 
 def parse_markdown(source: str) -> list[Block]:
-    """Split a lesson into headings and prose paragraphs, in document order.
+    """Split a lesson into headings, narratable paragraphs and code blocks, in document order.
 
-    Fenced code blocks, YAML front matter, HTML comments, thematic breaks, link reference
-    definitions and table separator rows produce nothing. ATX (``#``) and setext (``===``/``---``)
-    headings become :class:`Heading`; consecutive list items and table rows form one paragraph
-    with one segment each. Blocks whose text is empty once inline syntax is stripped are dropped.
+    YAML front matter, HTML comments, thematic breaks, link reference definitions and table separator rows
+    produce nothing. ATX (``#``) and setext (``===``/``---``) headings become :class:`Heading`; consecutive
+    list items and table rows form one paragraph with one segment each. Fenced code blocks (an unclosed
+    fence runs to the end) and indented code blocks (four spaces after a blank line, not under a list
+    item) become :class:`CodeBlock`. Blocks whose text is empty once inline syntax is stripped are dropped.
     """
     source = _FRONT_MATTER.sub("", source.replace("\r\n", "\n").replace("\r", "\n"), count=1)
     source = _HTML_COMMENT.sub("", source)
     blocks: list[Block] = []
     segments: list[list[str]] = []  # the open paragraph: each segment is a list of raw lines
-    in_list = False
+    kind: ParagraphKind = "prose"
     fence: str | None = None
+    code: list[str] = []  # the open code block's lines
+    code_info = ""
+    indented = False  # whether the open code block is an indented one
 
     def flush() -> None:
-        nonlocal in_list
+        nonlocal kind
         texts = tuple(text for text in (strip_inline_markdown("\n".join(lines)) for lines in segments) if text)
         if texts:
-            blocks.append(Paragraph(texts))
+            blocks.append(Paragraph(texts, kind))
         segments.clear()
-        in_list = False
+        kind = "prose"
+
+    def close_code() -> None:
+        nonlocal fence, indented
+        while code and not code[-1].strip():
+            code.pop()
+        if code:
+            blocks.append(CodeBlock("\n".join(code), code_info))
+        code.clear()
+        fence, indented = None, False
+
+    def after_list() -> bool:
+        return bool(blocks) and isinstance(blocks[-1], Paragraph) and blocks[-1].kind in ("list", "table")
 
     for raw_line in source.split("\n"):
         if fence is not None:
             stripped = raw_line.strip()
             if stripped.startswith(fence) and not stripped.strip(fence[0]):
-                fence = None
+                close_code()
+            else:
+                code.append(raw_line)
             continue
+        if indented:
+            if not raw_line.strip() or _INDENTED_CODE.match(raw_line):
+                code.append(raw_line[4:] if raw_line.startswith("    ") else raw_line[1:])
+                continue
+            close_code()
         line = _BLOCKQUOTE.sub("", raw_line)
         if opening := _FENCE.match(line):
             flush()
-            fence = opening.group(1)
+            fence, code_info = opening.group(1), opening.group(2)
             continue
         if not line.strip():
             flush()
+            continue
+        if not segments and _INDENTED_CODE.match(raw_line) and not _BLOCKQUOTE.match(raw_line) and not after_list():
+            # Indented code cannot interrupt a paragraph, and under a list item the indent is the item's.
+            indented, code_info = True, ""
+            code.append(line[4:] if line.startswith("    ") else line[1:])
             continue
         if heading := _ATX_HEADING.match(line):
             flush()
             _add_heading(blocks, len(heading.group(1)), heading.group(2) or "")
             continue
-        if segments and not in_list and len(segments) == 1 and (underline := _SETEXT_UNDERLINE.match(line)):
+        if segments and kind == "prose" and len(segments) == 1 and (underline := _SETEXT_UNDERLINE.match(line)):
             text = "\n".join(segments[0])
             segments.clear()
             _add_heading(blocks, 1 if underline.group(1).startswith("=") else 2, text)
@@ -133,16 +183,16 @@ def parse_markdown(source: str) -> list[Block]:
         if _REFERENCE_DEFINITION.match(line) or _TABLE_SEPARATOR.match(line):
             continue
         if row := _TABLE_ROW.match(line):
-            if not in_list:
+            if kind != "table":
                 flush()
-                in_list = True
+                kind = "table"
             cells = [cell.strip() for cell in row.group(1).split("|")]
             segments.append([", ".join(cell for cell in cells if cell)])
             continue
         if item := _LIST_ITEM.match(line):
-            if not in_list:
+            if kind != "list":
                 flush()
-                in_list = True
+                kind = "list"
             segments.append([item.group(1)])
             continue
         if segments:
@@ -150,6 +200,7 @@ def parse_markdown(source: str) -> list[Block]:
         else:
             segments.append([line])
     flush()
+    close_code()
     return blocks
 
 
@@ -159,4 +210,4 @@ def _add_heading(blocks: list[Block], level: int, raw_text: str) -> None:
         blocks.append(Heading(level, text))
     elif text:
         # Minor headings (#### and deeper) are narrated as a line of their own, not made into chapters.
-        blocks.append(Paragraph((text,)))
+        blocks.append(Paragraph((text,), "heading"))

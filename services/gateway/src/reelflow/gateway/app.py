@@ -9,7 +9,7 @@ from pymongo import AsyncMongoClient
 
 from reelflow.gateway.api.deps import GatewayState
 from reelflow.gateway.api.errors import install_error_handlers
-from reelflow.gateway.api.routes import assets, health, render_jobs, scripts
+from reelflow.gateway.api.routes import assets, health, ranking_jobs, render_jobs, scripts, uploads
 from reelflow.gateway.handlers import DELIVERIES, router
 from reelflow.gateway.ledger import Ledger
 from reelflow.gateway.progress_hub import ProgressHub
@@ -49,10 +49,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(
         title="reelflow gateway",
         version="0.1.0",
-        description="Lesson text to narrated, subtitled video. Errors are {'error': {code, message, details}}.",
+        description="Lesson text to narrated, subtitled video; uploaded clips to ranking shorts. "
+        "Errors are {'error': {code, message, details}}.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (scripts, render_jobs, assets, health):
+    for module in (scripts, render_jobs, uploads, ranking_jobs, assets, health):
         app.include_router(module.router)
     return app

@@ -9,7 +9,8 @@ class RenderJobView(RenderJob):
     """A render job as the gateway reports it.
 
     ``script_version`` lives in the gateway's job document, not in the contract: a job started through the REST
-    API records the script version its spec was frozen from. Jobs the backend publishes straight to NATS have none.
+    API records the script version its spec was frozen from. Ranking jobs, and jobs the backend publishes straight
+    to NATS, have none.
     """
 
     script_version: int | None = Field(

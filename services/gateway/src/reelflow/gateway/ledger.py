@@ -11,10 +11,12 @@ from reelflow.contracts import (
     TERMINAL_STATUSES,
     Event,
     ProgressUpdate,
+    RankingSpec,
     RenderCancel,
     RenderCompleted,
     RenderJob,
     RenderRequested,
+    RenderSpec,
     Script,
     ScriptFailed,
     ScriptGenerated,
@@ -190,22 +192,47 @@ class Ledger:
             existing = await self.store.get_job_view(job_id)
             if existing is not None:
                 return existing, False
-        spec = lesson_spec_for(script, options)
+        return await self._start_job(
+            script.video_id,
+            lesson_spec_for(script, options),
+            job_id=job_id,
+            script_id=script.script_id,
+            script_version=script.version,
+        )
+
+    async def start_ranking(self, video_id: str, spec: RankingSpec) -> tuple[RenderJobView, bool]:
+        """Start a ranking short for the video; while the video has an active job, that job is returned instead."""
+        return await self._start_job(video_id, spec)
+
+    async def _start_job(
+        self,
+        video_id: str,
+        spec: RenderSpec,
+        *,
+        job_id: str | None = None,
+        script_id: str | None = None,
+        script_version: int | None = None,
+    ) -> tuple[RenderJobView, bool]:
+        """Claim the video's active-job slot, record the QUEUED job and publish its ``rf.render.requested``."""
         now = datetime.now(UTC)
         job_id = job_id or uuid.uuid4().hex
-        holder = await self.store.claim_active(script.video_id, job_id)
+        holder = await self.store.claim_active(video_id, job_id)
         if holder is not None:
             active = await self.store.get_job_view(holder)
             if active is not None:
                 return active, False
-        request = RenderRequested(
-            job_id=job_id, video_id=script.video_id, script_id=script.script_id, attempt=1, spec=spec
-        )
+        request = RenderRequested(job_id=job_id, video_id=video_id, script_id=script_id, attempt=1, spec=spec)
         job = job_from_request(request, at=now)
-        await self.store.insert_job(job, script_version=script.version)
+        await self.store.insert_job(job, script_version=script_version)
         await self._bus.publish(request)
-        log.info("render job started", job_id=job_id, script_id=script.script_id, script_version=script.version)
-        return view_of(job, script.version), True
+        log.info(
+            "render job started",
+            job_id=job_id,
+            template=spec.template,
+            script_id=script_id,
+            script_version=script_version,
+        )
+        return view_of(job, script_version), True
 
     async def require_job(self, job_id: str) -> RenderJob:
         job = await self.store.get_job(job_id)

@@ -1,0 +1,39 @@
+"""Ranking shorts: start a render job from uploaded clips (progress, cancel, retry and assets are the job routes')."""
+
+from fastapi import APIRouter, Response
+
+from reelflow.gateway.api.deps import StateDep
+from reelflow.gateway.api.errors import error_responses
+from reelflow.gateway.api.routes.render_jobs import RenderJobCreated
+from reelflow.gateway.ranking_media import require_ranking_media
+from reelflow.gateway.render_specs import RankingOptions, ranking_spec_for
+
+router = APIRouter(prefix="/api", tags=["ranking-jobs"])
+
+
+@router.post(
+    "/ranking-jobs",
+    response_model=RenderJobCreated,
+    status_code=201,
+    summary="Start a ranking short from uploaded clips",
+    description="Each clip names the `media_key` that `POST /api/uploads` returned, its rank and label. The short "
+    "counts down to rank 1, each clip cropped to the frame (1080x1920 by default), trimmed to `start`/`end`, "
+    "badged and joined with transitions. While the video has an active job, that job is returned with 200 and "
+    "`created: false`. Follow the job with the render-job routes (`GET /api/render-jobs/{job_id}`, its `events`, "
+    "`cancel`, `retry`) and download it with `GET /api/assets/{job_id}/video`.",
+    responses={
+        200: {"model": RenderJobCreated, "description": "The video's active job, returned instead of a new one."},
+        **error_responses(
+            {
+                422: "The body is invalid (`details.problems` names each field), or a clip or the music names media "
+                "that is not uploaded, or a clip names an audio upload (all of them are listed at once).",
+            }
+        ),
+    },
+)
+async def start_ranking_job(options: RankingOptions, state: StateDep, response: Response) -> RenderJobCreated:
+    spec = ranking_spec_for(options)
+    await require_ranking_media(state.runtime.blobs, state.settings.media_bucket, spec)
+    job, created = await state.ledger.start_ranking(options.video_id, spec)
+    response.status_code = 201 if created else 200
+    return RenderJobCreated(job=job, created=created)

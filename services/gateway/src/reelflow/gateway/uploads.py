@@ -1,0 +1,201 @@
+"""User uploads (ranking clips, music): which files are accepted, what they are, and their content-addressed keys.
+
+An upload is stored once under ``uploads/{sha256}.{ext}`` in the media bucket (DESIGN §5), so the same file
+sent twice lands on the same key. The extension follows the probed container; the file's own name only picks
+between names of the same container (``.mov`` or ``.mp4``, ``.mkv`` or ``.webm``).
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import PurePosixPath
+from typing import Literal
+
+from pydantic import Field
+
+from reelflow.contracts._base import Contract
+from reelflow.runtime.failures import MediaInvalidError
+from reelflow.runtime.media_probe import MediaInfo, StreamInfo
+
+UPLOAD_PREFIX = "uploads/"
+UPLOAD_FIELD = "file"
+
+
+class Container(StrEnum):
+    """ffprobe's demuxer families the gateway accepts, named as in its ``format_name`` list."""
+
+    MOV = "mov"  # ffprobe reports "mov,mp4,m4a,3gp,3g2,mj2" for all of them
+    MATROSKA = "matroska"  # "matroska,webm"
+    MP3 = "mp3"
+    WAV = "wav"
+    OGG = "ogg"
+
+
+@dataclass(frozen=True)
+class UploadFormat:
+    extension: str
+    container: Container
+    subtype: str  # of the Content-Type, after "video/" or "audio/"
+    audio_only: bool = False
+
+
+# The allowlist: an upload's key, content type and local file names only ever use these extensions.
+UPLOAD_FORMATS: dict[str, UploadFormat] = {
+    f.extension: f
+    for f in (
+        UploadFormat("mp4", Container.MOV, "mp4"),
+        UploadFormat("mov", Container.MOV, "quicktime"),
+        UploadFormat("m4a", Container.MOV, "mp4", audio_only=True),
+        UploadFormat("mkv", Container.MATROSKA, "x-matroska"),
+        UploadFormat("webm", Container.MATROSKA, "webm"),
+        UploadFormat("mp3", Container.MP3, "mpeg", audio_only=True),
+        UploadFormat("wav", Container.WAV, "wav", audio_only=True),
+        UploadFormat("ogg", Container.OGG, "ogg"),
+    )
+}
+ACCEPTED_EXTENSIONS = tuple(UPLOAD_FORMATS)
+# The name of a container when the file's own name does not say which of its names it is: (video, audio only).
+DEFAULT_EXTENSION: dict[Container, tuple[str, str]] = {
+    Container.MOV: ("mp4", "m4a"),
+    Container.MATROSKA: ("mkv", "mkv"),
+    Container.MP3: ("mp3", "mp3"),
+    Container.WAV: ("wav", "wav"),
+    Container.OGG: ("ogg", "ogg"),
+}
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class MediaKind(StrEnum):
+    VIDEO = "video"
+    AUDIO = "audio"
+
+
+class UploadedMedia(Contract):
+    """What ``POST /api/uploads`` answers: the key to use in a ranking job and what the file holds."""
+
+    media_key: str = Field(description="Use it as `clips[].media_key` or `music.media_key` of a ranking job.")
+    sha256: str
+    size_bytes: int = Field(ge=1)
+    kind: Literal["video", "audio"] = Field(description="`video` for a clip, `audio` for a music track.")
+    content_type: str
+    duration_sec: float = Field(gt=0)
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    has_audio: bool
+    created: bool = Field(description="False when the same file had been uploaded before (nothing was stored).")
+
+
+@dataclass(frozen=True)
+class CheckedMedia:
+    """A probed upload that is accepted: what it is and how it is named."""
+
+    kind: MediaKind
+    extension: str
+    duration_sec: float
+    width: int | None
+    height: int | None
+    fps: float | None
+    has_audio: bool
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.kind.value}/{UPLOAD_FORMATS[self.extension].subtype}"
+
+
+def upload_key(sha256: str, extension: str) -> str:
+    """``uploads/{sha256}.{ext}``; only a lowercase hex digest and an allowlisted extension make a key."""
+    if not _SHA256_HEX.match(sha256):
+        raise ValueError(f"not a lowercase hex sha256: {sha256!r}")
+    if extension not in UPLOAD_FORMATS:
+        raise ValueError(f"extension {extension!r} is not one of {', '.join(ACCEPTED_EXTENSIONS)}")
+    return f"{UPLOAD_PREFIX}{sha256}.{extension}"
+
+
+def stated_extension(filename: str) -> str | None:
+    """The allowlisted extension the file's own name ends with (case-insensitive), or None."""
+    suffix = PurePosixPath(filename.replace("\\", "/")).suffix.lower().lstrip(".")
+    return suffix if suffix in UPLOAD_FORMATS else None
+
+
+def container_of(format_name: str) -> Container | None:
+    """The accepted container ffprobe found (its ``format_name`` is a comma-separated demuxer list), or None."""
+    names = set(format_name.split(","))
+    return next((container for container in Container if container.value in names), None)
+
+
+def frame_rate(stream: StreamInfo) -> float | None:
+    """``"30000/1001"`` → 29.97; None when ffprobe has no rate (a cover picture has ``"0/0"``)."""
+    numerator, _, denominator = (stream.avg_frame_rate or "").partition("/")
+    try:
+        rate = float(numerator) / float(denominator or "1")
+    except (ValueError, ZeroDivisionError):
+        return None
+    return round(rate, 3) if math.isfinite(rate) and rate > 0 else None
+
+
+def moving_picture(info: MediaInfo) -> StreamInfo | None:
+    """The first video stream that moves; an MP3's or M4A's cover art is a video stream without a frame rate."""
+    return next(
+        (s for s in info.streams if s.codec_type == "video" and s.width and s.height and frame_rate(s) is not None),
+        None,
+    )
+
+
+def not_accepted(filename: str, problem: str) -> MediaInvalidError:
+    """422 MEDIA_INVALID naming the file and what is wrong with it."""
+    return MediaInvalidError(
+        f"{filename!r} cannot be used as a clip or music: {problem}",
+        details={"field": UPLOAD_FIELD, "filename": filename, "problem": problem},
+    )
+
+
+def extension_for(container: Container, *, audio_only: bool, filename: str) -> str:
+    """The key's extension: the file's own when it names this container (and fits its content), else the default."""
+    stated = stated_extension(filename)
+    if stated is not None:
+        named = UPLOAD_FORMATS[stated]
+        if named.container == container and (audio_only or not named.audio_only):
+            return stated
+    video_default, audio_default = DEFAULT_EXTENSION[container]
+    return audio_default if audio_only else video_default
+
+
+def check_media(info: MediaInfo, *, filename: str) -> CheckedMedia:
+    """Accept a probed upload as a clip (it has moving video) or music (it has audio) that lasts a while."""
+    container = container_of(info.format_name)
+    if container is None:
+        found = info.format_name or "unknown"
+        raise not_accepted(filename, f"its format is {found}; upload one of {', '.join(ACCEPTED_EXTENSIONS)}")
+    picture = moving_picture(info)
+    has_audio = info.first("audio") is not None
+    if picture is None and not has_audio:
+        raise not_accepted(filename, "it has neither a video stream (for a clip) nor an audio stream (for music)")
+    if not math.isfinite(info.duration_sec) or info.duration_sec <= 0:
+        raise not_accepted(filename, "it lasts 0 s (a still image, or an empty recording?)")
+    return CheckedMedia(
+        kind=MediaKind.VIDEO if picture else MediaKind.AUDIO,
+        extension=extension_for(container, audio_only=picture is None, filename=filename),
+        duration_sec=round(info.duration_sec, 3),
+        width=picture.width if picture else None,
+        height=picture.height if picture else None,
+        fps=frame_rate(picture) if picture else None,
+        has_audio=has_audio,
+    )
+
+
+def uploaded_media(checked: CheckedMedia, *, sha256: str, size_bytes: int, created: bool) -> UploadedMedia:
+    return UploadedMedia(
+        media_key=upload_key(sha256, checked.extension),
+        sha256=sha256,
+        size_bytes=size_bytes,
+        kind=checked.kind.value,
+        content_type=checked.content_type,
+        duration_sec=checked.duration_sec,
+        width=checked.width,
+        height=checked.height,
+        fps=checked.fps,
+        has_audio=checked.has_audio,
+        created=created,
+    )

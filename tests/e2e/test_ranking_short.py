@@ -1,0 +1,123 @@
+"""A ranking short through the REST API: three uploaded clips of mixed sizes and rates to a checked 9:16 MP4."""
+
+import itertools
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import RunningServices
+from tests.e2e.media_checks import brightness_spread, frame_at, probe
+
+pytestmark = [pytest.mark.connected, pytest.mark.e2e]
+
+FPS = 30
+# reelflow.compose.ranking: neighbouring clips overlap by one 0.4 s transition, every length in whole frames.
+TRANSITION_FRAMES = round(0.4 * FPS)
+DURATION_TOLERANCE_SEC = 0.3
+RENDER_TIMEOUT_SEC = 240
+
+
+@dataclass(frozen=True)
+class ClipSource:
+    name: str
+    size: str
+    rate: int
+    seconds: float
+    audio: bool
+
+
+CLIPS = (
+    ClipSource("landscape.mp4", "640x360", 30, 2.0, audio=True),
+    ClipSource("portrait.mov", "480x640", 25, 2.4, audio=False),
+    ClipSource("square.mp4", "320x320", 24, 1.6, audio=True),
+)
+
+
+def make_clip(source: ClipSource, folder: Path, tag: str) -> Path:
+    path = folder / source.name
+    sound = ["-f", "lavfi", "-i", "sine=frequency=330", "-c:a", "aac"] if source.audio else ["-an"]
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-nostdin", "-y"),
+            *("-f", "lavfi", "-i", f"testsrc2=size={source.size}:rate={source.rate}", *sound),
+            *("-t", f"{source.seconds}", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"),
+            *("-metadata", f"comment={tag}", str(path)),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return path
+
+
+async def _events_until_status(client: httpx.AsyncClient, job_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The job's SSE stream, read until its final ``status`` event (bounded by the read timeout)."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    event = "message"
+    timeout = httpx.Timeout(RENDER_TIMEOUT_SEC, connect=5)
+    async with client.stream("GET", f"/api/render-jobs/{job_id}/events", timeout=timeout) as response:
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                events.append((event, json.loads(line[5:])))
+                if event == "status":
+                    break
+    return events
+
+
+async def test_three_uploaded_clips_become_a_ranking_short(
+    services: RunningServices, unique_id: str, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=60) as client:
+        uploads: list[dict[str, Any]] = []
+        for source in CLIPS:
+            path = make_clip(source, tmp_path, unique_id)
+            response = await client.post("/api/uploads", files={"file": (source.name, path.read_bytes())})
+            assert response.status_code == 201, response.text
+            uploads.append(response.json())
+        assert [u["has_audio"] for u in uploads] == [True, False, True]
+        assert [u["media_key"].rsplit(".", 1)[1] for u in uploads] == ["mp4", "mov", "mp4"]
+
+        # Rank 3 plays first; the portrait clip is trimmed to 1.8 s.
+        clips = [
+            {"media_key": uploads[0]["media_key"], "rank": 3, "label": "wide"},
+            {"media_key": uploads[1]["media_key"], "rank": 2, "label": "tall", "start": 0.2, "end": 2.0},
+            {"media_key": uploads[2]["media_key"], "rank": 1, "label": "square"},
+        ]
+        created = await client.post(
+            "/api/ranking-jobs", json={"video_id": f"shorts-{unique_id}", "title": "Top 3 shapes", "clips": clips}
+        )
+        assert created.status_code == 201, created.text
+        job_id = created.json()["job"]["job_id"]
+
+        events = await _events_until_status(client, job_id)
+        job = (await client.get(f"/api/render-jobs/{job_id}")).json()
+        assert job["status"] == "COMPLETED", job.get("error")
+        assert events[-1][0] == "status" and events[-1][1]["status"] == "COMPLETED"
+        progress = [update["progress"] for kind, update in events if kind == "progress"]
+        assert all(later >= earlier for earlier, later in itertools.pairwise(progress)), progress
+        assert {asset["kind"] for asset in job["assets"]} >= {"video", "thumbnail"}
+
+        redirect = await client.get(f"/api/assets/{job_id}/video")
+        assert redirect.status_code == 302 and "X-Amz-Signature" in redirect.headers["location"]
+        async with httpx.AsyncClient(timeout=60) as s3:
+            downloaded = await s3.get(redirect.headers["location"])
+        assert downloaded.status_code == 200
+    video = tmp_path / "short.mp4"
+    video.write_bytes(downloaded.content)
+
+    probed = probe(video)
+    assert (probed.width, probed.height) == (1080, 1920)
+    assert probed.video_codec == "h264" and probed.pix_fmt == "yuv420p"
+    assert probed.audio_codec == "aac" and probed.sample_rate == 48000
+    frames = [round(uploads[0]["duration_sec"] * FPS), round(1.8 * FPS), round(uploads[2]["duration_sec"] * FPS)]
+    expected_sec = (sum(frames) - 2 * TRANSITION_FRAMES) / FPS
+    assert abs(probed.duration_sec - expected_sec) <= DURATION_TOLERANCE_SEC, (probed.duration_sec, expected_sec)
+    middle_of_first_clip = frames[0] / FPS / 2
+    assert brightness_spread(frame_at(video, middle_of_first_clip, tmp_path / "f.png")) > 10

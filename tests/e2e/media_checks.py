@@ -54,5 +54,28 @@ def brightness_spread(image: Image.Image) -> float:
     return float(ImageStat.Stat(image).stddev[0])
 
 
-def srt_cue_count(text: str) -> int:
-    return sum(1 for line in text.splitlines() if "-->" in line)
+def _srt_seconds(stamp: str) -> float:
+    clock, millis = stamp.strip().split(",")
+    hours, minutes, seconds = (int(part) for part in clock.split(":"))
+    return hours * 3600 + minutes * 60 + seconds + int(millis) / 1000
+
+
+def srt_cue_times(text: str) -> list[tuple[float, float]]:
+    """(start, end) of every cue in an SRT document, in file order."""
+    times = []
+    for line in text.splitlines():
+        if "-->" in line:
+            start, end = line.split("-->")
+            times.append((_srt_seconds(start), _srt_seconds(end)))
+    return times
+
+
+def cues_per_scene(cues: list[tuple[float, float]], durations: list[float]) -> list[int]:
+    """How many cues fall wholly inside each scene's window; a cue straddling two scenes counts for none."""
+    counts = []
+    start = 0.0
+    for duration in durations:
+        end = start + duration
+        counts.append(sum(1 for cue_start, cue_end in cues if cue_start >= start - 0.05 and cue_end <= end + 0.05))
+        start = end
+    return counts

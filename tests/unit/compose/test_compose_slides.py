@@ -1,41 +1,73 @@
-"""Slide layout: text always inside the title-safe area and clear of the subtitle zone, at every frame size."""
+"""Slide layout: text always 7% in from every edge and clear of the subtitle band, at every frame size."""
 
+import math
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageFont
+from PIL import Image, ImageChops
 
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.slides import (
-    SUBTITLE_ZONE,
+    HEADLINE_MAX_SHARE,
     SlideContent,
     content_area,
-    fit_text,
     headline_from_narration,
     layout_scene_slide,
+    layout_title_card,
     render_background,
     render_scene_slide,
     render_title_card,
     save_jpeg,
     save_png,
-    wrap_to_width,
 )
+from reelflow.compose.text_fitting import ELLIPSIS
 from reelflow.contracts import Scene
-from reelflow.runtime.failures import RenderError
 
 SIZES = [(1280, 720), (1920, 1080), (1080, 1920), (1080, 1080)]
+# From the brief the layout must meet, written out rather than imported so a wrong constant cannot pass.
+SAFE_INSET = 0.07
+SUBTITLE_BAND = 0.22
+KEN_BURNS_ZOOM = 1.06
 VERY_LONG = (
     "Supercalifragilisticexpialidocious-token-without-any-spaces-at-all "
     + "피싱 메일은 긴급한 어조로 링크 클릭을 유도하고 비밀번호 입력을 요구합니다 " * 10
     + "Always verify the sender through a second channel before you act."
 )
+LONG_CHAPTER = "Chapter 2: a chapter title long enough that it has to wrap or shrink a lot, and then some more words"
+LONG_TITLE = "피싱 예방 교육: 의심하고, 확인하고, 신고하기 — 회사 메일과 문자에서 사기를 알아보는 법 " * 2
+
+
+def _size_id(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
 
 
 def _inside(inner: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
     return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def _safe_box(size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """7% in from every edge."""
+    width, height = size
+    return (
+        math.ceil(width * SAFE_INSET),
+        math.ceil(height * SAFE_INSET),
+        width - math.ceil(width * SAFE_INSET),
+        height,
+    )
+
+
+def _above_the_band_after_zoom(size: tuple[int, int]) -> float:
+    """The lowest a slide's text may reach so that even a 1.06 zoom anchored at the top keeps it above the band."""
+    return size[1] * (1 - SUBTITLE_BAND) / KEN_BURNS_ZOOM
+
+
+def _drawn_box(image: Image.Image, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    changed = ImageChops.difference(image, render_background(size)).getbbox()
+    assert changed is not None  # something was drawn
+    return changed
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
 def test_slide_has_the_frame_size(size: tuple[int, int], fonts: FontSet) -> None:
     image = render_scene_slide(SlideContent("피싱이란?", "1장. 피싱"), size, fonts)
 
@@ -43,37 +75,69 @@ def test_slide_has_the_frame_size(size: tuple[int, int], fonts: FontSet) -> None
     assert image.mode == "RGB"
 
 
-@pytest.mark.parametrize("size", [(1080, 1920), (1280, 720)], ids=lambda s: f"{s[0]}x{s[1]}")
-def test_very_long_text_is_shrunk_to_fit_never_cut(size: tuple[int, int], fonts: FontSet) -> None:
-    content = SlideContent(VERY_LONG, "Chapter 2: a chapter title long enough that it has to wrap or shrink a lot")
-    layout = layout_scene_slide(content, size, fonts)
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_content_area_is_seven_percent_in_and_above_the_zoomed_subtitle_band(size: tuple[int, int]) -> None:
+    width, height = size
+    left, top, right, bottom = content_area(size)
+
+    assert left >= SAFE_INSET * width and right <= (1 - SAFE_INSET) * width
+    assert top >= SAFE_INSET * height
+    assert bottom <= _above_the_band_after_zoom(size) < (1 - SUBTITLE_BAND) * height
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_long_text_and_chapter_fit_inside_the_safe_area_above_the_band(size: tuple[int, int], fonts: FontSet) -> None:
+    layout = layout_scene_slide(SlideContent(VERY_LONG, LONG_CHAPTER), size, fonts)
     area = content_area(size)
 
-    assert _inside(layout.headline.ink_box, area)
-    assert layout.chapter is not None and _inside(layout.chapter.ink_box, area)
-    assert layout.headline.ink_box[3] <= size[1] * (1 - SUBTITLE_ZONE)
-    # nothing was dropped: the lines hold every character of the text
+    assert layout.chapter is not None
+    for block in (layout.chapter, layout.headline):
+        assert _inside(block.ink_box, area)
+        assert _inside(block.ink_box, _safe_box(size))
+        assert block.ink_box[3] <= _above_the_band_after_zoom(size)
+    assert layout.chapter.ink_box[3] < layout.headline.ink_box[1]  # chapter above, not overlapping
+    # the headline shrank to fit but kept every character
+    assert layout.headline.font_size < round(min(size[1], size[0] * 9 / 16) * HEADLINE_MAX_SHARE)
+    assert not layout.headline.truncated
     assert "".join(layout.headline.lines).replace(" ", "") == VERY_LONG.replace(" ", "")
-    assert layout.chapter.ink_box[3] < layout.headline.ink_box[1]
+    assert " ".join(layout.chapter.lines).split() == LONG_CHAPTER.split() or layout.chapter.truncated
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920)], ids=lambda s: f"{s[0]}x{s[1]}")
-def test_drawn_pixels_stay_out_of_the_subtitle_zone(size: tuple[int, int], fonts: FontSet) -> None:
-    slide = render_scene_slide(SlideContent(VERY_LONG, "Chapter"), size, fonts)
-    changed = ImageChops.difference(slide, render_background(size)).getbbox()
-
-    assert changed is not None  # text was drawn
-    left, top, right, bottom = changed
-    assert left >= 0 and top >= 0 and right <= size[0]
-    assert bottom <= size[1] * (1 - SUBTITLE_ZONE)
-
-
-def test_short_text_is_large_and_centred(fonts: FontSet) -> None:
-    layout = layout_scene_slide(SlideContent("피싱이란?", "1장"), (1280, 720), fonts)
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_short_text_keeps_the_largest_size_and_is_centred(size: tuple[int, int], fonts: FontSet) -> None:
+    layout = layout_scene_slide(SlideContent("피싱이란?", "1장"), size, fonts)
     left, _, right, _ = layout.headline.ink_box
 
-    assert layout.headline.font_size >= 70
-    assert abs((left + right) / 2 - 640) <= 4
+    assert layout.headline.font_size == round(min(size[1], size[0] * 9 / 16) * HEADLINE_MAX_SHARE)
+    assert abs((left + right) / 2 - size[0] / 2) <= 4
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_drawn_pixels_stay_inside_the_safe_area_and_out_of_the_subtitle_band(
+    size: tuple[int, int], fonts: FontSet
+) -> None:
+    slide = render_scene_slide(SlideContent(VERY_LONG, LONG_CHAPTER), size, fonts)
+
+    drawn = _drawn_box(slide, size)
+
+    assert _inside(drawn, _safe_box(size))
+    assert drawn[3] <= _above_the_band_after_zoom(size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_text_too_long_for_the_slide_ends_in_an_ellipsis_and_stays_inside(
+    size: tuple[int, int], fonts: FontSet
+) -> None:
+    huge = VERY_LONG * 6
+    layout = layout_scene_slide(SlideContent(huge, LONG_CHAPTER * 4), size, fonts)
+
+    assert layout.headline.truncated
+    assert layout.headline.lines[-1].endswith(ELLIPSIS)
+    shown = " ".join(layout.headline.lines).removesuffix(ELLIPSIS).split()
+    assert " ".join(shown) in " ".join(huge.split())  # leading words, in order
+    assert layout.chapter is not None and len(layout.chapter.lines) <= 2
+    for block in (layout.chapter, layout.headline):
+        assert _inside(block.ink_box, content_area(size))
 
 
 def test_shrinking_is_preferred_to_splitting_a_word(fonts: FontSet) -> None:
@@ -82,28 +146,37 @@ def test_shrinking_is_preferred_to_splitting_a_word(fonts: FontSet) -> None:
     assert layout.headline.lines == ("Internationalization",)
 
 
-def test_korean_wraps_at_spaces(fonts: FontSet) -> None:
+def test_korean_headline_wraps_at_spaces_with_the_korean_font(fonts: FontSet) -> None:
     text = "의심스러운 링크는 누르지 말고 보낸 사람을 다른 경로로 확인하세요"
-    block = fit_text(text, fonts.bold, (0, 0, 400, 1000), max_size=60)
 
-    assert len(block.lines) > 1
-    assert " ".join(block.lines).split() == text.split()  # breaks only where spaces were
+    layout = layout_scene_slide(SlideContent(text, "1장"), (1080, 1920), fonts)
 
-
-def test_overlong_token_is_broken_by_character(fonts: FontSet) -> None:
-    font = ImageFont.truetype(str(fonts.regular), 40)
-    token = "가나다라마바사아자차카타파하" * 3
-    lines = wrap_to_width(token, font, 300)
-
-    assert lines is not None and len(lines) > 1
-    assert "".join(lines) == token
-    assert all(font.getlength(line) <= 300 for line in lines)
-    assert wrap_to_width(token, font, 300, break_words=False) is None
+    assert layout.headline.font_path == fonts.bold
+    assert len(layout.headline.lines) > 1
+    assert " ".join(layout.headline.lines).split() == text.split()
 
 
-def test_text_that_cannot_fit_raises_a_clear_error(fonts: FontSet) -> None:
-    with pytest.raises(RenderError, match="does not fit"):
-        fit_text("x" * 400, fonts.regular, (0, 0, 40, 20), max_size=40)
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_title_card_fits_inside_the_safe_area(size: tuple[int, int], fonts: FontSet) -> None:
+    layout = layout_title_card(LONG_TITLE, LONG_CHAPTER, size, fonts)
+    card = render_title_card(LONG_TITLE, LONG_CHAPTER, size, fonts)
+    width, height = size
+    card_safe = (math.ceil(width * SAFE_INSET), math.ceil(height * SAFE_INSET), width - math.ceil(width * SAFE_INSET))
+
+    assert layout.subtitle is not None and layout.accent_bar is not None
+    assert layout.title.ink_box[3] < layout.accent_bar[1] < layout.accent_bar[3] < layout.subtitle.ink_box[1]
+    drawn = _drawn_box(card, size)
+    assert (drawn[0], drawn[1]) >= card_safe[:2] and drawn[2] <= card_safe[2]
+    assert drawn[3] <= height - math.ceil(height * SAFE_INSET)
+    assert " ".join(layout.title.lines).split() == LONG_TITLE.split()  # shrunk, not cut
+
+
+def test_title_card_with_a_short_title_uses_a_large_font(fonts: FontSet) -> None:
+    short = layout_title_card("피싱 예방", "", (1280, 720), fonts)
+    long = layout_title_card(LONG_TITLE, "", (1280, 720), fonts)
+
+    assert short.subtitle is None and short.accent_bar is None
+    assert short.title.font_size > long.title.font_size
 
 
 def test_headline_falls_back_to_the_first_clause_of_the_narration() -> None:
@@ -132,8 +205,6 @@ def test_title_card_is_saved_as_jpeg(fonts: FontSet, tmp_path: Path) -> None:
     with Image.open(path) as reopened:
         assert reopened.format == "JPEG"
         assert reopened.size == (1280, 720)
-    # the card is more than the bare background
-    assert ImageChops.difference(card, render_background((1280, 720))).getbbox() is not None
 
 
 def test_slide_is_saved_as_png(fonts: FontSet, tmp_path: Path) -> None:

@@ -107,7 +107,12 @@ async def run_process(
                 raise JobCanceledError(f"{name} was stopped because the job was canceled")
             raise StepTimeoutError(f"{name} did not finish within {timeout_sec:g}s and was stopped")
     except asyncio.CancelledError:
+        # The caller gave up on us (e.g. a sibling encode failed): kill and reap the child before going, so no
+        # FFmpeg outlives the job and no transport is left for the event loop's finalizer.
         _kill(process)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(_reap(process))
+        completion.cancel()
         raise
     finally:
         if cancel_wait is not None:

@@ -1,13 +1,18 @@
-"""Pure builders of FFmpeg argument lists (segments, concat list, final mux) and frame-exact segment timing."""
+"""Pure builders of FFmpeg argument lists (still and animated parts, concat list, final mux) and frame-exact timing."""
 
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
 
+from reelflow.compose.motion import MovingSlide
+
 AUDIO_SAMPLE_RATE = 48_000
 AUDIO_BITRATE = "160k"
 VIDEO_CRF = 20
 X264_PRESET = "veryfast"
+
+STEREO_48K = f"aformat=sample_fmts=fltp:sample_rates={AUDIO_SAMPLE_RATE}:channel_layouts=stereo"
+"""The one audio format every lesson stream is brought to before it is joined or mixed."""
 
 _FILTERGRAPH_SPECIALS = frozenset("\\'[],;")
 
@@ -58,6 +63,58 @@ def subtitles_filter(ass_path: Path, fontsdir: Path | None) -> str:
     return ":".join(parts)
 
 
+def video_track_timescale(fps: int) -> int:
+    """The MP4 track timescale of every part: a whole number of ticks per frame, the same in every file.
+
+    Parts joined by the concat demuxer keep the first file's time base; giving all of them one timescale
+    (and exact frame counts) means no timestamp is ever rescaled, so the joined video stays constant-rate.
+    """
+    return fps * 1000
+
+
+def x264_output_args(fps: int, *, still: bool) -> list[str]:
+    """Encoder settings shared by every part of one video, so the concat demuxer can join them with ``-c:v copy``.
+
+    ``still`` picks x264's still-image tuning (basic slides); a moving picture must not use it, and all parts
+    of one video must agree on it or their parameter sets would differ.
+    """
+    tune = ["-tune", "stillimage"] if still else []
+    return [
+        "-r",
+        str(fps),
+        "-c:v",
+        "libx264",
+        "-profile:v",
+        "high",
+        "-preset",
+        X264_PRESET,
+        *tune,
+        "-crf",
+        str(VIDEO_CRF),
+        "-pix_fmt",
+        "yuv420p",
+        "-video_track_timescale",
+        str(video_track_timescale(fps)),
+        "-an",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+    ]
+
+
+def still_frames_filter(size: tuple[int, int], *, frames: int, fps: int) -> str:
+    """Scale and convert one decoded still once, then repeat that frame ``frames`` times at ``fps``.
+
+    The image is read as a single frame (no ``-loop 1``, which would decode and scale the PNG again for every
+    output frame); ``loop`` repeats the converted frame and ``setpts`` gives the copies exact CFR timestamps.
+    """
+    width, height = size
+    return (
+        f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,"
+        f"loop=loop={frames - 1}:size=1,setpts=N/({fps}*TB)"
+    )
+
+
 def segment_args(
     slide_png: Path,
     ass_path: Path | None,
@@ -70,79 +127,119 @@ def segment_args(
 ) -> list[str]:
     """Encode one scene: a still slide held for exactly ``frames`` frames, subtitles burned when given.
 
-    The image is decoded once and looped; the segment has no audio (narration is laid under the joined
-    video in :func:`final_mux_args`) and uses the same encoder settings as every other segment so the
-    concat demuxer can join them with ``-c:v copy``.
+    The image is decoded once and its frame repeated (:func:`still_frames_filter`); the segment has no audio
+    (narration is laid under the joined video in :func:`final_mux_args`) and uses the same encoder settings as
+    every other segment so the concat demuxer can join them with ``-c:v copy``.
     """
     if frames < 1:
         raise ValueError(f"a segment needs at least one frame, got {frames}")
-    width, height = size
-    filters = [f"scale={width}:{height}:flags=lanczos", "setsar=1"]
+    filters = [still_frames_filter(size, frames=frames, fps=fps)]
     if ass_path is not None:
         filters.append(subtitles_filter(ass_path, fontsdir))
-    filters.append("format=yuv420p")
     return [
         "ffmpeg",
         "-hide_banner",
         "-nostdin",
         "-y",
-        "-loop",
-        "1",
         "-framerate",
         str(fps),
         "-i",
         str(slide_png),
         "-vf",
         ",".join(filters),
-        "-t",
-        seconds_text(frames / fps),
         "-frames:v",
         str(frames),
-        "-r",
-        str(fps),
-        "-c:v",
-        "libx264",
-        "-profile:v",
-        "high",
-        "-preset",
-        X264_PRESET,
-        "-tune",
-        "stillimage",
-        "-crf",
-        str(VIDEO_CRF),
-        "-pix_fmt",
-        "yuv420p",
-        "-an",
-        "-progress",
-        "pipe:1",
-        "-nostats",
+        *x264_output_args(fps, still=True),
         str(out_path),
     ]
 
 
-def concat_list_text(segment_paths: Sequence[Path]) -> str:
-    """An ``ffconcat`` script listing the segments; single quotes in paths are escaped the concat way."""
+def animated_part_args(
+    slides: Sequence[MovingSlide],
+    ass_path: Path | None,
+    fontsdir: Path | None,
+    out_path: Path,
+    *,
+    frames: int,
+    fps: int,
+    size: tuple[int, int],
+) -> list[str]:
+    """Encode one part of an animated lesson: a moving slide, or a crossfade between two moving slides.
+
+    Each slide is decoded once and repeated (:func:`still_frames_filter`), then moved by its Ken Burns
+    filter; two slides are blended with ``xfade`` over the whole part, from the first (progress 0 on the
+    part's first frame) towards the second. Subtitles are burned after the motion so they never zoom.
+    """
+    if frames < 1:
+        raise ValueError(f"a part needs at least one frame, got {frames}")
+    if len(slides) not in (1, 2):
+        raise ValueError(f"a part shows one slide or crossfades two, got {len(slides)}")
+    args = ["ffmpeg", "-hide_banner", "-nostdin", "-y"]
+    chains = []
+    for index, slide in enumerate(slides):
+        args += ["-framerate", str(fps), "-i", str(slide.png)]
+        chains.append(
+            f"[{index}:v]{still_frames_filter(size, frames=frames, fps=fps)},{slide.motion_filter()}[s{index}]"
+        )
+    picture = "[s0]"
+    if len(slides) == 2:
+        chains.append(f"[s0][s1]xfade=transition=fade:duration={seconds_text(frames / fps)}:offset=0[mixed]")
+        picture = "[mixed]"
+    finish = [subtitles_filter(ass_path, fontsdir)] if ass_path is not None else ["null"]
+    chains.append(f"{picture}{','.join(finish)}[picture]")
+    return [
+        *args,
+        "-filter_complex",
+        ";".join(chains),
+        "-map",
+        "[picture]",
+        "-frames:v",
+        str(frames),
+        *x264_output_args(fps, still=False),
+        str(out_path),
+    ]
+
+
+def concat_list_text(segment_paths: Sequence[Path], durations_sec: Sequence[float] | None = None) -> str:
+    """An ``ffconcat`` script listing the segments; single quotes in paths are escaped the concat way.
+
+    With ``durations_sec`` each file gets a ``duration`` line. Without it the demuxer takes each file's
+    duration from its MP4 header, which is rounded up to the millisecond, so every join would shift the
+    following timestamps by up to 1 ms and the joined video would no longer be constant-rate. Durations are
+    written so that their running sum is the exact running sum rounded to the microsecond: errors never add up.
+    """
+    if durations_sec is not None and len(durations_sec) != len(segment_paths):
+        raise ValueError(f"need one duration per segment, got {len(durations_sec)} for {len(segment_paths)}")
     lines = ["ffconcat version 1.0"]
-    for path in segment_paths:
+    elapsed = 0.0
+    elapsed_us = 0
+    for index, path in enumerate(segment_paths):
         quoted = str(path).replace("'", "'\\''")
         lines.append(f"file '{quoted}'")
+        if durations_sec is not None:
+            elapsed += durations_sec[index]
+            end_us = round(elapsed * 1_000_000)
+            lines.append(f"duration {(end_us - elapsed_us) / 1_000_000:.6f}")
+            elapsed_us = end_us
     return "\n".join(lines) + "\n"
 
 
-def narration_filter(durations: Sequence[float]) -> str:
-    """Pad or trim each narration input (inputs 1…N) to its segment's length, then join them.
+def narration_filter(durations: Sequence[float], *, first_input: int = 1) -> str:
+    """Pad or trim each narration input (inputs ``first_input``… in order) to its segment's length, then join them.
 
     Every clip is first brought to 48 kHz stereo float so ``concat`` sees identical streams whatever each
-    TTS provider produced.
+    TTS provider produced. The joined track is labelled ``[narration]``.
     """
     chains = [
-        f"[{index + 1}:a]aresample={AUDIO_SAMPLE_RATE},"
-        f"aformat=sample_fmts=fltp:sample_rates={AUDIO_SAMPLE_RATE}:channel_layouts=stereo,"
+        f"[{index + first_input}:a]aresample={AUDIO_SAMPLE_RATE},{STEREO_48K},"
         f"apad,atrim=end={seconds_text(duration)},asetpts=PTS-STARTPTS[a{index}]"
         for index, duration in enumerate(durations)
     ]
     joined = "".join(f"[a{index}]" for index in range(len(durations)))
     return ";".join([*chains, f"{joined}concat=n={len(durations)}:v=0:a=1[narration]"])
+
+
+SOUNDTRACK_LABEL = "soundtrack"
 
 
 def final_mux_args(
@@ -152,28 +249,41 @@ def final_mux_args(
     out_path: Path,
     *,
     total_duration_sec: float,
+    soundtrack_filter: str | None = None,
+    looped_audio: Path | None = None,
 ) -> list[str]:
     """Join the segments without re-encoding and lay the narration under them, scene by scene.
 
-    ``segment_durations`` are the exact segment lengths (frames / fps), so every scene's audio starts
-    on the frame its slide does. ``-t`` caps the output at the video's length; nothing relies on
-    ``-shortest``.
+    ``segment_durations`` are the exact scene lengths (frames / fps), so every scene's audio starts on the
+    frame its slide does. ``soundtrack_filter``, when given, continues the graph from ``[narration]`` (and
+    from ``looped_audio``, the input right after the narration clips, opened with ``-stream_loop -1`` so a
+    short music file covers the whole video) to ``[soundtrack]``, which is then the audio that is encoded.
+    ``-t`` caps the output at the video's length; nothing relies on ``-shortest``.
     """
     if len(audio_paths) != len(segment_durations) or not audio_paths:
         raise ValueError(
             f"need one narration clip per segment, got {len(audio_paths)} clips for {len(segment_durations)} segments"
         )
+    if looped_audio is not None and soundtrack_filter is None:
+        raise ValueError("a looped audio input is only used by a soundtrack filter")
     args = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-f", "concat", "-safe", "0", "-i", str(concat_list)]
     for audio in audio_paths:
         args += ["-i", str(audio)]
+    if looped_audio is not None:
+        args += ["-stream_loop", "-1", "-i", str(looped_audio)]
+    graph = narration_filter(segment_durations)
+    audio_label = "[narration]"
+    if soundtrack_filter is not None:
+        graph = f"{graph};{soundtrack_filter}"
+        audio_label = f"[{SOUNDTRACK_LABEL}]"
     return [
         *args,
         "-filter_complex",
-        narration_filter(segment_durations),
+        graph,
         "-map",
         "0:v:0",
         "-map",
-        "[narration]",
+        audio_label,
         "-c:v",
         "copy",
         "-c:a",

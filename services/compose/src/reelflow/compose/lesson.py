@@ -1,4 +1,4 @@
-"""Composing a narrated lesson on local disk: subtitles, slides, per-scene segments, then one muxed MP4."""
+"""Composing a narrated lesson on local disk: subtitles, slides, per-part video, then one muxed MP4."""
 
 import asyncio
 import contextlib
@@ -9,9 +9,25 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelflow.compose.ffmpeg import concat_list_text, final_mux_args, frame_boundaries, segment_args
+from reelflow.compose.ffmpeg import (
+    animated_part_args,
+    concat_list_text,
+    final_mux_args,
+    frame_boundaries,
+    segment_args,
+)
 from reelflow.compose.fonts import FontSet
+from reelflow.compose.loudness import (
+    TARGET_LUFS,
+    TOLERANCE_LU,
+    LoudnormMeasurement,
+    measure_integrated_lufs,
+    measure_narration,
+)
+from reelflow.compose.motion import MovingSlide, move_for_scene
+from reelflow.compose.scene_parts import PartPlan, plan_parts
 from reelflow.compose.slides import SlideContent, render_scene_slide, render_title_card, save_jpeg, save_png
+from reelflow.compose.soundtrack import MusicBed, soundtrack_filter
 from reelflow.compose.subtitles import (
     ChapterMark,
     Cue,
@@ -23,9 +39,9 @@ from reelflow.compose.subtitles import (
     to_srt,
     to_vtt,
 )
-from reelflow.contracts import LessonSpec, Scene, Step, SubtitleMode, VisualStyle, frame_size
+from reelflow.contracts import LessonSpec, MusicTrack, Scene, Step, SubtitleMode, VisualStyle, frame_size
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import RenderError, StepTimeoutError
+from reelflow.runtime.failures import MediaInvalidError, RenderError, StepTimeoutError
 from reelflow.runtime.media_probe import probe_media
 from reelflow.runtime.processes import run_process
 
@@ -34,11 +50,14 @@ logger = logging.getLogger(__name__)
 ProgressReporter = Callable[[Step, float], Awaitable[None]]
 """Called with a step and how far it is (0–1); the caller maps it onto the job's progress band."""
 
-# Share of COMPOSE_VIDEO spent encoding segments; the rest is the concat + narration mux.
+# Share of COMPOSE_VIDEO spent encoding parts (and measuring the narration); the rest is the final mux.
 ENCODE_SHARE = 0.85
 REPORT_EVERY = 0.01
 # The finished file may differ from the planned timeline by AAC priming and container rounding only.
 DURATION_TOLERANCE_SEC = 0.1
+DEFAULT_TRANSITION_SEC = 0.5
+# Progress weight of the loudness analysis against one encoded frame: it reads only audio, so it is quick.
+ANALYSIS_WEIGHT_PER_FRAME = 0.05
 
 
 @dataclass(frozen=True)
@@ -123,22 +142,23 @@ class _WorkPaths:
     def slide(self, index: int) -> Path:
         return self.root / "parts" / f"slide-{index + 1:03d}.png"
 
-    def ass(self, index: int) -> Path:
-        return self.root / "parts" / f"subtitles-{index + 1:03d}.ass"
+    def ass(self, part: int) -> Path:
+        return self.root / "parts" / f"subtitles-{part + 1:03d}.ass"
 
-    def segment(self, index: int) -> Path:
-        return self.root / "parts" / f"segment-{index + 1:03d}.mp4"
+    def segment(self, part: int) -> Path:
+        return self.root / "parts" / f"segment-{part + 1:03d}.mp4"
 
 
-def lesson_cues(scenes: Sequence[NarratedScene], timeline: Timeline) -> list[Cue]:
-    """Subtitle cues on the frame-aligned scene windows, so each one falls inside its own segment."""
+def lesson_cues(scenes: Sequence[NarratedScene], timeline: Timeline, size: tuple[int, int] | None = None) -> list[Cue]:
+    """Subtitle cues on the frame-aligned scene windows, so each one falls inside its own scene."""
     return plan_cues(
         [
             TimedNarration(
                 text=item.scene.narration, start_sec=timeline.start_sec(i), duration_sec=timeline.duration_sec(i)
             )
             for i, item in enumerate(scenes)
-        ]
+        ],
+        frame_size=size,
     )
 
 
@@ -168,28 +188,31 @@ async def compose_lesson(
     cancel: CancelToken | None = None,
     parallelism: int = os.cpu_count() or 2,
     step_timeout_sec: float = 900.0,
+    music_path: Path | None = None,
+    transition_sec: float = DEFAULT_TRANSITION_SEC,
 ) -> ComposedFiles:
     """Turn narrated scenes into ``video.mp4`` plus SRT/VTT, ``chapters.txt`` and ``thumb.jpg`` in ``workdir``.
 
     Reports GENERATE_SUBTITLE, RENDER_SLIDES and COMPOSE_VIDEO progress; each step must finish within
     ``step_timeout_sec`` (:class:`StepTimeoutError`), and ``cancel`` stops it (:class:`JobCanceledError`).
     Subtitles are burned in when ``spec.subtitles`` is burn/both; the sidecar files are always written.
+    The narration is normalised to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
+    it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``.
     """
     paths = await asyncio.to_thread(_prepare, scenes, workdir)
     report = _forward_only(report)
-    if spec.visual_style is VisualStyle.ANIMATED:
-        logger.info("visual_style=animated is not built yet; composing basic slides instead")
-    if spec.music is not None:
-        logger.info("background music is not mixed into lessons yet; the narration is the only audio")
+    music = await _checked_music(spec.music, music_path, narration_count=len(scenes))
     size = frame_size(spec.size)
     timeline = Timeline.from_durations([item.duration_sec for item in scenes], spec.fps)
+    animated = spec.visual_style is VisualStyle.ANIMATED
+    plan = plan_parts(timeline.boundaries, round(max(0.0, transition_sec) * spec.fps) if animated else 0)
     burn = spec.subtitles in (SubtitleMode.BURN, SubtitleMode.BOTH)
 
     async with _deadline(Step.GENERATE_SUBTITLE, step_timeout_sec, cancel):
         await report(Step.GENERATE_SUBTITLE, 0.0)
-        cues = lesson_cues(scenes, timeline)
+        cues = lesson_cues(scenes, timeline, size)
         await asyncio.to_thread(
-            _write_subtitle_files, paths, cues, lesson_chapters(scenes, timeline), timeline, size, fonts, burn
+            _write_subtitle_files, paths, cues, lesson_chapters(scenes, timeline), plan, spec.fps, size, fonts, burn
         )
         await report(Step.GENERATE_SUBTITLE, 1.0)
 
@@ -206,10 +229,14 @@ async def compose_lesson(
 
     async with _deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
         await report(Step.COMPOSE_VIDEO, 0.0)
-        await _encode_segments(
-            paths, timeline, size, fonts, burn, report, cancel, max(1, parallelism), step_timeout_sec
+        part_args = [
+            _part_args(paths, plan, index, animated=animated, burn=burn, fonts=fonts, fps=spec.fps, size=size)
+            for index in range(len(plan.parts))
+        ]
+        measured = await _encode_parts_and_measure_narration(
+            scenes, timeline, plan, part_args, report, cancel, max(1, parallelism), step_timeout_sec
         )
-        duration = await _mux(paths, scenes, timeline, report, cancel, step_timeout_sec)
+        duration = await _mux(paths, scenes, timeline, plan, measured, music, report, cancel, step_timeout_sec)
         await report(Step.COMPOSE_VIDEO, 1.0)
 
     return ComposedFiles(
@@ -219,6 +246,44 @@ async def compose_lesson(
         thumbnail=paths.thumbnail,
         chapters=paths.chapters,
         duration_sec=duration,
+    )
+
+
+def _part_args(
+    paths: _WorkPaths,
+    plan: PartPlan,
+    index: int,
+    *,
+    animated: bool,
+    burn: bool,
+    fonts: FontSet,
+    fps: int,
+    size: tuple[int, int],
+) -> list[str]:
+    """FFmpeg arguments for part ``index``: a still slide (basic), or moving slides and their crossfades."""
+    part = plan.parts[index]
+    ass = paths.ass(index) if burn else None
+    if not animated:
+        return segment_args(
+            paths.slide(part.scenes[0]),
+            ass,
+            fonts.fonts_dir,
+            paths.segment(index),
+            frames=part.frames,
+            fps=fps,
+            size=size,
+        )
+    slides = [
+        MovingSlide(
+            png=paths.slide(scene),
+            move=move_for_scene(scene),
+            first_frame=part.start - plan.shots[scene].start,
+            span_frames=plan.shots[scene].frames,
+        )
+        for scene in part.scenes
+    ]
+    return animated_part_args(
+        slides, ass, fonts.fonts_dir, paths.segment(index), frames=part.frames, fps=fps, size=size
     )
 
 
@@ -236,6 +301,25 @@ def _prepare(scenes: Sequence[NarratedScene], workdir: Path) -> _WorkPaths:
     paths = _WorkPaths(workdir.resolve())
     paths.concat_list.parent.mkdir(parents=True, exist_ok=True)
     return paths
+
+
+async def _checked_music(track: MusicTrack | None, path: Path | None, *, narration_count: int) -> MusicBed | None:
+    """The music bed to mix, or None; music that is missing or cannot be decoded fails the job, naming its key."""
+    if track is None:
+        return None
+    if path is None or not await asyncio.to_thread(path.is_file):
+        raise MediaInvalidError(f"background music {track.media_key!r} is missing: it was not downloaded")
+    try:
+        info = await probe_media(path)
+    except MediaInvalidError as exc:
+        raise MediaInvalidError(
+            f"background music {track.media_key!r} cannot be decoded: {exc.message}", details={"key": track.media_key}
+        ) from exc
+    if info.first("audio") is None or info.duration_sec <= 0:
+        raise MediaInvalidError(
+            f"background music {track.media_key!r} has no audio stream to play", details={"key": track.media_key}
+        )
+    return MusicBed(path=path, input_index=narration_count + 1, volume=track.volume)
 
 
 def _raise_if_canceled(cancel: CancelToken | None) -> None:
@@ -261,17 +345,18 @@ def _write_subtitle_files(
     paths: _WorkPaths,
     cues: list[Cue],
     chapters: list[ChapterMark],
-    timeline: Timeline,
+    plan: PartPlan,
+    fps: int,
     size: tuple[int, int],
     fonts: FontSet,
     burn: bool,
 ) -> None:
     paths.srt.write_text(to_srt(cues), encoding="utf-8")
     paths.vtt.write_text(to_vtt(cues), encoding="utf-8")
-    paths.chapters.write_text(chapters_txt(chapters), encoding="utf-8")
+    paths.chapters.write_text(chapters_txt(chapters, total_sec=plan.parts[-1].end / fps), encoding="utf-8")
     if burn:
-        for index in range(len(timeline)):
-            own = segment_cues(cues, timeline.start_sec(index), timeline.end_sec(index))
+        for index, part in enumerate(plan.parts):
+            own = segment_cues(cues, part.start / fps, part.end / fps)
             paths.ass(index).write_text(to_ass(own, size, fonts.family), encoding="utf-8")
 
 
@@ -298,7 +383,7 @@ def _forward_only(report: ProgressReporter) -> ProgressReporter:
 
 
 class _ProgressMeter:
-    """Folds per-segment fractions into one step fraction, reporting only when it moves noticeably."""
+    """Folds per-run fractions into one step fraction, reporting only when it moves noticeably."""
 
     def __init__(self, report: ProgressReporter, step: Step, weights: Sequence[float], span: tuple[float, float]):
         self._report = report
@@ -318,48 +403,59 @@ class _ProgressMeter:
             self._last = overall
             await self._report(self._step, overall)
 
+    def reporter(self, index: int) -> Callable[[float], Awaitable[None]]:
+        async def on_progress(fraction: float) -> None:
+            await self.update(index, fraction)
 
-async def _encode_segments(
-    paths: _WorkPaths,
+        return on_progress
+
+
+async def _encode_parts_and_measure_narration(
+    scenes: Sequence[NarratedScene],
     timeline: Timeline,
-    size: tuple[int, int],
-    fonts: FontSet,
-    burn: bool,
+    plan: PartPlan,
+    part_args: Sequence[list[str]],
     report: ProgressReporter,
     cancel: CancelToken | None,
     parallelism: int,
     timeout_sec: float,
-) -> None:
-    meter = _ProgressMeter(
-        report, Step.COMPOSE_VIDEO, [timeline.duration_sec(i) for i in range(len(timeline))], (0.0, ENCODE_SHARE)
-    )
+) -> LoudnormMeasurement:
+    """Encode every part, and run loudnorm's first pass over the narration, all in parallel on ``parallelism`` slots.
+
+    The analysis reads only the WAVs, so it does not wait for any video; its result feeds the final mux.
+    """
+    # A crossfade renders two moving slides per frame, so it weighs twice a body's frame.
+    weights = [float(part.frames * len(part.scenes)) for part in plan.parts]
+    analysis_slot = len(weights)
+    weights.append(timeline.boundaries[-1] * ANALYSIS_WEIGHT_PER_FRAME)
+    meter = _ProgressMeter(report, Step.COMPOSE_VIDEO, weights, (0.0, ENCODE_SHARE))
     gate = asyncio.Semaphore(parallelism)
 
     async def encode(index: int) -> None:
         async with gate:
-            args = segment_args(
-                paths.slide(index),
-                paths.ass(index) if burn else None,
-                fonts.fonts_dir,
-                paths.segment(index),
-                frames=timeline.frames(index),
-                fps=timeline.fps,
-                size=size,
-            )
-
-            async def on_progress(fraction: float) -> None:
-                await meter.update(index, fraction)
-
             await run_process(
-                args,
+                part_args[index],
                 timeout_sec=timeout_sec,
                 cancel=cancel,
-                expected_duration_sec=timeline.duration_sec(index),
-                on_progress=on_progress,
+                expected_duration_sec=plan.parts[index].frames / timeline.fps,
+                on_progress=meter.reporter(index),
             )
             await meter.update(index, 1.0)
 
-    tasks = [asyncio.create_task(encode(index)) for index in range(len(timeline))]
+    async def analyse() -> LoudnormMeasurement:
+        async with gate:
+            measured = await measure_narration(
+                [item.audio_path for item in scenes],
+                [timeline.duration_sec(i) for i in range(len(timeline))],
+                timeout_sec=timeout_sec,
+                cancel=cancel,
+                on_progress=meter.reporter(analysis_slot),
+            )
+            await meter.update(analysis_slot, 1.0)
+            return measured
+
+    analysis = asyncio.create_task(analyse())
+    tasks: list[asyncio.Task[object]] = [analysis, *(asyncio.create_task(encode(i)) for i in range(len(plan.parts)))]
     try:
         await asyncio.gather(*tasks)
     except BaseException:
@@ -368,23 +464,24 @@ async def _encode_segments(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+    return analysis.result()
 
 
 async def _mux(
     paths: _WorkPaths,
     scenes: Sequence[NarratedScene],
     timeline: Timeline,
+    plan: PartPlan,
+    measured: LoudnormMeasurement,
+    music: MusicBed | None,
     report: ProgressReporter,
     cancel: CancelToken | None,
     timeout_sec: float,
 ) -> float:
-    segments = [paths.segment(i) for i in range(len(timeline))]
-    await asyncio.to_thread(paths.concat_list.write_text, concat_list_text(segments), "utf-8")
+    segments = [paths.segment(i) for i in range(len(plan.parts))]
+    part_durations = [part.frames / timeline.fps for part in plan.parts]
+    await asyncio.to_thread(paths.concat_list.write_text, concat_list_text(segments, part_durations), "utf-8")
     meter = _ProgressMeter(report, Step.COMPOSE_VIDEO, [1.0], (ENCODE_SHARE, 1.0))
-
-    async def on_progress(fraction: float) -> None:
-        await meter.update(0, fraction)
-
     await run_process(
         final_mux_args(
             paths.concat_list,
@@ -392,11 +489,13 @@ async def _mux(
             [timeline.duration_sec(i) for i in range(len(timeline))],
             paths.video,
             total_duration_sec=timeline.total_sec,
+            soundtrack_filter=soundtrack_filter(measured, music=music, total_sec=timeline.total_sec),
+            looped_audio=music.path if music is not None else None,
         ),
         timeout_sec=timeout_sec,
         cancel=cancel,
         expected_duration_sec=timeline.total_sec,
-        on_progress=on_progress,
+        on_progress=meter.reporter(0),
     )
     info = await probe_media(paths.video)
     if info.first("video") is None or info.first("audio") is None:
@@ -405,4 +504,10 @@ async def _mux(
         raise RenderError(
             f"the composed video lasts {info.duration_sec:.3f}s but its scenes add up to {timeline.total_sec:.3f}s"
         )
+    loudness = await measure_integrated_lufs(paths.video, timeout_sec=timeout_sec, cancel=cancel)
+    if abs(loudness - TARGET_LUFS) > TOLERANCE_LU:
+        # Silent or near-silent narration cannot be lifted to the target; the video is still usable.
+        logger.warning("the composed lesson measures %.1f LUFS, off the %.0f LUFS target", loudness, TARGET_LUFS)
+    else:
+        logger.info("the composed lesson measures %.1f LUFS", loudness)
     return info.duration_sec

@@ -1,16 +1,16 @@
 """Composes one narrated job: fetch scene audio from scratch, compose locally, put the outputs back in scratch."""
 
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson import NarratedScene, compose_lesson
 from reelflow.compose.settings import ComposeSettings
-from reelflow.contracts import ComposedOutputs, LessonSpec, RenderComposed, RenderNarrated, Step
+from reelflow.contracts import ComposedOutputs, LessonSpec, MusicTrack, RenderComposed, RenderNarrated, Step
 from reelflow.runtime.blobs import BlobStore, work_prefix
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import InvalidScriptError, RenderError
+from reelflow.runtime.failures import InvalidScriptError, MediaInvalidError, RenderError
 from reelflow.runtime.step_results import record_result, recorded_result, result_key
 
 
@@ -40,6 +40,19 @@ def pair_scenes_with_narration(narrated: RenderNarrated, spec: LessonSpec, audio
     return paired
 
 
+async def fetch_music(blobs: BlobStore, bucket: str, music: MusicTrack | None, folder: Path) -> Path | None:
+    """Download the lesson's background music from the media bucket; a key that is not there fails the job."""
+    if music is None:
+        return None
+    if await blobs.stat(bucket, music.media_key) is None:
+        raise MediaInvalidError(
+            f"background music {music.media_key!r} was not found in the media bucket", details={"key": music.media_key}
+        )
+    path = folder / f"music{PurePosixPath(music.media_key).suffix}"
+    await blobs.get_file(bucket, music.media_key, path)
+    return path
+
+
 async def compose_job(
     narrated: RenderNarrated,
     *,
@@ -56,13 +69,14 @@ async def compose_job(
         return recorded
     spec = narrated.spec
     if not isinstance(spec, LessonSpec):
-        raise RenderError("the ranking template is not built yet; render a lesson instead", retryable=False)
+        raise RenderError(f"compose_job renders lessons; a {spec.template} spec goes to compose_ranking_job")
     with tempfile.TemporaryDirectory(prefix="reelflow-compose-") as tmp:
         workdir = Path(tmp)
         scenes = pair_scenes_with_narration(narrated, spec, workdir / "audio")
         by_scene = {item.scene_id: item for item in narrated.narration}
         for scene in scenes:
             await blobs.get_file(bucket, by_scene[scene.scene.scene_id].audio_key, scene.audio_path)
+        music_path = await fetch_music(blobs, settings.media_bucket, spec.music, workdir / "audio")
         files = await compose_lesson(
             spec,
             scenes,
@@ -72,6 +86,8 @@ async def compose_job(
             cancel=cancel,
             parallelism=settings.compose_parallelism,
             step_timeout_sec=settings.compose_step_timeout_sec,
+            music_path=music_path,
+            transition_sec=settings.compose_transition_sec,
         )
         uploads = {
             "video.mp4": (files.video, "video/mp4"),

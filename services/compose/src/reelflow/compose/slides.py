@@ -1,26 +1,43 @@
-"""Pillow slides: a themed still per scene and a title card for the thumbnail, text always fitted inside the frame."""
+"""Pillow slides: a themed still per scene and a title card for the thumbnail, laid out for the frame's size.
+
+Slide text is fitted inside the area that stays visible and clear at every size (see :func:`content_area`):
+it shrinks until it fits, and is ellipsised at a word boundary only if even the smallest size is too big.
+"""
 
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from reelflow.compose.fonts import FontSet
+from reelflow.compose.text_fitting import Box, load_font
+
+# Re-exported: other layouts (ranking badges) fit their text with these through this module.
+from reelflow.compose.text_fitting import TextBlock as TextBlock
+from reelflow.compose.text_fitting import fit_text as fit_text
 from reelflow.contracts import Scene
-from reelflow.runtime.failures import RenderError
 
 Rgb = tuple[int, int, int]
-Box = tuple[int, int, int, int]
 
 # Burned subtitles sit in the bottom 22% of the frame; slide text never goes there.
 SUBTITLE_ZONE = 0.22
-SAFE_X = 0.08  # title-safe inset on the left and right
+# A Ken Burns move may later zoom a slide by up to this much and pan it. That crops up to ~6% off one
+# side, and pushes a point at height y down to y * 1.06 when the zoom is anchored at the top.
+KEN_BURNS_MAX_ZOOM = 1.06
+SAFE_X = 0.08  # inset on the left and right: more than the 7% a Ken Burns crop and title-safe need
 SAFE_TOP = 0.07
-LINE_SPACING = 1.22
-MIN_FONT_PX = 8
+SAFE_BOTTOM = 0.07  # for the title card, which is not zoomed and has no subtitles
+# Font sizes as shares of the layout unit: min(height, width * 9 / 16), so upright frames follow their width.
+HEADLINE_MAX_SHARE = 0.11
+HEADLINE_MIN_SHARE = 0.03  # about 22 px at 720p: still legible on a phone
+CHAPTER_MAX_SHARE = 0.045
+CHAPTER_MIN_SHARE = 0.025
+TITLE_MAX_SHARE = 0.14
+TITLE_MIN_SHARE = 0.035
+CARD_SUBTITLE_MAX_SHARE = 0.06
+CARD_SUBTITLE_MIN_SHARE = 0.025
 HEADLINE_FALLBACK_CHARS = 60
 
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？…,，;:])\s+")
@@ -60,17 +77,6 @@ class SlideContent:
 
 
 @dataclass(frozen=True)
-class TextBlock:
-    """Lines of text fitted to a font size, with where they are drawn and the ink box they cover."""
-
-    lines: tuple[str, ...]
-    font_path: Path
-    font_size: int
-    origins: tuple[tuple[int, int], ...]  # top-left of each line's layout box, for ``draw.text(anchor="la")``
-    ink_box: Box
-
-
-@dataclass(frozen=True)
 class SlideLayout:
     size: tuple[int, int]
     chapter: TextBlock | None
@@ -91,168 +97,41 @@ def headline_from_narration(narration: str, max_chars: int = HEADLINE_FALLBACK_C
     return cut.rstrip(" ,;:，") + "…"
 
 
-@lru_cache(maxsize=256)
-def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
-    try:
-        return ImageFont.truetype(str(path), size)
-    except OSError as exc:
-        raise RenderError(f"the slide font {path} could not be loaded ({exc})") from exc
-
-
-def _line_width(font: ImageFont.FreeTypeFont, line: str) -> float:
-    left, _, right, _ = font.getbbox(line)
-    return max(font.getlength(line), right) - min(0, left)
-
-
-def wrap_to_width(
-    text: str, font: ImageFont.FreeTypeFont, max_width: float, *, break_words: bool = True
-) -> list[str] | None:
-    """Greedy wrap at spaces (Korean and English alike); a token wider than a line is broken by character.
-
-    Explicit line breaks in ``text`` are kept. With ``break_words=False`` an overlong token gives ``None``.
-    """
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [text]:
-        current = ""
-        for token in paragraph.split():
-            candidate = f"{current} {token}" if current else token
-            if _line_width(font, candidate) <= max_width:
-                current = candidate
-                continue
-            if current:
-                lines.append(current)
-                current = ""
-            if _line_width(font, token) <= max_width:
-                current = token
-                continue
-            if not break_words:
-                return None
-            for char in token:
-                if current and _line_width(font, current + char) > max_width:
-                    lines.append(current)
-                    current = ""
-                current += char
-        if current:
-            lines.append(current)
-    return lines
-
-
-def _line_step(font: ImageFont.FreeTypeFont) -> int:
-    ascent, descent = font.getmetrics()
-    return round((ascent + descent) * LINE_SPACING)
-
-
-def _block_height(font: ImageFont.FreeTypeFont, line_count: int) -> int:
-    ascent, descent = font.getmetrics()
-    return _line_step(font) * (line_count - 1) + ascent + descent
-
-
-def _fits(
-    text: str, font: ImageFont.FreeTypeFont, box_width: int, box_height: int, *, break_words: bool
-) -> list[str] | None:
-    lines = wrap_to_width(text, font, box_width, break_words=break_words)
-    if not lines or any(_line_width(font, line) > box_width for line in lines):
-        return None
-    return lines if _block_height(font, len(lines)) <= box_height else None
-
-
-def _largest_fitting(
-    text: str,
-    font_path: Path,
-    area: tuple[int, int],
-    sizes: tuple[int, int],
-    max_lines: int | None,
-    *,
-    break_words: bool,
-) -> tuple[int, list[str]] | None:
-    """Binary search for the largest size in ``sizes`` at which ``text`` fits ``area``.
-
-    Smaller text always wraps into fewer pixels, so "fits" is monotonic in the size.
-    """
-    best: tuple[int, list[str]] | None = None
-    low, high = sizes
-    while low <= high:
-        size = (low + high) // 2
-        lines = _fits(text, _font(font_path, size), area[0], area[1], break_words=break_words)
-        if lines is not None and (max_lines is None or len(lines) <= max_lines):
-            best = (size, lines)
-            low = size + 1
-        else:
-            high = size - 1
-    return best
-
-
-def fit_text(
-    text: str,
-    font_path: Path,
-    box: Box,
-    *,
-    max_size: int,
-    align_middle: bool = True,
-    max_lines: int | None = None,
-) -> TextBlock:
-    """Wrap ``text`` centred in ``box`` at the largest font size (≤ ``max_size``) at which all of it fits.
-
-    Text is shrunk, never cut: if it cannot fit even at :data:`MIN_FONT_PX`, :class:`RenderError` says so.
-    """
-    left, top, right, bottom = box
-    box_width, box_height = right - left, bottom - top
-    top_size = max(MIN_FONT_PX, max_size)
-    # Shrinking a little reads better than splitting a word, but not at any price: below half size,
-    # overlong words are broken by character instead.
-    best = _largest_fitting(
-        text,
-        font_path,
-        (box_width, box_height),
-        (max(MIN_FONT_PX, top_size // 2), top_size),
-        max_lines,
-        break_words=False,
-    ) or _largest_fitting(
-        text, font_path, (box_width, box_height), (MIN_FONT_PX, top_size), max_lines, break_words=True
-    )
-    if best is None:
-        raise RenderError(
-            f"slide text of {len(text)} characters does not fit a {box_width}x{box_height} px area even at "
-            f"{MIN_FONT_PX} px; shorten the scene's on_screen_text"
-        )
-    size, lines = best
-    font = _font(font_path, size)
-    step = _line_step(font)
-    block_top = top + (box_height - _block_height(font, len(lines))) // 2 if align_middle else top
-    origins: list[tuple[int, int]] = []
-    ink: list[Box] = []
-    for index, line in enumerate(lines):
-        y = block_top + index * step
-        x = left + round((box_width - _line_width(font, line)) / 2 - min(0, font.getbbox(line)[0]))
-        origins.append((x, y))
-        ink_left, ink_top, ink_right, ink_bottom = font.getbbox(line)
-        ink.append(
-            (
-                x + math.floor(ink_left),
-                y + math.floor(ink_top),
-                x + math.ceil(ink_right),
-                y + math.ceil(ink_bottom),
-            )
-        )
-    ink_box = (min(b[0] for b in ink), min(b[1] for b in ink), max(b[2] for b in ink), max(b[3] for b in ink))
-    return TextBlock(lines=tuple(lines), font_path=font_path, font_size=size, origins=tuple(origins), ink_box=ink_box)
+def _layout_unit(size: tuple[int, int]) -> float:
+    width, height = size
+    return min(height, width * 9 / 16)
 
 
 def content_area(size: tuple[int, int]) -> Box:
-    """The title-safe area above the subtitle zone."""
+    """Where scene-slide text may go: at least 7% in from each side and from the top, and above the
+    subtitle zone even after the largest Ken Burns zoom (``(1 - SUBTITLE_ZONE) / KEN_BURNS_MAX_ZOOM``, ~74%)."""
     width, height = size
     return (
-        round(width * SAFE_X),
-        round(height * SAFE_TOP),
-        width - round(width * SAFE_X),
-        round(height * (1 - SUBTITLE_ZONE)) - round(height * 0.02),
+        _inset(width, SAFE_X),
+        _inset(height, SAFE_TOP),
+        width - _inset(width, SAFE_X),
+        math.floor(height * (1 - SUBTITLE_ZONE) / KEN_BURNS_MAX_ZOOM),
     )
 
 
+def _inset(length: int, share: float) -> int:
+    """Rounded up, so an inset is never a pixel short of its share."""
+    return math.ceil(length * share)
+
+
+def _px(size: tuple[int, int], share: float) -> int:
+    return round(_layout_unit(size) * share)
+
+
 def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: FontSet) -> SlideLayout:
-    width, height = size
+    """Chapter title at the top of :func:`content_area`, an accent bar, then the headline centred below.
+
+    Each text is fitted to its own box (see :func:`fit_text`), so long text shrinks and nothing
+    overflows. The blocks' ``ink_box`` says where each one landed.
+    """
+    width, _ = size
     left, top, right, bottom = content_area(size)
-    unit = min(height, width * 9 / 16)  # sizes follow the frame's height, capped for tall (portrait) frames
+    unit = _layout_unit(size)
     chapter_block: TextBlock | None = None
     accent_bar: Box | None = None
     headline_top = top
@@ -262,7 +141,8 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
             content.chapter_title,
             fonts.regular,
             chapter_box,
-            max_size=round(unit * 0.045),
+            max_size=_px(size, CHAPTER_MAX_SHARE),
+            min_size=_px(size, CHAPTER_MIN_SHARE),
             align_middle=False,
             max_lines=2,
         )
@@ -275,8 +155,60 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
             bar_top + max(2, round(unit * 0.006)),
         )
         headline_top = accent_bar[3] + round(unit * 0.04)
-    headline = fit_text(content.headline, fonts.bold, (left, headline_top, right, bottom), max_size=round(unit * 0.11))
+    headline = fit_text(
+        content.headline,
+        fonts.bold,
+        (left, headline_top, right, bottom),
+        max_size=_px(size, HEADLINE_MAX_SHARE),
+        min_size=_px(size, HEADLINE_MIN_SHARE),
+    )
     return SlideLayout(size=size, chapter=chapter_block, accent_bar=accent_bar, headline=headline)
+
+
+@dataclass(frozen=True)
+class TitleCardLayout:
+    size: tuple[int, int]
+    title: TextBlock
+    accent_bar: Box | None
+    subtitle: TextBlock | None
+
+
+def layout_title_card(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet) -> TitleCardLayout:
+    """The video title large in the upper two thirds, the subtitle under an accent bar, all 7% in from the edges.
+
+    The thumbnail is neither zoomed nor subtitled, so it may use the frame down to the bottom inset.
+    """
+    width, height = size
+    unit = _layout_unit(size)
+    left, right = _inset(width, SAFE_X), width - _inset(width, SAFE_X)
+    top, bottom = _inset(height, SAFE_TOP), height - _inset(height, SAFE_BOTTOM)
+    split = top + round((bottom - top) * (0.68 if subtitle.strip() else 1.0))
+    title_block = fit_text(
+        title,
+        fonts.bold,
+        (left, top, right, split),
+        max_size=_px(size, TITLE_MAX_SHARE),
+        min_size=_px(size, TITLE_MIN_SHARE),
+    )
+    if not subtitle.strip():
+        return TitleCardLayout(size=size, title=title_block, accent_bar=None, subtitle=None)
+    bar_top = split + round(unit * 0.02)
+    bar_width = round(width * 0.08)
+    accent_bar = (
+        width // 2 - bar_width // 2,
+        bar_top,
+        width // 2 + bar_width // 2,
+        bar_top + max(3, round(unit * 0.008)),
+    )
+    subtitle_block = fit_text(
+        subtitle,
+        fonts.regular,
+        (left, accent_bar[3] + round(unit * 0.03), right, bottom),
+        max_size=_px(size, CARD_SUBTITLE_MAX_SHARE),
+        min_size=_px(size, CARD_SUBTITLE_MIN_SHARE),
+        max_lines=3,
+    )
+    return TitleCardLayout(size=size, title=title_block, accent_bar=accent_bar, subtitle=subtitle_block)
 
 
 def render_background(size: tuple[int, int], theme: SlideTheme = DEFAULT_THEME) -> Image.Image:
@@ -288,7 +220,7 @@ def render_background(size: tuple[int, int], theme: SlideTheme = DEFAULT_THEME) 
 
 
 def _draw_block(draw: ImageDraw.ImageDraw, block: TextBlock, colour: Rgb) -> None:
-    font = _font(block.font_path, block.font_size)
+    font = load_font(block.font_path, block.font_size)
     for line, origin in zip(block.lines, block.origins, strict=True):
         draw.text(origin, line, font=font, fill=colour, anchor="la")
 
@@ -296,7 +228,7 @@ def _draw_block(draw: ImageDraw.ImageDraw, block: TextBlock, colour: Rgb) -> Non
 def render_scene_slide(
     content: SlideContent, size: tuple[int, int], fonts: FontSet, theme: SlideTheme = DEFAULT_THEME
 ) -> Image.Image:
-    """One scene's slide: chapter title at the top, the headline large and centred, the bottom left clear."""
+    """One scene's slide (see :func:`layout_scene_slide`); the subtitle zone is left bare."""
     layout = layout_scene_slide(content, size, fonts)
     image = render_background(size, theme)
     draw = ImageDraw.Draw(image)
@@ -311,25 +243,15 @@ def render_scene_slide(
 def render_title_card(
     title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, theme: SlideTheme = DEFAULT_THEME
 ) -> Image.Image:
-    """The thumbnail: the video title large in the upper part, the first chapter beneath an accent bar."""
-    width, height = size
-    unit = min(height, width * 9 / 16)
-    left, right = round(width * SAFE_X), width - round(width * SAFE_X)
-    top, bottom = round(height * SAFE_TOP), height - round(height * SAFE_TOP)
-    split = top + round((bottom - top) * (0.68 if subtitle.strip() else 1.0))
+    """The thumbnail (see :func:`layout_title_card`)."""
+    layout = layout_title_card(title, subtitle, size, fonts)
     image = render_background(size, theme)
     draw = ImageDraw.Draw(image)
-    title_block = fit_text(title, fonts.bold, (left, top, right, split), max_size=round(unit * 0.14))
-    _draw_block(draw, title_block, theme.headline)
-    if subtitle.strip():
-        bar_top = split + round(unit * 0.02)
-        bar_width = round(width * 0.08)
-        draw.rectangle(
-            (width // 2 - bar_width // 2, bar_top, width // 2 + bar_width // 2, bar_top + max(3, round(unit * 0.008))),
-            fill=theme.accent,
-        )
-        subtitle_box = (left, bar_top + round(unit * 0.04), right, bottom)
-        _draw_block(draw, fit_text(subtitle, fonts.regular, subtitle_box, max_size=round(unit * 0.06)), theme.chapter)
+    _draw_block(draw, layout.title, theme.headline)
+    if layout.accent_bar is not None:
+        draw.rectangle(layout.accent_bar, fill=theme.accent)
+    if layout.subtitle is not None:
+        _draw_block(draw, layout.subtitle, theme.chapter)
     return image
 
 

@@ -1,18 +1,39 @@
 """Subtitle cues timed from measured narration, and their SRT, WebVTT, ASS and YouTube-chapter renderings."""
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from reelflow.compose.cue_chunking import chunk_narration
+from reelflow.compose.line_breaking import MAX_LINES as MAX_LINES
+from reelflow.compose.line_breaking import display_columns
+
 # A cue ends this much before the next scene starts so players never show two scenes' text at once.
 CUE_GAP_SEC = 0.05
-LATIN_CHARS_PER_LINE = 42
-WIDE_CHARS_PER_LINE = 20  # Hangul/CJK glyphs are about twice as wide as Latin ones
-MAX_LINES = 2
+# Shorter cues flash by before they can be read; a scene split into several cues keeps each one this long.
+MIN_CUE_SEC = 1.0
+DEFAULT_FRAME_SIZE = (1280, 720)
 
-_WIDE_SCRIPT = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_LETTER = re.compile(r"[^\W\d_]")
+# Subtitle look, as shares of the frame. Text is sized from the frame's shorter side: 40 px at 720p, and
+# 59 px at 1080p, 1080x1080 and 1080x1920. A phone held upright then shows it as large as a TV does.
+SUBTITLE_FONT_SHARE = 0.055
+MIN_SUBTITLE_FONT_PX = 8
+OUTLINE_SHARE_OF_FONT = 0.075  # 3 px at 40 px
+SHADOW_SHARE_OF_FONT = 1 / 30
+SUBTITLE_MARGIN_X = 0.08  # per side; title-safe needs at least 5%
+SUBTITLE_MARGIN_BOTTOM = 0.07
+# Upright (9:16) players lay their own caption and buttons over the bottom of the frame.
+SUBTITLE_MARGIN_BOTTOM_PORTRAIT = 0.12
+# One display column (half a Hangul glyph, about one Latin letter) per this share of the ASS font size.
+# Measured in libass with NanumGothic Bold, it is 0.41 in both scripts. The rest is headroom for capitals
+# and wide letters, so a line within budget stays inside the margins.
+COLUMN_WIDTH_PER_FONT_SIZE = 0.5
+# 42 Latin letters or 21 Hangul: a longer line is hard to read in the time a cue stays up.
+READABLE_LINE_COLUMNS = 42
+MIN_LINE_COLUMNS = 8
+
+YOUTUBE_MIN_CHAPTER_SEC = 10
+CHAPTER_TITLE_JOINER = " · "
 
 
 @dataclass(frozen=True)
@@ -39,46 +60,59 @@ class ChapterMark:
     start_sec: float
 
 
-def chars_per_line_for(text: str) -> int:
-    """~20 characters per line when the text is mostly Hangul/CJK, ~42 otherwise."""
-    letters = _LETTER.findall(text)
-    if not letters:
-        return LATIN_CHARS_PER_LINE
-    wide = sum(1 for letter in letters if _WIDE_SCRIPT.match(letter))
-    return WIDE_CHARS_PER_LINE if wide * 2 >= len(letters) else LATIN_CHARS_PER_LINE
+@dataclass(frozen=True)
+class AssStyle:
+    """How burned subtitles look, in pixels of the frame they are burned into.
 
-
-def wrap_cue_text(text: str, chars_per_line: int) -> list[str]:
-    """Break ``text`` into at most two lines, only at spaces, without dropping a word.
-
-    Text that fits goes on one line. Otherwise the split point that makes the longer line shortest is
-    chosen: for text of up to two lines' worth this balances the lines, and for longer text it widens
-    the lines just as much as needed instead of adding a third line or cutting words.
+    ``line_columns`` is the line budget that cue planning wraps to. It is derived from the same font
+    size and margins, so a planned line fits between the margins as drawn.
     """
-    words = text.split()
-    one_line = " ".join(words)
-    if len(one_line) <= chars_per_line or len(words) < 2:
-        return [one_line] if one_line else []
-    split = min(
-        range(1, len(words)),
-        key=lambda index: max(len(" ".join(words[:index])), len(" ".join(words[index:]))),
-    )
-    return [" ".join(words[:split]), " ".join(words[split:])]
+
+    font_size: int
+    outline: int
+    shadow: int
+    margin_h: int
+    margin_v: int
+    line_columns: int = READABLE_LINE_COLUMNS
+
+    @classmethod
+    def for_frame(cls, size: tuple[int, int]) -> "AssStyle":
+        """Sized from the frame so subtitles read alike at 1280x720, 1920x1080, 1080x1920 and 1080x1080.
+
+        The margins keep text inside the title-safe area, and two lines stay inside the bottom 22%
+        of the frame that slides leave free. The line budget is what fits between the side margins
+        at this font size, capped at :data:`READABLE_LINE_COLUMNS`. Upright frames therefore get
+        shorter lines.
+        """
+        width, height = size
+        font_size = max(MIN_SUBTITLE_FONT_PX, round(min(width, height) * SUBTITLE_FONT_SHARE))
+        margin_h = round(width * SUBTITLE_MARGIN_X)
+        fitting_columns = math.floor((width - 2 * margin_h) / (font_size * COLUMN_WIDTH_PER_FONT_SIZE))
+        bottom_share = SUBTITLE_MARGIN_BOTTOM_PORTRAIT if height > width else SUBTITLE_MARGIN_BOTTOM
+        return cls(
+            font_size=font_size,
+            outline=max(1, round(font_size * OUTLINE_SHARE_OF_FONT)),
+            shadow=max(1, round(font_size * SHADOW_SHARE_OF_FONT)),
+            margin_h=margin_h,
+            margin_v=round(height * bottom_share),
+            line_columns=max(MIN_LINE_COLUMNS, min(READABLE_LINE_COLUMNS, fitting_columns)),
+        )
 
 
 def spread_over(chunks: Sequence[str], start_sec: float, end_sec: float) -> list[Cue]:
-    """Give each chunk a share of ``[start_sec, end_sec]`` in proportion to its length, in order.
+    """Give each chunk a share of ``[start_sec, end_sec]`` in proportion to its width in columns, in order.
 
-    With one chunk this is the whole span; it is the seam for splitting long narration into several cues.
+    Counting columns rather than characters gives a Hangul syllable twice a Latin letter's time. That
+    is close to how long each takes to say. Consecutive cues meet exactly, so they never overlap.
     """
-    weights = [max(1, len(chunk.replace("\n", ""))) for chunk in chunks]
+    weights = [max(1, display_columns(chunk.replace("\n", " "))) for chunk in chunks]
     total = sum(weights)
     cues: list[Cue] = []
     elapsed = 0
     for chunk, weight in zip(chunks, weights, strict=True):
         cue_start = start_sec + (end_sec - start_sec) * elapsed / total
         elapsed += weight
-        cue_end = start_sec + (end_sec - start_sec) * elapsed / total
+        cue_end = end_sec if elapsed == total else start_sec + (end_sec - start_sec) * elapsed / total
         cues.append(Cue(start_sec=cue_start, end_sec=cue_end, text=chunk))
     return cues
 
@@ -88,19 +122,27 @@ def plan_cues(
     *,
     chars_per_line: int | None = None,
     gap_sec: float = CUE_GAP_SEC,
+    frame_size: tuple[int, int] | None = None,
+    min_cue_sec: float = MIN_CUE_SEC,
 ) -> list[Cue]:
-    """One cue per scene, spanning the scene and ending ``gap_sec`` early; text wrapped to two lines.
+    """Cues for each scene, inside its window (from its start to ``gap_sec`` before its end), in order.
 
-    ``chars_per_line`` defaults to a per-scene guess from the script the narration is written in.
+    Each scene's narration is split into as many cues as it needs to fit two lines each, and each cue
+    gets time in proportion to its text (see :func:`chunk_narration`). Lines are wrapped to
+    ``chars_per_line`` display columns (a Hangul/CJK glyph counts two), which by default is what fits
+    the subtitle style for ``frame_size`` (1280x720 when not given). Pass the frame size of the video
+    that the cues are burned into, so the burned text and the SRT/VTT sidecars break lines alike.
     """
+    columns = chars_per_line or AssStyle.for_frame(frame_size or DEFAULT_FRAME_SIZE).line_columns
     cues: list[Cue] = []
     for scene in scenes:
         if scene.duration_sec <= 0 or not scene.text.strip():
             continue
-        width = chars_per_line or chars_per_line_for(scene.text)
         scene_end = scene.start_sec + scene.duration_sec
         cue_end = scene_end - min(gap_sec, scene.duration_sec / 2)
-        chunks = ["\n".join(wrap_cue_text(scene.text, width))]
+        chunks = chunk_narration(
+            scene.text, max_columns=columns, window_sec=cue_end - scene.start_sec, min_cue_sec=min_cue_sec
+        )
         cues.extend(spread_over(chunks, scene.start_sec, cue_end))
     return cues
 
@@ -178,30 +220,6 @@ def _vtt_escape(text: str) -> str:
     return _plain_lines(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
-@dataclass(frozen=True)
-class AssStyle:
-    """How burned subtitles look, in pixels of the frame they are burned into."""
-
-    font_size: int
-    outline: int
-    shadow: int
-    margin_h: int
-    margin_v: int
-
-    @classmethod
-    def for_frame(cls, size: tuple[int, int]) -> "AssStyle":
-        """Sized from the frame: ~40 px text with a 3 px outline at 720p, narrower frames get smaller text
-        so ~20 Hangul characters still fit in a line, and margins stay inside the title-safe area."""
-        width, height = size
-        return cls(
-            font_size=max(12, round(min(height * 0.055, width * 0.042))),
-            outline=max(1, round(3 * height / 720)),
-            shadow=max(0, round(height / 720)),
-            margin_h=round(width * 0.08),
-            margin_v=round(height * 0.06),
-        )
-
-
 def ass_escape(text: str) -> str:
     """Cue text as an ASS Dialogue ``Text`` field: line breaks as ``\\N``, braces and backslashes inert."""
     # A word joiner after a backslash stops user text such as "C:\new" from becoming an override code.
@@ -217,7 +235,10 @@ def to_ass(
     style: AssStyle | None = None,
     bold: bool = True,
 ) -> str:
-    """A complete ASS document: white text with a black outline, bottom centre, PlayRes = frame size."""
+    """A complete ASS document: bold white text, a black outline and a soft translucent shadow, bottom centre.
+
+    PlayRes is the frame size, so every size in :class:`AssStyle` is in the frame's own pixels.
+    """
     width, height = size
     look = style or AssStyle.for_frame(size)
     header = [
@@ -225,7 +246,10 @@ def to_ass(
         "ScriptType: v4.00+",
         f"PlayResX: {width}",
         f"PlayResY: {height}",
-        "WrapStyle: 0",  # libass may still wrap a line that is wider than the frame; it never clips one
+        # 2 = libass never wraps on its own; only our \\N breaks count. plan_cues already broke the lines to
+        # the style's line_columns, which fit between the margins. With libass's smart wrapping (0), the
+        # burned lines could break in other places than the SRT/VTT sidecars.
+        "WrapStyle: 2",
         "ScaledBorderAndShadow: yes",
         "YCbCr Matrix: TV.709",
         "",
@@ -250,17 +274,50 @@ def to_ass(
 
 def youtube_timestamp(seconds: float) -> str:
     """``MM:SS``, or ``H:MM:SS`` from one hour on; rounded down so a chapter link never skips its start."""
-    whole = max(0, math.floor(seconds + 1e-6))
-    hours, rest = divmod(whole, 3600)
+    hours, rest = divmod(_whole_seconds(seconds), 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def chapters_txt(chapters: Sequence[ChapterMark]) -> str:
-    """YouTube description chapter lines; the first one always starts at ``00:00`` as YouTube requires."""
-    lines = []
+def chapters_txt(
+    chapters: Sequence[ChapterMark],
+    *,
+    total_sec: float | None = None,
+    min_chapter_sec: float = YOUTUBE_MIN_CHAPTER_SEC,
+) -> str:
+    """YouTube description chapter lines (``00:00 Title``), which YouTube turns into chapters as written.
+
+    YouTube ignores the whole list unless the first line is ``00:00``, the starts increase and every
+    chapter lasts at least 10 s. Here the first line always starts at ``00:00``, and titles are
+    collapsed to one line. A chapter that starts less than ``min_chapter_sec`` after the line before
+    it (compared as the whole seconds printed) adds its title to that line instead of starting a new
+    one. So does a last chapter that would end less than ``min_chapter_sec`` before ``total_sec``. The
+    merged titles are joined with " · ". YouTube also needs three chapters before it shows any; a
+    shorter list is still written, and YouTube then shows it as plain text.
+    """
+    lines: list[tuple[int, list[str]]] = []
     for index, chapter in enumerate(chapters):
-        start = 0.0 if index == 0 else chapter.start_sec
+        start = 0 if index == 0 else _whole_seconds(chapter.start_sec)
         title = " ".join(chapter.title.split())
-        lines.append(f"{youtube_timestamp(start)} {title}")
-    return "\n".join(lines) + ("\n" if lines else "")
+        if lines and start - lines[-1][0] < min_chapter_sec:
+            _add_title(lines[-1][1], title)
+        else:
+            lines.append((start, [title] if title else []))
+    if total_sec is not None and len(lines) > 1 and _whole_seconds(total_sec) - lines[-1][0] < min_chapter_sec:
+        _, titles = lines.pop()
+        for title in titles:
+            _add_title(lines[-1][1], title)
+    text = [
+        f"{youtube_timestamp(start)} {CHAPTER_TITLE_JOINER.join(titles) or f'Chapter {number}'}"
+        for number, (start, titles) in enumerate(lines, start=1)
+    ]
+    return "\n".join(text) + ("\n" if text else "")
+
+
+def _whole_seconds(seconds: float) -> int:
+    return max(0, math.floor(seconds + 1e-6))
+
+
+def _add_title(titles: list[str], title: str) -> None:
+    if title and title not in titles:
+        titles.append(title)

@@ -1,0 +1,59 @@
+"""Filtergraph text that lays a background-music bed under a voice: faded, ducked and mixed at unit gain."""
+
+from reelflow.compose.ffmpeg import AUDIO_SAMPLE_RATE, STEREO_48K, seconds_text
+
+# Ducking: the voice (normalised to about -16 LUFS, so speech sits around -20 dBFS RMS) pushes the music
+# down by roughly 10 dB while it speaks; release is long enough that the bed does not pump between words.
+DUCK_THRESHOLD = 0.03  # ~ -30 dBFS: anything louder than breath noise on the voice triggers ducking
+DUCK_RATIO = 8.0
+DUCK_ATTACK_MS = 20.0
+DUCK_RELEASE_MS = 400.0
+
+
+def music_bed_filter(
+    *, voice: str, music: str, out: str, volume: float, total_sec: float, fade_sec: float = 1.0, duck: bool = True
+) -> str:
+    """Filtergraph text: takes the labelled streams [voice] and [music] (labels given without brackets),
+    brings the music to 48 kHz stereo, trims it to total_sec (the caller opens the music input with
+    -stream_loop -1 so it is long enough), sets its volume, fades it in and out over fade_sec, ducks it
+    under the voice with sidechaincompress (when duck), and mixes it with the voice into [out] without
+    changing the voice's level (amix normalize=0 or equivalent). The result lasts exactly total_sec.
+
+    Both streams are padded before trimming, so a short music file or voice still yields exactly
+    ``total_sec``; the fades shrink to half the length when the bed is shorter than two fades.
+    """
+    if total_sec <= 0:
+        raise ValueError(f"the music bed needs a positive length, got {total_sec}")
+    if not 0 <= volume <= 1:
+        raise ValueError(f"music volume must be within 0..1, got {volume}")
+    fade = max(0.0, min(fade_sec, total_sec / 2))
+    end = seconds_text(total_sec)
+    fit = f"apad,atrim=end={end},asetpts=PTS-STARTPTS"
+    bed_chain = [f"aresample={AUDIO_SAMPLE_RATE}", STEREO_48K, fit, f"volume={volume:g}"]
+    if fade > 0:
+        bed_chain += [
+            f"afade=t=in:st=0:d={seconds_text(fade)}",
+            f"afade=t=out:st={seconds_text(total_sec - fade)}:d={seconds_text(fade)}",
+        ]
+    voice_chain = f"[{voice}]aresample={AUDIO_SAMPLE_RATE},{STEREO_48K},{fit}"
+    mix = f"amix=inputs=2:duration=first:dropout_transition=0:normalize=0,atrim=end={end}[{out}]"
+    if not duck:
+        return ";".join(
+            [
+                f"{voice_chain}[{out}_voice]",
+                f"[{music}]{','.join(bed_chain)}[{out}_bed]",
+                f"[{out}_voice][{out}_bed]{mix}",
+            ]
+        )
+    duck_filter = (
+        f"sidechaincompress=threshold={DUCK_THRESHOLD:g}:ratio={DUCK_RATIO:g}"
+        f":attack={DUCK_ATTACK_MS:g}:release={DUCK_RELEASE_MS:g}:detection=rms"
+    )
+    return ";".join(
+        [
+            f"{voice_chain},asplit=2[{out}_voice][{out}_key]",
+            f"[{music}]{','.join(bed_chain)}[{out}_bed]",
+            f"[{out}_bed][{out}_key]{duck_filter},{STEREO_48K}[{out}_ducked]",
+            f"[{out}_voice][{out}_ducked]{mix}",
+        ]
+    )

@@ -1,0 +1,87 @@
+"""Ken Burns motion for animated lessons: a slow zoom or pan per scene, rendered with sub-pixel precision.
+
+``zoompan`` (and ``crop``) place the window on whole pixels, so a slow move on a frame-sized slide shakes
+by up to a pixel from frame to frame. ``perspective`` instead maps a source quadrilateral given in
+floating-point coordinates onto the frame with 1/256-pixel precision and bicubic interpolation, so the
+window can drift a fraction of a pixel per frame and the motion stays smooth without upscaling the slide.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+MAX_ZOOM = 1.06  # the slide engineer keeps text at least 7% from every edge, so a 6% crop never cuts it
+
+
+class KenBurns(StrEnum):
+    ZOOM_IN = "zoom-in"
+    PAN_RIGHT = "pan-right"  # the window travels left → right
+    ZOOM_OUT = "zoom-out"
+    PAN_LEFT = "pan-left"  # the window travels right → left
+
+
+MOVES = tuple(KenBurns)
+
+
+def move_for_scene(index: int) -> KenBurns:
+    """Scenes cycle through the moves so two neighbours never move the same way."""
+    return MOVES[index % len(MOVES)]
+
+
+def _window(move: KenBurns, progress: str) -> tuple[str, str, str]:
+    """(zoom, centre x, centre y) of the visible window as expressions; centres are fractions of W and H."""
+    grow = f"({MAX_ZOOM - 1:g}*{progress})"
+    if move is KenBurns.ZOOM_IN:
+        return f"(1+{grow})", "0.5", "0.5"
+    if move is KenBurns.ZOOM_OUT:
+        return f"({MAX_ZOOM:g}-{grow})", "0.5", "0.5"
+    # Pans keep the zoom at its maximum and slide the centre between the two positions that still fit.
+    zoom = f"{MAX_ZOOM:g}"
+    margin, travel = f"(0.5/{zoom})", f"(1-1/{zoom})"
+    if move is KenBurns.PAN_RIGHT:
+        return zoom, f"({margin}+{travel}*{progress})", "0.5"
+    return zoom, f"(1-{margin}-{travel}*{progress})", "0.5"
+
+
+def ken_burns_filter(move: KenBurns, *, first_frame: int, span_frames: int) -> str:
+    """A ``perspective`` filter that shows frames ``first_frame``… of a move lasting ``span_frames`` frames.
+
+    A scene is rendered in several parts (its body and its share of each crossfade); each part passes its
+    own offset into the scene so the motion continues across the joins. Progress runs linearly from 0 on the
+    scene's first visible frame to 1 on its last. FFmpeg counts ``perspective``'s ``in`` from 1.
+    """
+    if span_frames < 1 or not 0 <= first_frame < span_frames:
+        raise ValueError(f"frame {first_frame} is outside a move of {span_frames} frames")
+    progress = f"((in-1+{first_frame})/{max(1, span_frames - 1)})"
+    zoom, centre_x, centre_y = _window(move, progress)
+    half = f"(0.5/{zoom})"
+    left, right = f"W*({centre_x}-{half})", f"W*({centre_x}+{half})"
+    top, bottom = f"H*({centre_y}-{half})", f"H*({centre_y}+{half})"
+    corners = {
+        "x0": left,
+        "y0": top,
+        "x1": right,
+        "y1": top,
+        "x2": left,
+        "y2": bottom,
+        "x3": right,
+        "y3": bottom,
+    }
+    return (
+        "perspective="
+        + ":".join(f"{name}={value}" for name, value in corners.items())
+        + (":interpolation=cubic:sense=source:eval=frame")
+    )
+
+
+@dataclass(frozen=True)
+class MovingSlide:
+    """One slide as a part shows it: its move, and where in that move the part's first frame sits."""
+
+    png: Path
+    move: KenBurns
+    first_frame: int
+    span_frames: int
+
+    def motion_filter(self) -> str:
+        return ken_burns_filter(self.move, first_frame=self.first_frame, span_frames=self.span_frames)

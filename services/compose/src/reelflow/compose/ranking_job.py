@@ -1,0 +1,404 @@
+"""Composes one ranking job: fetch and check every clip, normalise them in parallel, join them, upload the outputs."""
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from reelflow.compose.badges import write_badge
+from reelflow.compose.fonts import FontSet
+from reelflow.compose.lesson_job import composed_manifest_key, output_key
+from reelflow.compose.ranking import (
+    ClipMedia,
+    InputProblem,
+    RankingPlan,
+    inspect_clip,
+    join_args,
+    normalise_args,
+    plan_ranking,
+    ranking_chapters_txt,
+    ranking_cues,
+    thumbnail_args,
+    thumbnail_time_sec,
+    unusable_inputs_error,
+)
+from reelflow.compose.settings import ComposeSettings
+from reelflow.compose.subtitles import to_srt, to_vtt
+from reelflow.contracts import ComposedOutputs, RankingClip, RankingSpec, RenderComposed, RenderNarrated, Step
+from reelflow.runtime.blobs import BlobStore
+from reelflow.runtime.bus import ProgressReporter
+from reelflow.runtime.cancellation import CancelToken
+from reelflow.runtime.failures import MediaInvalidError, RenderError, StepTimeoutError
+from reelflow.runtime.media_probe import MediaInfo, probe_media
+from reelflow.runtime.processes import run_process
+from reelflow.runtime.step_results import record_result, recorded_result
+
+logger = logging.getLogger(__name__)
+
+# How COMPOSE_VIDEO's progress band is shared out: fetching, checking, encoding the clips, then the join.
+FETCHED_AT = 0.05
+CHECKED_AT = 0.10
+NORMALISED_AT = 0.75
+JOINED_AT = 0.97
+# The finished file may differ from the plan by AAC priming and container rounding only.
+DURATION_TOLERANCE_SEC = 0.1
+# What is uploaded to scratch, by file name (the names lessons use, so storage treats both alike).
+_UPLOADS = {
+    "video.mp4": "video/mp4",
+    "thumb.jpg": "image/jpeg",
+    "subtitles.srt": "application/x-subrip",
+    "subtitles.vtt": "text/vtt",
+    "chapters.txt": "text/plain; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class RankingFiles:
+    video: Path
+    thumbnail: Path
+    subtitles_srt: Path
+    subtitles_vtt: Path
+    chapters: Path
+    duration_sec: float  # probed from the finished video
+
+
+@dataclass(frozen=True)
+class _WorkPaths:
+    root: Path
+
+    def source(self, clip: RankingClip) -> Path:
+        return self.root / "sources" / f"rank-{clip.rank:03d}{_extension(clip.media_key)}"
+
+    def music(self, media_key: str) -> Path:
+        return self.root / "sources" / f"music{_extension(media_key)}"
+
+    def badge(self, rank: int) -> Path:
+        return self.root / "parts" / f"badge-{rank:03d}.png"
+
+    def normalised(self, rank: int) -> Path:
+        return self.root / "parts" / f"clip-{rank:03d}.mkv"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    def create(self) -> None:
+        for folder in ("sources", "parts", "out"):
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+
+
+def _extension(media_key: str) -> str:
+    """The upload's extension, kept only as a hint for humans reading the work folder."""
+    suffix = PurePosixPath(media_key).suffix
+    return suffix if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ""
+
+
+async def compose_ranking_job(
+    narrated: RenderNarrated,
+    *,
+    blobs: BlobStore,
+    settings: ComposeSettings,
+    fonts: FontSet,
+    progress: ProgressReporter,
+    cancel: CancelToken,
+) -> RenderComposed:
+    """Idempotent per attempt: a finished attempt's manifest is returned as it was."""
+    bucket = settings.work_bucket
+    manifest_key = composed_manifest_key(narrated.job_id, narrated.attempt)
+    if (recorded := await recorded_result(blobs, bucket, manifest_key, RenderComposed)) is not None:
+        return recorded
+    spec = narrated.spec
+    if not isinstance(spec, RankingSpec):
+        raise RenderError(f"compose_ranking_job renders ranking specs, got template {spec.template!r}")
+    if spec.voice is not None:
+        logger.info("narrated ranking labels are not built yet; the clips' own sound and the music are used")
+    key = {name: output_key(narrated.job_id, narrated.attempt, name) for name in _UPLOADS}
+    with tempfile.TemporaryDirectory(prefix="reelflow-ranking-") as tmp:
+        files = await compose_ranking(
+            spec,
+            Path(tmp),
+            blobs=blobs,
+            media_bucket=settings.media_bucket,
+            fonts=fonts,
+            progress=progress,
+            cancel=cancel,
+            parallelism=settings.compose_parallelism,
+            step_timeout_sec=settings.compose_step_timeout_sec,
+        )
+        local = {
+            "video.mp4": files.video,
+            "thumb.jpg": files.thumbnail,
+            "subtitles.srt": files.subtitles_srt,
+            "subtitles.vtt": files.subtitles_vtt,
+            "chapters.txt": files.chapters,
+        }
+        for name, content_type in _UPLOADS.items():
+            await blobs.put_file(bucket, key[name], local[name], content_type)
+        await progress.report(Step.COMPOSE_VIDEO, 1.0, "ranking short composed")
+    composed = RenderComposed(
+        job_id=narrated.job_id,
+        video_id=narrated.video_id,
+        script_id=narrated.script_id,
+        attempt=narrated.attempt,
+        spec=spec,
+        outputs=ComposedOutputs(
+            video=key["video.mp4"],
+            thumbnail=key["thumb.jpg"],
+            subtitles_srt=key["subtitles.srt"],
+            subtitles_vtt=key["subtitles.vtt"],
+            chapters=key["chapters.txt"],
+        ),
+        duration_sec=files.duration_sec,
+    )
+    await record_result(blobs, bucket, manifest_key, composed)
+    return composed
+
+
+async def compose_ranking(
+    spec: RankingSpec,
+    workdir: Path,
+    *,
+    blobs: BlobStore,
+    media_bucket: str,
+    fonts: FontSet,
+    progress: ProgressReporter,
+    cancel: CancelToken,
+    parallelism: int,
+    step_timeout_sec: float,
+) -> RankingFiles:
+    """Make ``video.mp4``, ``thumb.jpg`` and the SRT/VTT/chapters sidecars of a ranking short in ``workdir``.
+
+    Every input is fetched and probed before anything is encoded; all the unusable ones are reported in
+    one :class:`MediaInvalidError`. The whole step must finish within ``step_timeout_sec``
+    (:class:`StepTimeoutError`), and ``cancel`` stops it (:class:`JobCanceledError`).
+    """
+    paths = _WorkPaths(workdir)
+    await asyncio.to_thread(paths.create)
+    gate = asyncio.Semaphore(max(1, parallelism))
+    async with _step_deadline(step_timeout_sec, cancel):
+        await progress.report(Step.COMPOSE_VIDEO, 0.0, "fetching clips")
+        missing = await _fetch_inputs(spec, blobs, media_bucket, paths, gate)
+        await progress.report(Step.COMPOSE_VIDEO, FETCHED_AT, "checking clips")
+        plan = await _check_inputs(spec, paths, missing, gate)
+        await progress.report(Step.COMPOSE_VIDEO, CHECKED_AT, f"encoding {len(plan.clips)} clips")
+        await asyncio.to_thread(_write_badges, plan, fonts, paths)
+        await _normalise_clips(plan, paths, progress, cancel, gate, step_timeout_sec)
+        music = paths.music(spec.music.media_key) if spec.music is not None else None
+        volume = spec.music.volume if spec.music is not None else 0.0
+        duration = await _join(plan, paths, music, volume, progress, cancel, step_timeout_sec)
+        thumbnail = paths.out / "thumb.jpg"
+        winner = paths.normalised(plan.clips[-1].rank)
+        await run_process(
+            thumbnail_args(winner, thumbnail_time_sec(plan), thumbnail), timeout_sec=step_timeout_sec, cancel=cancel
+        )
+        files = RankingFiles(
+            video=paths.out / "video.mp4",
+            thumbnail=thumbnail,
+            subtitles_srt=paths.out / "subtitles.srt",
+            subtitles_vtt=paths.out / "subtitles.vtt",
+            chapters=paths.out / "chapters.txt",
+            duration_sec=duration,
+        )
+        await asyncio.to_thread(_write_sidecars, plan, files)
+    return files
+
+
+@contextlib.asynccontextmanager
+async def _step_deadline(seconds: float, cancel: CancelToken) -> AsyncIterator[None]:
+    """Bound the whole step; subprocesses still running when it expires are killed by ``run_process``."""
+    cancel.raise_if_canceled()
+    timeout = asyncio.timeout(seconds)
+    try:
+        async with timeout:
+            yield
+    except TimeoutError as exc:
+        if timeout.expired():
+            raise StepTimeoutError(f"{Step.COMPOSE_VIDEO} did not finish within {seconds:g}s and was stopped") from exc
+        raise
+
+
+async def _gather_all(jobs: Sequence[Awaitable[None]]) -> None:
+    """Run ``jobs`` together; when one fails the others are stopped, so no FFmpeg outlives the step."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def _fetch_inputs(
+    spec: RankingSpec, blobs: BlobStore, bucket: str, paths: _WorkPaths, gate: asyncio.Semaphore
+) -> list[InputProblem]:
+    """Download every clip and the music; the keys missing from the media bucket are returned, not raised."""
+    missing: list[InputProblem] = []
+
+    async def fetch(media_key: str, path: Path, clip: RankingClip | None) -> None:
+        async with gate:
+            if await blobs.stat(bucket, media_key) is None:
+                reason = f"it is not in the media bucket {bucket!r}"
+                missing.append(InputProblem.of_clip(clip, reason) if clip else InputProblem.of_music(media_key, reason))
+                return
+            await blobs.get_file(bucket, media_key, path)
+
+    jobs = [fetch(clip.media_key, paths.source(clip), clip) for clip in spec.clips]
+    if spec.music is not None:
+        jobs.append(fetch(spec.music.media_key, paths.music(spec.music.media_key), None))
+    await _gather_all(jobs)
+    return missing
+
+
+async def _probe(path: Path) -> MediaInfo | str:
+    """The file's media summary, or why ffprobe could not read it."""
+    try:
+        return await probe_media(path)
+    except MediaInvalidError as exc:
+        detail = exc.message.strip().splitlines()[-1].replace(f"{path}: ", "").replace(str(path), path.name)
+        return f"it is not readable media ({detail[-200:]})"
+
+
+async def _check_inputs(
+    spec: RankingSpec, paths: _WorkPaths, missing: list[InputProblem], gate: asyncio.Semaphore
+) -> RankingPlan:
+    """Probe every fetched input and plan the short, or raise one error naming every unusable input."""
+    problems = list(missing)
+    absent = {problem.media_key for problem in missing}
+    media: dict[int, ClipMedia] = {}
+
+    async def check_clip(clip: RankingClip) -> None:
+        async with gate:
+            probed = await _probe(paths.source(clip))
+        inspected = probed if isinstance(probed, str) else inspect_clip(clip, probed)
+        if isinstance(inspected, str):
+            problems.append(InputProblem.of_clip(clip, inspected))
+        else:
+            media[clip.rank] = inspected
+
+    async def check_music(media_key: str) -> None:
+        async with gate:
+            probed = await _probe(paths.music(media_key))
+        if isinstance(probed, str):
+            problems.append(InputProblem.of_music(media_key, probed))
+        elif probed.first("audio") is None:
+            problems.append(InputProblem.of_music(media_key, "it has no audio stream"))
+
+    jobs = [check_clip(clip) for clip in spec.clips if clip.media_key not in absent]
+    if spec.music is not None and spec.music.media_key not in absent:
+        jobs.append(check_music(spec.music.media_key))
+    await _gather_all(jobs)
+    if problems:
+        ranks = [clip.rank for clip in spec.clips]  # report in the order the user listed them, music last
+        problems.sort(key=lambda problem: ranks.index(problem.clip.rank) if problem.clip else len(ranks))
+        raise unusable_inputs_error(problems)
+    return plan_ranking(spec, media)
+
+
+def _write_badges(plan: RankingPlan, fonts: FontSet, paths: _WorkPaths) -> None:
+    for planned in plan.clips:
+        write_badge(planned.rank, planned.clip.label, plan.size, fonts, paths.badge(planned.rank))
+
+
+class _StepMeter:
+    """Folds several encodes' 0–1 fractions, weighted by their length, into one span of COMPOSE_VIDEO."""
+
+    def __init__(
+        self, progress: ProgressReporter, weights: Sequence[float], span: tuple[float, float], message: str
+    ) -> None:
+        self._progress = progress
+        self._weights = list(weights)
+        self._total = sum(self._weights) or 1.0
+        self._done = [0.0] * len(self._weights)
+        self._span = span
+        self._message = message
+
+    def reporter(self, index: int) -> Callable[[float], Awaitable[None]]:
+        async def report(fraction: float) -> None:
+            self._done[index] = max(self._done[index], min(1.0, fraction))
+            share = sum(w * d for w, d in zip(self._weights, self._done, strict=True)) / self._total
+            low, high = self._span
+            await self._progress.report(Step.COMPOSE_VIDEO, low + (high - low) * share, self._message)
+
+        return report
+
+
+async def _normalise_clips(
+    plan: RankingPlan,
+    paths: _WorkPaths,
+    progress: ProgressReporter,
+    cancel: CancelToken,
+    gate: asyncio.Semaphore,
+    timeout_sec: float,
+) -> None:
+    meter = _StepMeter(
+        progress,
+        [plan.clip_sec(index) for index in range(len(plan.clips))],
+        (CHECKED_AT, NORMALISED_AT),
+        f"encoding {len(plan.clips)} clips",
+    )
+
+    async def normalise(index: int) -> None:
+        planned = plan.clips[index]
+        report = meter.reporter(index)
+        async with gate:
+            await run_process(
+                normalise_args(
+                    plan,
+                    index,
+                    paths.source(planned.clip),
+                    paths.badge(planned.rank),
+                    paths.normalised(planned.rank),
+                ),
+                timeout_sec=timeout_sec,
+                cancel=cancel,
+                expected_duration_sec=plan.clip_sec(index),
+                on_progress=report,
+            )
+        await report(1.0)
+
+    await _gather_all([normalise(index) for index in range(len(plan.clips))])
+
+
+async def _join(
+    plan: RankingPlan,
+    paths: _WorkPaths,
+    music: Path | None,
+    music_volume: float,
+    progress: ProgressReporter,
+    cancel: CancelToken,
+    timeout_sec: float,
+) -> float:
+    video = paths.out / "video.mp4"
+    meter = _StepMeter(progress, [1.0], (NORMALISED_AT, JOINED_AT), "joining the clips")
+    await run_process(
+        join_args(
+            plan,
+            [paths.normalised(planned.rank) for planned in plan.clips],
+            video,
+            music_path=music,
+            music_volume=music_volume,
+        ),
+        timeout_sec=timeout_sec,
+        cancel=cancel,
+        expected_duration_sec=plan.total_sec,
+        on_progress=meter.reporter(0),
+    )
+    info = await probe_media(video)
+    if info.first("video") is None or info.first("audio") is None:
+        raise RenderError(f"the composed ranking short {video.name} is missing its video or audio stream")
+    if abs(info.duration_sec - plan.total_sec) > DURATION_TOLERANCE_SEC:
+        raise RenderError(
+            f"the composed ranking short lasts {info.duration_sec:.3f}s but its clips add up to {plan.total_sec:.3f}s"
+        )
+    return info.duration_sec
+
+
+def _write_sidecars(plan: RankingPlan, files: RankingFiles) -> None:
+    cues = ranking_cues(plan)
+    files.subtitles_srt.write_text(to_srt(cues), encoding="utf-8")
+    files.subtitles_vtt.write_text(to_vtt(cues), encoding="utf-8")
+    files.chapters.write_text(ranking_chapters_txt(plan), encoding="utf-8")

@@ -1,0 +1,275 @@
+"""Ranking planning without FFmpeg: countdown order, trims, crops, transition timing, filter text and badges."""
+
+import logging
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from reelflow.compose.badges import BADGE_FILL, layout_badge, render_badge
+from reelflow.compose.fonts import FontSet
+from reelflow.compose.ranking import (
+    DEFAULT_CLIP_SEC,
+    TRANSITION_SEC,
+    ClipMedia,
+    CropBox,
+    InputProblem,
+    centre_crop,
+    countdown_order,
+    inspect_clip,
+    join_args,
+    join_filter,
+    normalise_args,
+    normalise_filter,
+    plan_ranking,
+    ranking_chapters_txt,
+    ranking_cues,
+    thumbnail_time_sec,
+    trim_problem,
+    trim_window,
+    unusable_inputs_error,
+)
+from reelflow.contracts import ErrorCode, RankingClip, RankingSpec
+from reelflow.runtime.media_probe import MediaInfo, StreamInfo
+
+WIDE = ClipMedia(duration_sec=20.0, width=640, height=360, has_audio=True)
+TALL = ClipMedia(duration_sec=3.0, width=360, height=640, has_audio=False)
+SQUARE = ClipMedia(duration_sec=6.0, width=480, height=480, has_audio=True)
+
+
+def _clip(rank: int, **fields: object) -> RankingClip:
+    return RankingClip.model_validate({"media_key": f"uploads/{rank}.mp4", "rank": rank, **fields})
+
+
+def _spec(*clips: RankingClip, **fields: object) -> RankingSpec:
+    return RankingSpec.model_validate({"clips": [clip.model_dump() for clip in clips], **fields})
+
+
+def _three() -> tuple[RankingSpec, dict[int, ClipMedia]]:
+    spec = _spec(_clip(1, label="Gold"), _clip(3, label="Bronze"), _clip(2, label="Silver", keep_audio=False))
+    return spec, {1: SQUARE, 2: WIDE, 3: TALL}
+
+
+def test_clips_count_down_from_the_highest_rank() -> None:
+    clips = [_clip(2), _clip(5), _clip(1), _clip(4), _clip(3)]
+    assert [clip.rank for clip in countdown_order(clips)] == [5, 4, 3, 2, 1]
+
+
+@pytest.mark.parametrize(
+    ("fields", "duration", "window"),
+    [
+        ({}, 20.0, (0.0, DEFAULT_CLIP_SEC)),  # long clip: its first 8 s
+        ({}, 6.5, (0.0, 6.5)),  # between 5 and 8 s: all of it
+        ({}, 3.0, (0.0, 3.0)),  # short clip: all of it
+        ({"start": 4.0}, 20.0, (4.0, 12.0)),  # start only: 8 s from there
+        ({"start": 4.0}, 7.0, (4.0, 7.0)),  # … or up to the clip's end
+        ({"end": 3.5}, 20.0, (0.0, 3.5)),  # end only: from the beginning
+        ({"start": 1.0, "end": 2.5}, 20.0, (1.0, 2.5)),
+    ],
+)
+def test_default_and_requested_trims(fields: dict[str, float], duration: float, window: tuple[float, float]) -> None:
+    trimmed = trim_window(_clip(1, **fields), duration)
+    assert (trimmed.start_sec, trimmed.end_sec) == window
+    assert not trimmed.clamped
+
+
+def test_an_end_past_the_clip_is_clamped_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    clip = _clip(2, label="Late", start=1.0, end=30.0)
+    with caplog.at_level(logging.WARNING, logger="reelflow.compose.ranking"):
+        window = trim_window(clip, 6.0)
+    assert (window.start_sec, window.end_sec, window.clamped) == (1.0, 6.0, True)
+    assert "clip #2 'Late' (uploads/2.mp4)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("fields", "duration", "reason"),
+    [
+        ({"start": 6.0}, 6.0, "at or past the clip's end"),
+        ({"start": 9.0, "end": 12.0}, 6.0, "at or past the clip's end"),
+        ({"start": 5.5}, 6.0, "shorter than 1s"),
+        ({"start": 1.0, "end": 1.5}, 20.0, "shorter than 1s"),
+        ({}, 0.6, "shorter than 1s"),
+    ],
+)
+def test_a_window_that_cannot_be_cut_is_a_problem(fields: dict[str, float], duration: float, reason: str) -> None:
+    clip = _clip(1, **fields)
+    problem = trim_problem(clip, duration)
+    assert problem is not None and reason in problem
+    with pytest.raises(ValueError, match="clip #1"):
+        trim_window(clip, duration)
+
+
+def _info(*streams: StreamInfo, duration: float = 2.0) -> MediaInfo:
+    return MediaInfo(duration_sec=duration, format_name="mov,mp4", streams=streams)
+
+
+def test_inspecting_a_probed_clip_names_what_is_wrong() -> None:
+    video = StreamInfo(codec_type="video", codec_name="h264", width=640, height=360)
+    audio = StreamInfo(codec_type="audio", codec_name="aac", sample_rate=48000)
+    clip = _clip(1)
+    assert inspect_clip(clip, _info(video, audio)) == ClipMedia(2.0, 640, 360, has_audio=True)
+    assert inspect_clip(clip, _info(video)) == ClipMedia(2.0, 640, 360, has_audio=False)
+    assert "no video stream" in str(inspect_clip(clip, _info(audio)))
+    assert "lasts 0 s" in str(inspect_clip(clip, _info(video, duration=0.0)))
+    assert "lasts 0 s" in str(inspect_clip(clip, _info(video, duration=float("nan"))))
+    assert "picture size" in str(inspect_clip(clip, _info(StreamInfo(codec_type="video", codec_name="h264"))))
+    assert "shorter than 1s" in str(inspect_clip(clip, _info(video, duration=0.5)))
+
+
+@pytest.mark.parametrize(
+    ("source", "crop"),
+    [
+        ((640, 360), CropBox(width=202, height=360, x=218, y=0)),  # wide: full height, centre strip
+        ((1920, 1080), CropBox(width=606, height=1080, x=656, y=0)),
+        ((360, 640), CropBox(width=360, height=640, x=0, y=0)),  # already 9:16: untouched
+        ((480, 480), CropBox(width=270, height=480, x=104, y=0)),  # square
+        ((720, 1920), CropBox(width=720, height=1280, x=0, y=320)),  # taller than 9:16: full width
+        ((1081, 1921), CropBox(width=1080, height=1920, x=0, y=0)),  # odd sizes: even crop inside
+    ],
+)
+def test_centre_crop_is_the_largest_even_9_16_box(source: tuple[int, int], crop: CropBox) -> None:
+    box = centre_crop(*source, (1080, 1920))
+    assert box == crop
+    assert box.width % 2 == box.height % 2 == box.x % 2 == box.y % 2 == 0
+    assert box.x + box.width <= source[0] and box.y + box.height <= source[1]
+    assert abs(box.width / box.height - 9 / 16) < 0.01
+
+
+def test_the_plan_counts_down_and_overlaps_each_join_by_one_transition() -> None:
+    spec, media = _three()
+    plan = plan_ranking(spec, media)
+    assert [planned.rank for planned in plan.clips] == [3, 2, 1]
+    assert [planned.frames for planned in plan.clips] == [90, 240, 180]  # 3 s (all), 8 s (default), 6 s (all)
+    assert plan.transition_frames == round(TRANSITION_SEC * 30) == 12
+    assert [planned.start_frame for planned in plan.clips] == [0, 78, 306]
+    assert plan.total_frames == 90 + 240 + 180 - 2 * 12
+    assert plan.total_sec == pytest.approx(3 + 8 + 6 - 2 * TRANSITION_SEC)
+    # Own sound: #3 has none in its file, #2 is muted by the spec, #1 keeps it.
+    assert [planned.audio for planned in plan.clips] == [False, False, True]
+    # Audio spans exactly the frames, so acrossfade and xfade stay in step.
+    assert [plan.samples(i) for i in range(3)] == [144_000, 384_000, 288_000]
+    assert plan.transition_samples == 19_200
+
+
+def test_a_single_clip_has_no_transitions() -> None:
+    plan = plan_ranking(_spec(_clip(1)), {1: WIDE})
+    assert plan.transition_frames == 0
+    assert plan.total_frames == 240
+    graph = join_filter(plan)
+    assert "xfade" not in graph and "acrossfade" not in graph
+    assert "[video]" in graph and "[audio]" in graph
+
+
+def test_frames_follow_the_spec_frame_rate() -> None:
+    plan = plan_ranking(_spec(_clip(2), _clip(1), fps=24), {2: TALL, 1: SQUARE})
+    assert [planned.frames for planned in plan.clips] == [72, 144]
+    assert plan.transition_frames == 10
+    assert plan.total_frames == 72 + 144 - 10
+
+
+def test_normalising_a_clip_trims_crops_scales_and_stamps_its_badge() -> None:
+    spec = _spec(_clip(2, start=1.5, end=4.0), _clip(1, keep_audio=False))
+    plan = plan_ranking(spec, {2: WIDE, 1: SQUARE})
+    graph = normalise_filter(plan, 0)
+    assert "[0:v:0]fps=30:start_time=0,crop=202:360:218:0,scale=1080:1920" in graph
+    assert "setsar=1" in graph and "trim=end_frame=75" in graph
+    assert "fade=t=in:st=0:d=0.4:alpha=1" in graph
+    assert "[base][badge]overlay=x=0:y=0" in graph
+    assert "[0:a:0]aresample=48000:async=1:first_pts=0" in graph and "loudnorm=I=-16" in graph
+    assert "atrim=end_sample=120000" in graph
+    muted = normalise_filter(plan, 1)
+    assert "[0:a" not in muted and "anullsrc=r=48000:cl=stereo" in muted
+    args = normalise_args(plan, 0, Path("in.mp4"), Path("badge.png"), Path("out.mkv"))
+    assert args[args.index("-ss") + 1] == "1.5" and args[args.index("-t") + 1] == "2.5"
+    assert args[args.index("-frames:v") + 1] == "75"
+    assert args[args.index("-c:a") + 1] == "pcm_s16le"
+    assert args[-1] == "out.mkv"
+
+
+def test_joins_start_where_each_next_clip_is_planned() -> None:
+    spec, media = _three()
+    plan = plan_ranking(spec, media)
+    graph = join_filter(plan)
+    assert "[v0][v1]xfade=transition=slideup:duration=0.4:offset=2.6[vx1]" in graph
+    assert "[vx1][v2]xfade=transition=slideup:duration=0.4:offset=10.2[video]" in graph
+    assert graph.count("acrossfade=ns=19200") == 2
+    assert "sidechaincompress" not in graph and "amix" not in graph
+
+
+def test_music_is_looped_and_mixed_under_the_clips() -> None:
+    spec, media = _three()
+    plan = plan_ranking(spec, media)
+    clips = [Path(f"clip-{planned.rank}.mkv") for planned in plan.clips]
+    args = join_args(plan, clips, Path("video.mp4"), music_path=Path("bed.mp3"), music_volume=0.2)
+    music_at = args.index("bed.mp3")
+    assert args[music_at - 3 : music_at] == ["-stream_loop", "-1", "-i"]
+    graph = args[args.index("-filter_complex") + 1]
+    assert "[3:a:0]" in graph and "volume=0.2" in graph
+    assert "sidechaincompress" in graph  # #1 keeps its sound, so the music ducks under it
+    assert args[args.index("-t") + 1] == "16.2"
+    assert args[args.index("-r") + 1] == "30"
+    silent = plan_ranking(_spec(_clip(1, keep_audio=False)), {1: WIDE})
+    assert "sidechaincompress" not in join_filter(silent, music_volume=0.2)
+
+
+def test_the_thumbnail_is_taken_from_the_middle_of_the_winner() -> None:
+    spec, media = _three()
+    plan = plan_ranking(spec, media)
+    assert plan.clips[-1].rank == 1
+    assert thumbnail_time_sec(plan) == pytest.approx(3.0)
+
+
+def test_captions_and_chapters_list_the_ranks_in_countdown_order() -> None:
+    spec, media = _three()
+    plan = plan_ranking(spec, media)
+    assert ranking_chapters_txt(plan).splitlines() == ["00:00 #3 Bronze", "00:02 #2 Silver", "00:10 #1 Gold"]
+    cues = ranking_cues(plan)
+    assert [cue.text for cue in cues] == ["#3 Bronze", "#2 Silver", "#1 Gold"]
+    assert cues[1].start_sec == pytest.approx((78 + 6) / 30)
+    assert cues[-1].end_sec <= plan.total_sec
+
+
+def test_every_unusable_input_is_listed_in_one_media_invalid_error() -> None:
+    error = unusable_inputs_error(
+        [
+            InputProblem.of_clip(_clip(4, label="고양이"), "it has no video stream"),
+            InputProblem.of_clip(_clip(2), "it lasts 0 s"),
+            InputProblem.of_music("uploads/bed.mp3", "it is not in the media bucket"),
+        ]
+    )
+    assert error.code is ErrorCode.MEDIA_INVALID and not error.retryable
+    assert error.message.startswith("3 ranking inputs cannot be used: ")
+    assert "clip #4 '고양이' (uploads/4.mp4): it has no video stream" in error.message
+    assert "clip #2 (uploads/2.mp4): it lasts 0 s" in error.message
+    assert "music (uploads/bed.mp3): it is not in the media bucket" in error.message
+    assert [problem["rank"] for problem in error.details["problems"]] == [4, 2, None]
+
+
+@pytest.mark.parametrize("frame", [(1080, 1920), (720, 1280), (1280, 720), (1080, 1080)])
+def test_the_badge_stays_in_the_top_title_safe_area(frame: tuple[int, int], fonts: FontSet) -> None:
+    width, height = frame
+    layout = layout_badge(12, "세상에서 가장 귀여운 고양이 and a rather long English label too", frame, fonts)
+    left, top, right, bottom = layout.pill
+    assert layout.size[0] == width and layout.size[1] <= height * 0.4
+    assert left >= 0.05 * width and right <= 0.95 * width and top >= 0.05 * height
+    assert layout.label is not None and 1 <= len(layout.label.lines) <= 2
+    label_left, label_top, label_right, label_bottom = layout.label.ink_box
+    assert label_left >= 0.05 * width and label_right <= 0.95 * width
+    assert bottom <= label_top and label_bottom <= layout.size[1]
+
+
+def test_the_badge_is_an_opaque_pill_on_a_band_that_fades_to_transparent(fonts: FontSet) -> None:
+    layout = layout_badge(3, "", (1080, 1920), fonts)
+    assert layout.label is None
+    image = render_badge(layout, fonts)
+    assert image.mode == "RGBA" and image.size == layout.size
+    left, top, right, _ = layout.pill
+    assert _rgba_at(image, (left + right) // 2, top + 3) == (*BADGE_FILL, 255)
+    assert _rgba_at(image, 5, layout.size[1] - 1)[3] == 0  # the band's lower edge is see-through
+    assert 0 < _rgba_at(image, 5, 0)[3] < 255  # shaded, not opaque, at the very top
+
+
+def _rgba_at(image: Image.Image, x: int, y: int) -> tuple[int, ...]:
+    value = image.getpixel((x, y))
+    assert isinstance(value, tuple)
+    return value

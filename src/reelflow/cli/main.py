@@ -89,7 +89,9 @@ def _render_with(gateway_url: str, text: str, output: Path, language: str, args:
     client = GatewayClient(gateway_url, console)
     started = time.monotonic()
     try:
-        files = client.render_lesson(text, output, language=language, title=args.title or "", size=args.size)
+        files = client.render_lesson(
+            text, output, language=language, title=args.title or "", size=args.size, visual_style=args.style
+        )
     except RenderFailedError as error:
         console.print(f"[red]render failed[/] {error.code}: {error}")
         return 1
@@ -137,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--lang", choices=("ko", "en"), help="narration language (default: detected)")
     render.add_argument("--title", help="video title (default: the first heading)")
     render.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
+    render.add_argument(
+        "--style", choices=("basic", "animated"), default="basic", help="animated: Ken Burns motion and crossfades"
+    )
     render.add_argument("--gateway", help="gateway URL of a running stack (default: :8000, else embedded)")
     render.set_defaults(run=command_render)
 

@@ -79,7 +79,14 @@ class GatewayClient:
         self._http.close()
 
     def render_lesson(
-        self, source_text: str, output: Path, *, language: str, title: str = "", size: str = "1280x720"
+        self,
+        source_text: str,
+        output: Path,
+        *,
+        language: str,
+        title: str = "",
+        size: str = "1280x720",
+        visual_style: str = "basic",
     ) -> RenderedFiles:
         video_id = f"cli-{uuid.uuid4().hex[:12]}"
         body = {"source_text": source_text, "title": title, "options": {"language": language}}
@@ -92,7 +99,10 @@ class GatewayClient:
             f"script [bold]{script['title']}[/]: {len(script['script']['chapters'])} chapters, {scenes} scenes"
         )
         _raise_for_error(self._http.post(f"/api/scripts/{script_id}/approve"))
-        response = self._http.post(f"/api/videos/{video_id}/render-jobs", json={"script_id": script_id, "size": size})
+        response = self._http.post(
+            f"/api/videos/{video_id}/render-jobs",
+            json={"script_id": script_id, "size": size, "visual_style": visual_style},
+        )
         _raise_for_error(response)
         job_id = response.json()["job"]["job_id"]
         final = self._follow_progress(job_id)

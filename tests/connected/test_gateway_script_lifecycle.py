@@ -177,3 +177,22 @@ async def test_auto_render_approves_the_written_script_and_starts_its_job(
         assert job["spec"]["size"] == "640x360" and job["spec"]["script"] == script["script"]
     finally:
         await _cancel(gateway, job["job_id"])
+
+
+async def test_a_lesson_with_music_that_was_never_uploaded_is_refused_naming_the_key(
+    gateway: httpx.AsyncClient, unique_id: str
+) -> None:
+    video_id = f"music-{unique_id}"
+    script_id = (await _written_script(gateway, video_id)).json()["script_id"]
+    assert (await gateway.post(f"/api/scripts/{script_id}/approve")).status_code == 200
+    missing = f"uploads/{'f' * 64}.mp3"
+    refused = await gateway.post(
+        f"/api/videos/{video_id}/render-jobs",
+        json={"script_id": script_id, "music": {"media_key": missing}, **SMALL_RENDER},
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "VALIDATION_FAILED"
+    assert f"music ({missing})" in error["message"] and "POST /api/uploads" in error["message"]
+    assert error["details"]["problems"][0]["field"] == "music.media_key"
+    assert (await gateway.get(f"/api/videos/{video_id}/render-jobs")).json() == []

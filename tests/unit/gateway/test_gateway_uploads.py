@@ -14,8 +14,8 @@ from reelflow.contracts import RankingClip, RankingSpec
 from reelflow.contracts.errors import ApiErrorCode
 from reelflow.gateway.api.errors import install_error_handlers
 from reelflow.gateway.api.routes import uploads as upload_routes
+from reelflow.gateway.job_media import NOT_UPLOADED, media_keys, media_problems, unusable_media_error
 from reelflow.gateway.multipart_stream import MULTIPART_ENVELOPE_BYTES, receive_file, size_text, too_large
-from reelflow.gateway.ranking_media import NOT_UPLOADED, media_keys, media_problems, unusable_media_error
 from reelflow.gateway.refusals import LedgerError
 from reelflow.gateway.render_specs import RankingOptions, ranking_spec_for
 from reelflow.gateway.upload_intake import UploadIntake

@@ -29,6 +29,9 @@ class RenderOptions(Contract):
     size: str = "1280x720"
     fps: int = Field(default=30, ge=10, le=60)
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    music: MusicTrack | None = Field(
+        default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
+    )
     publish: PublishTarget | None = None
     callback_url: str | None = None
 
@@ -49,6 +52,7 @@ def lesson_spec_for(script: Script, options: RenderOptions) -> LessonSpec:
         size=options.size,
         fps=options.fps,
         subtitles=options.subtitles,
+        music=options.music,
         publish=options.publish,
         callback_url=options.callback_url,
     )

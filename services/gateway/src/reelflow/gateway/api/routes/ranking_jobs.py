@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from reelflow.gateway.api.deps import StateDep
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.api.routes.render_jobs import RenderJobCreated
-from reelflow.gateway.ranking_media import require_ranking_media
+from reelflow.gateway.job_media import require_ranking_media
 from reelflow.gateway.render_specs import RankingOptions, ranking_spec_for
 
 router = APIRouter(prefix="/api", tags=["ranking-jobs"])

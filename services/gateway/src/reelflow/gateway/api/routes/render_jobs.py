@@ -7,6 +7,7 @@ from reelflow.contracts._base import Contract
 from reelflow.contracts.errors import ApiErrorCode
 from reelflow.gateway.api.deps import LedgerDep, StateDep
 from reelflow.gateway.api.errors import error_responses
+from reelflow.gateway.job_media import require_lesson_music
 from reelflow.gateway.job_views import RenderJobView
 from reelflow.gateway.progress_stream import job_progress_events
 from reelflow.gateway.refusals import LedgerError
@@ -43,8 +44,9 @@ class RenderJobCreated(Contract):
     },
 )
 async def start_render_job(
-    video_id: str, options: RenderOptions, ledger: LedgerDep, response: Response
+    video_id: str, options: RenderOptions, state: StateDep, response: Response
 ) -> RenderJobCreated:
+    ledger = state.ledger
     script = await ledger.require_script(options.script_id)
     if script.video_id != video_id:
         raise LedgerError(
@@ -52,6 +54,7 @@ async def start_render_job(
             api_code=ApiErrorCode.CONFLICT,
             status=409,
         )
+    await require_lesson_music(state.runtime.blobs, state.settings.media_bucket, options.music)
     job, created = await ledger.start_render(script, options)
     response.status_code = 201 if created else 200
     return RenderJobCreated(job=job, created=created)

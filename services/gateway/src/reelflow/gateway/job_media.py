@@ -1,4 +1,4 @@
-"""Before a ranking job starts: every clip and the music name media in the media bucket, and clips are video.
+"""Before a job starts: every clip and the music name media in the media bucket, and clips are video.
 
 Checking here, rather than letting compose find out, answers the caller at once and lists every bad input.
 """
@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reelflow.contracts import RankingSpec
+from reelflow.contracts import MusicTrack, RankingSpec
 from reelflow.contracts.errors import ApiErrorCode
 from reelflow.gateway.refusals import LedgerError
 from reelflow.runtime.blobs import BlobInfo, BlobStore
@@ -56,12 +56,12 @@ def media_problems(spec: RankingSpec, stored: Mapping[str, BlobInfo | None]) -> 
     return problems
 
 
-def unusable_media_error(problems: list[MediaProblem]) -> LedgerError:
+def unusable_media_error(problems: list[MediaProblem], *, template: str = "ranking") -> LedgerError:
     """422 listing every bad input at once, so all of them can be fixed before trying again."""
     listed = "; ".join(f"{problem.describe()}: {problem.problem}" for problem in problems)
     noun = "input is" if len(problems) == 1 else "inputs are"
     return LedgerError(
-        f"{len(problems)} ranking {noun} not usable: {listed}",
+        f"{len(problems)} {template} {noun} not usable: {listed}",
         api_code=ApiErrorCode.VALIDATION_FAILED,
         status=422,
         details={
@@ -85,3 +85,10 @@ async def require_ranking_media(blobs: BlobStore, bucket: str, spec: RankingSpec
     problems = media_problems(spec, dict(zip(keys, found, strict=True)))
     if problems:
         raise unusable_media_error(problems)
+
+
+async def require_lesson_music(blobs: BlobStore, bucket: str, music: MusicTrack | None) -> None:
+    """A lesson's background music must be uploaded before its job starts, like a ranking short's."""
+    if music is not None and await blobs.stat(bucket, music.media_key) is None:
+        problem = MediaProblem("music.media_key", music.media_key, NOT_UPLOADED)
+        raise unusable_media_error([problem], template="lesson")

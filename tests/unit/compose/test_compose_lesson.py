@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from tests.media_probes import top_level_boxes
 
+from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson import (
-    ComposedFiles,
     NarratedScene,
     Timeline,
     compose_lesson,

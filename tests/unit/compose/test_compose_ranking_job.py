@@ -20,8 +20,8 @@ from tests.unit.compose.clip_factory import (
 )
 
 from reelflow.compose.badges import BADGE_FILL, layout_badge, write_badge
+from reelflow.compose.composed_outputs import output_key
 from reelflow.compose.fonts import FontSet
-from reelflow.compose.lesson_job import output_key
 from reelflow.compose.ranking import ClipMedia, RankingPlan, normalise_args, plan_ranking
 from reelflow.compose.ranking_job import compose_ranking_job
 from reelflow.compose.settings import ComposeSettings

@@ -1,4 +1,4 @@
-"""Pure builders of FFmpeg argument lists (still and animated parts, concat list, final mux) and frame-exact timing."""
+"""Pure builders of FFmpeg argument lists (shared encoder settings, parts, concat list, final mux) and frame timing."""
 
 from collections.abc import Sequence
 from itertools import pairwise
@@ -13,6 +13,12 @@ X264_PRESET = "veryfast"
 
 STEREO_48K = f"aformat=sample_fmts=fltp:sample_rates={AUDIO_SAMPLE_RATE}:channel_layouts=stereo"
 """The one audio format every lesson stream is brought to before it is joined or mixed."""
+
+FFMPEG_WRITING = ("ffmpeg", "-hide_banner", "-nostdin", "-y")
+"""How every FFmpeg run that writes a file starts: quiet, never waiting on stdin, replacing a retried attempt's file."""
+
+PROGRESS_ON_STDOUT = ("-progress", "pipe:1", "-nostats")
+"""Machine-readable progress on stdout instead of the stats line, for ``run_process`` to parse."""
 
 _FILTERGRAPH_SPECIALS = frozenset("\\'[],;")
 
@@ -72,47 +78,94 @@ def video_track_timescale(fps: int) -> int:
     return fps * 1000
 
 
+def x264_args(
+    fps: int,
+    *,
+    preset: str = X264_PRESET,
+    crf: int = VIDEO_CRF,
+    profile: str | None = "high",
+    tune: str | None = None,
+) -> list[str]:
+    """H.264 in 4:2:0 at a constant ``fps``; the defaults are the quality every delivered video is encoded at.
+
+    ``profile=None`` leaves the profile to x264, for intermediates that only FFmpeg itself reads again.
+    """
+    return [
+        "-r",
+        str(fps),
+        "-c:v",
+        "libx264",
+        *(["-profile:v", profile] if profile is not None else []),
+        "-preset",
+        preset,
+        *(["-tune", tune] if tune is not None else []),
+        "-crf",
+        str(crf),
+        "-pix_fmt",
+        "yuv420p",
+    ]
+
+
 def x264_output_args(fps: int, *, still: bool) -> list[str]:
     """Encoder settings shared by every part of one video, so the concat demuxer can join them with ``-c:v copy``.
 
     ``still`` picks x264's still-image tuning (basic slides); a moving picture must not use it, and all parts
     of one video must agree on it or their parameter sets would differ.
     """
-    tune = ["-tune", "stillimage"] if still else []
     return [
-        "-r",
-        str(fps),
-        "-c:v",
-        "libx264",
-        "-profile:v",
-        "high",
-        "-preset",
-        X264_PRESET,
-        *tune,
-        "-crf",
-        str(VIDEO_CRF),
-        "-pix_fmt",
-        "yuv420p",
+        *x264_args(fps, tune="stillimage" if still else None),
         "-video_track_timescale",
         str(video_track_timescale(fps)),
         "-an",
-        "-progress",
-        "pipe:1",
-        "-nostats",
+        *PROGRESS_ON_STDOUT,
     ]
+
+
+def finished_video_args(total_sec: float, out_path: Path) -> list[str]:
+    """How every delivered MP4 ends its command: AAC audio at 48 kHz, cut at exactly ``total_sec`` (nothing
+    relies on ``-shortest``), and the index moved to the front so playback can start while it downloads."""
+    return [
+        "-c:a",
+        "aac",
+        "-b:a",
+        AUDIO_BITRATE,
+        "-ar",
+        str(AUDIO_SAMPLE_RATE),
+        "-t",
+        seconds_text(total_sec),
+        "-movflags",
+        "+faststart",
+        *PROGRESS_ON_STDOUT,
+        str(out_path),
+    ]
+
+
+def repeated_frame_filter(frames: int, fps: int) -> str:
+    """Repeat a single decoded frame ``frames`` times with exact CFR timestamps at ``fps``.
+
+    Cheaper than ``-loop 1`` on the input, which would decode (and filter) the image again for every frame.
+    """
+    return f"loop=loop={frames - 1}:size=1,setpts=N/({fps}*TB)"
 
 
 def still_frames_filter(size: tuple[int, int], *, frames: int, fps: int) -> str:
     """Scale and convert one decoded still once, then repeat that frame ``frames`` times at ``fps``.
 
-    The image is read as a single frame (no ``-loop 1``, which would decode and scale the PNG again for every
-    output frame); ``loop`` repeats the converted frame and ``setpts`` gives the copies exact CFR timestamps.
+    The image is read as a single frame and only the converted frame is repeated (:func:`repeated_frame_filter`),
+    so the PNG is never decoded or scaled again.
     """
     width, height = size
-    return (
-        f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,"
-        f"loop=loop={frames - 1}:size=1,setpts=N/({fps}*TB)"
-    )
+    return f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,{repeated_frame_filter(frames, fps)}"
+
+
+def _still_input_args(png: Path, fps: int) -> list[str]:
+    """An image input read as one frame at the part's rate (repeated later by :func:`still_frames_filter`)."""
+    return ["-framerate", str(fps), "-i", str(png)]
+
+
+def _part_output_args(out_path: Path, *, frames: int, fps: int, still: bool) -> list[str]:
+    """Exactly ``frames`` frames, encoded as every other part of the video is (:func:`x264_output_args`)."""
+    return ["-frames:v", str(frames), *x264_output_args(fps, still=still), str(out_path)]
 
 
 def segment_args(
@@ -137,20 +190,11 @@ def segment_args(
     if ass_path is not None:
         filters.append(subtitles_filter(ass_path, fontsdir))
     return [
-        "ffmpeg",
-        "-hide_banner",
-        "-nostdin",
-        "-y",
-        "-framerate",
-        str(fps),
-        "-i",
-        str(slide_png),
+        *FFMPEG_WRITING,
+        *_still_input_args(slide_png, fps),
         "-vf",
         ",".join(filters),
-        "-frames:v",
-        str(frames),
-        *x264_output_args(fps, still=True),
-        str(out_path),
+        *_part_output_args(out_path, frames=frames, fps=fps, still=True),
     ]
 
 
@@ -174,10 +218,10 @@ def animated_part_args(
         raise ValueError(f"a part needs at least one frame, got {frames}")
     if len(slides) not in (1, 2):
         raise ValueError(f"a part shows one slide or crossfades two, got {len(slides)}")
-    args = ["ffmpeg", "-hide_banner", "-nostdin", "-y"]
+    args = list(FFMPEG_WRITING)
     chains = []
     for index, slide in enumerate(slides):
-        args += ["-framerate", str(fps), "-i", str(slide.png)]
+        args += _still_input_args(slide.png, fps)
         chains.append(
             f"[{index}:v]{still_frames_filter(size, frames=frames, fps=fps)},{slide.motion_filter()}[s{index}]"
         )
@@ -193,10 +237,7 @@ def animated_part_args(
         ";".join(chains),
         "-map",
         "[picture]",
-        "-frames:v",
-        str(frames),
-        *x264_output_args(fps, still=False),
-        str(out_path),
+        *_part_output_args(out_path, frames=frames, fps=fps, still=False),
     ]
 
 
@@ -266,7 +307,7 @@ def final_mux_args(
         )
     if looped_audio is not None and soundtrack_filter is None:
         raise ValueError("a looped audio input is only used by a soundtrack filter")
-    args = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-f", "concat", "-safe", "0", "-i", str(concat_list)]
+    args = [*FFMPEG_WRITING, "-f", "concat", "-safe", "0", "-i", str(concat_list)]
     for audio in audio_paths:
         args += ["-i", str(audio)]
     if looped_audio is not None:
@@ -286,18 +327,5 @@ def final_mux_args(
         audio_label,
         "-c:v",
         "copy",
-        "-c:a",
-        "aac",
-        "-b:a",
-        AUDIO_BITRATE,
-        "-ar",
-        str(AUDIO_SAMPLE_RATE),
-        "-t",
-        seconds_text(total_duration_sec),
-        "-movflags",
-        "+faststart",
-        "-progress",
-        "pipe:1",
-        "-nostats",
-        str(out_path),
+        *finished_video_args(total_duration_sec, out_path),
     ]

@@ -1,14 +1,14 @@
 """Composing a narrated lesson on local disk: subtitles, slides, per-part video, then one muxed MP4."""
 
 import asyncio
-import contextlib
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
 from reelflow.compose.ffmpeg import (
     animated_part_args,
     concat_list_text,
@@ -28,6 +28,13 @@ from reelflow.compose.motion import MovingSlide, move_for_scene
 from reelflow.compose.scene_parts import PartPlan, plan_parts
 from reelflow.compose.slides import SlideContent, render_scene_slide, render_title_card, save_jpeg, save_png
 from reelflow.compose.soundtrack import MusicBed, soundtrack_filter
+from reelflow.compose.step_control import (
+    ProgressMeter,
+    StepReporter,
+    raise_if_canceled,
+    run_all_or_stop_all,
+    step_deadline,
+)
 from reelflow.compose.subtitles import (
     ChapterMark,
     Cue,
@@ -41,20 +48,15 @@ from reelflow.compose.subtitles import (
 )
 from reelflow.contracts import LessonSpec, MusicTrack, Scene, Step, SubtitleMode, VisualStyle, frame_size
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import MediaInvalidError, RenderError, StepTimeoutError
+from reelflow.runtime.failures import MediaInvalidError, RenderError
 from reelflow.runtime.media_probe import probe_media
 from reelflow.runtime.processes import run_process
 
 logger = logging.getLogger(__name__)
 
-ProgressReporter = Callable[[Step, float], Awaitable[None]]
-"""Called with a step and how far it is (0–1); the caller maps it onto the job's progress band."""
-
 # Share of COMPOSE_VIDEO spent encoding parts (and measuring the narration); the rest is the final mux.
 ENCODE_SHARE = 0.85
 REPORT_EVERY = 0.01
-# The finished file may differ from the planned timeline by AAC priming and container rounding only.
-DURATION_TOLERANCE_SEC = 0.1
 DEFAULT_TRANSITION_SEC = 0.5
 # Progress weight of the loudness analysis against one encoded frame: it reads only audio, so it is quick.
 ANALYSIS_WEIGHT_PER_FRAME = 0.05
@@ -68,16 +70,6 @@ class NarratedScene:
     scene: Scene
     audio_path: Path
     duration_sec: float  # measured narration duration
-
-
-@dataclass(frozen=True)
-class ComposedFiles:
-    video: Path
-    subtitles_srt: Path
-    subtitles_vtt: Path
-    thumbnail: Path
-    chapters: Path
-    duration_sec: float  # probed from the finished video
 
 
 @dataclass(frozen=True)
@@ -184,7 +176,7 @@ async def compose_lesson(
     workdir: Path,
     *,
     fonts: FontSet,
-    report: ProgressReporter,
+    report: StepReporter,
     cancel: CancelToken | None = None,
     parallelism: int = os.cpu_count() or 2,
     step_timeout_sec: float = 900.0,
@@ -208,7 +200,7 @@ async def compose_lesson(
     plan = plan_parts(timeline.boundaries, round(max(0.0, transition_sec) * spec.fps) if animated else 0)
     burn = spec.subtitles in (SubtitleMode.BURN, SubtitleMode.BOTH)
 
-    async with _deadline(Step.GENERATE_SUBTITLE, step_timeout_sec, cancel):
+    async with step_deadline(Step.GENERATE_SUBTITLE, step_timeout_sec, cancel):
         await report(Step.GENERATE_SUBTITLE, 0.0)
         cues = lesson_cues(scenes, timeline, size)
         await asyncio.to_thread(
@@ -216,10 +208,10 @@ async def compose_lesson(
         )
         await report(Step.GENERATE_SUBTITLE, 1.0)
 
-    async with _deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
+    async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
         await report(Step.RENDER_SLIDES, 0.0)
         for index, item in enumerate(scenes):
-            _raise_if_canceled(cancel)
+            raise_if_canceled(cancel)
             content = SlideContent.for_scene(item.chapter_title, item.scene)
             await asyncio.to_thread(_render_slide_file, content, size, fonts, paths.slide(index))
             await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
@@ -227,7 +219,7 @@ async def compose_lesson(
         await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, paths.thumbnail)
         await report(Step.RENDER_SLIDES, 1.0)
 
-    async with _deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
+    async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
         await report(Step.COMPOSE_VIDEO, 0.0)
         part_args = [
             _part_args(paths, plan, index, animated=animated, burn=burn, fonts=fonts, fps=spec.fps, size=size)
@@ -322,25 +314,6 @@ async def _checked_music(track: MusicTrack | None, path: Path | None, *, narrati
     return MusicBed(path=path, input_index=narration_count + 1, volume=track.volume)
 
 
-def _raise_if_canceled(cancel: CancelToken | None) -> None:
-    if cancel is not None:
-        cancel.raise_if_canceled()
-
-
-@contextlib.asynccontextmanager
-async def _deadline(step: Step, seconds: float, cancel: CancelToken | None) -> AsyncIterator[None]:
-    """Bound a whole step; subprocesses still running when it expires are killed by ``run_process``."""
-    _raise_if_canceled(cancel)
-    timeout = asyncio.timeout(seconds)
-    try:
-        async with timeout:
-            yield
-    except TimeoutError as exc:
-        if timeout.expired():
-            raise StepTimeoutError(f"{step} did not finish within {seconds:g}s and was stopped") from exc
-        raise
-
-
 def _write_subtitle_files(
     paths: _WorkPaths,
     cues: list[Cue],
@@ -368,7 +341,7 @@ def _render_thumbnail_file(title: str, subtitle: str, size: tuple[int, int], fon
     save_jpeg(render_title_card(title, subtitle, size, fonts), path)
 
 
-def _forward_only(report: ProgressReporter) -> ProgressReporter:
+def _forward_only(report: StepReporter) -> StepReporter:
     """Drop reports that would repeat a step's fraction or move it backwards."""
     last: dict[Step, float] = {}
 
@@ -382,40 +355,12 @@ def _forward_only(report: ProgressReporter) -> ProgressReporter:
     return forward
 
 
-class _ProgressMeter:
-    """Folds per-run fractions into one step fraction, reporting only when it moves noticeably."""
-
-    def __init__(self, report: ProgressReporter, step: Step, weights: Sequence[float], span: tuple[float, float]):
-        self._report = report
-        self._step = step
-        self._weights = list(weights)
-        self._total = sum(self._weights) or 1.0
-        self._done = [0.0] * len(self._weights)
-        self._span = span
-        self._last = span[0]
-
-    async def update(self, index: int, fraction: float) -> None:
-        self._done[index] = max(self._done[index], min(1.0, fraction))
-        share = sum(w * d for w, d in zip(self._weights, self._done, strict=True)) / self._total
-        low, high = self._span
-        overall = low + (high - low) * share
-        if overall - self._last >= REPORT_EVERY or (share >= 1.0 and overall > self._last):
-            self._last = overall
-            await self._report(self._step, overall)
-
-    def reporter(self, index: int) -> Callable[[float], Awaitable[None]]:
-        async def on_progress(fraction: float) -> None:
-            await self.update(index, fraction)
-
-        return on_progress
-
-
 async def _encode_parts_and_measure_narration(
     scenes: Sequence[NarratedScene],
     timeline: Timeline,
     plan: PartPlan,
     part_args: Sequence[list[str]],
-    report: ProgressReporter,
+    report: StepReporter,
     cancel: CancelToken | None,
     parallelism: int,
     timeout_sec: float,
@@ -428,7 +373,7 @@ async def _encode_parts_and_measure_narration(
     weights = [float(part.frames * len(part.scenes)) for part in plan.parts]
     analysis_slot = len(weights)
     weights.append(timeline.boundaries[-1] * ANALYSIS_WEIGHT_PER_FRAME)
-    meter = _ProgressMeter(report, Step.COMPOSE_VIDEO, weights, (0.0, ENCODE_SHARE))
+    meter = ProgressMeter(report, Step.COMPOSE_VIDEO, weights, (0.0, ENCODE_SHARE), min_increase=REPORT_EVERY)
     gate = asyncio.Semaphore(parallelism)
 
     async def encode(index: int) -> None:
@@ -455,15 +400,7 @@ async def _encode_parts_and_measure_narration(
             return measured
 
     analysis = asyncio.create_task(analyse())
-    tasks: list[asyncio.Task[object]] = [analysis, *(asyncio.create_task(encode(i)) for i in range(len(plan.parts)))]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        # One failed (or the step was canceled): stop the rest so no FFmpeg outlives the job.
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await run_all_or_stop_all([analysis, *(encode(i) for i in range(len(plan.parts)))])
     return analysis.result()
 
 
@@ -474,14 +411,14 @@ async def _mux(
     plan: PartPlan,
     measured: LoudnormMeasurement,
     music: MusicBed | None,
-    report: ProgressReporter,
+    report: StepReporter,
     cancel: CancelToken | None,
     timeout_sec: float,
 ) -> float:
     segments = [paths.segment(i) for i in range(len(plan.parts))]
     part_durations = [part.frames / timeline.fps for part in plan.parts]
     await asyncio.to_thread(paths.concat_list.write_text, concat_list_text(segments, part_durations), "utf-8")
-    meter = _ProgressMeter(report, Step.COMPOSE_VIDEO, [1.0], (ENCODE_SHARE, 1.0))
+    meter = ProgressMeter(report, Step.COMPOSE_VIDEO, [1.0], (ENCODE_SHARE, 1.0), min_increase=REPORT_EVERY)
     await run_process(
         final_mux_args(
             paths.concat_list,
@@ -497,17 +434,11 @@ async def _mux(
         expected_duration_sec=timeline.total_sec,
         on_progress=meter.reporter(0),
     )
-    info = await probe_media(paths.video)
-    if info.first("video") is None or info.first("audio") is None:
-        raise RenderError(f"the composed video {paths.video.name} is missing its video or audio stream")
-    if abs(info.duration_sec - timeline.total_sec) > DURATION_TOLERANCE_SEC:
-        raise RenderError(
-            f"the composed video lasts {info.duration_sec:.3f}s but its scenes add up to {timeline.total_sec:.3f}s"
-        )
+    duration = await checked_duration(paths.video, timeline.total_sec, described_as="video", made_of="scenes")
     loudness = await measure_integrated_lufs(paths.video, timeout_sec=timeout_sec, cancel=cancel)
     if abs(loudness - TARGET_LUFS) > TOLERANCE_LU:
         # Silent or near-silent narration cannot be lifted to the target; the video is still usable.
         logger.warning("the composed lesson measures %.1f LUFS, off the %.0f LUFS target", loudness, TARGET_LUFS)
     else:
         logger.info("the composed lesson measures %.1f LUFS", loudness)
-    return info.duration_sec
+    return duration

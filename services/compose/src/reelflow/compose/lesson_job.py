@@ -3,23 +3,16 @@
 import tempfile
 from pathlib import Path, PurePosixPath
 
+from reelflow.compose.composed_outputs import composed_manifest_key, upload_composed
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson import NarratedScene, compose_lesson
 from reelflow.compose.settings import ComposeSettings
-from reelflow.contracts import ComposedOutputs, LessonSpec, MusicTrack, RenderComposed, RenderNarrated, Step
-from reelflow.runtime.blobs import BlobStore, work_prefix
+from reelflow.contracts import LessonSpec, MusicTrack, RenderComposed, RenderNarrated, Step
+from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError, MediaInvalidError, RenderError
-from reelflow.runtime.step_results import record_result, recorded_result, result_key
-
-
-def composed_manifest_key(job_id: str, attempt: int) -> str:
-    return result_key(job_id, attempt, "composed")
-
-
-def output_key(job_id: str, attempt: int, name: str) -> str:
-    return f"{work_prefix(job_id, attempt)}out/{name}"
+from reelflow.runtime.step_results import record_result, recorded_result
 
 
 def pair_scenes_with_narration(narrated: RenderNarrated, spec: LessonSpec, audio_dir: Path) -> list[NarratedScene]:
@@ -89,30 +82,7 @@ async def compose_job(
             music_path=music_path,
             transition_sec=settings.compose_transition_sec,
         )
-        uploads = {
-            "video.mp4": (files.video, "video/mp4"),
-            "subtitles.srt": (files.subtitles_srt, "application/x-subrip"),
-            "subtitles.vtt": (files.subtitles_vtt, "text/vtt"),
-            "thumb.jpg": (files.thumbnail, "image/jpeg"),
-            "chapters.txt": (files.chapters, "text/plain; charset=utf-8"),
-        }
-        for name, (path, content_type) in uploads.items():
-            await blobs.put_file(bucket, output_key(narrated.job_id, narrated.attempt, name), path, content_type)
+        composed = await upload_composed(narrated, files, blobs=blobs, bucket=bucket)
         await progress.report(Step.COMPOSE_VIDEO, 1.0, "video composed")
-    composed = RenderComposed(
-        job_id=narrated.job_id,
-        video_id=narrated.video_id,
-        script_id=narrated.script_id,
-        attempt=narrated.attempt,
-        spec=spec,
-        outputs=ComposedOutputs(
-            video=output_key(narrated.job_id, narrated.attempt, "video.mp4"),
-            thumbnail=output_key(narrated.job_id, narrated.attempt, "thumb.jpg"),
-            subtitles_srt=output_key(narrated.job_id, narrated.attempt, "subtitles.srt"),
-            subtitles_vtt=output_key(narrated.job_id, narrated.attempt, "subtitles.vtt"),
-            chapters=output_key(narrated.job_id, narrated.attempt, "chapters.txt"),
-        ),
-        duration_sec=files.duration_sec,
-    )
     await record_result(blobs, bucket, manifest_key, composed)
     return composed

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelflow.compose.ffmpeg import AUDIO_SAMPLE_RATE, STEREO_48K, narration_filter
+from reelflow.compose.ffmpeg import AUDIO_SAMPLE_RATE, PROGRESS_ON_STDOUT, STEREO_48K, narration_filter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import RenderError
 from reelflow.runtime.processes import ProgressCallback, run_process
@@ -43,7 +43,8 @@ class LoudnormMeasurement:
         return not math.isfinite(self.input_i) or self.input_i <= SILENCE_LUFS
 
 
-def _loudnorm_targets() -> str:
+def loudnorm_targets() -> str:
+    """The loudness every composed video aims at, as ``loudnorm`` options (lessons and ranking shorts alike)."""
     return f"I={TARGET_LUFS:g}:TP={TARGET_TRUE_PEAK_DBTP:g}:LRA={TARGET_LRA_LU:g}"
 
 
@@ -58,9 +59,9 @@ def loudnorm_analysis_args(audio_paths: Sequence[Path], durations: Sequence[floa
     args = ["ffmpeg", "-hide_banner", "-nostdin"]
     for audio in audio_paths:
         args += ["-i", str(audio)]
-    measure = f"[narration]loudnorm={_loudnorm_targets()}:print_format=json[measured]"
+    measure = f"[narration]loudnorm={loudnorm_targets()}:print_format=json[measured]"
     graph = f"{narration_filter(durations, first_input=0)};{measure}"
-    return [*args, "-filter_complex", graph, "-map", "[measured]", "-progress", "pipe:1", "-nostats", "-f", "null", "-"]
+    return [*args, "-filter_complex", graph, "-map", "[measured]", *PROGRESS_ON_STDOUT, "-f", "null", "-"]
 
 
 def _number(raw: object) -> float:
@@ -107,7 +108,7 @@ def loudnorm_filter(measured: LoudnormMeasurement, *, duration_sec: float) -> st
     if duration_sec < DYNAMIC_WINDOW_SEC:
         return f"volume={linear_gain_db(measured):.2f}dB"
     return (
-        f"loudnorm={_loudnorm_targets()}"
+        f"loudnorm={loudnorm_targets()}"
         f":measured_I={measured.input_i:.2f}:measured_TP={measured.input_tp:.2f}"
         f":measured_LRA={max(measured.input_lra, MIN_MEASURED_LRA_LU):.2f}:measured_thresh={measured.input_thresh:.2f}"
         f":offset={measured.target_offset:.2f}:linear=true:print_format=none,"

@@ -14,8 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelflow.compose.audio_mix import music_bed_filter
-from reelflow.compose.ffmpeg import AUDIO_BITRATE, AUDIO_SAMPLE_RATE, VIDEO_CRF, X264_PRESET, seconds_text
-from reelflow.compose.loudness import TARGET_LRA_LU, TARGET_LUFS, TARGET_TRUE_PEAK_DBTP
+from reelflow.compose.ffmpeg import (
+    AUDIO_SAMPLE_RATE,
+    FFMPEG_WRITING,
+    PROGRESS_ON_STDOUT,
+    STEREO_48K,
+    finished_video_args,
+    repeated_frame_filter,
+    seconds_text,
+    x264_args,
+)
+from reelflow.compose.loudness import loudnorm_targets
 from reelflow.compose.subtitles import ChapterMark, Cue, TimedNarration, chapters_txt, plan_cues
 from reelflow.contracts import RankingClip, RankingSpec, frame_size
 from reelflow.runtime.failures import MediaInvalidError
@@ -32,12 +41,11 @@ TRANSITION_SEC = 0.4
 BADGE_FADE_SEC = 0.4
 # Single pass per clip (dynamic mode): clips are short and each keeps its own level, so the measuring pass
 # lessons make over the whole narration would buy little here. Same target as lessons.
-LOUDNESS_FILTER = f"loudnorm=I={TARGET_LUFS:g}:TP={TARGET_TRUE_PEAK_DBTP:g}:LRA={TARGET_LRA_LU:g}"
+LOUDNESS_FILTER = f"loudnorm={loudnorm_targets()}"
 # Normalised clips are encoded once more when joined, so they are kept near-lossless, and quickly: their
 # size on the scratch disk matters far less than the minutes a slower preset would add to every short.
 INTERMEDIATE_CRF = 16
 INTERMEDIATE_PRESET = "ultrafast"
-_STEREO_48K = f"aformat=sample_fmts=fltp:sample_rates={AUDIO_SAMPLE_RATE}:channel_layouts=stereo"
 _JOINED_AUDIO = "clips"
 _MIXED_AUDIO = "mixed"
 
@@ -356,15 +364,15 @@ def normalise_filter(plan: RankingPlan, index: int) -> str:
         f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,"
         f"tpad=stop_mode=clone:stop_duration=1,trim=end_frame={planned.frames},setpts=PTS-STARTPTS[base]"
     )
-    # The PNG is decoded once and its frame repeated (``-loop 1`` on the input would decode it every frame).
+    # The PNG is decoded once and its frame repeated.
     badge = (
-        f"[1:v]format=rgba,loop=loop={planned.frames - 1}:size=1,setpts=N/({plan.fps}*TB),"
+        f"[1:v]format=rgba,{repeated_frame_filter(planned.frames, plan.fps)},"
         f"fade=t=in:st=0:d={seconds_text(BADGE_FADE_SEC)}:alpha=1[badge]"
     )
     stamp = "[base][badge]overlay=x=0:y=0:shortest=1:format=auto,format=yuv420p[v]"
-    fit = f"{_STEREO_48K},apad,atrim=end_sample={plan.samples(index)},asetpts=PTS-STARTPTS[a]"
+    fit = f"{STEREO_48K},apad,atrim=end_sample={plan.samples(index)},asetpts=PTS-STARTPTS[a]"
     if planned.audio:
-        audio = f"[0:a:0]aresample={AUDIO_SAMPLE_RATE}:async=1:first_pts=0,{_STEREO_48K},{LOUDNESS_FILTER},"
+        audio = f"[0:a:0]aresample={AUDIO_SAMPLE_RATE}:async=1:first_pts=0,{STEREO_48K},{LOUDNESS_FILTER},"
         audio += f"aresample={AUDIO_SAMPLE_RATE},{fit}"
     else:
         audio = f"anullsrc=r={AUDIO_SAMPLE_RATE}:cl=stereo,{fit}"
@@ -376,10 +384,7 @@ def normalise_args(plan: RankingPlan, index: int, source: Path, badge_png: Path,
     planned = plan.clips[index]
     window = seconds_text(planned.window.duration_sec)
     return [
-        "ffmpeg",
-        "-hide_banner",
-        "-nostdin",
-        "-y",
+        *FFMPEG_WRITING,
         "-ss",
         seconds_text(planned.window.start_sec),
         "-t",
@@ -396,25 +401,14 @@ def normalise_args(plan: RankingPlan, index: int, source: Path, badge_png: Path,
         "[a]",
         "-frames:v",
         str(planned.frames),
-        "-r",
-        str(plan.fps),
-        "-c:v",
-        "libx264",
-        "-preset",
-        INTERMEDIATE_PRESET,
-        "-crf",
-        str(INTERMEDIATE_CRF),
-        "-pix_fmt",
-        "yuv420p",
+        *x264_args(plan.fps, preset=INTERMEDIATE_PRESET, crf=INTERMEDIATE_CRF, profile=None),
         "-c:a",
         "pcm_s16le",
         "-ar",
         str(AUDIO_SAMPLE_RATE),
         "-ac",
         "2",
-        "-progress",
-        "pipe:1",
-        "-nostats",
+        *PROGRESS_ON_STDOUT,
         str(out_path),
     ]
 
@@ -471,7 +465,7 @@ def join_args(
     """Join the normalised clips into the final MP4 (H.264 High, AAC 48 kHz) of exactly the planned length."""
     if len(clip_paths) != len(plan.clips):
         raise ValueError(f"need one normalised clip per planned clip, got {len(clip_paths)} for {len(plan.clips)}")
-    args = ["ffmpeg", "-hide_banner", "-nostdin", "-y"]
+    args = list(FFMPEG_WRITING)
     for path in clip_paths:
         args += ["-i", str(path)]
     if music_path is not None:
@@ -484,32 +478,8 @@ def join_args(
         "[video]",
         "-map",
         "[audio]",
-        "-r",
-        str(plan.fps),
-        "-c:v",
-        "libx264",
-        "-profile:v",
-        "high",
-        "-preset",
-        X264_PRESET,
-        "-crf",
-        str(VIDEO_CRF),
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-b:a",
-        AUDIO_BITRATE,
-        "-ar",
-        str(AUDIO_SAMPLE_RATE),
-        "-t",
-        seconds_text(plan.total_sec),
-        "-movflags",
-        "+faststart",
-        "-progress",
-        "pipe:1",
-        "-nostats",
-        str(out_path),
+        *x264_args(plan.fps),
+        *finished_video_args(plan.total_sec, out_path),
     ]
 
 
@@ -522,10 +492,7 @@ def thumbnail_time_sec(plan: RankingPlan) -> float:
 def thumbnail_args(normalised_winner: Path, at_sec: float, out_path: Path) -> list[str]:
     """One JPEG frame of the #1 clip, badge included (taken from its normalised file)."""
     return [
-        "ffmpeg",
-        "-hide_banner",
-        "-nostdin",
-        "-y",
+        *FFMPEG_WRITING,
         "-ss",
         seconds_text(at_sec),
         "-i",

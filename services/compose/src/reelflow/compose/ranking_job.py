@@ -1,16 +1,15 @@
 """Composes one ranking job: fetch and check every clip, normalise them in parallel, join them, upload the outputs."""
 
 import asyncio
-import contextlib
+import functools
 import logging
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from reelflow.compose.badges import write_badge
+from reelflow.compose.composed_outputs import ComposedFiles, checked_duration, composed_manifest_key, upload_composed
 from reelflow.compose.fonts import FontSet
-from reelflow.compose.lesson_job import composed_manifest_key, output_key
 from reelflow.compose.ranking import (
     ClipMedia,
     InputProblem,
@@ -26,12 +25,13 @@ from reelflow.compose.ranking import (
     unusable_inputs_error,
 )
 from reelflow.compose.settings import ComposeSettings
+from reelflow.compose.step_control import ProgressMeter, run_all_or_stop_all, step_deadline
 from reelflow.compose.subtitles import to_srt, to_vtt
-from reelflow.contracts import ComposedOutputs, RankingClip, RankingSpec, RenderComposed, RenderNarrated, Step
+from reelflow.contracts import RankingClip, RankingSpec, RenderComposed, RenderNarrated, Step
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import MediaInvalidError, RenderError, StepTimeoutError
+from reelflow.runtime.failures import MediaInvalidError, RenderError
 from reelflow.runtime.media_probe import MediaInfo, probe_media
 from reelflow.runtime.processes import run_process
 from reelflow.runtime.step_results import record_result, recorded_result
@@ -43,26 +43,6 @@ FETCHED_AT = 0.05
 CHECKED_AT = 0.10
 NORMALISED_AT = 0.75
 JOINED_AT = 0.97
-# The finished file may differ from the plan by AAC priming and container rounding only.
-DURATION_TOLERANCE_SEC = 0.1
-# What is uploaded to scratch, by file name (the names lessons use, so storage treats both alike).
-_UPLOADS = {
-    "video.mp4": "video/mp4",
-    "thumb.jpg": "image/jpeg",
-    "subtitles.srt": "application/x-subrip",
-    "subtitles.vtt": "text/vtt",
-    "chapters.txt": "text/plain; charset=utf-8",
-}
-
-
-@dataclass(frozen=True)
-class RankingFiles:
-    video: Path
-    thumbnail: Path
-    subtitles_srt: Path
-    subtitles_vtt: Path
-    chapters: Path
-    duration_sec: float  # probed from the finished video
 
 
 @dataclass(frozen=True)
@@ -115,7 +95,6 @@ async def compose_ranking_job(
         raise RenderError(f"compose_ranking_job renders ranking specs, got template {spec.template!r}")
     if spec.voice is not None:
         logger.info("narrated ranking labels are not built yet; the clips' own sound and the music are used")
-    key = {name: output_key(narrated.job_id, narrated.attempt, name) for name in _UPLOADS}
     with tempfile.TemporaryDirectory(prefix="reelflow-ranking-") as tmp:
         files = await compose_ranking(
             spec,
@@ -128,31 +107,8 @@ async def compose_ranking_job(
             parallelism=settings.compose_parallelism,
             step_timeout_sec=settings.compose_step_timeout_sec,
         )
-        local = {
-            "video.mp4": files.video,
-            "thumb.jpg": files.thumbnail,
-            "subtitles.srt": files.subtitles_srt,
-            "subtitles.vtt": files.subtitles_vtt,
-            "chapters.txt": files.chapters,
-        }
-        for name, content_type in _UPLOADS.items():
-            await blobs.put_file(bucket, key[name], local[name], content_type)
+        composed = await upload_composed(narrated, files, blobs=blobs, bucket=bucket)
         await progress.report(Step.COMPOSE_VIDEO, 1.0, "ranking short composed")
-    composed = RenderComposed(
-        job_id=narrated.job_id,
-        video_id=narrated.video_id,
-        script_id=narrated.script_id,
-        attempt=narrated.attempt,
-        spec=spec,
-        outputs=ComposedOutputs(
-            video=key["video.mp4"],
-            thumbnail=key["thumb.jpg"],
-            subtitles_srt=key["subtitles.srt"],
-            subtitles_vtt=key["subtitles.vtt"],
-            chapters=key["chapters.txt"],
-        ),
-        duration_sec=files.duration_sec,
-    )
     await record_result(blobs, bucket, manifest_key, composed)
     return composed
 
@@ -168,7 +124,7 @@ async def compose_ranking(
     cancel: CancelToken,
     parallelism: int,
     step_timeout_sec: float,
-) -> RankingFiles:
+) -> ComposedFiles:
     """Make ``video.mp4``, ``thumb.jpg`` and the SRT/VTT/chapters sidecars of a ranking short in ``workdir``.
 
     Every input is fetched and probed before anything is encoded; all the unusable ones are reported in
@@ -178,7 +134,7 @@ async def compose_ranking(
     paths = _WorkPaths(workdir)
     await asyncio.to_thread(paths.create)
     gate = asyncio.Semaphore(max(1, parallelism))
-    async with _step_deadline(step_timeout_sec, cancel):
+    async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
         await progress.report(Step.COMPOSE_VIDEO, 0.0, "fetching clips")
         missing = await _fetch_inputs(spec, blobs, media_bucket, paths, gate)
         await progress.report(Step.COMPOSE_VIDEO, FETCHED_AT, "checking clips")
@@ -194,42 +150,16 @@ async def compose_ranking(
         await run_process(
             thumbnail_args(winner, thumbnail_time_sec(plan), thumbnail), timeout_sec=step_timeout_sec, cancel=cancel
         )
-        files = RankingFiles(
+        files = ComposedFiles(
             video=paths.out / "video.mp4",
-            thumbnail=thumbnail,
             subtitles_srt=paths.out / "subtitles.srt",
             subtitles_vtt=paths.out / "subtitles.vtt",
+            thumbnail=thumbnail,
             chapters=paths.out / "chapters.txt",
             duration_sec=duration,
         )
         await asyncio.to_thread(_write_sidecars, plan, files)
     return files
-
-
-@contextlib.asynccontextmanager
-async def _step_deadline(seconds: float, cancel: CancelToken) -> AsyncIterator[None]:
-    """Bound the whole step; subprocesses still running when it expires are killed by ``run_process``."""
-    cancel.raise_if_canceled()
-    timeout = asyncio.timeout(seconds)
-    try:
-        async with timeout:
-            yield
-    except TimeoutError as exc:
-        if timeout.expired():
-            raise StepTimeoutError(f"{Step.COMPOSE_VIDEO} did not finish within {seconds:g}s and was stopped") from exc
-        raise
-
-
-async def _gather_all(jobs: Sequence[Awaitable[None]]) -> None:
-    """Run ``jobs`` together; when one fails the others are stopped, so no FFmpeg outlives the step."""
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 async def _fetch_inputs(
@@ -249,7 +179,7 @@ async def _fetch_inputs(
     jobs = [fetch(clip.media_key, paths.source(clip), clip) for clip in spec.clips]
     if spec.music is not None:
         jobs.append(fetch(spec.music.media_key, paths.music(spec.music.media_key), None))
-    await _gather_all(jobs)
+    await run_all_or_stop_all(jobs)
     return missing
 
 
@@ -290,7 +220,7 @@ async def _check_inputs(
     jobs = [check_clip(clip) for clip in spec.clips if clip.media_key not in absent]
     if spec.music is not None and spec.music.media_key not in absent:
         jobs.append(check_music(spec.music.media_key))
-    await _gather_all(jobs)
+    await run_all_or_stop_all(jobs)
     if problems:
         ranks = [clip.rank for clip in spec.clips]  # report in the order the user listed them, music last
         problems.sort(key=lambda problem: ranks.index(problem.clip.rank) if problem.clip else len(ranks))
@@ -303,29 +233,6 @@ def _write_badges(plan: RankingPlan, fonts: FontSet, paths: _WorkPaths) -> None:
         write_badge(planned.rank, planned.clip.label, plan.size, fonts, paths.badge(planned.rank))
 
 
-class _StepMeter:
-    """Folds several encodes' 0–1 fractions, weighted by their length, into one span of COMPOSE_VIDEO."""
-
-    def __init__(
-        self, progress: ProgressReporter, weights: Sequence[float], span: tuple[float, float], message: str
-    ) -> None:
-        self._progress = progress
-        self._weights = list(weights)
-        self._total = sum(self._weights) or 1.0
-        self._done = [0.0] * len(self._weights)
-        self._span = span
-        self._message = message
-
-    def reporter(self, index: int) -> Callable[[float], Awaitable[None]]:
-        async def report(fraction: float) -> None:
-            self._done[index] = max(self._done[index], min(1.0, fraction))
-            share = sum(w * d for w, d in zip(self._weights, self._done, strict=True)) / self._total
-            low, high = self._span
-            await self._progress.report(Step.COMPOSE_VIDEO, low + (high - low) * share, self._message)
-
-        return report
-
-
 async def _normalise_clips(
     plan: RankingPlan,
     paths: _WorkPaths,
@@ -334,11 +241,11 @@ async def _normalise_clips(
     gate: asyncio.Semaphore,
     timeout_sec: float,
 ) -> None:
-    meter = _StepMeter(
-        progress,
+    meter = ProgressMeter(
+        functools.partial(progress.report, message=f"encoding {len(plan.clips)} clips"),
+        Step.COMPOSE_VIDEO,
         [plan.clip_sec(index) for index in range(len(plan.clips))],
         (CHECKED_AT, NORMALISED_AT),
-        f"encoding {len(plan.clips)} clips",
     )
 
     async def normalise(index: int) -> None:
@@ -360,7 +267,7 @@ async def _normalise_clips(
             )
         await report(1.0)
 
-    await _gather_all([normalise(index) for index in range(len(plan.clips))])
+    await run_all_or_stop_all([normalise(index) for index in range(len(plan.clips))])
 
 
 async def _join(
@@ -373,7 +280,12 @@ async def _join(
     timeout_sec: float,
 ) -> float:
     video = paths.out / "video.mp4"
-    meter = _StepMeter(progress, [1.0], (NORMALISED_AT, JOINED_AT), "joining the clips")
+    meter = ProgressMeter(
+        functools.partial(progress.report, message="joining the clips"),
+        Step.COMPOSE_VIDEO,
+        [1.0],
+        (NORMALISED_AT, JOINED_AT),
+    )
     await run_process(
         join_args(
             plan,
@@ -387,17 +299,10 @@ async def _join(
         expected_duration_sec=plan.total_sec,
         on_progress=meter.reporter(0),
     )
-    info = await probe_media(video)
-    if info.first("video") is None or info.first("audio") is None:
-        raise RenderError(f"the composed ranking short {video.name} is missing its video or audio stream")
-    if abs(info.duration_sec - plan.total_sec) > DURATION_TOLERANCE_SEC:
-        raise RenderError(
-            f"the composed ranking short lasts {info.duration_sec:.3f}s but its clips add up to {plan.total_sec:.3f}s"
-        )
-    return info.duration_sec
+    return await checked_duration(video, plan.total_sec, described_as="ranking short", made_of="clips")
 
 
-def _write_sidecars(plan: RankingPlan, files: RankingFiles) -> None:
+def _write_sidecars(plan: RankingPlan, files: ComposedFiles) -> None:
     cues = ranking_cues(plan)
     files.subtitles_srt.write_text(to_srt(cues), encoding="utf-8")
     files.subtitles_vtt.write_text(to_vtt(cues), encoding="utf-8")

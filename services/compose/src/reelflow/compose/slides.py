@@ -123,6 +123,12 @@ def _px(size: tuple[int, int], share: float) -> int:
     return round(_layout_unit(size) * share)
 
 
+def _centred_bar(frame_width: int, top: int, bar_width: int, thickness: int) -> Box:
+    """A horizontal bar centred on the frame (an odd ``bar_width`` loses its last pixel, keeping it symmetric)."""
+    middle, half = frame_width // 2, bar_width // 2
+    return (middle - half, top, middle + half, top + thickness)
+
+
 def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: FontSet) -> SlideLayout:
     """Chapter title at the top of :func:`content_area`, an accent bar, then the headline centred below.
 
@@ -147,13 +153,7 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
             max_lines=2,
         )
         bar_top = chapter_block.ink_box[3] + round(unit * 0.025)
-        bar_width = round(width * 0.06)
-        accent_bar = (
-            width // 2 - bar_width // 2,
-            bar_top,
-            width // 2 + bar_width // 2,
-            bar_top + max(2, round(unit * 0.006)),
-        )
+        accent_bar = _centred_bar(width, bar_top, round(width * 0.06), max(2, round(unit * 0.006)))
         headline_top = accent_bar[3] + round(unit * 0.04)
     headline = fit_text(
         content.headline,
@@ -193,13 +193,7 @@ def layout_title_card(title: str, subtitle: str, size: tuple[int, int], fonts: F
     if not subtitle.strip():
         return TitleCardLayout(size=size, title=title_block, accent_bar=None, subtitle=None)
     bar_top = split + round(unit * 0.02)
-    bar_width = round(width * 0.08)
-    accent_bar = (
-        width // 2 - bar_width // 2,
-        bar_top,
-        width // 2 + bar_width // 2,
-        bar_top + max(3, round(unit * 0.008)),
-    )
+    accent_bar = _centred_bar(width, bar_top, round(width * 0.08), max(3, round(unit * 0.008)))
     subtitle_block = fit_text(
         subtitle,
         fonts.regular,

@@ -17,6 +17,7 @@ from pymongo import AsyncMongoClient
 from reelflow.contracts import STREAM_NAME, LessonSpec, RenderCompleted, RenderRequested, ScriptOptions, VideoScript
 from reelflow.script.outline import write_outline
 from tests.conftest import RunningServices
+from tests.e2e.job_events import events_until_status
 from tests.e2e.media_checks import brightness_spread, cues_per_scene, frame_at, probe, srt_cue_times
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
@@ -46,21 +47,6 @@ Most phishing emails try to rush you. Check the sender's address before you clic
 
 Do not click the link. Report the message to the security team.
 """
-
-
-async def _stream_events(client: httpx.AsyncClient, job_id: str) -> list[tuple[str, dict[str, Any]]]:
-    events: list[tuple[str, dict[str, Any]]] = []
-    event = "message"
-    async with client.stream("GET", f"/api/render-jobs/{job_id}/events", timeout=httpx.Timeout(240, connect=5)) as r:
-        assert r.status_code == 200
-        async for line in r.aiter_lines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                events.append((event, json.loads(line[5:])))
-                if event == "status":
-                    break
-    return events
 
 
 async def _narrated_durations(nats_url: str, job_id: str) -> list[float]:
@@ -115,7 +101,7 @@ async def _render_through_api(services: RunningServices, lesson: str, language: 
         assert again.json() == {"job": again.json()["job"], "created": False}
         assert again.json()["job"]["job_id"] == job_id
 
-        events = await _stream_events(client, job_id)
+        events = await events_until_status(client, job_id, timeout_sec=240)
         job = (await client.get(f"/api/render-jobs/{job_id}")).json()
         return {"script": script, "job": job, "events": events}
 

@@ -1,7 +1,6 @@
 """A ranking short through the REST API: three uploaded clips of mixed sizes and rates to a checked 9:16 MP4."""
 
 import itertools
-import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningServices
+from tests.e2e.job_events import events_until_status
 from tests.e2e.media_checks import brightness_spread, frame_at, probe
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
@@ -54,23 +54,6 @@ def make_clip(source: ClipSource, folder: Path, tag: str) -> Path:
     return path
 
 
-async def _events_until_status(client: httpx.AsyncClient, job_id: str) -> list[tuple[str, dict[str, Any]]]:
-    """The job's SSE stream, read until its final ``status`` event (bounded by the read timeout)."""
-    events: list[tuple[str, dict[str, Any]]] = []
-    event = "message"
-    timeout = httpx.Timeout(RENDER_TIMEOUT_SEC, connect=5)
-    async with client.stream("GET", f"/api/render-jobs/{job_id}/events", timeout=timeout) as response:
-        assert response.status_code == 200
-        async for line in response.aiter_lines():
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                events.append((event, json.loads(line[5:])))
-                if event == "status":
-                    break
-    return events
-
-
 async def test_three_uploaded_clips_become_a_ranking_short(
     services: RunningServices, unique_id: str, tmp_path: Path
 ) -> None:
@@ -96,7 +79,7 @@ async def test_three_uploaded_clips_become_a_ranking_short(
         assert created.status_code == 201, created.text
         job_id = created.json()["job"]["job_id"]
 
-        events = await _events_until_status(client, job_id)
+        events = await events_until_status(client, job_id, timeout_sec=RENDER_TIMEOUT_SEC)
         job = (await client.get(f"/api/render-jobs/{job_id}")).json()
         assert job["status"] == "COMPLETED", job.get("error")
         assert events[-1][0] == "status" and events[-1][1]["status"] == "COMPLETED"

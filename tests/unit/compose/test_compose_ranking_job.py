@@ -1,4 +1,4 @@
-"""compose_ranking_job end to end on real FFmpeg: tiny mixed clips in a directory blob store become a checked short."""
+"""compose_narrated_job on a ranking spec, on real FFmpeg: tiny mixed clips in a directory blob store become a short."""
 
 import shutil
 from dataclasses import dataclass
@@ -20,10 +20,10 @@ from tests.unit.compose.clip_factory import (
 )
 
 from reelflow.compose.badges import BADGE_FILL, layout_badge, write_badge
+from reelflow.compose.compose_step import compose_narrated_job
 from reelflow.compose.composed_outputs import output_key
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.ranking import ClipMedia, RankingPlan, normalise_args, plan_ranking
-from reelflow.compose.ranking_job import compose_ranking_job
 from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.subtitles import youtube_timestamp
 from reelflow.contracts import (
@@ -115,7 +115,7 @@ async def _compose(
     cancel: CancelToken | None = None,
 ) -> tuple[RenderComposed, RecordingBus]:
     bus = RecordingBus()
-    composed = await compose_ranking_job(
+    composed = await compose_narrated_job(
         _narrated(spec, job_id),
         blobs=blobs,
         settings=settings,
@@ -327,7 +327,7 @@ async def test_every_unusable_input_is_reported_at_once_before_any_encoding(
     )
     bus = RecordingBus()
     with pytest.raises(MediaInvalidError) as caught:
-        await compose_ranking_job(
+        await compose_narrated_job(
             _narrated(spec, "job-bad"),
             blobs=blobs,
             settings=settings,

@@ -2,11 +2,10 @@
 
 from faststream.nats import NatsRouter
 
+from reelflow.compose.compose_step import compose_narrated_job
 from reelflow.compose.fonts import find_fonts
-from reelflow.compose.lesson_job import compose_job
-from reelflow.compose.ranking_job import compose_ranking_job
 from reelflow.compose.settings import ComposeSettings
-from reelflow.contracts import RankingSpec, RenderNarrated, Step
+from reelflow.contracts import RenderNarrated, Step
 from reelflow.runtime.bus import Delivery, ProgressReporter, durable_subscriber
 from reelflow.runtime.service import RuntimeDep
 
@@ -28,8 +27,7 @@ DELIVERIES = {RenderNarrated.subject: COMPOSE_DELIVERY}
 
 @durable_subscriber(router, RenderNarrated.subject, COMPOSE_DELIVERY)
 async def on_render_narrated(narrated: RenderNarrated, runtime: RuntimeDep[ComposeSettings]) -> None:
-    compose = compose_ranking_job if isinstance(narrated.spec, RankingSpec) else compose_job
-    composed = await compose(
+    composed = await compose_narrated_job(
         narrated,
         blobs=runtime.blobs,
         settings=runtime.settings,

@@ -1,18 +1,16 @@
-"""Composes one narrated job: fetch scene audio from scratch, compose locally, put the outputs back in scratch."""
+"""A lesson job's own work: pair scenes with their narration, fetch audio and music from the buckets, compose."""
 
-import tempfile
 from pathlib import Path, PurePosixPath
 
-from reelflow.compose.composed_outputs import composed_manifest_key, upload_composed
+from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson import NarratedScene, compose_lesson
 from reelflow.compose.settings import ComposeSettings
-from reelflow.contracts import LessonSpec, MusicTrack, RenderComposed, RenderNarrated, Step
+from reelflow.contracts import LessonSpec, MusicTrack, RenderNarrated
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import InvalidScriptError, MediaInvalidError, RenderError
-from reelflow.runtime.step_results import record_result, recorded_result
+from reelflow.runtime.failures import InvalidScriptError, MediaInvalidError
 
 
 def pair_scenes_with_narration(narrated: RenderNarrated, spec: LessonSpec, audio_dir: Path) -> list[NarratedScene]:
@@ -46,43 +44,32 @@ async def fetch_music(blobs: BlobStore, bucket: str, music: MusicTrack | None, f
     return path
 
 
-async def compose_job(
+async def compose_lesson_job(
     narrated: RenderNarrated,
+    spec: LessonSpec,
+    workdir: Path,
     *,
     blobs: BlobStore,
     settings: ComposeSettings,
     fonts: FontSet,
     progress: ProgressReporter,
     cancel: CancelToken,
-) -> RenderComposed:
-    """Idempotent per attempt: a finished attempt's manifest is returned as it was."""
-    bucket = settings.work_bucket
-    manifest_key = composed_manifest_key(narrated.job_id, narrated.attempt)
-    if (recorded := await recorded_result(blobs, bucket, manifest_key, RenderComposed)) is not None:
-        return recorded
-    spec = narrated.spec
-    if not isinstance(spec, LessonSpec):
-        raise RenderError(f"compose_job renders lessons; a {spec.template} spec goes to compose_ranking_job")
-    with tempfile.TemporaryDirectory(prefix="reelflow-compose-") as tmp:
-        workdir = Path(tmp)
-        scenes = pair_scenes_with_narration(narrated, spec, workdir / "audio")
-        by_scene = {item.scene_id: item for item in narrated.narration}
-        for scene in scenes:
-            await blobs.get_file(bucket, by_scene[scene.scene.scene_id].audio_key, scene.audio_path)
-        music_path = await fetch_music(blobs, settings.media_bucket, spec.music, workdir / "audio")
-        files = await compose_lesson(
-            spec,
-            scenes,
-            workdir / "out",
-            fonts=fonts,
-            report=progress.report,
-            cancel=cancel,
-            parallelism=settings.compose_parallelism,
-            step_timeout_sec=settings.compose_step_timeout_sec,
-            music_path=music_path,
-            transition_sec=settings.compose_transition_sec,
-        )
-        composed = await upload_composed(narrated, files, blobs=blobs, bucket=bucket)
-        await progress.report(Step.COMPOSE_VIDEO, 1.0, "video composed")
-    await record_result(blobs, bucket, manifest_key, composed)
-    return composed
+) -> ComposedFiles:
+    """Fetch the scene narration (and music) into ``workdir``, then compose the lesson there."""
+    scenes = pair_scenes_with_narration(narrated, spec, workdir / "audio")
+    by_scene = {item.scene_id: item for item in narrated.narration}
+    for scene in scenes:
+        await blobs.get_file(settings.work_bucket, by_scene[scene.scene.scene_id].audio_key, scene.audio_path)
+    music_path = await fetch_music(blobs, settings.media_bucket, spec.music, workdir / "audio")
+    return await compose_lesson(
+        spec,
+        scenes,
+        workdir / "out",
+        fonts=fonts,
+        report=progress.report,
+        cancel=cancel,
+        parallelism=settings.compose_parallelism,
+        step_timeout_sec=settings.compose_step_timeout_sec,
+        music_path=music_path,
+        transition_sec=settings.compose_transition_sec,
+    )

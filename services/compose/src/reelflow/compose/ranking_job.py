@@ -1,14 +1,13 @@
-"""Composes one ranking job: fetch and check every clip, normalise them in parallel, join them, upload the outputs."""
+"""A ranking job's own work: fetch and check every clip, normalise them in parallel, join them into a short."""
 
 import asyncio
 import functools
 import logging
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from reelflow.compose.badges import write_badge
-from reelflow.compose.composed_outputs import ComposedFiles, checked_duration, composed_manifest_key, upload_composed
+from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.ranking import (
     ClipMedia,
@@ -24,17 +23,15 @@ from reelflow.compose.ranking import (
     thumbnail_time_sec,
     unusable_inputs_error,
 )
-from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.step_control import ProgressMeter, run_all_or_stop_all, step_deadline
 from reelflow.compose.subtitles import to_srt, to_vtt
-from reelflow.contracts import RankingClip, RankingSpec, RenderComposed, RenderNarrated, Step
+from reelflow.contracts import RankingClip, RankingSpec, Step
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import MediaInvalidError, RenderError
+from reelflow.runtime.failures import MediaInvalidError
 from reelflow.runtime.media_probe import MediaInfo, probe_media
 from reelflow.runtime.processes import run_process
-from reelflow.runtime.step_results import record_result, recorded_result
 
 logger = logging.getLogger(__name__)
 
@@ -76,43 +73,6 @@ def _extension(media_key: str) -> str:
     return suffix if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ""
 
 
-async def compose_ranking_job(
-    narrated: RenderNarrated,
-    *,
-    blobs: BlobStore,
-    settings: ComposeSettings,
-    fonts: FontSet,
-    progress: ProgressReporter,
-    cancel: CancelToken,
-) -> RenderComposed:
-    """Idempotent per attempt: a finished attempt's manifest is returned as it was."""
-    bucket = settings.work_bucket
-    manifest_key = composed_manifest_key(narrated.job_id, narrated.attempt)
-    if (recorded := await recorded_result(blobs, bucket, manifest_key, RenderComposed)) is not None:
-        return recorded
-    spec = narrated.spec
-    if not isinstance(spec, RankingSpec):
-        raise RenderError(f"compose_ranking_job renders ranking specs, got template {spec.template!r}")
-    if spec.voice is not None:
-        logger.info("narrated ranking labels are not built yet; the clips' own sound and the music are used")
-    with tempfile.TemporaryDirectory(prefix="reelflow-ranking-") as tmp:
-        files = await compose_ranking(
-            spec,
-            Path(tmp),
-            blobs=blobs,
-            media_bucket=settings.media_bucket,
-            fonts=fonts,
-            progress=progress,
-            cancel=cancel,
-            parallelism=settings.compose_parallelism,
-            step_timeout_sec=settings.compose_step_timeout_sec,
-        )
-        composed = await upload_composed(narrated, files, blobs=blobs, bucket=bucket)
-        await progress.report(Step.COMPOSE_VIDEO, 1.0, "ranking short composed")
-    await record_result(blobs, bucket, manifest_key, composed)
-    return composed
-
-
 async def compose_ranking(
     spec: RankingSpec,
     workdir: Path,
@@ -131,6 +91,8 @@ async def compose_ranking(
     one :class:`MediaInvalidError`. The whole step must finish within ``step_timeout_sec``
     (:class:`StepTimeoutError`), and ``cancel`` stops it (:class:`JobCanceledError`).
     """
+    if spec.voice is not None:
+        logger.info("narrated ranking labels are not built yet; the clips' own sound and the music are used")
     paths = _WorkPaths(workdir)
     await asyncio.to_thread(paths.create)
     gate = asyncio.Semaphore(max(1, parallelism))

@@ -76,8 +76,10 @@ def top_level_boxes(mp4: Path) -> list[str]:
     return boxes
 
 
-def make_tone(path: Path, *, seconds: float, frequency: int = 440, volume: float = 1.0, rate: int = 24000) -> Path:
-    """A mono sine clip; FFmpeg's ``sine`` source is at 1/8 full scale, so ``volume`` scales from there."""
+def make_tone(
+    path: Path, *, seconds: float, frequency: int = 440, volume: float = 1.0, rate: int = 24000, channels: int = 1
+) -> Path:
+    """A sine clip (mono by default); FFmpeg's ``sine`` source is at 1/8 full scale, so ``volume`` scales from there."""
     run_tool(
         "ffmpeg",
         "-v",
@@ -89,6 +91,8 @@ def make_tone(path: Path, *, seconds: float, frequency: int = 440, volume: float
         f"sine=frequency={frequency}:duration={seconds},volume={volume}",
         "-ar",
         str(rate),
+        "-ac",
+        str(channels),
         str(path),
     )
     return path

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tests.media_probes import top_level_boxes
+from tests.media_probes import make_tone, top_level_boxes
 
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet
@@ -65,29 +65,10 @@ def wavs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
         timeout=SUBPROCESS_TIMEOUT,
     )
     # Different rates and channel counts on purpose: the mux must normalise them.
-    tones = []
-    for name, seconds, rate, channels in [("tone-a.wav", 1.3, 24000, 2), ("tone-b.wav", 0.85, 44100, 1)]:
-        path = folder / name
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                f"sine=frequency=440:duration={seconds}",
-                "-ar",
-                str(rate),
-                "-ac",
-                str(channels),
-                str(path),
-            ],
-            check=True,
-            timeout=SUBPROCESS_TIMEOUT,
-        )
-        tones.append(path)
+    tones = [
+        make_tone(folder / name, seconds=seconds, rate=rate, channels=channels)
+        for name, seconds, rate, channels in [("tone-a.wav", 1.3, 24000, 2), ("tone-b.wav", 0.85, 44100, 1)]
+    ]
     return [espeak, *tones]
 
 

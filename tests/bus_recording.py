@@ -1,4 +1,5 @@
-"""Records what a service's in-memory broker publishes, for handler tests on ``TestNatsBroker``."""
+"""Records what gets published: a service's in-memory broker for handler tests on ``TestNatsBroker``, or an
+``EventBus`` stand-in for code that only calls ``publish`` (such as ``ProgressReporter``)."""
 
 import json
 from collections.abc import Iterator
@@ -8,7 +9,8 @@ from typing import Any
 from faststream.nats import JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
 
-from reelflow.contracts import STREAM_NAME
+from reelflow.contracts import STREAM_NAME, Event, ProgressUpdate
+from reelflow.runtime.bus import EventBus
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,16 @@ def record_bus(broker: NatsBroker) -> BusRecorder:
         recorder.messages.append(Published(message.raw_message.subject, dict(message.headers), bytes(message.body)))
 
     return recorder
+
+
+class RecordingBus(EventBus):
+    """Keeps what would have been published instead of publishing it; only ``publish`` is used."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    async def publish(self, event: Event) -> None:
+        self.events.append(event)
+
+    def progress(self) -> list[int]:
+        return [event.progress for event in self.events if isinstance(event, ProgressUpdate)]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from tests.bus_recording import RecordingBus
 from tests.unit.compose.clip_factory import (
     ClipRecipe,
     frame_rgb,
@@ -28,7 +29,6 @@ from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.subtitles import youtube_timestamp
 from reelflow.contracts import (
     ErrorCode,
-    Event,
     MusicTrack,
     ProgressUpdate,
     RankingClip,
@@ -38,7 +38,7 @@ from reelflow.contracts import (
     Step,
 )
 from reelflow.runtime.blobs import DirectoryBlobStore
-from reelflow.runtime.bus import EventBus, ProgressReporter
+from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import JobCanceledError, MediaInvalidError, StepTimeoutError
 from reelflow.runtime.media_probe import probe_media
@@ -60,19 +60,6 @@ CLIPS = [
 ]
 COLOUR_TOLERANCE = 60
 SILENT_DB = -60.0
-
-
-class RecordingBus(EventBus):
-    """Keeps the progress updates instead of publishing them; the reporter only calls ``publish``."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    async def publish(self, event: Event) -> None:
-        self.events.append(event)
-
-    def progress(self) -> list[int]:
-        return [event.progress for event in self.events if isinstance(event, ProgressUpdate)]
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from typing import Any
 
 from faststream.nats import JStream, NatsBroker, TestNatsBroker
 from faststream.nats.annotations import NatsMessage
+from tests.bus_recording import RecordingBus
 
 from reelflow.contracts import (
     STREAM_NAME,
     Chapter,
-    Event,
     LessonSpec,
     ProgressUpdate,
     RenderRequested,
@@ -28,19 +28,6 @@ def render_requested(job_id: str = "job-1", attempt: int = 2) -> RenderRequested
     scene = Scene(scene_id="s1", narration="Phishing is a scam.")
     spec = LessonSpec(script=VideoScript(chapters=[Chapter(chapter_id="c1", title="Intro", scenes=[scene])]))
     return RenderRequested(job_id=job_id, video_id="video-1", attempt=attempt, spec=spec)
-
-
-class RecordingBus(EventBus):
-    """Keeps what would have been published. Only ``publish`` is used by the reporter."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    async def publish(self, event: Event) -> None:
-        self.events.append(event)
-
-    def progress(self) -> list[int]:
-        return [event.progress for event in self.events if isinstance(event, ProgressUpdate)]
 
 
 def test_cloudevent_headers_follow_the_nats_binding() -> None:

@@ -58,3 +58,13 @@ class StepTimeoutError(ReelflowError):
 
 class JobCanceledError(ReelflowError):
     code = ErrorCode.CANCELED
+
+
+class AttemptFinishedError(ReelflowError):
+    """The job attempt a message or event belongs to is already terminal (COMPLETED, FAILED or CANCELED).
+
+    Raised by the bus instead of publishing an event that would contradict the attempt's terminal event, and by
+    the delivery policy for a late message: the message is acked and dropped, never retried or dead-lettered.
+    """
+
+    code = ErrorCode.CANCELED

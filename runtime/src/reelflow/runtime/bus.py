@@ -55,6 +55,9 @@ class Delivery:
       turns this off: a failure event about a failure event could otherwise loop.
     - ``drop_finished_attempts``: ack and drop a message whose job attempt is already COMPLETED, FAILED or
       CANCELED. Consumers *of* terminal events (the ledger, scratch cleanup) turn it off.
+    - ``dead_letter_unreadable``: dead-letter a message that cannot be read (not JSON, or invalid for its
+      contract). An observer that reads every subject (the ledger) turns it off: the step that owns the subject
+      reads the same message and dead-letters it, so each bad message reaches the DLQ once.
 
     A replica works on one message of a consumer at a time: a message fetched but waiting for a free worker
     would get no in-progress acks and be redelivered to another replica while it waits. Scale with replicas.
@@ -67,6 +70,7 @@ class Delivery:
     handler_timeout_sec: float = 300.0
     publish_failure: bool = True
     drop_finished_attempts: bool = True
+    dead_letter_unreadable: bool = True
     step: str | None = None
 
     def backoff_after(self, delivered: int) -> float:

@@ -159,6 +159,12 @@ def step_delivery_middleware(
     return StepDeliveryMiddleware
 
 
+def _is_unreadable(error: BaseException) -> bool:
+    if isinstance(error, DependencyValidationError):
+        error = error.original_error or error
+    return isinstance(error, PoisonMessageError | pydantic.ValidationError)
+
+
 async def _keep_alive(
     msg: NatsMessage,
     delivery: Delivery,
@@ -190,6 +196,10 @@ async def _settle_failure(
     ids: MessageIds,
 ) -> None:
     error, retryable = classify_failure(subject, exc)
+    if not delivery.dead_letter_unreadable and _is_unreadable(exc):
+        log.warning("unreadable message ignored; the step that owns it dead-letters it", error=error.message)
+        await msg.ack()
+        return
     if error.step is None:
         step = structlog.contextvars.get_contextvars().get("step") or delivery.step
         error = error.model_copy(update={"step": step})

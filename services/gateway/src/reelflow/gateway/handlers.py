@@ -23,6 +23,7 @@ LEDGER_DELIVERY = Delivery(
     handler_timeout_sec=30,
     publish_failure=False,
     drop_finished_attempts=False,
+    dead_letter_unreadable=False,
 )
 SCRIPT_LEDGER_DELIVERY = Delivery(
     durable="ledger-scripts",
@@ -31,6 +32,7 @@ SCRIPT_LEDGER_DELIVERY = Delivery(
     backoff_sec=(1, 5, 15, 30),
     handler_timeout_sec=30,
     publish_failure=False,
+    dead_letter_unreadable=False,
 )
 
 

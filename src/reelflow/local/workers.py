@@ -17,6 +17,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from reelflow.contracts import STREAM_NAME
+from reelflow.local.ports import free_port
 from reelflow.local.supervision import LOG_TAIL_LINES, ChildProcess, stop_all
 
 SERVICE_NAMES = ("script", "tts", "compose", "storage", "uploader", "gateway")
@@ -70,8 +71,14 @@ class WorkerGroup:
             raise RuntimeError("the worker group is already started")
         # Unbuffered, so a log tail shows what a worker printed right before it died.
         env = os.environ | {"PYTHONUNBUFFERED": "1"} | self.env
+        # Each worker serves /healthz and /readyz on a port of its own, so several run side by side.
         self._processes = {
-            name: ChildProcess(name, worker_command(name), env=env, log_path=self.log_dir / f"{name}.log")
+            name: ChildProcess(
+                name,
+                worker_command(name),
+                env=env | {"REELFLOW_HEALTH_PORT": str(free_port())},
+                log_path=self.log_dir / f"{name}.log",
+            )
             for name in self.services
         }
         try:

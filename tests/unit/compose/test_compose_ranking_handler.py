@@ -13,7 +13,7 @@ from faststream.nats import TestNatsBroker
 from tests.bus_recording import BusRecorder, record_bus
 from tests.unit.compose.clip_factory import ClipRecipe, make_clip
 
-from reelflow.compose.handlers import DELIVERIES, router
+from reelflow.compose.handlers import router
 from reelflow.compose.settings import ComposeSettings
 from reelflow.contracts import (
     DeadLetter,
@@ -25,6 +25,7 @@ from reelflow.contracts import (
     RenderNarrated,
     Step,
 )
+from reelflow.runtime.attempts import InMemoryAttemptStates
 from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.service import ServiceRuntime, build_runtime
 
@@ -51,7 +52,7 @@ async def compose_service(tmp_path_factory: pytest.TempPathFactory) -> ComposeSe
         clip = make_clip(ClipRecipe(colour=colour, size="320x180", fps=25, seconds=1.5), clips / name)
         await blobs.put_file(settings.media_bucket, f"uploads/{name}", clip, "video/mp4")
     await blobs.put_bytes(settings.media_bucket, "uploads/junk.mp4", b"not a video at all" * 100, "video/mp4")
-    runtime = build_runtime("compose", settings, router, DELIVERIES, blobs=blobs)
+    runtime = build_runtime("compose", settings, router, blobs=blobs, attempts=InMemoryAttemptStates())
     return ComposeService(runtime, record_bus(runtime.broker), blobs)
 
 

@@ -17,8 +17,14 @@ from reelflow.contracts import (
     ScriptFailed,
 )
 from reelflow.runtime.bus import Delivery
-from reelflow.runtime.dead_letters import PAYLOAD_KEEP_CHARS, dead_letter_for, failure_event_for
-from reelflow.runtime.delivery import classify_failure, subject_matches
+from reelflow.runtime.dead_letters import (
+    PAYLOAD_KEEP_CHARS,
+    MessageIds,
+    dead_letter_for,
+    failure_event_for,
+    message_ids,
+)
+from reelflow.runtime.delivery import PoisonMessageError, classify_failure, read_body, subject_matches
 from reelflow.runtime.failures import (
     InvalidScriptError,
     JobCanceledError,
@@ -132,36 +138,65 @@ def test_no_backoff_means_redeliver_at_once() -> None:
 
 
 def test_subscriber_options_declare_an_explicit_durable_pull_consumer() -> None:
-    options = Delivery(durable="compose", ack_wait_sec=120, max_deliver=4, max_workers=3).subscriber_options()
+    options = Delivery(durable="compose", ack_wait_sec=12, max_deliver=4).subscriber_options()
     config = options["config"]
     assert options["durable"] == "compose"
     assert options["ack_policy"] == AckPolicy.MANUAL
     assert options["stream"].name == STREAM_NAME
-    assert options["max_workers"] == 3
+    assert "max_workers" not in options, "one message at a time per consumer and replica"
+    assert options["pull_sub"].batch_size == 1
     assert config.durable_name == "compose"
     assert config.ack_policy == JsAckPolicy.EXPLICIT
     assert config.max_deliver == 4
-    assert config.ack_wait == 120
-    assert config.max_ack_pending >= 3
+    assert config.ack_wait == 12
+
+
+def test_a_killed_workers_message_comes_back_within_twenty_seconds() -> None:
+    """Every step's ack_wait is short; in-progress acks every third of it keep long steps alive instead."""
+    assert Delivery(durable="d").ack_wait_sec <= 20
+
+
+def ids_of(payload: bytes, headers: dict[str, str] | None = None) -> MessageIds:
+    """What the delivery middleware reads: the body when it is a JSON object, else the headers alone."""
+    try:
+        body = read_body("rf.test", payload)
+    except PoisonMessageError:
+        body = {}
+    return message_ids(body, headers or {})
+
+
+@pytest.mark.parametrize("payload", [b"\xff\xfe not json", b"{truncated", b"[1, 2]", b'"text"'])
+def test_an_unreadable_body_is_poison(payload: bytes) -> None:
+    with pytest.raises(PoisonMessageError):
+        read_body("rf.render.requested", payload)
+    info, retryable = classify_failure("rf.render.requested", PoisonMessageError("not JSON"))
+    assert (info.code, retryable) == (ErrorCode.INVALID_SCRIPT, False)
+
+
+def test_a_poison_messages_job_is_read_from_its_headers() -> None:
+    headers = {"Nats-Msg-Id": "j9:2:reelflow.render.requested.v1", "ce-subject": "j9"}
+    event = failure_event_for("rf.render.requested", ids_of(b"{broken", headers), ERROR)
+    assert isinstance(event, RenderFailed)
+    assert (event.job_id, event.attempt) == ("j9", 2)
 
 
 def test_a_failed_script_request_becomes_script_failed() -> None:
     payload = json.dumps({"video_id": "v1", "script_id": "s1", "title": "Phishing"}).encode()
-    event = failure_event_for("rf.script.requested", payload, ERROR)
+    event = failure_event_for("rf.script.requested", ids_of(payload), ERROR)
     assert isinstance(event, ScriptFailed)
     assert (event.video_id, event.script_id, event.error) == ("v1", "s1", ERROR)
 
 
 def test_a_failed_generated_script_reads_the_ids_from_the_nested_script() -> None:
     payload = json.dumps({"script": {"video_id": "v2", "script_id": "s2", "version": 3}}).encode()
-    event = failure_event_for("rf.script.generated", payload, ERROR)
+    event = failure_event_for("rf.script.generated", ids_of(payload), ERROR)
     assert isinstance(event, ScriptFailed)
     assert (event.video_id, event.script_id) == ("v2", "s2")
 
 
 def test_a_failed_render_step_becomes_render_failed_for_that_attempt() -> None:
     payload = json.dumps({"job_id": "j1", "video_id": "v1", "attempt": 3, "spec": {}}).encode()
-    event = failure_event_for("rf.render.narrated", payload, ERROR)
+    event = failure_event_for("rf.render.narrated", ids_of(payload), ERROR)
     assert isinstance(event, RenderFailed)
     assert (event.job_id, event.video_id, event.attempt, event.error) == ("j1", "v1", 3, ERROR)
     assert event.idempotency_key() == "j1:3:reelflow.render.failed.v1"
@@ -170,7 +205,7 @@ def test_a_failed_render_step_becomes_render_failed_for_that_attempt() -> None:
 @pytest.mark.parametrize("attempt", [0, -1, "2", None, 1.5])
 def test_an_unreadable_attempt_counts_as_the_first(attempt: object) -> None:
     payload = json.dumps({"job_id": "j1", "attempt": attempt}).encode()
-    event = failure_event_for("rf.render.composed", payload, ERROR)
+    event = failure_event_for("rf.render.composed", ids_of(payload), ERROR)
     assert isinstance(event, RenderFailed)
     assert event.attempt == 1
     assert event.video_id is None
@@ -190,7 +225,7 @@ def test_an_unreadable_attempt_counts_as_the_first(attempt: object) -> None:
     ],
 )
 def test_no_failure_event_when_the_ids_are_unreadable(subject: str, payload: bytes) -> None:
-    assert failure_event_for(subject, payload, ERROR) is None
+    assert failure_event_for(subject, ids_of(payload), ERROR) is None
 
 
 def test_a_dead_letter_keeps_the_payload_the_reason_and_the_ids() -> None:

@@ -97,11 +97,13 @@ async def test_canceling_the_job_stops_the_command() -> None:
     assert time.monotonic() - started < 2
 
 
-async def test_an_already_canceled_job_does_not_start_the_command() -> None:
+async def test_an_already_canceled_attempt_does_not_start_the_command() -> None:
     registry = CancellationRegistry()
-    registry.cancel("job-1", "user pressed cancel")
-    with pytest.raises(JobCanceledError, match="user pressed cancel"):
-        await run_process(["sleep", "5"], timeout_sec=30, cancel=registry.token_for("job-1"))
+    with registry.running("job-1", 1) as token:
+        assert registry.cancel("job-1", 1, "user pressed cancel")
+        with pytest.raises(JobCanceledError, match="user pressed cancel"):
+            await run_process(["sleep", "5"], timeout_sec=30, cancel=registry.token_for("job-1", 1))
+        assert token.is_canceled
 
 
 async def test_a_missing_program_is_an_os_error() -> None:
@@ -109,12 +111,13 @@ async def test_a_missing_program_is_an_os_error() -> None:
         await run_process(["reelflow-no-such-program"], timeout_sec=5)
 
 
-def test_the_registry_remembers_a_bounded_number_of_jobs() -> None:
-    registry = CancellationRegistry(remember=2)
-    registry.cancel("a")
-    registry.cancel("b")
-    registry.cancel("c")
-    assert not registry.is_canceled("a")
-    assert registry.is_canceled("b")
-    assert registry.is_canceled("c")
-    assert not registry.is_canceled("never-seen")
+def test_a_cancel_stops_only_that_attempt_and_is_not_remembered_after_it() -> None:
+    registry = CancellationRegistry()
+    assert not registry.cancel("job-1", 1), "nothing of the attempt runs here"
+    with registry.running("job-1", 1) as first, registry.running("job-1", 2) as retry:
+        assert registry.cancel("job-1", 1)
+        assert first.is_canceled
+        assert not retry.is_canceled
+    with registry.running("job-1", 1) as again:
+        assert not again.is_canceled, "a canceled attempt is not remembered once its step ended"
+    assert not registry.token_for("job-9", 1).is_canceled

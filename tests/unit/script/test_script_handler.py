@@ -23,9 +23,10 @@ from reelflow.contracts import (
     ScriptOptions,
     ScriptRequested,
 )
+from reelflow.runtime.attempts import InMemoryAttemptStates
 from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.service import ServiceRuntime, build_runtime
-from reelflow.script.handlers import DELIVERIES, router
+from reelflow.script.handlers import router
 from reelflow.script.samples import sample_lesson
 from reelflow.script.settings import ScriptSettings
 from reelflow.script.writing import close_script_writer
@@ -44,7 +45,7 @@ def script_service(tmp_path_factory: pytest.TempPathFactory) -> ScriptService:
     blobs = DirectoryBlobStore(tmp_path_factory.mktemp("script-blobs"))
     # No LLM configured, whatever the environment says: the offline writer, and topic-only requests fail.
     settings = ScriptSettings(llm_base_url="", llm_model="")
-    runtime = build_runtime("script", settings, router, DELIVERIES, blobs=blobs)
+    runtime = build_runtime("script", settings, router, blobs=blobs, attempts=InMemoryAttemptStates())
     recorder = record_bus(runtime.broker)
     return ScriptService(runtime, recorder)
 

@@ -19,6 +19,9 @@ from reelflow.contracts import (
     Chapter,
     ComposedOutputs,
     DeadLetter,
+    ErrorCode,
+    ErrorInfo,
+    JobStatus,
     LessonSpec,
     ProgressUpdate,
     RenderCancel,
@@ -31,9 +34,10 @@ from reelflow.contracts import (
     SubtitleMode,
     VideoScript,
 )
+from reelflow.runtime.attempts import InMemoryAttemptStates
 from reelflow.runtime.blobs import DirectoryBlobStore, work_prefix
 from reelflow.runtime.service import ServiceRuntime, build_runtime
-from reelflow.storage.handlers import DELIVERIES, STORAGE_DELIVERY, router
+from reelflow.storage.handlers import STORAGE_DELIVERY, router
 from reelflow.storage.settings import StorageSettings
 
 DLQ_SUBJECT = "rf.dlq.storage"
@@ -64,7 +68,7 @@ class StorageService:
 @pytest.fixture(scope="module")
 def storage_service(tmp_path_factory: pytest.TempPathFactory) -> StorageService:
     blobs = DirectoryBlobStore(tmp_path_factory.mktemp("storage-blobs"))
-    runtime = build_runtime("storage", StorageSettings(), router, DELIVERIES, blobs=blobs)
+    runtime = build_runtime("storage", StorageSettings(), router, blobs=blobs, attempts=InMemoryAttemptStates())
     recorder = record_bus(runtime.broker)
     return StorageService(runtime, recorder, blobs)
 
@@ -275,15 +279,41 @@ async def test_completion_cleans_only_that_attempts_scratch(
     assert bus.on(DLQ_SUBJECT) == []
 
 
-async def test_a_cancel_reaches_the_services_cancellation_registry(
-    storage_service: StorageService, bus: BusRecorder, unique_id: str
+@pytest.mark.parametrize("ending", ["failed", "canceled"])
+async def test_a_failed_or_canceled_attempt_leaves_no_scratch(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str, ending: str
 ) -> None:
     job_id = f"job-{unique_id}"
-    registry = storage_service.runtime.cancellations
-    assert not registry.is_canceled(job_id)
+    await fill_scratch(storage_service, job_id)
+    work_bucket = storage_service.runtime.settings.work_bucket
+    other_attempt = f"{work_prefix(job_id, ATTEMPT + 1)}out/video.mp4"
+    await storage_service.blobs.put_bytes(work_bucket, other_attempt, b"keep me", "video/mp4")
+    error = ErrorInfo(code=ErrorCode.RENDER_FAILED, message="ffmpeg exited with code 1")
+    event: RenderFailed | RenderCancel = (
+        RenderFailed(job_id=job_id, attempt=ATTEMPT, error=error)
+        if ending == "failed"
+        else RenderCancel(job_id=job_id, attempt=ATTEMPT)
+    )
 
-    await publish(storage_service, RenderCancel(job_id=job_id).model_dump(mode="json"), RenderCancel.subject)
+    await publish(storage_service, event.model_dump(mode="json"), event.subject)
 
-    assert registry.is_canceled(job_id)
-    assert registry.token_for(job_id).reason == "canceled by request"
-    assert [message.subject for message in bus.messages] == [RenderCancel.subject]
+    for kind in SCRATCH_FILES:
+        assert await storage_service.blobs.stat(work_bucket, scratch_key(job_id, kind)) is None
+    assert await storage_service.blobs.get_bytes(work_bucket, other_attempt) == b"keep me"
+    assert bus.on(DLQ_SUBJECT) == []
+
+
+async def test_a_late_message_of_an_ended_attempt_is_dropped(
+    storage_service: StorageService, bus: BusRecorder, unique_id: str
+) -> None:
+    composed = render_composed(unique_id)
+    await fill_scratch(storage_service, composed.job_id)
+    attempts = storage_service.runtime.bus.attempts
+    assert attempts is not None
+    await attempts.claim(composed.job_id, ATTEMPT, JobStatus.COMPLETED)
+
+    await publish(storage_service, composed.model_dump(mode="json"), RenderComposed.subject)
+
+    assert bus.on(RenderStored.subject) == []
+    assert bus.on(RenderFailed.subject) == []
+    assert bus.on(DLQ_SUBJECT) == []

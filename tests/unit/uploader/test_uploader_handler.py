@@ -26,9 +26,10 @@ from reelflow.contracts import (
     Step,
     VideoScript,
 )
+from reelflow.runtime.attempts import InMemoryAttemptStates
 from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.service import ServiceRuntime, build_runtime
-from reelflow.uploader.handlers import DELIVERIES, router
+from reelflow.uploader.handlers import router
 from reelflow.uploader.settings import UploaderSettings
 
 DLQ_SUBJECT = "rf.dlq.uploader"
@@ -43,7 +44,7 @@ class UploaderService:
 @pytest.fixture(scope="module")
 def uploader_service(tmp_path_factory: pytest.TempPathFactory) -> UploaderService:
     blobs = DirectoryBlobStore(tmp_path_factory.mktemp("uploader-blobs"))
-    runtime = build_runtime("uploader", UploaderSettings(), router, DELIVERIES, blobs=blobs)
+    runtime = build_runtime("uploader", UploaderSettings(), router, blobs=blobs, attempts=InMemoryAttemptStates())
     recorder = record_bus(runtime.broker)
     return UploaderService(runtime, recorder)
 

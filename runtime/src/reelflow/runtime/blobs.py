@@ -6,7 +6,7 @@ import io
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypeVar
 from urllib.parse import urlparse
@@ -27,6 +27,12 @@ T = TypeVar("T")
 class BlobInfo:
     size_bytes: int
     content_type: str
+
+
+@dataclass(frozen=True)
+class BlobListing:
+    key: str
+    modified: datetime
 
 
 def sha256_of_file(path: Path) -> str:
@@ -51,6 +57,7 @@ class BlobStore(Protocol):
     async def stat(self, bucket: str, key: str) -> BlobInfo | None: ...
     async def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None: ...
     async def delete_prefix(self, bucket: str, prefix: str) -> int: ...
+    async def list_keys(self, bucket: str, prefix: str) -> list[BlobListing]: ...
     def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str: ...
 
 
@@ -150,6 +157,16 @@ class S3BlobStore:
 
         return await self._call(f"cleanup of {bucket}/{prefix}", delete)
 
+    async def list_keys(self, bucket: str, prefix: str) -> list[BlobListing]:
+        def listing() -> list[BlobListing]:
+            return [
+                BlobListing(key=o.object_name, modified=o.last_modified or datetime.now(UTC))
+                for o in self._client.list_objects(bucket, prefix=prefix, recursive=True)
+                if o.object_name
+            ]
+
+        return await self._call(f"listing of {bucket}/{prefix}", listing)
+
     def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
         return str(self._client.presigned_get_object(bucket, key, expires=expires))
 
@@ -205,6 +222,14 @@ class DirectoryBlobStore:
         for victim in victims:
             victim.unlink()
         return len(victims)
+
+    async def list_keys(self, bucket: str, prefix: str) -> list[BlobListing]:
+        base = self._root / bucket
+        return [
+            BlobListing(key=key, modified=datetime.fromtimestamp(path.stat().st_mtime, UTC))
+            for path in base.rglob("*")
+            if path.is_file() and (key := path.relative_to(base).as_posix()).startswith(prefix)
+        ]
 
     def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
         return self._path(bucket, key).as_uri()

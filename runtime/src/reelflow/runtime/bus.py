@@ -7,42 +7,70 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import nats
 import structlog
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsRouter, PullSub
+from nats.aio.client import Client as NatsClient
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import DeliverPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import BucketNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
 
-from reelflow.contracts import STREAM_NAME, STREAM_SUBJECTS, Event, ProgressUpdate, Step, progress_in_step
+from reelflow.contracts import (
+    STREAM_NAME,
+    STREAM_SUBJECTS,
+    Event,
+    JobEvent,
+    JobStatus,
+    ProgressUpdate,
+    RenderCancel,
+    RenderCompleted,
+    RenderFailed,
+    Step,
+    progress_in_step,
+)
+from reelflow.runtime.attempts import ATTEMPTS_BUCKET, ATTEMPTS_TTL_SEC, AttemptStates
+from reelflow.runtime.failures import AttemptFinishedError, BusUnavailableError
 from reelflow.runtime.telemetry import inject_traceparent
 
 DUPLICATE_WINDOW_SEC = 120.0
+# How long one pull waits for a message; also how quickly an idle consume loop notices it should stop.
+PULL_TIMEOUT_SEC = 5.0
 STREAM_MAX_AGE_SEC = 7 * 24 * 3600.0
 CE_SPEC_VERSION = "1.0"
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """How one durable pull consumer receives messages. Declared next to the subscriber that uses it.
+    """How one durable pull consumer receives messages. Declared where its subscriber is registered
+    (:meth:`StepRouter.step`).
 
-    - ``ack_wait_sec``: redelivery after a crash; a running handler sends in-progress acks every third of it.
+    - ``ack_wait_sec``: a message held by a crashed worker is redelivered after this; a running handler sends
+      in-progress acks every third of it, so a long step stays alive however long it runs.
     - ``max_deliver``: after this many deliveries a retryable failure becomes final (DLQ + failed event).
     - ``backoff_sec``: nack delay before delivery n+1 (the last value repeats).
     - ``handler_timeout_sec``: the step's own deadline; past it the attempt fails with TIMEOUT.
     - ``step``: the step a failure is blamed on when the handler had not reported one yet.
     - ``publish_failure``: publish ``rf.render.failed``/``rf.script.failed`` for a final failure. The ledger
       turns this off: a failure event about a failure event could otherwise loop.
+    - ``drop_finished_attempts``: ack and drop a message whose job attempt is already COMPLETED, FAILED or
+      CANCELED. Consumers *of* terminal events (the ledger, scratch cleanup) turn it off.
+    - ``dead_letter_unreadable``: dead-letter a message that cannot be read (not JSON, or invalid for its
+      contract). An observer that reads every subject (the ledger) turns it off: the step that owns the subject
+      reads the same message and dead-letters it, so each bad message reaches the DLQ once.
+
+    A replica works on one message of a consumer at a time: a message fetched but waiting for a free worker
+    would get no in-progress acks and be redelivered to another replica while it waits. Scale with replicas.
     """
 
     durable: str
-    ack_wait_sec: float = 30.0
+    ack_wait_sec: float = 15.0
     max_deliver: int = 5
     backoff_sec: tuple[float, ...] = (2.0, 10.0, 30.0, 60.0)
     handler_timeout_sec: float = 300.0
-    max_workers: int = 1
     publish_failure: bool = True
+    drop_finished_attempts: bool = True
+    dead_letter_unreadable: bool = True
     step: str | None = None
 
     def backoff_after(self, delivered: int) -> float:
@@ -54,44 +82,96 @@ class Delivery:
         return {
             "durable": self.durable,
             "stream": JStream(STREAM_NAME, declare=False),
-            "pull_sub": PullSub(batch_size=1, timeout=5.0),
+            "pull_sub": PullSub(batch_size=1, timeout=PULL_TIMEOUT_SEC),
             "config": ConsumerConfig(
                 durable_name=self.durable,
                 ack_policy=JsAckPolicy.EXPLICIT,
                 ack_wait=self.ack_wait_sec,
                 max_deliver=self.max_deliver,
                 deliver_policy=DeliverPolicy.ALL,
-                max_ack_pending=max(16, self.max_workers * 4),
+                max_ack_pending=16,
             ),
             "ack_policy": AckPolicy.MANUAL,
-            "max_workers": self.max_workers,
         }
 
 
-def stream_config() -> StreamConfig:
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Awaitable[None]])
+
+
+class StepRouter(NatsRouter):
+    """A service's subscribers, each registered together with how it receives messages.
+
+    ``step`` subscribers are durable JetStream pull consumers with a :class:`Delivery`; ``live`` subscribers hear
+    core NATS (every replica, no reply is ever sent). The runtime refuses to start a router that has a subscriber
+    registered any other way, so no subscriber runs with implicit delivery.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.deliveries: dict[str, Delivery] = {}
+        self.live_subjects: set[str] = set()
+
+    def step(self, subject: str, delivery: Delivery) -> Callable[[HandlerT], HandlerT]:
+        """Register a handler on ``subject`` through the durable pull consumer that ``delivery`` describes."""
+        if subject in self.deliveries:
+            raise ValueError(f"{subject} already has a step subscriber ({self.deliveries[subject].durable})")
+        self.deliveries[subject] = delivery
+        subscriber: Any = self.subscriber(subject, **delivery.subscriber_options())
+        return self._register(subscriber)
+
+    def live(self, subject: str) -> Callable[[HandlerT], HandlerT]:
+        """Register a handler of core-NATS messages (progress, cancel): every replica hears them, none replies."""
+        self.live_subjects.add(subject)
+        subscriber: Any = self.subscriber(subject, no_reply=True)
+        return self._register(subscriber)
+
+    @staticmethod
+    def _register(subscriber: Callable[[Any], Any]) -> Callable[[HandlerT], HandlerT]:
+        def register(handler: HandlerT) -> HandlerT:
+            subscriber(handler)
+            return handler
+
+        return register
+
+    def undeclared_subjects(self) -> list[str]:
+        """Subjects subscribed on this router without a delivery policy or a ``live`` declaration."""
+        declared = set(self.deliveries) | self.live_subjects
+        subjects = {getattr(getattr(sub, "subject", None), "template", "") for sub in self.subscribers}
+        return sorted(subjects - declared)
+
+
+def stream_config(replicas: int = 1) -> StreamConfig:
     return StreamConfig(
         name=STREAM_NAME,
         subjects=list(STREAM_SUBJECTS),
         storage=StorageType.FILE,
         duplicate_window=DUPLICATE_WINDOW_SEC,
         max_age=STREAM_MAX_AGE_SEC,
+        num_replicas=replicas,
     )
 
 
-async def ensure_stream(nats_url: str, *, timeout_sec: float = 5.0) -> None:
-    """Create the REELFLOW stream, or bring an existing one to the expected config."""
-    connection = await nats.connect(nats_url, connect_timeout=timeout_sec, max_reconnect_attempts=2)
+async def ensure_bus(connection: NatsClient, *, replicas: int = 1, timeout_sec: float = 5.0) -> KeyValue:
+    """Create the REELFLOW stream (or bring it to the expected config) and the attempts bucket; return the bucket."""
+    js = connection.jetstream(timeout=timeout_sec)
+    config = stream_config(replicas)
     try:
-        js = connection.jetstream(timeout=timeout_sec)
-        config = stream_config()
-        try:
-            await js.stream_info(STREAM_NAME)
-        except NotFoundError:
-            await js.add_stream(config)
-        else:
-            await js.update_stream(config)
-    finally:
-        await connection.close()
+        await js.stream_info(STREAM_NAME)
+    except NotFoundError:
+        await js.add_stream(config)
+    else:
+        await js.update_stream(config)
+    try:
+        return await js.key_value(ATTEMPTS_BUCKET)
+    except BucketNotFoundError:
+        return await js.create_key_value(
+            bucket=ATTEMPTS_BUCKET,
+            history=1,
+            ttl=ATTEMPTS_TTL_SEC,
+            storage=StorageType.FILE,
+            replicas=replicas,
+            description="reelflow: the terminal status of each job attempt (see reelflow.runtime.attempts)",
+        )
 
 
 def cloudevent_headers(event: Event, *, source: str, event_id: str, at: datetime) -> dict[str, str]:
@@ -108,24 +188,86 @@ def cloudevent_headers(event: Event, *, source: str, event_id: str, at: datetime
     }
 
 
-class EventBus:
-    """Publishes contract events: stored ones through JetStream (acked), progress on core NATS."""
+TERMINAL_STATUS_BY_EVENT: dict[type[Event], JobStatus] = {
+    RenderCompleted: JobStatus.COMPLETED,
+    RenderFailed: JobStatus.FAILED,
+    RenderCancel: JobStatus.CANCELED,
+}
 
-    def __init__(self, broker: NatsBroker, *, source: str, timeout_sec: float = 10.0) -> None:
+
+def attempt_of(event: Event) -> tuple[str, int] | None:
+    """``(job_id, attempt)`` of an event about a render job attempt; None for script and operational events."""
+    if isinstance(event, JobEvent | RenderFailed | RenderCancel):
+        return event.job_id, event.attempt
+    return None
+
+
+class EventBus:
+    """Publishes contract events: stored ones through JetStream (acked), progress on core NATS.
+
+    With ``attempts``, no event contradicts a finished attempt: a terminal event is published only by the caller
+    whose claim finished the attempt, and any event of an attempt already finished raises
+    :class:`AttemptFinishedError` instead of being published.
+    """
+
+    def __init__(
+        self,
+        broker: NatsBroker,
+        *,
+        source: str,
+        timeout_sec: float = 10.0,
+        attempts: AttemptStates | None = None,
+    ) -> None:
         self._broker = broker
         self._source = f"reelflow/{source}"
         self._timeout_sec = timeout_sec
+        self.attempts = attempts
+        # The live NATS connection once the service has connected; None on FastStream's in-memory test broker.
+        self.connection: NatsClient | None = None
+
+    def is_connected(self) -> bool:
+        return self.connection is None or self.connection.is_connected
 
     async def publish(self, event: Event) -> None:
-        headers = cloudevent_headers(event, source=self._source, event_id=uuid.uuid4().hex, at=datetime.now(UTC))
-        inject_traceparent(headers)
         body = event.model_dump_json().encode()
         if isinstance(event, ProgressUpdate):
-            await self._broker.publish(body, event.subject_name(), headers=headers)
+            await self._broker.publish(body, event.subject_name(), headers=self._headers(event))
             return
+        if not self.is_connected():
+            # Fail at once rather than buffer: a buffered publish would still go out when NATS is back,
+            # after its caller was told it failed.
+            raise BusUnavailableError(f"{event.subject_name()} not published: the NATS connection is down")
+        attempt = attempt_of(event) if self.attempts is not None else None
+        if attempt is None or self.attempts is None:
+            await self._publish_stored(event, body)
+            return
+        terminal = TERMINAL_STATUS_BY_EVENT.get(type(event))
+        if terminal is None:
+            finished = await self.attempts.finished(*attempt)
+            if finished is not None:
+                raise AttemptFinishedError(
+                    f"{event.subject_name()} not published: job {attempt[0]} attempt {attempt[1]} is already {finished}"
+                )
+            await self._publish_stored(event, body)
+            return
+        claim = await self.attempts.claim(*attempt, terminal)
+        if not claim.should_publish:
+            raise AttemptFinishedError(
+                f"{event.subject_name()} not published: job {attempt[0]} attempt {attempt[1]} already ended "
+                f"{claim.record.status}"
+            )
+        await self._publish_stored(event, body)
+        await self.attempts.mark_published(*attempt, claim)
+
+    async def _publish_stored(self, event: Event, body: bytes) -> None:
         await self._broker.publish(
-            body, event.subject_name(), headers=headers, stream=STREAM_NAME, timeout=self._timeout_sec
+            body, event.subject_name(), headers=self._headers(event), stream=STREAM_NAME, timeout=self._timeout_sec
         )
+
+    def _headers(self, event: Event) -> dict[str, str]:
+        headers = cloudevent_headers(event, source=self._source, event_id=uuid.uuid4().hex, at=datetime.now(UTC))
+        inject_traceparent(headers)
+        return headers
 
 
 class ProgressReporter:
@@ -160,17 +302,3 @@ class ProgressReporter:
             at=datetime.now(UTC),
         )
         await self._bus.publish(update)
-
-
-HandlerT = TypeVar("HandlerT", bound=Callable[..., Awaitable[None]])
-
-
-def durable_subscriber(router: NatsRouter, subject: str, delivery: Delivery) -> Callable[[HandlerT], HandlerT]:
-    """Register a handler on ``subject`` through the durable pull consumer that ``delivery`` describes."""
-    subscriber = router.subscriber(subject, **delivery.subscriber_options())
-
-    def register(handler: HandlerT) -> HandlerT:
-        subscriber(handler)
-        return handler
-
-    return register

@@ -1,13 +1,20 @@
-"""Per-job cancellation tokens: a canceled job's running subprocess is killed and its messages are dropped."""
+"""Cancel tokens of the job attempts this process is working on: a canceled attempt's subprocess is killed.
+
+Tokens live only while an attempt's step runs here. Whether an attempt was canceled for good is the bus-wide
+record in :mod:`reelflow.runtime.attempts`; nothing is remembered here, so a retry (attempt + 1) always runs.
+"""
 
 import asyncio
-from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from reelflow.runtime.failures import JobCanceledError
 
+AttemptId = tuple[str, int]
+
 
 class CancelToken:
-    """Set once when a job is canceled; long-running work polls or awaits it."""
+    """Set once when the attempt is canceled; long-running work polls or awaits it."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
@@ -30,24 +37,33 @@ class CancelToken:
 
 
 class CancellationRegistry:
-    """Tokens by job_id. Remembers a bounded number of canceled jobs so late messages for them are dropped."""
+    """Tokens by ``(job_id, attempt)`` for the steps running in this process."""
 
-    def __init__(self, remember: int = 10_000) -> None:
-        self._tokens: OrderedDict[str, CancelToken] = OrderedDict()
-        self._remember = remember
+    def __init__(self) -> None:
+        self._running: dict[AttemptId, CancelToken] = {}
 
-    def token_for(self, job_id: str) -> CancelToken:
-        token = self._tokens.get(job_id)
+    @contextmanager
+    def running(self, job_id: str, attempt: int) -> Iterator[CancelToken]:
+        """The attempt's token while a step of it runs here; forgotten when the step ends."""
+        key = (job_id, attempt)
+        token = self._running.get(key)
+        owner = token is None
         if token is None:
-            token = CancelToken()
-            self._tokens[job_id] = token
-            while len(self._tokens) > self._remember:
-                self._tokens.popitem(last=False)
-        return token
+            token = self._running[key] = CancelToken()
+        try:
+            yield token
+        finally:
+            if owner:
+                self._running.pop(key, None)
 
-    def cancel(self, job_id: str, reason: str = "canceled by request") -> None:
-        self.token_for(job_id).cancel(reason)
+    def token_for(self, job_id: str, attempt: int) -> CancelToken:
+        """The running attempt's token (a fresh, unshared one when no step of it runs here)."""
+        return self._running.get((job_id, attempt)) or CancelToken()
 
-    def is_canceled(self, job_id: str) -> bool:
-        token = self._tokens.get(job_id)
-        return token is not None and token.is_canceled
+    def cancel(self, job_id: str, attempt: int, reason: str = "canceled by request") -> bool:
+        """Cancel the attempt's running work; False when none of it runs in this process."""
+        token = self._running.get((job_id, attempt))
+        if token is None:
+            return False
+        token.cancel(reason)
+        return True

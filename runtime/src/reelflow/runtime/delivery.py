@@ -1,7 +1,14 @@
-"""The explicit ack policy of every step: ack on success, nack with backoff, or give up to the DLQ with a code."""
+"""The explicit ack policy of every step: ack on success, nack with backoff, or give up to the DLQ with a code.
+
+Before a handler runs, the message is read once: an unreadable body is poison (dead-lettered at once, never
+retried), and a message of a job attempt that already ended is acked and dropped. While it runs, in-progress acks
+keep it from being redelivered and the attempt is re-checked, so a cancel that this replica missed on core NATS
+still stops its work.
+"""
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -16,14 +23,27 @@ from opentelemetry import trace
 
 from reelflow.contracts import ErrorCode, ErrorInfo
 from reelflow.runtime.bus import Delivery, EventBus
-from reelflow.runtime.dead_letters import dead_letter_for, describe_validation_error, failure_event_for
-from reelflow.runtime.failures import JobCanceledError, ReelflowError
+from reelflow.runtime.cancellation import CancellationRegistry, CancelToken
+from reelflow.runtime.dead_letters import (
+    MessageIds,
+    dead_letter_for,
+    describe_validation_error,
+    failure_event_for,
+    message_ids,
+)
+from reelflow.runtime.failures import AttemptFinishedError, JobCanceledError, ReelflowError
+from reelflow.runtime.liveness import WorkerHealth
 from reelflow.runtime.telemetry import context_from_headers, tracer
 
 log = structlog.get_logger("reelflow.delivery")
 
 # Requests carry user input, so an unreadable one is the user's script/spec; anything else is our bug.
 _USER_INPUT_SUBJECTS = ("rf.script.requested", "rf.render.requested")
+NACK_ON_SHUTDOWN_TIMEOUT_SEC = 2.0
+
+
+class PoisonMessageError(ReelflowError):
+    """The message cannot be read at all (not JSON, not an object): no redelivery can help."""
 
 
 def subject_matches(pattern: str, subject: str) -> bool:
@@ -44,14 +64,27 @@ def _delivered_count(message: NatsMessage) -> int:
         return 1
 
 
+def read_body(subject: str, payload: bytes) -> dict[str, Any]:
+    """The message body as a JSON object, or :class:`PoisonMessageError` saying why it is unreadable."""
+    try:
+        body = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PoisonMessageError(f"message on {subject} is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise PoisonMessageError(f"message on {subject} is not a JSON object (got {type(body).__name__})")
+    return body
+
+
 def classify_failure(subject: str, error: BaseException) -> tuple[ErrorInfo, bool]:
     """Map any exception from a handler to (contract error, retryable)."""
     if isinstance(error, DependencyValidationError) and isinstance(error.original_error, pydantic.ValidationError):
         error = error.original_error
+    user_input_code = ErrorCode.INVALID_SCRIPT if subject in _USER_INPUT_SUBJECTS else ErrorCode.INTERNAL
     if isinstance(error, pydantic.ValidationError):
-        code = ErrorCode.INVALID_SCRIPT if subject in _USER_INPUT_SUBJECTS else ErrorCode.INTERNAL
         message = f"message on {subject} is invalid: {describe_validation_error(error)}"
-        return ErrorInfo(code=code, message=message), False
+        return ErrorInfo(code=user_input_code, message=message), False
+    if isinstance(error, PoisonMessageError):
+        return ErrorInfo(code=user_input_code, message=error.message), False
     if isinstance(error, ReelflowError):
         return error.to_info(), error.retryable
     if isinstance(error, TimeoutError):
@@ -59,7 +92,13 @@ def classify_failure(subject: str, error: BaseException) -> tuple[ErrorInfo, boo
     return ErrorInfo(code=ErrorCode.INTERNAL, message=f"{type(error).__name__}: {error}"), True
 
 
-def step_delivery_middleware(service: str, deliveries: Mapping[str, Delivery], bus: EventBus) -> type[BaseMiddleware]:
+def step_delivery_middleware(
+    service: str,
+    deliveries: Mapping[str, Delivery],
+    bus: EventBus,
+    cancellations: CancellationRegistry,
+    health: WorkerHealth,
+) -> type[BaseMiddleware]:
     """A broker middleware applying each subscription's :class:`Delivery` (keyed by subject pattern)."""
 
     class StepDeliveryMiddleware(BaseMiddleware):
@@ -69,36 +108,81 @@ def step_delivery_middleware(service: str, deliveries: Mapping[str, Delivery], b
             if delivery is None or not isinstance(msg, NatsMessage):
                 return await call_next(msg)
             delivered = _delivered_count(msg)
-            heartbeat = asyncio.ensure_future(_keep_alive(msg, delivery.ack_wait_sec / 3))
             parent = context_from_headers(msg.headers)
             with (
                 tracer().start_as_current_span(f"{service} {subject}", context=parent) as span,
                 structlog.contextvars.bound_contextvars(subject=subject, delivered=delivered),
+                health.handling(delivery.durable),
             ):
+                payload = bytes(msg.body)
                 try:
-                    async with asyncio.timeout(delivery.handler_timeout_sec):
-                        result = await call_next(msg)
-                except JobCanceledError:
-                    log.info("message dropped: job canceled")
-                    await msg.ack()
+                    ids = message_ids(read_body(subject, payload), msg.headers)
+                except PoisonMessageError as poison:
+                    ids = message_ids({}, msg.headers)
+                    await _settle_failure(service, delivery, bus, msg, subject, delivered, poison, ids)
                     return None
-                except Exception as exc:  # every failure is classified; nothing is swallowed silently
-                    span.set_status(trace.Status(trace.StatusCode.ERROR, str(exc)))
-                    await _settle_failure(service, delivery, bus, msg, subject, delivered, exc)
-                    return None
-                finally:
-                    heartbeat.cancel()
+                if ids.job_id:
+                    structlog.contextvars.bind_contextvars(job_id=ids.job_id, attempt=ids.attempt)
+                attempt = (ids.job_id, ids.attempt) if ids.job_id and ids.attempt else None
+                if attempt and delivery.drop_finished_attempts and bus.attempts is not None:
+                    finished = await bus.attempts.finished(*attempt)
+                    if finished is not None:
+                        log.info("message dropped: its job attempt already ended", status=finished)
+                        await msg.ack()
+                        return None
+                with contextlib.ExitStack() as running:
+                    token = running.enter_context(cancellations.running(*attempt)) if attempt else None
+                    heartbeat = asyncio.ensure_future(
+                        _keep_alive(msg, delivery, bus, attempt if delivery.drop_finished_attempts else None, token)
+                    )
+                    try:
+                        async with asyncio.timeout(delivery.handler_timeout_sec):
+                            result = await call_next(msg)
+                    except (JobCanceledError, AttemptFinishedError) as stop:
+                        log.info("message dropped: job attempt canceled or finished", reason=stop.message)
+                        await msg.ack()
+                        return None
+                    except asyncio.CancelledError:
+                        # The process is stopping and its grace ran out: hand the message back at once.
+                        with contextlib.suppress(Exception):
+                            await asyncio.wait_for(msg.nack(), NACK_ON_SHUTDOWN_TIMEOUT_SEC)
+                        raise
+                    except Exception as exc:  # every failure is classified; nothing is swallowed silently
+                        span.set_status(trace.Status(trace.StatusCode.ERROR, str(exc)))
+                        await _settle_failure(service, delivery, bus, msg, subject, delivered, exc, ids)
+                        return None
+                    finally:
+                        heartbeat.cancel()
                 await msg.ack()
                 return result
 
     return StepDeliveryMiddleware
 
 
-async def _keep_alive(msg: NatsMessage, every_sec: float) -> None:
+def _is_unreadable(error: BaseException) -> bool:
+    if isinstance(error, DependencyValidationError):
+        error = error.original_error or error
+    return isinstance(error, PoisonMessageError | pydantic.ValidationError)
+
+
+async def _keep_alive(
+    msg: NatsMessage,
+    delivery: Delivery,
+    bus: EventBus,
+    attempt: tuple[str, int] | None,
+    token: CancelToken | None,
+) -> None:
+    """In-progress acks every third of ``ack_wait``; stop the work when its attempt ended elsewhere."""
     while True:
-        await asyncio.sleep(every_sec)
+        await asyncio.sleep(delivery.ack_wait_sec / 3)
         with contextlib.suppress(Exception):
             await msg.in_progress()
+        if attempt is None or token is None or bus.attempts is None:
+            continue
+        with contextlib.suppress(Exception):
+            finished = await bus.attempts.finished(*attempt)
+            if finished is not None:
+                token.cancel(f"the job attempt already ended {finished}")
 
 
 async def _settle_failure(
@@ -109,8 +193,13 @@ async def _settle_failure(
     subject: str,
     delivered: int,
     exc: BaseException,
+    ids: MessageIds,
 ) -> None:
     error, retryable = classify_failure(subject, exc)
+    if not delivery.dead_letter_unreadable and _is_unreadable(exc):
+        log.warning("unreadable message ignored; the step that owns it dead-letters it", error=error.message)
+        await msg.ack()
+        return
     if error.step is None:
         step = structlog.contextvars.get_contextvars().get("step") or delivery.step
         error = error.model_copy(update={"step": step})
@@ -134,9 +223,10 @@ async def _settle_failure(
     )
     try:
         await bus.publish(dead_letter)
-        failure = failure_event_for(subject, payload, error) if delivery.publish_failure else None
+        failure = failure_event_for(subject, ids, error) if delivery.publish_failure else None
         if failure is not None:
-            await bus.publish(failure)
+            with contextlib.suppress(AttemptFinishedError):  # the attempt already ended: say nothing more
+                await bus.publish(failure)
     except Exception as publish_error:
         # Could not record the failure: leave the message to be redelivered rather than lose it.
         log.error("could not publish the failure; message will be redelivered", error=str(publish_error))

@@ -68,3 +68,9 @@ class AttemptFinishedError(ReelflowError):
     """
 
     code = ErrorCode.CANCELED
+
+
+class BusUnavailableError(ReelflowError):
+    """NATS cannot be reached right now; the message is handed back and tried again once it can."""
+
+    default_retryable = True

@@ -1,26 +1,72 @@
-"""Builds a service process: logging, tracing, broker, bus, blobs and cancellation, injected into handlers."""
+"""Builds a service process: logging, tracing, broker, bus, blobs and cancellation, injected into handlers.
 
-from collections.abc import Mapping
+A worker is an ASGI app (FastStream's ``AsgiFastStream``) run by uvicorn: uvicorn owns the signals, serves the
+worker's ``/healthz`` and ``/readyz``, and on SIGTERM runs the shutdown that drains the broker. The gateway builds
+the same runtime and starts it from its FastAPI lifespan.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Annotated, Any, Generic, TypeVar
 
 import structlog
-from faststream import Context, FastStream
-from faststream.nats import NatsBroker, NatsRouter
+from faststream import Context
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.asgi.response import JSONResponse
+from faststream.asgi.types import Scope
+from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
 
 from reelflow.contracts import RenderCancel
+from reelflow.runtime.attempts import AttemptStates, KeyValueAttemptStates
 from reelflow.runtime.blobs import BlobStore, S3BlobStore
-from reelflow.runtime.bus import Delivery, EventBus, ensure_stream
+from reelflow.runtime.bus import EventBus, StepRouter, ensure_bus
 from reelflow.runtime.cancellation import CancellationRegistry
 from reelflow.runtime.delivery import step_delivery_middleware
+from reelflow.runtime.liveness import Verdict, WorkerHealth, exit_when_dead, watch_fetches
 from reelflow.runtime.settings import ServiceSettings
 from reelflow.runtime.structured_logging import configure_logging
 from reelflow.runtime.telemetry import configure_tracing
 
 log = structlog.get_logger("reelflow.service")
 
-
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+# Waiting for NATS or S3 at start-up: retry at once, then back off to this and keep trying for ever.
+STARTUP_RETRY_CAP_SEC = 2.0
+# A worker that fails liveness this long on end stops itself, so its supervisor restarts it.
+WATCHDOG_GRACE_SEC = 60.0
+
+
+class ServiceSetupError(RuntimeError):
+    """The service is wired wrongly (a programming error found at start-up, before any message is taken)."""
+
+
+class ResilientNatsBroker(NatsBroker):
+    """A NatsBroker whose stop neither hangs nor raises while NATS is unreachable.
+
+    Draining needs a live connection (nats-py refuses to drain while reconnecting), so during an outage the
+    subscribers are stopped and the connection is closed at once; messages not acked are redelivered by JetStream.
+    """
+
+    async def stop(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_val: BaseException | None = None,
+        exc_tb: TracebackType | None = None,
+    ) -> None:
+        connection: NatsClient | None = self._connection
+        if connection is None or connection.is_connected:
+            await super().stop(exc_type, exc_val, exc_tb)
+            return
+        with contextlib.suppress(Exception):
+            await super(NatsBroker, self).stop(exc_type, exc_val, exc_tb)
+        with contextlib.suppress(Exception):
+            await connection.close()
+        self._connection = None
+        self.config.disconnect()
 
 
 @dataclass
@@ -32,72 +78,193 @@ class ServiceRuntime(Generic[SettingsT]):
     broker: NatsBroker
     bus: EventBus
     blobs: BlobStore
-    cancellations: CancellationRegistry = field(default_factory=CancellationRegistry)
+    cancellations: CancellationRegistry
+    health: WorkerHealth
     extras: dict[str, Any] = field(default_factory=dict)
+    background: list["asyncio.Task[None]"] = field(default_factory=list)
 
 
 RuntimeDep = Annotated[ServiceRuntime[SettingsT], Context("runtime")]
 
 
+async def _log_disconnected() -> None:
+    log.warning("NATS connection lost; reconnecting")
+
+
+async def _log_reconnected() -> None:
+    log.info("NATS connection back")
+
+
+async def _log_closed() -> None:
+    log.error("NATS connection closed")
+
+
+async def _log_connection_error(error: Exception) -> None:
+    log.warning("NATS connection error", error=f"{type(error).__name__}: {error}")
+
+
 def build_runtime(
     name: str,
     settings: SettingsT,
-    router: NatsRouter,
-    deliveries: Mapping[str, Delivery],
+    router: StepRouter,
     *,
     blobs: BlobStore | None = None,
+    attempts: AttemptStates | None = None,
 ) -> ServiceRuntime[SettingsT]:
-    """The one place a service process is wired: logging, tracing, broker with its delivery policy, bus, blobs."""
+    """The one place a service process is wired: logging, tracing, broker with its delivery policy, bus, blobs.
+
+    The broker reconnects for ever (a fixed, jittered wait between tries, never a busy loop); ``attempts`` is the
+    record of finished job attempts, the JetStream one once :func:`connect_bus` has run.
+    """
+    undeclared = router.undeclared_subjects()
+    if undeclared:
+        raise ServiceSetupError(
+            f"{name}: subscribers without a delivery policy on {', '.join(undeclared)}; register each with "
+            "router.step(subject, Delivery(...)) or, for core-NATS notices, router.live(subject)"
+        )
     configure_logging(name, level=settings.log_level, fmt=settings.log_format)
     configure_tracing(name, console_export=settings.otel_console_export)
-    broker = NatsBroker(
+    broker = ResilientNatsBroker(
         settings.nats_url,
         connect_timeout=int(settings.nats_connect_timeout_sec),
         name=f"reelflow-{name}",
-        graceful_timeout=30.0,
+        graceful_timeout=settings.shutdown_grace_sec,
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=int(settings.nats_reconnect_wait_sec),
+        ping_interval=int(settings.nats_ping_interval_sec),
+        max_outstanding_pings=3,
+        drain_timeout=int(settings.nats_drain_timeout_sec),
+        disconnected_cb=_log_disconnected,
+        reconnected_cb=_log_reconnected,
+        closed_cb=_log_closed,
+        error_cb=_log_connection_error,
     )
-    bus = EventBus(broker, source=name, timeout_sec=settings.publish_timeout_sec)
+    bus = EventBus(broker, source=name, timeout_sec=settings.publish_timeout_sec, attempts=attempts)
+    cancellations = CancellationRegistry()
+    health = WorkerHealth()
     runtime: ServiceRuntime[SettingsT] = ServiceRuntime(
-        name=name, settings=settings, broker=broker, bus=bus, blobs=blobs or S3BlobStore(settings)
+        name=name,
+        settings=settings,
+        broker=broker,
+        bus=bus,
+        blobs=blobs or S3BlobStore(settings),
+        cancellations=cancellations,
+        health=health,
     )
-    broker.include_router(router, middlewares=[step_delivery_middleware(name, deliveries, bus)])
+    middleware = step_delivery_middleware(name, router.deliveries, bus, cancellations, health)
+    broker.include_router(router, middlewares=[middleware])
     broker.context.set_global("runtime", runtime)
 
-    @broker.subscriber(RenderCancel.subject)
+    @broker.subscriber(RenderCancel.subject, no_reply=True)
     async def on_cancel(event: RenderCancel) -> None:
-        """Every replica hears a cancel (core NATS, no queue group) and stops that job's running work."""
-        log.info("job canceled", job_id=event.job_id, reason=event.reason)
-        runtime.cancellations.cancel(event.job_id, event.reason)
+        """Every replica hears a cancel on core NATS and stops that attempt's running work.
+
+        It never replies: the cancel is published to JetStream, and a reply would race the stream's PubAck.
+        A replica that misses it still stops within a heartbeat, from the attempts record.
+        """
+        if runtime.cancellations.cancel(event.job_id, event.attempt, event.reason):
+            log.info("job attempt canceled", job_id=event.job_id, attempt=event.attempt, reason=event.reason)
 
     return runtime
 
 
-async def prepare_infrastructure(runtime: ServiceRuntime[SettingsT]) -> None:
-    """Before subscribing: the stream exists with its config, and the buckets exist."""
+async def _until_it_works(what: str, attempt: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``attempt`` until it succeeds, logging each failure; waits grow to STARTUP_RETRY_CAP_SEC."""
+    wait = 0.1
+    while True:
+        try:
+            return await attempt()
+        except Exception as error:
+            log.warning(f"waiting for {what}", error=f"{type(error).__name__}: {error}", retry_in_sec=wait)
+            await asyncio.sleep(wait)
+            wait = min(STARTUP_RETRY_CAP_SEC, wait * 2)
+
+
+async def connect_bus(runtime: ServiceRuntime[SettingsT]) -> None:
+    """Before subscribing: connect (waiting for NATS as long as it takes), create the stream and the attempts
+    record, and make sure the buckets exist (waiting for S3 likewise)."""
     settings = runtime.settings
-    await ensure_stream(settings.nats_url, timeout_sec=settings.nats_connect_timeout_sec)
-    await runtime.blobs.ensure_buckets(settings.work_bucket, settings.media_bucket)
+
+    async def connect() -> NatsClient:
+        connection: NatsClient = await runtime.broker.connect()
+        return connection
+
+    connection: NatsClient = await _until_it_works(f"NATS at {settings.nats_url}", connect)
+    bucket = await _until_it_works(
+        "the REELFLOW stream", lambda: ensure_bus(connection, replicas=settings.stream_replicas)
+    )
+    runtime.bus.connection = connection
+    runtime.health.connection = connection
+    if runtime.bus.attempts is None:
+        runtime.bus.attempts = KeyValueAttemptStates(bucket)
+    await _until_it_works("S3", lambda: runtime.blobs.ensure_buckets(settings.work_bucket, settings.media_bucket))
+
+
+def watch_consumers(runtime: ServiceRuntime[SettingsT], *, watchdog: bool = True) -> None:
+    """After the broker started: watch each pull loop for liveness, and stop the process if one dies for good."""
+    for subscriber in runtime.broker.subscribers:
+        subscription = getattr(subscriber, "subscription", None)
+        durable = getattr(getattr(subscriber, "config", None), "durable_name", None)
+        if subscription is not None and hasattr(subscription, "fetch") and isinstance(durable, str):
+            watch_fetches(subscription, runtime.health.loop(durable))
+    runtime.health.started = True
+    if watchdog:
+        runtime.background.append(asyncio.create_task(exit_when_dead(runtime.health, grace_sec=WATCHDOG_GRACE_SEC)))
+
+
+async def stop_background(runtime: ServiceRuntime[SettingsT]) -> None:
+    for task in runtime.background:
+        task.cancel()
+    for task in runtime.background:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    runtime.background.clear()
+
+
+def _verdict_response(verdict: Verdict) -> AsgiResponse:
+    return JSONResponse(verdict.body(), status_code=200 if verdict.ok else 503)
 
 
 def build_service(
     name: str,
     settings: SettingsT,
-    router: NatsRouter,
-    deliveries: Mapping[str, Delivery],
+    router: StepRouter,
     *,
     blobs: BlobStore | None = None,
-) -> tuple[FastStream, ServiceRuntime[SettingsT]]:
-    """A worker process as a FastStream app (``reelflow worker NAME``)."""
-    runtime = build_runtime(name, settings, router, deliveries, blobs=blobs)
-    app = FastStream(runtime.broker)
+) -> tuple[AsgiFastStream, ServiceRuntime[SettingsT]]:
+    """A worker process (``reelflow worker NAME``): the broker, plus ``GET /healthz`` and ``GET /readyz``."""
+    runtime = build_runtime(name, settings, router, blobs=blobs)
+
+    @get(include_in_schema=False)
+    async def healthz(scope: Scope) -> AsgiResponse:
+        """Liveness: the NATS connection has not given up and every consume loop is alive."""
+        return _verdict_response(runtime.health.liveness())
+
+    @get(include_in_schema=False)
+    async def readyz(scope: Scope) -> AsgiResponse:
+        """Readiness: started and connected to NATS."""
+        return _verdict_response(runtime.health.readiness())
+
+    app = AsgiFastStream(runtime.broker, asgi_routes=[("/healthz", healthz), ("/readyz", readyz)], logger=None)
 
     @app.on_startup
     async def prepare() -> None:
-        await prepare_infrastructure(runtime)
-        log.info("service starting", nats=settings.nats_url, s3=settings.s3_endpoint)
+        await connect_bus(runtime)
+        log.info("service starting", nats=settings.nats_url)
+
+    @app.after_startup
+    async def consuming() -> None:
+        watch_consumers(runtime)
+        log.info("service consuming", health_port=settings.health_port)
 
     @app.on_shutdown
-    async def close() -> None:
-        log.info("service stopping")
+    async def stopping() -> None:
+        log.info("service stopping: no new messages; in-flight work finishes or is handed back")
+        await stop_background(runtime)
+
+    @app.after_shutdown
+    async def stopped() -> None:
+        log.info("service stopped")
 
     return app, runtime

@@ -17,6 +17,12 @@ class ServiceSettings(BaseSettings):
 
     nats_url: str = "nats://127.0.0.1:4222"
     nats_connect_timeout_sec: float = 5.0
+    # Reconnects never stop; this is the (jittered) wait between tries, so a service is back within seconds of NATS.
+    nats_reconnect_wait_sec: float = Field(default=2.0, ge=1, le=30)
+    nats_ping_interval_sec: float = Field(default=10.0, ge=1, le=300)
+    nats_drain_timeout_sec: float = Field(default=5.0, ge=1, le=60)
+    # 3 on a 3-node JetStream cluster: the REELFLOW stream and the attempts record are replicated that many times.
+    stream_replicas: int = Field(default=1, ge=1, le=5)
     publish_timeout_sec: float = 10.0
 
     s3_endpoint: str = "http://127.0.0.1:9000"
@@ -27,10 +33,10 @@ class ServiceSettings(BaseSettings):
     work_bucket: str = "reelflow-work"
     media_bucket: str = "reelflow-media"
 
-    # Every worker serves GET /healthz (liveness) and GET /readyz (readiness) on this port; 0 turns it off.
+    # Every worker serves GET /healthz (liveness) and GET /readyz (readiness) on this port.
     # The gateway answers both on its own HTTP port instead. Kubernetes sets the host to 0.0.0.0.
     health_host: str = "127.0.0.1"
-    health_port: int = Field(default=8080, ge=0, le=65535)
+    health_port: int = Field(default=8080, ge=1, le=65535)
     # SIGTERM: stop fetching, let in-flight work finish (or hand it back) within this grace, then exit 0.
     shutdown_grace_sec: float = Field(default=20.0, gt=0, le=600)
 

@@ -1,12 +1,12 @@
 """The compose service process."""
 
-from faststream import FastStream
+from faststream.asgi import AsgiFastStream
 
-from reelflow.compose.handlers import DELIVERIES, router
+from reelflow.compose.handlers import router
 from reelflow.compose.settings import ComposeSettings
 from reelflow.runtime.service import build_service
 
 
-def create_app() -> FastStream:
-    app, _ = build_service("compose", ComposeSettings(), router, DELIVERIES)
+def create_app() -> AsgiFastStream:
+    app, _ = build_service("compose", ComposeSettings(), router)
     return app

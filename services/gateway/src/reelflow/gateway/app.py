@@ -10,17 +10,17 @@ from pymongo import AsyncMongoClient
 from reelflow.gateway.api.deps import GatewayState
 from reelflow.gateway.api.errors import install_error_handlers
 from reelflow.gateway.api.routes import assets, health, ranking_jobs, render_jobs, scripts, uploads
-from reelflow.gateway.handlers import DELIVERIES, router
+from reelflow.gateway.handlers import router
 from reelflow.gateway.ledger import Ledger
 from reelflow.gateway.progress_hub import ProgressHub
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
-from reelflow.runtime.service import build_runtime, prepare_infrastructure
+from reelflow.runtime.service import build_runtime, connect_bus, stop_background, watch_consumers
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    runtime = build_runtime("gateway", settings, router, DELIVERIES)
+    runtime = build_runtime("gateway", settings, router)
     hub = ProgressHub()
 
     @asynccontextmanager
@@ -37,12 +37,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await store.ensure_indexes()
         ledger = Ledger(store, runtime.bus, hub)
         runtime.broker.context.set_global("ledger", ledger)
-        await prepare_infrastructure(runtime)
+        await connect_bus(runtime)
         await runtime.broker.start()
+        watch_consumers(runtime)
         app.state.gateway = GatewayState(settings=settings, runtime=runtime, store=store, ledger=ledger, hub=hub)
         try:
             yield
         finally:
+            await stop_background(runtime)
             await runtime.broker.stop()
             await mongo.close()
 

@@ -10,6 +10,7 @@ from reelflow.contracts import (
     STORED_EVENTS,
     TERMINAL_STATUSES,
     Event,
+    JobStatus,
     ProgressUpdate,
     RankingSpec,
     RenderCancel,
@@ -47,8 +48,9 @@ from reelflow.gateway.script_versions import (
     version_of,
 )
 from reelflow.gateway.store import LedgerStore, ScriptRequestState
-from reelflow.runtime.bus import EventBus
-from reelflow.runtime.failures import InvalidScriptError
+from reelflow.runtime.attempts import ClaimOutcome
+from reelflow.runtime.bus import TERMINAL_STATUS_BY_EVENT, EventBus, attempt_of
+from reelflow.runtime.failures import AttemptFinishedError, InvalidScriptError
 
 log = structlog.get_logger("reelflow.ledger")
 EVENTS_BY_SUBJECT: dict[str, type[Event]] = {event.subject: event for event in STORED_EVENTS}
@@ -253,7 +255,12 @@ class Ledger:
                 f"render job {job_id} is already {job.status}", api_code=ApiErrorCode.CONFLICT, status=409
             )
         cancel = RenderCancel(job_id=job_id, attempt=job.attempt)
-        await self._bus.publish(cancel)
+        try:
+            await self._bus.publish(cancel)
+        except AttemptFinishedError as finished:
+            raise LedgerError(
+                f"render job {job_id} has already ended; {finished.message}", api_code=ApiErrorCode.CONFLICT, status=409
+            ) from finished
         await self.record_render_event(cancel)
         return await self.require_job_view(job_id)
 
@@ -284,6 +291,9 @@ class Ledger:
     # ---- projections of bus events -----------------------------------------------------------------------------
     async def record_render_event(self, event: Event) -> None:
         job_id = event.ce_subject()
+        if not await self._won_its_attempt(event):
+            log.info("terminal event ignored: its attempt ended otherwise", job_id=job_id, event_type=event.event_type)
+            return
         now = datetime.now(UTC)
         job, changed = await self.store.update_job(job_id, lambda current: project_event(current, event, at=now))
         if job is None:
@@ -296,25 +306,48 @@ class Ledger:
         if is_ready_to_finalize(job):
             await self._finalize(job_id)
 
+    async def _won_its_attempt(self, event: Event) -> bool:
+        """A terminal event counts only if its outcome finished the attempt (the backend may publish one without
+        claiming it; the ledger claims on its behalf, and a losing outcome is ignored)."""
+        terminal = TERMINAL_STATUS_BY_EVENT.get(type(event))
+        attempt = attempt_of(event)
+        if terminal is None or attempt is None or self._bus.attempts is None:
+            return True
+        claim = await self._bus.attempts.claim(*attempt, terminal)
+        return claim.outcome != ClaimOutcome.LOST
+
     async def _finalize(self, job_id: str) -> None:
+        """Publish the job's ``rf.render.completed`` (claiming its attempt), then record it COMPLETED.
+
+        Claiming first means a cancel or failure that finished the attempt a moment earlier wins, and the job is
+        never shown COMPLETED while the bus says otherwise.
+        """
         now = datetime.now(UTC)
+        job = await self.store.get_job(job_id)
+        if job is None or not is_ready_to_finalize(job):
+            return
+        completed = RenderCompleted(
+            job_id=job.job_id,
+            video_id=job.video_id,
+            script_id=job.script_id,
+            attempt=job.attempt,
+            assets=job.assets,
+            publications=job.publications,
+            duration_sec=job.duration_sec,
+        )
+        try:
+            await self._bus.publish(completed)
+        except AttemptFinishedError:
+            if self._bus.attempts is None or await self._bus.attempts.finished(job_id, job.attempt) != (
+                JobStatus.COMPLETED
+            ):
+                return
         job, changed = await self.store.update_job(
             job_id, lambda current: finalize(current, at=now) if current and is_ready_to_finalize(current) else None
         )
         if job is None or not changed:
             return
         await self.store.release_active(job.video_id, job_id)
-        await self._bus.publish(
-            RenderCompleted(
-                job_id=job.job_id,
-                video_id=job.video_id,
-                script_id=job.script_id,
-                attempt=job.attempt,
-                assets=job.assets,
-                publications=job.publications,
-                duration_sec=job.duration_sec,
-            )
-        )
         await self._bus.publish(
             ProgressUpdate(job_id=job_id, attempt=job.attempt, step=Step.FINALIZE, progress=100, message="done", at=now)
         )

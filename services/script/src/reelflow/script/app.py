@@ -1,19 +1,19 @@
 """The script service process."""
 
 import structlog
-from faststream import FastStream
+from faststream.asgi import AsgiFastStream
 
 from reelflow.runtime.service import build_service
-from reelflow.script.handlers import DELIVERIES, router
+from reelflow.script.handlers import router
 from reelflow.script.settings import ScriptSettings
 from reelflow.script.writing import close_script_writer
 
 log = structlog.get_logger("reelflow.script")
 
 
-def create_app() -> FastStream:
+def create_app() -> AsgiFastStream:
     settings = ScriptSettings()
-    app, runtime = build_service("script", settings, router, DELIVERIES)
+    app, runtime = build_service("script", settings, router)
 
     @app.on_startup
     async def announce_writer() -> None:

@@ -1,12 +1,12 @@
 """The tts service process."""
 
-from faststream import FastStream
+from faststream.asgi import AsgiFastStream
 
 from reelflow.runtime.service import build_service
-from reelflow.tts.handlers import DELIVERIES, router
+from reelflow.tts.handlers import router
 from reelflow.tts.settings import TtsSettings
 
 
-def create_app() -> FastStream:
-    app, _ = build_service("tts", TtsSettings(), router, DELIVERIES)
+def create_app() -> AsgiFastStream:
+    app, _ = build_service("tts", TtsSettings(), router)
     return app

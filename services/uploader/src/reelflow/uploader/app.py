@@ -1,12 +1,12 @@
 """The uploader service process."""
 
-from faststream import FastStream
+from faststream.asgi import AsgiFastStream
 
 from reelflow.runtime.service import build_service
-from reelflow.uploader.handlers import DELIVERIES, router
+from reelflow.uploader.handlers import router
 from reelflow.uploader.settings import UploaderSettings
 
 
-def create_app() -> FastStream:
-    app, _ = build_service("uploader", UploaderSettings(), router, DELIVERIES)
+def create_app() -> AsgiFastStream:
+    app, _ = build_service("uploader", UploaderSettings(), router)
     return app

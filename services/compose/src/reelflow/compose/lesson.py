@@ -1,4 +1,12 @@
-"""Composing a narrated lesson on local disk: subtitles, slides, per-part video, then one muxed MP4."""
+"""Composing a narrated lesson on local disk: subtitles, slides, the picture and the soundtrack side by side,
+then one MP4 that copies both.
+
+A basic lesson's picture is a still slide that changes only with its caption: each distinct picture is
+encoded once and held with skip frames (:mod:`reelflow.compose.h264_hold`). An animated lesson's slides move,
+so its parts are encoded in parallel and joined by the concat demuxer. Either way the soundtrack needs only
+the narration, so it is levelled and encoded while the slides are drawn and the picture is encoded
+(DESIGN §15).
+"""
 
 import asyncio
 import logging
@@ -12,22 +20,19 @@ from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
 from reelflow.compose.ffmpeg import (
     animated_part_args,
     concat_list_text,
-    final_mux_args,
     frame_boundaries,
-    segment_args,
+    held_pictures_mux_args,
+    parts_mux_args,
+    still_pictures_args,
 )
-from reelflow.compose.fonts import FontSet
-from reelflow.compose.loudness import (
-    TARGET_LUFS,
-    TOLERANCE_LU,
-    LoudnormMeasurement,
-    measure_integrated_lufs,
-    measure_narration,
-)
+from reelflow.compose.fonts import FontSet, subtitle_fonts_folder
+from reelflow.compose.h264_hold import held_pictures_stream
+from reelflow.compose.loudness import TARGET_LUFS, TOLERANCE_LU, narration_levelling, parse_integrated_lufs
 from reelflow.compose.motion import MovingSlide, move_for_scene
+from reelflow.compose.picture_plan import PICTURE_SLOT_SEC, HeldPicture, picture_slot_cues, plan_held_pictures
 from reelflow.compose.scene_parts import PartPlan, plan_parts
-from reelflow.compose.slides import SlideContent, render_scene_slide, render_title_card, save_jpeg, save_png
-from reelflow.compose.soundtrack import MusicBed, soundtrack_filter
+from reelflow.compose.slides import SlideContent, render_scene_slide, render_title_card, save_bitmap, save_jpeg
+from reelflow.compose.soundtrack import MusicBed, soundtrack_args, soundtrack_layout
 from reelflow.compose.step_control import (
     ProgressMeter,
     StepReporter,
@@ -54,12 +59,14 @@ from reelflow.runtime.processes import run_process
 
 logger = logging.getLogger(__name__)
 
-# Share of COMPOSE_VIDEO spent encoding parts (and measuring the narration); the rest is the final mux.
+# Share of COMPOSE_VIDEO spent encoding the picture and the soundtrack; the rest is the final mux.
 ENCODE_SHARE = 0.85
 REPORT_EVERY = 0.01
 DEFAULT_TRANSITION_SEC = 0.5
-# Progress weight of the loudness analysis against one encoded frame: it reads only audio, so it is quick.
-ANALYSIS_WEIGHT_PER_FRAME = 0.05
+# Progress weights against one encoded moving frame: the soundtrack reads and encodes only audio, and a held
+# picture is one IDR frame, worth a few moving frames.
+SOUNDTRACK_WEIGHT_PER_FRAME = 0.1
+HELD_PICTURE_WEIGHT = 4.0
 
 
 @dataclass(frozen=True)
@@ -131,8 +138,32 @@ class _WorkPaths:
     def concat_list(self) -> Path:
         return self.root / "parts" / "segments.ffconcat"
 
+    @property
+    def soundtrack(self) -> Path:
+        return self.root / "parts" / "soundtrack.m4a"
+
+    @property
+    def pictures_list(self) -> Path:
+        return self.root / "parts" / "pictures.ffconcat"
+
+    @property
+    def pictures_ass(self) -> Path:
+        return self.root / "parts" / "pictures.ass"
+
+    @property
+    def encoded_pictures(self) -> Path:
+        return self.root / "parts" / "pictures.h264"
+
+    @property
+    def held_pictures(self) -> Path:
+        return self.root / "parts" / "held.h264"
+
+    @property
+    def fonts(self) -> Path:
+        return self.root / "fonts"
+
     def slide(self, index: int) -> Path:
-        return self.root / "parts" / f"slide-{index + 1:03d}.png"
+        return self.root / "parts" / f"slide-{index + 1:03d}.bmp"
 
     def ass(self, part: int) -> Path:
         return self.root / "parts" / f"subtitles-{part + 1:03d}.ass"
@@ -188,10 +219,10 @@ async def compose_lesson(
     Reports GENERATE_SUBTITLE, RENDER_SLIDES and COMPOSE_VIDEO progress; each step must finish within
     ``step_timeout_sec`` (:class:`StepTimeoutError`), and ``cancel`` stops it (:class:`JobCanceledError`).
     Subtitles are burned in when ``spec.subtitles`` is burn/both; the sidecar files are always written.
-    The narration is normalised to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
+    The narration is levelled to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
     it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``.
     """
-    paths = await asyncio.to_thread(_prepare, scenes, workdir)
+    paths = await asyncio.to_thread(_prepare, scenes, workdir, fonts)
     report = _forward_only(report)
     music = await _checked_music(spec.music, music_path, narration_count=len(scenes))
     size = frame_size(spec.size)
@@ -199,37 +230,74 @@ async def compose_lesson(
     animated = spec.visual_style is VisualStyle.ANIMATED
     plan = plan_parts(timeline.boundaries, round(max(0.0, transition_sec) * spec.fps) if animated else 0)
     burn = spec.subtitles in (SubtitleMode.BURN, SubtitleMode.BOTH)
+    # The soundtrack needs nothing but the narration, so it is made while everything else is.
+    soundtrack = asyncio.ensure_future(_make_soundtrack(paths, scenes, timeline, music, cancel, step_timeout_sec))
+    try:
+        async with step_deadline(Step.GENERATE_SUBTITLE, step_timeout_sec, cancel):
+            await report(Step.GENERATE_SUBTITLE, 0.0)
+            cues = lesson_cues(scenes, timeline, size)
+            pictures = None if animated else plan_held_pictures(timeline.boundaries, cues if burn else [], spec.fps)
+            await asyncio.to_thread(
+                _write_subtitle_files,
+                paths,
+                cues,
+                lesson_chapters(scenes, timeline),
+                timeline,
+                plan if animated else None,
+                pictures,
+                size,
+                fonts,
+                burn,
+            )
+            await report(Step.GENERATE_SUBTITLE, 1.0)
 
-    async with step_deadline(Step.GENERATE_SUBTITLE, step_timeout_sec, cancel):
-        await report(Step.GENERATE_SUBTITLE, 0.0)
-        cues = lesson_cues(scenes, timeline, size)
-        await asyncio.to_thread(
-            _write_subtitle_files, paths, cues, lesson_chapters(scenes, timeline), plan, spec.fps, size, fonts, burn
-        )
-        await report(Step.GENERATE_SUBTITLE, 1.0)
+        async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
+            await report(Step.RENDER_SLIDES, 0.0)
+            for index, item in enumerate(scenes):
+                raise_if_canceled(cancel)
+                content = SlideContent.for_scene(item.chapter_title, item.scene)
+                await asyncio.to_thread(_render_slide_file, content, size, fonts, paths.slide(index))
+                await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
+            title, subtitle = title_card_text(spec, scenes)
+            await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, paths.thumbnail)
+            await report(Step.RENDER_SLIDES, 1.0)
 
-    async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
-        await report(Step.RENDER_SLIDES, 0.0)
-        for index, item in enumerate(scenes):
-            raise_if_canceled(cancel)
-            content = SlideContent.for_scene(item.chapter_title, item.scene)
-            await asyncio.to_thread(_render_slide_file, content, size, fonts, paths.slide(index))
-            await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
-        title, subtitle = title_card_text(spec, scenes)
-        await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, paths.thumbnail)
-        await report(Step.RENDER_SLIDES, 1.0)
-
-    async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
-        await report(Step.COMPOSE_VIDEO, 0.0)
-        part_args = [
-            _part_args(paths, plan, index, animated=animated, burn=burn, fonts=fonts, fps=spec.fps, size=size)
-            for index in range(len(plan.parts))
-        ]
-        measured = await _encode_parts_and_measure_narration(
-            scenes, timeline, plan, part_args, report, cancel, max(1, parallelism), step_timeout_sec
-        )
-        duration = await _mux(paths, scenes, timeline, plan, measured, music, report, cancel, step_timeout_sec)
-        await report(Step.COMPOSE_VIDEO, 1.0)
+        async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
+            await report(Step.COMPOSE_VIDEO, 0.0)
+            video = _VideoJob(paths, timeline, size, burn, report, cancel, step_timeout_sec)
+            if pictures is not None:
+                loudness = await video.hold_pictures(pictures, soundtrack)
+                mux = held_pictures_mux_args(
+                    paths.held_pictures,
+                    paths.soundtrack,
+                    paths.video,
+                    fps=spec.fps,
+                    total_duration_sec=timeline.total_sec,
+                )
+            else:
+                loudness = await video.encode_parts(plan, soundtrack, max(1, parallelism))
+                mux = parts_mux_args(
+                    paths.concat_list,
+                    paths.soundtrack,
+                    paths.video,
+                    fps=spec.fps,
+                    total_duration_sec=timeline.total_sec,
+                )
+            meter = ProgressMeter(report, Step.COMPOSE_VIDEO, [1.0], (ENCODE_SHARE, 1.0), min_increase=REPORT_EVERY)
+            await run_process(
+                mux,
+                timeout_sec=step_timeout_sec,
+                cancel=cancel,
+                expected_duration_sec=timeline.total_sec,
+                on_progress=meter.reporter(0),
+            )
+            duration = await checked_duration(paths.video, timeline.total_sec, described_as="video", made_of="scenes")
+            _log_loudness(loudness)
+            await report(Step.COMPOSE_VIDEO, 1.0)
+    finally:
+        if not soundtrack.done():
+            soundtrack.cancel()
+        await asyncio.gather(soundtrack, return_exceptions=True)
 
     return ComposedFiles(
         video=paths.video,
@@ -241,30 +309,117 @@ async def compose_lesson(
     )
 
 
-def _part_args(
+class _VideoJob:
+    """The picture half of COMPOSE_VIDEO, reporting its progress together with the soundtrack's."""
+
+    def __init__(
+        self,
+        paths: _WorkPaths,
+        timeline: Timeline,
+        size: tuple[int, int],
+        burn: bool,
+        report: StepReporter,
+        cancel: CancelToken | None,
+        timeout_sec: float,
+    ) -> None:
+        self._paths = paths
+        self._timeline = timeline
+        self._size = size
+        self._burn = burn
+        self._report = report
+        self._cancel = cancel
+        self._timeout_sec = timeout_sec
+
+    def _meter(self, weights: list[float]) -> ProgressMeter:
+        """A meter over ``weights`` plus one last slot for the soundtrack."""
+        soundtrack_weight = self._timeline.boundaries[-1] * SOUNDTRACK_WEIGHT_PER_FRAME
+        return ProgressMeter(
+            self._report,
+            Step.COMPOSE_VIDEO,
+            [*weights, soundtrack_weight],
+            (0.0, ENCODE_SHARE),
+            min_increase=REPORT_EVERY,
+        )
+
+    @staticmethod
+    async def _soundtrack_done(soundtrack: "asyncio.Future[float]", meter: ProgressMeter, slot: int) -> float:
+        loudness = await soundtrack
+        await meter.update(slot, 1.0)
+        return loudness
+
+    async def hold_pictures(self, pictures: Sequence[HeldPicture], soundtrack: "asyncio.Future[float]") -> float:
+        """Encode each distinct picture once, then hold each for its frames; returns the soundtrack's loudness."""
+        paths, fps = self._paths, self._timeline.fps
+        slides = [paths.slide(picture.scene) for picture in pictures]
+        await asyncio.to_thread(
+            paths.pictures_list.write_text, concat_list_text(slides, [PICTURE_SLOT_SEC] * len(slides)), "utf-8"
+        )
+        meter = self._meter([HELD_PICTURE_WEIGHT * len(pictures)])
+
+        async def encode() -> None:
+            await run_process(
+                still_pictures_args(
+                    paths.pictures_list,
+                    paths.pictures_ass if self._burn else None,
+                    paths.fonts,
+                    paths.encoded_pictures,
+                    pictures=len(pictures),
+                    fps=fps,
+                    size=self._size,
+                ),
+                timeout_sec=self._timeout_sec,
+                cancel=self._cancel,
+                expected_duration_sec=len(pictures) / fps,
+                on_progress=meter.reporter(0),
+            )
+            await asyncio.to_thread(_write_held_stream, paths, [picture.frames for picture in pictures])
+            await meter.update(0, 1.0)
+
+        loudness = asyncio.ensure_future(self._soundtrack_done(soundtrack, meter, 1))
+        await run_all_or_stop_all([loudness, encode()])
+        return loudness.result()
+
+    async def encode_parts(self, plan: PartPlan, soundtrack: "asyncio.Future[float]", parallelism: int) -> float:
+        """Encode every part of an animated lesson, ``parallelism`` at a time; returns the soundtrack's loudness."""
+        paths, fps = self._paths, self._timeline.fps
+        part_args = [
+            _animated_part_args(paths, plan, index, burn=self._burn, fps=fps, size=self._size)
+            for index in range(len(plan.parts))
+        ]
+        part_durations = [part.frames / fps for part in plan.parts]
+        segments = [paths.segment(index) for index in range(len(plan.parts))]
+        await asyncio.to_thread(paths.concat_list.write_text, concat_list_text(segments, part_durations), "utf-8")
+        # A crossfade renders two moving slides per frame, so it weighs twice a body's frame.
+        meter = self._meter([float(part.frames * len(part.scenes)) for part in plan.parts])
+        gate = asyncio.Semaphore(parallelism)
+
+        async def encode(index: int) -> None:
+            async with gate:
+                await run_process(
+                    part_args[index],
+                    timeout_sec=self._timeout_sec,
+                    cancel=self._cancel,
+                    expected_duration_sec=part_durations[index],
+                    on_progress=meter.reporter(index),
+                )
+                await meter.update(index, 1.0)
+
+        loudness = asyncio.ensure_future(self._soundtrack_done(soundtrack, meter, len(plan.parts)))
+        await run_all_or_stop_all([loudness, *(encode(index) for index in range(len(plan.parts)))])
+        return loudness.result()
+
+
+def _animated_part_args(
     paths: _WorkPaths,
     plan: PartPlan,
     index: int,
     *,
-    animated: bool,
     burn: bool,
-    fonts: FontSet,
     fps: int,
     size: tuple[int, int],
 ) -> list[str]:
-    """FFmpeg arguments for part ``index``: a still slide (basic), or moving slides and their crossfades."""
+    """FFmpeg arguments for part ``index`` of an animated lesson: a moving slide, or two and their crossfade."""
     part = plan.parts[index]
-    ass = paths.ass(index) if burn else None
-    if not animated:
-        return segment_args(
-            paths.slide(part.scenes[0]),
-            ass,
-            fonts.fonts_dir,
-            paths.segment(index),
-            frames=part.frames,
-            fps=fps,
-            size=size,
-        )
     slides = [
         MovingSlide(
             png=paths.slide(scene),
@@ -275,11 +430,53 @@ def _part_args(
         for scene in part.scenes
     ]
     return animated_part_args(
-        slides, ass, fonts.fonts_dir, paths.segment(index), frames=part.frames, fps=fps, size=size
+        slides,
+        paths.ass(index) if burn else None,
+        paths.fonts,
+        paths.segment(index),
+        frames=part.frames,
+        fps=fps,
+        size=size,
     )
 
 
-def _prepare(scenes: Sequence[NarratedScene], workdir: Path) -> _WorkPaths:
+def _write_held_stream(paths: _WorkPaths, frames: Sequence[int]) -> None:
+    paths.held_pictures.write_bytes(held_pictures_stream(paths.encoded_pictures.read_bytes(), frames))
+
+
+async def _make_soundtrack(
+    paths: _WorkPaths,
+    scenes: Sequence[NarratedScene],
+    timeline: Timeline,
+    music: MusicBed | None,
+    cancel: CancelToken | None,
+    timeout_sec: float,
+) -> float:
+    """Measure the narration, then level it (and mix the music in) and encode it; returns the encoded loudness."""
+    audio = [item.audio_path for item in scenes]
+    durations = [timeline.duration_sec(index) for index in range(len(timeline))]
+    levelling = await narration_levelling(
+        audio, durations, layout=soundtrack_layout(music), timeout_sec=timeout_sec, cancel=cancel
+    )
+    encoded = await run_process(
+        soundtrack_args(
+            audio, durations, paths.soundtrack, levelling=levelling, music=music, total_sec=timeline.total_sec
+        ),
+        timeout_sec=timeout_sec,
+        cancel=cancel,
+    )
+    return parse_integrated_lufs(encoded.stderr)
+
+
+def _log_loudness(loudness: float) -> None:
+    if abs(loudness - TARGET_LUFS) > TOLERANCE_LU:
+        # Silent or near-silent narration cannot be lifted to the target; the video is still usable.
+        logger.warning("the composed lesson measures %.1f LUFS, off the %.0f LUFS target", loudness, TARGET_LUFS)
+    else:
+        logger.info("the composed lesson measures %.1f LUFS", loudness)
+
+
+def _prepare(scenes: Sequence[NarratedScene], workdir: Path, fonts: FontSet) -> _WorkPaths:
     """Reject inputs no redelivery can fix, before any work is done, and create the work folders."""
     if not scenes:
         raise RenderError("a lesson needs at least one narrated scene to compose")
@@ -292,6 +489,7 @@ def _prepare(scenes: Sequence[NarratedScene], workdir: Path) -> _WorkPaths:
             raise RenderError(f"scene {item.scene.scene_id!r}: narration audio {item.audio_path} is missing")
     paths = _WorkPaths(workdir.resolve())
     paths.concat_list.parent.mkdir(parents=True, exist_ok=True)
+    subtitle_fonts_folder(fonts, paths.fonts)
     return paths
 
 
@@ -311,30 +509,37 @@ async def _checked_music(track: MusicTrack | None, path: Path | None, *, narrati
         raise MediaInvalidError(
             f"background music {track.media_key!r} has no audio stream to play", details={"key": track.media_key}
         )
-    return MusicBed(path=path, input_index=narration_count + 1, volume=track.volume)
+    return MusicBed(path=path, input_index=narration_count, volume=track.volume)
 
 
 def _write_subtitle_files(
     paths: _WorkPaths,
     cues: list[Cue],
     chapters: list[ChapterMark],
-    plan: PartPlan,
-    fps: int,
+    timeline: Timeline,
+    plan: PartPlan | None,
+    pictures: Sequence[HeldPicture] | None,
     size: tuple[int, int],
     fonts: FontSet,
     burn: bool,
 ) -> None:
+    """The sidecars, and what the burn needs: each animated part's own ASS, or the held pictures' slot ASS."""
     paths.srt.write_text(to_srt(cues), encoding="utf-8")
     paths.vtt.write_text(to_vtt(cues), encoding="utf-8")
-    paths.chapters.write_text(chapters_txt(chapters, total_sec=plan.parts[-1].end / fps), encoding="utf-8")
-    if burn:
+    paths.chapters.write_text(chapters_txt(chapters, total_sec=timeline.total_sec), encoding="utf-8")
+    if not burn:
+        return
+    if pictures is not None:
+        paths.pictures_ass.write_text(to_ass(picture_slot_cues(pictures), size, fonts.family), encoding="utf-8")
+    if plan is not None:
+        fps = timeline.fps
         for index, part in enumerate(plan.parts):
             own = segment_cues(cues, part.start / fps, part.end / fps)
             paths.ass(index).write_text(to_ass(own, size, fonts.family), encoding="utf-8")
 
 
 def _render_slide_file(content: SlideContent, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
-    save_png(render_scene_slide(content, size, fonts), path)
+    save_bitmap(render_scene_slide(content, size, fonts), path)
 
 
 def _render_thumbnail_file(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
@@ -353,92 +558,3 @@ def _forward_only(report: StepReporter) -> StepReporter:
         await report(step, fraction)
 
     return forward
-
-
-async def _encode_parts_and_measure_narration(
-    scenes: Sequence[NarratedScene],
-    timeline: Timeline,
-    plan: PartPlan,
-    part_args: Sequence[list[str]],
-    report: StepReporter,
-    cancel: CancelToken | None,
-    parallelism: int,
-    timeout_sec: float,
-) -> LoudnormMeasurement:
-    """Encode every part, and run loudnorm's first pass over the narration, all in parallel on ``parallelism`` slots.
-
-    The analysis reads only the WAVs, so it does not wait for any video; its result feeds the final mux.
-    """
-    # A crossfade renders two moving slides per frame, so it weighs twice a body's frame.
-    weights = [float(part.frames * len(part.scenes)) for part in plan.parts]
-    analysis_slot = len(weights)
-    weights.append(timeline.boundaries[-1] * ANALYSIS_WEIGHT_PER_FRAME)
-    meter = ProgressMeter(report, Step.COMPOSE_VIDEO, weights, (0.0, ENCODE_SHARE), min_increase=REPORT_EVERY)
-    gate = asyncio.Semaphore(parallelism)
-
-    async def encode(index: int) -> None:
-        async with gate:
-            await run_process(
-                part_args[index],
-                timeout_sec=timeout_sec,
-                cancel=cancel,
-                expected_duration_sec=plan.parts[index].frames / timeline.fps,
-                on_progress=meter.reporter(index),
-            )
-            await meter.update(index, 1.0)
-
-    async def analyse() -> LoudnormMeasurement:
-        async with gate:
-            measured = await measure_narration(
-                [item.audio_path for item in scenes],
-                [timeline.duration_sec(i) for i in range(len(timeline))],
-                timeout_sec=timeout_sec,
-                cancel=cancel,
-                on_progress=meter.reporter(analysis_slot),
-            )
-            await meter.update(analysis_slot, 1.0)
-            return measured
-
-    analysis = asyncio.create_task(analyse())
-    await run_all_or_stop_all([analysis, *(encode(i) for i in range(len(plan.parts)))])
-    return analysis.result()
-
-
-async def _mux(
-    paths: _WorkPaths,
-    scenes: Sequence[NarratedScene],
-    timeline: Timeline,
-    plan: PartPlan,
-    measured: LoudnormMeasurement,
-    music: MusicBed | None,
-    report: StepReporter,
-    cancel: CancelToken | None,
-    timeout_sec: float,
-) -> float:
-    segments = [paths.segment(i) for i in range(len(plan.parts))]
-    part_durations = [part.frames / timeline.fps for part in plan.parts]
-    await asyncio.to_thread(paths.concat_list.write_text, concat_list_text(segments, part_durations), "utf-8")
-    meter = ProgressMeter(report, Step.COMPOSE_VIDEO, [1.0], (ENCODE_SHARE, 1.0), min_increase=REPORT_EVERY)
-    await run_process(
-        final_mux_args(
-            paths.concat_list,
-            [item.audio_path for item in scenes],
-            [timeline.duration_sec(i) for i in range(len(timeline))],
-            paths.video,
-            total_duration_sec=timeline.total_sec,
-            soundtrack_filter=soundtrack_filter(measured, music=music, total_sec=timeline.total_sec),
-            looped_audio=music.path if music is not None else None,
-        ),
-        timeout_sec=timeout_sec,
-        cancel=cancel,
-        expected_duration_sec=timeline.total_sec,
-        on_progress=meter.reporter(0),
-    )
-    duration = await checked_duration(paths.video, timeline.total_sec, described_as="video", made_of="scenes")
-    loudness = await measure_integrated_lufs(paths.video, timeout_sec=timeout_sec, cancel=cancel)
-    if abs(loudness - TARGET_LUFS) > TOLERANCE_LU:
-        # Silent or near-silent narration cannot be lifted to the target; the video is still usable.
-        logger.warning("the composed lesson measures %.1f LUFS, off the %.0f LUFS target", loudness, TARGET_LUFS)
-    else:
-        logger.info("the composed lesson measures %.1f LUFS", loudness)
-    return duration

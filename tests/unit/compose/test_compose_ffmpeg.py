@@ -1,4 +1,4 @@
-"""FFmpeg argument builders and frame-exact segment timing."""
+"""FFmpeg argument builders and frame-exact timing."""
 
 import random
 from itertools import pairwise
@@ -7,15 +7,17 @@ from pathlib import Path
 import pytest
 
 from reelflow.compose.ffmpeg import (
+    aac_args,
     animated_part_args,
     concat_list_text,
     escape_filter_value,
-    final_mux_args,
     frame_boundaries,
     frame_counts,
+    held_pictures_mux_args,
     narration_filter,
+    parts_mux_args,
     seconds_text,
-    segment_args,
+    still_pictures_args,
     x264_output_args,
 )
 from reelflow.compose.motion import KenBurns, MovingSlide
@@ -69,54 +71,67 @@ def test_seconds_text_is_plain_decimal() -> None:
     assert seconds_text(1 / 3) == "0.333333"
 
 
-def test_segment_args_decode_the_still_once_for_exact_frames() -> None:
-    args = segment_args(
-        Path("/w/slide.png"),
-        Path("/w/sub.ass"),
-        Path("/fonts"),
-        Path("/w/seg.mp4"),
-        frames=75,
+def test_still_pictures_args_draw_every_picture_once_as_an_idr_frame() -> None:
+    args = still_pictures_args(
+        Path("/w/pictures.ffconcat"),
+        Path("/w/pictures.ass"),
+        Path("/w/fonts"),
+        Path("/w/pictures.h264"),
+        pictures=58,
         fps=30,
         size=(1280, 720),
     )
 
-    assert args[0] == "ffmpeg"
+    assert args[0] == "ffmpeg" and "-y" in args and "-nostats" in args
     input_at = args.index("-i")
-    assert args[input_at + 1] == "/w/slide.png"
-    # one decoded frame, repeated by the loop filter: no -loop 1 (which decodes the PNG for every frame)
-    assert "-loop" not in args
-    assert _after(args, "-framerate") == "30" and args.index("-framerate") < input_at
-    # output options come after it, and the output path is last
+    assert args[input_at + 1] == "/w/pictures.ffconcat"
+    assert args[input_at - 4 : input_at] == ["-f", "concat", "-safe", "0"]
+    # drawn at the frame size, captions burned per slot, then restamped one frame apart at the video's rate
+    assert _after(args, "-vf") == (
+        "scale=1280:720:flags=lanczos,setsar=1,format=yuv420p,"
+        "subtitles=filename=/w/pictures.ass:fontsdir=/w/fonts,setpts=N/(30*TB)"
+    )
     for flag, value in [
-        ("-frames:v", "75"),
+        ("-fps_mode", "passthrough"),  # one frame per picture: never duplicated or dropped
+        ("-frames:v", "58"),
         ("-r", "30"),
         ("-c:v", "libx264"),
         ("-profile:v", "high"),
         ("-preset", "veryfast"),
         ("-tune", "stillimage"),
+        ("-crf", "10"),
         ("-pix_fmt", "yuv420p"),
-        ("-video_track_timescale", "30000"),
+        # what the skip frames are written for: no B-frames, CAVLC, every frame an IDR frame
+        ("-bf", "0"),
+        ("-coder", "cavlc"),
+        ("-force_key_frames", "expr:1"),
+        ("-forced-idr", "1"),
+        ("-threads", "1"),
+        ("-x264-params", "rc-lookahead=0"),
+        ("-f", "h264"),
         ("-progress", "pipe:1"),
     ]:
-        assert _after(args, flag) == value
-        assert args.index(flag) > input_at
-    assert "-an" in args and "-nostats" in args and "-y" in args
-    assert "-shortest" not in args
-    assert args[-1] == "/w/seg.mp4"
-    video_filter = _after(args, "-vf")
-    # scaled and converted once, before the frame is repeated; subtitles burned on every repeated frame
-    assert video_filter.startswith("scale=1280:720:flags=lanczos,setsar=1,format=yuv420p,loop=loop=74:size=1,")
-    assert "setpts=N/(30*TB)" in video_filter
-    assert video_filter.endswith("subtitles=filename=/w/sub.ass:fontsdir=/fonts")
+        assert _after(args[input_at:], flag) == value, flag
+    assert "-an" in args
+    assert args[-1] == "/w/pictures.h264"
 
 
-def test_every_part_of_a_video_shares_timescale_and_tuning() -> None:
-    still = x264_output_args(25, still=True)
-    moving = x264_output_args(25, still=False)
+def test_still_pictures_args_without_captions_burn_nothing() -> None:
+    args = still_pictures_args(
+        Path("p.ffconcat"), None, Path("/fonts"), Path("p.h264"), pictures=2, fps=25, size=(320, 180)
+    )
 
-    assert _after(still, "-video_track_timescale") == _after(moving, "-video_track_timescale") == "25000"
-    assert _after(still, "-tune") == "stillimage"
-    assert "-tune" not in moving
+    assert _after(args, "-vf") == "scale=320:180:flags=lanczos,setsar=1,format=yuv420p,setpts=N/(25*TB)"
+    with pytest.raises(ValueError, match="at least one picture"):
+        still_pictures_args(Path("p"), None, None, Path("o"), pictures=0, fps=25, size=(320, 180))
+
+
+def test_every_part_of_a_moving_video_shares_timescale_and_settings() -> None:
+    settings = x264_output_args(25)
+
+    assert _after(settings, "-video_track_timescale") == "25000"
+    assert _after(settings, "-crf") == "20" and _after(settings, "-preset") == "veryfast"
+    assert "-tune" not in settings and "-an" in settings
 
 
 def test_animated_part_args_crossfade_two_moving_slides_then_burn() -> None:
@@ -163,17 +178,6 @@ def test_animated_part_args_rejects_bad_parts() -> None:
         animated_part_args([slide] * 3, None, None, Path("o.mp4"), frames=5, fps=10, size=(320, 180))
 
 
-def test_segment_args_without_subtitles_has_no_burn() -> None:
-    args = segment_args(Path("s.png"), None, Path("/fonts"), Path("o.mp4"), frames=10, fps=10, size=(320, 180))
-
-    assert "subtitles=" not in _after(args, "-vf")
-
-
-def test_segment_args_rejects_zero_frames() -> None:
-    with pytest.raises(ValueError, match="at least one frame"):
-        segment_args(Path("s.png"), None, None, Path("o.mp4"), frames=0, fps=10, size=(320, 180))
-
-
 def test_filter_values_are_escaped_for_both_parser_levels() -> None:
     assert escape_filter_value("/tmp/plain/sub.ass") == "/tmp/plain/sub.ass"
     assert escape_filter_value("/a:b/it's [1], x;y.ass") == "/a\\\\:b/it\\\\\\'s \\[1\\]\\, x\\;y.ass"
@@ -215,67 +219,56 @@ def test_narration_filter_pads_and_trims_each_clip_to_its_segment() -> None:
     chains = graph.split(";")
     assert chains[0].startswith("[1:a]") and chains[0].endswith("apad,atrim=end=2.5,asetpts=PTS-STARTPTS[a0]")
     assert chains[1].startswith("[2:a]") and "atrim=end=1," in chains[1] and chains[1].endswith("[a1]")
-    assert all("aresample=48000" in chain for chain in chains[:2])
+    assert all("aresample=48000" in chain and "channel_layouts=stereo" in chain for chain in chains[:2])
     assert chains[2] == "[a0][a1]concat=n=2:v=0:a=1[narration]"
 
 
-def test_narration_filter_can_start_at_another_input() -> None:
-    graph = narration_filter([1.0, 2.0], first_input=0)
+def test_narration_filter_can_start_at_another_input_and_stay_mono() -> None:
+    graph = narration_filter([1.0, 2.0], first_input=0, layout="mono")
 
     assert graph.startswith("[0:a]") and ";[1:a]" in graph and "[2:a]" not in graph
+    assert "channel_layouts=mono" in graph and "stereo" not in graph
 
 
-def test_final_mux_args_copy_video_and_encode_aac() -> None:
-    audio = [Path("/w/1.wav"), Path("/w/2.wav"), Path("/w/3.wav")]
-    args = final_mux_args(Path("/w/list.ffconcat"), audio, [1.0, 2.0, 3.0], Path("/w/out.mp4"), total_duration_sec=6.0)
+def test_speech_is_mono_aac_with_the_fast_coder_and_music_stays_stereo() -> None:
+    assert aac_args("mono") == ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "128k", "-ac", "1", "-ar", "48000"]
+    assert aac_args("stereo") == ["-c:a", "aac", "-b:a", "160k", "-ac", "2", "-ar", "48000"]
 
+
+def test_held_pictures_mux_copies_both_streams_on_the_frame_grid() -> None:
+    args = held_pictures_mux_args(
+        Path("/w/held.h264"), Path("/w/soundtrack.m4a"), Path("/w/out.mp4"), fps=30, total_duration_sec=6.0
+    )
+
+    held_at = args.index("/w/held.h264")
+    # -r on the raw input (not -framerate): timestamps from frame numbers, so they never drift
+    assert args[held_at - 5 : held_at] == ["-f", "h264", "-r", "30", "-i"]
     inputs = [args[i + 1] for i, arg in enumerate(args) if arg == "-i"]
-    assert inputs == ["/w/list.ffconcat", "/w/1.wav", "/w/2.wav", "/w/3.wav"]
-    concat_input = args.index("/w/list.ffconcat")
-    assert _after(args, "-f") == "concat" and args.index("-f") < concat_input
-    assert _after(args, "-safe") == "0" and args.index("-safe") < concat_input
-    assert "concat=n=3:v=0:a=1[narration]" in _after(args, "-filter_complex")
+    assert inputs == ["/w/held.h264", "/w/soundtrack.m4a"]
     maps = [args[i + 1] for i, arg in enumerate(args) if arg == "-map"]
-    assert maps == ["0:v:0", "[narration]"]
-    assert _after(args, "-c:v") == "copy"
-    assert _after(args, "-c:a") == "aac"
-    assert _after(args, "-ar") == "48000"
-    assert _after(args, "-movflags") == "+faststart"
+    assert maps == ["0:v:0", "1:a:0"]
+    assert _after(args, "-c") == "copy"
+    assert _after(args, "-bsf:v") == "setts=pts=DTS"
+    assert _after(args, "-video_track_timescale") == "30000"
     assert _after(args, "-t") == "6"
+    assert _after(args, "-movflags") == "+faststart"
     assert _after(args, "-progress") == "pipe:1"
     assert "-shortest" not in args
-    assert args.index("-filter_complex") > args.index("/w/3.wav")
     assert args[-1] == "/w/out.mp4"
 
 
-def test_final_mux_args_loop_the_music_after_the_narration_into_the_soundtrack() -> None:
-    audio = [Path("/w/1.wav"), Path("/w/2.wav")]
-    args = final_mux_args(
-        Path("/w/list.ffconcat"),
-        audio,
-        [1.0, 2.0],
-        Path("/w/out.mp4"),
-        total_duration_sec=3.0,
-        soundtrack_filter="[narration][3:a]amix[soundtrack]",
-        looped_audio=Path("/w/music.mp3"),
+def test_parts_mux_joins_the_parts_and_copies_the_soundtrack() -> None:
+    args = parts_mux_args(
+        Path("/w/list.ffconcat"), Path("/w/soundtrack.m4a"), Path("/w/out.mp4"), fps=25, total_duration_sec=3.5
     )
 
-    music_at = args.index("/w/music.mp3")
-    assert args[music_at - 1] == "-i" and args[music_at - 3 : music_at - 1] == ["-stream_loop", "-1"]
+    concat_input = args.index("/w/list.ffconcat")
+    assert args[concat_input - 5 : concat_input] == ["-f", "concat", "-safe", "0", "-i"]
     inputs = [args[i + 1] for i, arg in enumerate(args) if arg == "-i"]
-    assert inputs == ["/w/list.ffconcat", "/w/1.wav", "/w/2.wav", "/w/music.mp3"]
-    assert _after(args, "-filter_complex").endswith(";[narration][3:a]amix[soundtrack]")
+    assert inputs == ["/w/list.ffconcat", "/w/soundtrack.m4a"]
     maps = [args[i + 1] for i, arg in enumerate(args) if arg == "-map"]
-    assert maps == ["0:v:0", "[soundtrack]"]
-
-
-def test_final_mux_args_refuses_music_without_a_soundtrack() -> None:
-    with pytest.raises(ValueError, match="soundtrack filter"):
-        final_mux_args(
-            Path("l"), [Path("a.wav")], [1.0], Path("o.mp4"), total_duration_sec=1.0, looped_audio=Path("m.mp3")
-        )
-
-
-def test_final_mux_args_needs_one_clip_per_segment() -> None:
-    with pytest.raises(ValueError, match="one narration clip per segment"):
-        final_mux_args(Path("l"), [Path("a.wav")], [1.0, 2.0], Path("o.mp4"), total_duration_sec=3.0)
+    assert maps == ["0:v:0", "1:a:0"]
+    assert _after(args, "-c") == "copy" and "-c:a" not in args and "-c:v" not in args
+    assert _after(args, "-video_track_timescale") == "25000"
+    assert _after(args, "-t") == "3.5"
+    assert args[-1] == "/w/out.mp4"

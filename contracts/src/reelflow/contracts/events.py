@@ -139,14 +139,26 @@ class RenderNarrated(JobEvent):
     narration: list[SceneNarration]
 
 
+class ComposedFile(Contract):
+    """Size and SHA-256 of one composed output as compose wrote it, so storage can copy it without reading it."""
+
+    size_bytes: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
 class ComposedOutputs(Contract):
-    """Scratch keys (bucket reelflow-work) of what compose produced."""
+    """Scratch keys (bucket reelflow-work) of what compose produced.
+
+    ``files`` describes each output by its scratch key. It is optional: an output it does not describe is
+    read back and hashed by storage.
+    """
 
     video: NonBlank
     thumbnail: NonBlank
     subtitles_srt: str | None = None
     subtitles_vtt: str | None = None
     chapters: str | None = None
+    files: dict[str, ComposedFile] = Field(default_factory=dict)
 
 
 class RenderComposed(JobEvent):

@@ -4,6 +4,7 @@ The handlers' router is a module-level object and FastStream binds a router to t
 it, so this module builds one runtime and every test shares it (each test uses its own ids).
 """
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from tests.unit.compose.clip_factory import ClipRecipe, make_clip
 from reelflow.compose.handlers import router
 from reelflow.compose.settings import ComposeSettings
 from reelflow.contracts import (
+    ComposedFile,
     DeadLetter,
     ErrorCode,
     RankingClip,
@@ -93,6 +95,9 @@ async def test_a_ranking_job_is_composed_into_scratch_outputs(
     for key in (outputs.video, outputs.thumbnail, outputs.subtitles_srt, outputs.subtitles_vtt, outputs.chapters):
         assert key is not None and key.startswith(f"jobs/{narrated.job_id}/1/out/")
         assert await compose_service.blobs.stat(work_bucket, key) is not None
+        # each output's size and SHA-256 go with it, so storage can copy it without reading it back
+        data = await compose_service.blobs.get_bytes(work_bucket, key)
+        assert outputs.files[key] == ComposedFile(size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
     assert bus.on(RenderFailed.subject) == []
 
 

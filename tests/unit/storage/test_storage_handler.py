@@ -7,16 +7,18 @@ it, so this module builds one runtime and every test shares it (each test uses i
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from faststream.nats import TestNatsBroker
-from tests.bus_recording import BusRecorder, record_bus
+from tests.bus_recording import BusRecorder, RecordingBus, record_bus
 
 from reelflow.contracts import (
     STREAM_NAME,
     AssetKind,
     Chapter,
+    ComposedFile,
     ComposedOutputs,
     DeadLetter,
     ErrorCode,
@@ -36,8 +38,11 @@ from reelflow.contracts import (
 )
 from reelflow.runtime.attempts import InMemoryAttemptStates
 from reelflow.runtime.blobs import DirectoryBlobStore, work_prefix
+from reelflow.runtime.bus import ProgressReporter
+from reelflow.runtime.failures import StorageUploadError
 from reelflow.runtime.service import ServiceRuntime, build_runtime
 from reelflow.storage.handlers import STORAGE_DELIVERY, router
+from reelflow.storage.publishing import store_outputs
 from reelflow.storage.settings import StorageSettings
 
 DLQ_SUBJECT = "rf.dlq.storage"
@@ -87,8 +92,20 @@ async def fill_scratch(service: StorageService, job_id: str) -> None:
         await service.blobs.put_bytes(service.runtime.settings.work_bucket, scratch_key(job_id, kind), data, "x/y")
 
 
+def described_files(job_id: str) -> dict[str, ComposedFile]:
+    """What compose reports about the scratch outputs it wrote: their sizes and SHA-256."""
+    return {
+        scratch_key(job_id, kind): ComposedFile(size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+        for kind, (_, data) in SCRATCH_FILES.items()
+    }
+
+
 def render_composed(
-    unique_id: str, *, script_id: str | None = "default", subtitles: SubtitleMode = SubtitleMode.BOTH
+    unique_id: str,
+    *,
+    script_id: str | None = "default",
+    subtitles: SubtitleMode = SubtitleMode.BOTH,
+    files: dict[str, ComposedFile] | None = None,
 ) -> RenderComposed:
     job_id = f"job-{unique_id}"
     scene = Scene(scene_id="s1", narration="피싱은 사기입니다.")
@@ -107,6 +124,7 @@ def render_composed(
             subtitles_srt=scratch_key(job_id, AssetKind.SUBTITLES_SRT),
             subtitles_vtt=scratch_key(job_id, AssetKind.SUBTITLES_VTT),
             chapters=scratch_key(job_id, AssetKind.CHAPTERS),
+            files=files or {},
         ),
         duration_sec=12.5,
     )
@@ -156,6 +174,68 @@ async def test_composed_outputs_become_assets_at_the_design_keys(
         assert await storage_service.blobs.get_bytes(media_bucket, asset.key) == data
     assert bus.on(RenderFailed.subject) == []
     assert bus.on(DLQ_SUBJECT) == []
+
+
+class ReadsRefused(DirectoryBlobStore):
+    """A store on which reading an object back fails: only a copy inside the store can publish it."""
+
+    async def get_file(self, bucket: str, key: str, path: Path) -> None:
+        raise AssertionError(f"storage downloaded {bucket}/{key}")
+
+    async def get_bytes(self, bucket: str, key: str) -> bytes:
+        if key.startswith("jobs/"):  # the step results manifest is read; outputs must not be
+            return await super().get_bytes(bucket, key)
+        raise AssertionError(f"storage read {bucket}/{key}")
+
+
+async def test_described_outputs_are_copied_inside_the_store_never_read_back(tmp_path: Path, unique_id: str) -> None:
+    blobs = ReadsRefused(tmp_path)
+    settings = StorageSettings()
+    job_id = f"job-{unique_id}"
+    for kind, (_, data) in SCRATCH_FILES.items():
+        await blobs.put_bytes(settings.work_bucket, scratch_key(job_id, kind), data, EXPECTED_NAMES[kind][1])
+    # A SHA-256 compose reported is taken as it is: nothing here reads the file to recompute it.
+    files = described_files(job_id)
+    reported = "ab" * 32
+    files[scratch_key(job_id, AssetKind.VIDEO)] = files[scratch_key(job_id, AssetKind.VIDEO)].model_copy(
+        update={"sha256": reported}
+    )
+    composed = render_composed(unique_id, files=files)
+
+    stored = await store_outputs(composed, blobs=blobs, settings=settings, progress=_silent_progress(job_id))
+
+    by_kind = {asset.kind: asset for asset in stored.assets}
+    assert set(by_kind) == set(AssetKind)
+    assert by_kind[AssetKind.VIDEO].sha256 == reported
+    for kind, (_, data) in SCRATCH_FILES.items():
+        asset = by_kind[kind]
+        assert (asset.size_bytes, asset.content_type) == (len(data), EXPECTED_NAMES[kind][1])
+        assert (tmp_path / settings.media_bucket / asset.key).read_bytes() == data
+
+
+async def test_a_copy_that_arrives_with_the_wrong_size_is_a_retryable_failure(tmp_path: Path, unique_id: str) -> None:
+    blobs = DirectoryBlobStore(tmp_path)
+    settings = StorageSettings()
+    job_id = f"job-{unique_id}"
+    await fill_scratch_of(blobs, settings, job_id)
+    files = described_files(job_id)
+    video = scratch_key(job_id, AssetKind.VIDEO)
+    files[video] = files[video].model_copy(update={"size_bytes": files[video].size_bytes + 1})
+
+    with pytest.raises(StorageUploadError, match=r"not the \d+ bytes compose wrote") as caught:
+        await store_outputs(
+            render_composed(unique_id, files=files), blobs=blobs, settings=settings, progress=_silent_progress(job_id)
+        )
+    assert caught.value.retryable
+
+
+async def fill_scratch_of(blobs: DirectoryBlobStore, settings: StorageSettings, job_id: str) -> None:
+    for kind, (_, data) in SCRATCH_FILES.items():
+        await blobs.put_bytes(settings.work_bucket, scratch_key(job_id, kind), data, "x/y")
+
+
+def _silent_progress(job_id: str) -> ProgressReporter:
+    return ProgressReporter(RecordingBus(), job_id=job_id, attempt=ATTEMPT, min_interval_sec=0)
 
 
 async def test_storing_reports_upload_progress_up_to_the_end_of_its_band(

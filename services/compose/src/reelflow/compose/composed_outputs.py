@@ -1,10 +1,11 @@
 """A composed video and its sidecars: checked against the plan, then put in scratch and described for storage."""
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelflow.contracts import ComposedOutputs, RenderComposed, RenderNarrated
-from reelflow.runtime.blobs import BlobStore, work_prefix
+from reelflow.contracts import ComposedFile, ComposedOutputs, RenderComposed, RenderNarrated
+from reelflow.runtime.blobs import BlobStore, sha256_of_file, work_prefix
 from reelflow.runtime.failures import RenderError
 from reelflow.runtime.media_probe import probe_media
 from reelflow.runtime.step_results import result_key
@@ -53,7 +54,8 @@ async def upload_composed(
     narrated: RenderNarrated, files: ComposedFiles, *, blobs: BlobStore, bucket: str
 ) -> RenderComposed:
     """Put the files in the attempt's scratch folder and describe them; lessons and ranking shorts use the
-    same file names, so the storage step treats both alike."""
+    same file names, so the storage step treats both alike. Each file's size and SHA-256 go with it, so
+    storage copies it inside the store instead of reading it back to hash it."""
     uploads = {
         "video.mp4": (files.video, "video/mp4"),
         "subtitles.srt": (files.subtitles_srt, "application/x-subrip"),
@@ -62,7 +64,9 @@ async def upload_composed(
         "chapters.txt": (files.chapters, "text/plain; charset=utf-8"),
     }
     key = {name: output_key(narrated.job_id, narrated.attempt, name) for name in uploads}
+    described: dict[str, ComposedFile] = {}
     for name, (path, content_type) in uploads.items():
+        described[key[name]] = await asyncio.to_thread(_describe, path)
         await blobs.put_file(bucket, key[name], path, content_type)
     return RenderComposed(
         job_id=narrated.job_id,
@@ -76,6 +80,11 @@ async def upload_composed(
             subtitles_srt=key["subtitles.srt"],
             subtitles_vtt=key["subtitles.vtt"],
             chapters=key["chapters.txt"],
+            files=described,
         ),
         duration_sec=files.duration_sec,
     )
+
+
+def _describe(path: Path) -> ComposedFile:
+    return ComposedFile(size_bytes=path.stat().st_size, sha256=sha256_of_file(path))

@@ -1,11 +1,26 @@
-"""Copies a job's composed outputs from scratch into the media bucket, each with its size and sha256."""
+"""Copies a job's composed outputs from scratch into the media bucket, each with its size and sha256.
+
+Compose reports each output's size and SHA-256 (``ComposedOutputs.files``), so an output is copied inside
+the store (S3 CopyObject) and never travels through this service; only its size is checked on arrival. An
+output compose did not describe is downloaded, hashed and uploaded as before.
+"""
 
 import tempfile
 from pathlib import Path
 
-from reelflow.contracts import Asset, AssetKind, LessonSpec, RenderComposed, RenderStored, Step, SubtitleMode
+from reelflow.contracts import (
+    Asset,
+    AssetKind,
+    ComposedFile,
+    LessonSpec,
+    RenderComposed,
+    RenderStored,
+    Step,
+    SubtitleMode,
+)
 from reelflow.runtime.blobs import BlobStore, sha256_of_file, work_prefix
 from reelflow.runtime.bus import ProgressReporter
+from reelflow.runtime.failures import StorageUploadError
 from reelflow.runtime.step_results import record_result, recorded_result, result_key
 from reelflow.storage.media_keys import ASSET_FILES, asset_key
 from reelflow.storage.settings import StorageSettings
@@ -44,19 +59,20 @@ async def store_outputs(
     await progress.report(Step.UPLOAD_ASSETS, 0.0, "publishing assets")
     with tempfile.TemporaryDirectory(prefix="reelflow-storage-") as tmp:
         for done, (kind, scratch_key) in enumerate(wanted.items(), start=1):
-            local = Path(tmp) / ASSET_FILES[kind][0]
-            await blobs.get_file(settings.work_bucket, scratch_key, local)
             key = asset_key(composed.video_id, composed.script_id, composed.job_id, kind)
-            content_type = ASSET_FILES[kind][1]
-            await blobs.put_file(settings.media_bucket, key, local, content_type)
+            described = composed.outputs.files.get(scratch_key)
+            if described is not None:
+                file = await _copy_described(blobs, settings, scratch_key, key, described)
+            else:
+                file = await _copy_through(blobs, settings, scratch_key, key, ASSET_FILES[kind], Path(tmp))
             assets.append(
                 Asset(
                     kind=kind,
                     bucket=settings.media_bucket,
                     key=key,
-                    size_bytes=local.stat().st_size,
-                    content_type=content_type,
-                    sha256=sha256_of_file(local),
+                    size_bytes=file.size_bytes,
+                    content_type=ASSET_FILES[kind][1],
+                    sha256=file.sha256,
                 )
             )
             await progress.report(Step.UPLOAD_ASSETS, done / len(wanted), f"stored {kind.value}")
@@ -71,6 +87,32 @@ async def store_outputs(
     )
     await record_result(blobs, settings.work_bucket, manifest_key, stored)
     return stored
+
+
+async def _copy_described(
+    blobs: BlobStore, settings: StorageSettings, scratch_key: str, key: str, described: ComposedFile
+) -> ComposedFile:
+    """A server-side copy of an output compose described; compose uploaded it with its final content type."""
+    await blobs.copy(settings.work_bucket, scratch_key, settings.media_bucket, key)
+    arrived = await blobs.stat(settings.media_bucket, key)
+    if arrived is None or arrived.size_bytes != described.size_bytes:
+        found = "nothing" if arrived is None else f"{arrived.size_bytes} bytes"
+        raise StorageUploadError(
+            f"copying {scratch_key} to {settings.media_bucket}/{key} left {found}, "
+            f"not the {described.size_bytes} bytes compose wrote"
+        )
+    return described
+
+
+async def _copy_through(
+    blobs: BlobStore, settings: StorageSettings, scratch_key: str, key: str, name: tuple[str, str], folder: Path
+) -> ComposedFile:
+    """Download an output nobody described, hash it, and upload it with its content type."""
+    file_name, content_type = name
+    local = folder / file_name
+    await blobs.get_file(settings.work_bucket, scratch_key, local)
+    await blobs.put_file(settings.media_bucket, key, local, content_type)
+    return ComposedFile(size_bytes=local.stat().st_size, sha256=sha256_of_file(local))
 
 
 async def clean_scratch(job_id: str, attempt: int, *, blobs: BlobStore, settings: StorageSettings) -> int:

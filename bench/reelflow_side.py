@@ -1,22 +1,35 @@
-"""The reelflow side of the render benchmark: one ``compose_lesson`` run, alone in a fresh process.
+"""The reelflow side of the render benchmark: one ``compose_lesson`` or ``compose_ranking`` run, alone in a
+fresh process.
 
 Started by :mod:`bench.render` as ``python -m bench.reelflow_side``, so the memory measured is this
-process and the FFmpeg processes it starts, nothing else. It renders its own slides and subtitles as
-part of the timed run, because that is what ``compose_lesson`` does for a job.
+process and the FFmpeg processes it starts, nothing else. It renders its own slides, subtitles and badges
+as part of the timed run, because that is what compose does for a job. A ranking short fetches its clips
+from a directory blob store, as a worker fetches them from S3.
 """
 
 import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.lesson_inputs import BenchLesson, load_lesson
+from bench.lesson_manifest import BenchLesson, load_lesson
+from bench.ranking_inputs import BenchShort, load_short
+from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import find_fonts
 from reelflow.compose.lesson import NarratedScene, compose_lesson
-from reelflow.contracts import Chapter, LessonSpec, Scene, Step, SubtitleMode, VideoScript, VisualStyle
+from reelflow.compose.ranking_job import compose_ranking
+from reelflow.contracts import Chapter, Event, LessonSpec, Scene, Step, SubtitleMode, VideoScript, VisualStyle
+from reelflow.runtime.blobs import DirectoryBlobStore
+from reelflow.runtime.bus import EventBus, ProgressReporter
+from reelflow.runtime.cancellation import CancelToken
+
+RANKING = "ranking"
+MEDIA_BUCKET = "media"
+STEP_TIMEOUT_SEC = 900.0
 
 
 class _EngineLog(logging.Handler):
@@ -70,11 +83,41 @@ async def _ignore_progress(step: Step, fraction: float) -> None:
     """The benchmark times the whole run; per-step progress would only add output."""
 
 
+class _NoBus(EventBus):
+    """Where a ranking job's progress goes in the benchmark: nowhere (there is no broker)."""
+
+    def __init__(self) -> None:
+        """No broker to hold."""
+
+    async def publish(self, event: Event) -> None:
+        """Progress is not needed: the benchmark times the whole run."""
+
+
+async def compose_short(short: BenchShort, workdir: Path) -> ComposedFiles:
+    """The short as a compose worker makes it: its clips and music fetched from the media bucket."""
+    blobs = DirectoryBlobStore(workdir / "blobs")
+    for path in (*(clip.path for clip in short.clips), short.music):
+        await blobs.put_file(MEDIA_BUCKET, path.name, path, "application/octet-stream")
+    return await compose_ranking(
+        short.spec(),
+        workdir / "work",
+        blobs=blobs,
+        media_bucket=MEDIA_BUCKET,
+        fonts=find_fonts(),
+        progress=ProgressReporter(_NoBus(), job_id="bench-ranking", attempt=1),
+        cancel=CancelToken(),
+        parallelism=os.cpu_count() or 2,
+        step_timeout_sec=STEP_TIMEOUT_SEC,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--manifest", type=Path, required=True, help="lesson.json from bench.lesson_inputs")
-    parser.add_argument("--mode", choices=[style.value for style in VisualStyle], required=True)
-    parser.add_argument("--workdir", type=Path, required=True, help="compose_lesson's work folder")
+    parser.add_argument(
+        "--manifest", type=Path, required=True, help="lesson.json (bench.lesson_inputs) or ranking.json (ranking)"
+    )
+    parser.add_argument("--mode", choices=[*(style.value for style in VisualStyle), RANKING], required=True)
+    parser.add_argument("--workdir", type=Path, required=True, help="compose's work folder")
     parser.add_argument("--result", type=Path, required=True, help="where to write this run's JSON facts")
     args = parser.parse_args(argv)
 
@@ -82,11 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("reelflow").addHandler(engine_log)
     logging.getLogger("reelflow").setLevel(logging.INFO)
 
-    lesson = load_lesson(args.manifest)
-    spec = lesson_spec(lesson, VisualStyle(args.mode))
-    files = asyncio.run(
-        compose_lesson(spec, narrated_scenes(lesson, spec), args.workdir, fonts=find_fonts(), report=_ignore_progress)
-    )
+    if args.mode == RANKING:
+        files = asyncio.run(compose_short(load_short(args.manifest), args.workdir))
+    else:
+        lesson = load_lesson(args.manifest)
+        spec = lesson_spec(lesson, VisualStyle(args.mode))
+        files = asyncio.run(
+            compose_lesson(
+                spec, narrated_scenes(lesson, spec), args.workdir, fonts=find_fonts(), report=_ignore_progress
+            )
+        )
     facts = {"video": str(files.video), "engine_log": engine_log.messages}
     args.result.write_text(json.dumps(facts, indent=2), encoding="utf-8")
     return 0

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.lesson_inputs import BenchLesson, prepare_lesson
+from bench.lesson_inputs import prepare_lesson
+from bench.lesson_manifest import BenchLesson
 from bench.machine_facts import load_average, machine_facts
 from bench.process_tree import run_measured
 from bench.render_results import (

@@ -20,11 +20,11 @@ from tests.unit.compose.clip_factory import (
     probe_streams,
 )
 
-from reelflow.compose.badges import BADGE_FILL, layout_badge, write_badge
+from reelflow.compose.badges import BADGE_FILL, layout_badge
 from reelflow.compose.compose_step import compose_narrated_job
 from reelflow.compose.composed_outputs import output_key
 from reelflow.compose.fonts import FontSet
-from reelflow.compose.ranking import ClipMedia, RankingPlan, normalise_args, plan_ranking
+from reelflow.compose.ranking import ClipMedia, RankingPlan, plan_ranking
 from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.subtitles import youtube_timestamp
 from reelflow.contracts import (
@@ -42,7 +42,6 @@ from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import JobCanceledError, MediaInvalidError, StepTimeoutError
 from reelflow.runtime.media_probe import probe_media
-from reelflow.runtime.processes import run_process
 
 # Distinct, saturated colours that survive YUV 4:2:0 and H.264 and differ from the gold badge.
 RED, GREEN, BLUE = (255, 0, 0), (0, 128, 0), (0, 0, 255)
@@ -341,17 +340,16 @@ async def test_every_unusable_input_is_reported_at_once_before_any_encoding(
 
 async def test_a_clip_whose_sound_starts_late_stays_in_sync(tmp_path: Path, fonts: FontSet) -> None:
     source = make_late_sound_clip(tmp_path / "late.mp4", work=tmp_path)
+    settings = _settings()
+    blobs = await _store_with(tmp_path / "blobs", settings, {"late.mp4": source})
     spec = RankingSpec(clips=[RankingClip(media_key="late.mp4", rank=1, start=0.2)], size="180x320")
-    info = await probe_media(source)
-    plan = plan_ranking(spec, {1: ClipMedia(info.duration_sec, 320, 180, has_audio=True)})
-    write_badge(1, "", plan.size, fonts, tmp_path / "badge.png")
-    normalised = tmp_path / "clip.mkv"
-    await run_process(normalise_args(plan, 0, source, tmp_path / "badge.png", normalised), timeout_sec=60)
+    event, _ = await _compose(spec, blobs, settings, fonts, job_id="job-late")
+    short = _scratch_file(tmp_path / "blobs", settings, event.outputs.video)
     # In the source, the picture turns white and the tone starts at 1.0 s: 0.8 s into the trimmed clip.
-    assert _close(pixel(frame_rgb(normalised, 0.7), 90, 250), (0, 0, 0))
-    assert _close(pixel(frame_rgb(normalised, 0.9), 90, 250), (255, 255, 255))
-    assert max_volume_db(normalised, start_sec=0.55, seconds=0.2) < SILENT_DB
-    assert max_volume_db(normalised, start_sec=0.85, seconds=0.2) > -30.0
+    assert _close(pixel(frame_rgb(short, 0.7), 90, 250), (0, 0, 0))
+    assert _close(pixel(frame_rgb(short, 0.9), 90, 250), (255, 255, 255))
+    assert max_volume_db(short, start_sec=0.55, seconds=0.2) < SILENT_DB
+    assert max_volume_db(short, start_sec=0.85, seconds=0.2) > -30.0
 
 
 async def test_a_canceled_job_stops_before_composing(

@@ -17,10 +17,6 @@ from reelflow.compose.ranking import (
     centre_crop,
     countdown_order,
     inspect_clip,
-    join_args,
-    join_filter,
-    normalise_args,
-    normalise_filter,
     plan_ranking,
     ranking_chapters_txt,
     ranking_cues,
@@ -28,6 +24,12 @@ from reelflow.compose.ranking import (
     trim_problem,
     trim_window,
     unusable_inputs_error,
+)
+from reelflow.compose.short_encoding import (
+    clip_picture_filter,
+    clip_sound_filter,
+    short_picture_args,
+    short_soundtrack_args,
 )
 from reelflow.contracts import ErrorCode, RankingClip, RankingSpec
 from reelflow.runtime.media_probe import MediaInfo, StreamInfo
@@ -155,9 +157,11 @@ def test_a_single_clip_has_no_transitions() -> None:
     plan = plan_ranking(_spec(_clip(1)), {1: WIDE})
     assert plan.transition_frames == 0
     assert plan.total_frames == 240
-    graph = join_filter(plan)
-    assert "xfade" not in graph and "acrossfade" not in graph
-    assert "[video]" in graph and "[audio]" in graph
+    picture = short_picture_args(plan, [Path("1.mp4")], [Path("1.png")], Path("p.mp4"))
+    sound = short_soundtrack_args(plan, [Path("1.mp4")], Path("s.m4a"))
+    picture_graph, sound_graph = (args[args.index("-filter_complex") + 1] for args in (picture, sound))
+    assert "xfade" not in picture_graph and "acrossfade" not in sound_graph
+    assert picture_graph.endswith("[picture]") and sound_graph.endswith("[soundtrack]")
 
 
 def test_frames_follow_the_spec_frame_rate() -> None:
@@ -167,49 +171,61 @@ def test_frames_follow_the_spec_frame_rate() -> None:
     assert plan.total_frames == 72 + 144 - 10
 
 
-def test_normalising_a_clip_trims_crops_scales_and_stamps_its_badge() -> None:
+def test_each_clip_is_trimmed_cropped_scaled_and_badged_once() -> None:
     spec = _spec(_clip(2, start=1.5, end=4.0), _clip(1, keep_audio=False))
     plan = plan_ranking(spec, {2: WIDE, 1: SQUARE})
-    graph = normalise_filter(plan, 0)
+    graph = clip_picture_filter(plan, 0, source="0:v:0", badge="1:v", out="c0")
     assert "[0:v:0]fps=30:start_time=0,crop=202:360:218:0,scale=1080:1920" in graph
     assert "setsar=1" in graph and "trim=end_frame=75" in graph
+    assert "[1:v]format=rgba,loop=loop=74:size=1" in graph  # the badge PNG is decoded once and repeated
     assert "fade=t=in:st=0:d=0.4:alpha=1" in graph
-    assert "[base][badge]overlay=x=0:y=0" in graph
-    assert "[0:a:0]aresample=48000:async=1:first_pts=0" in graph and "loudnorm=I=-16" in graph
-    assert "atrim=end_sample=120000" in graph
-    muted = normalise_filter(plan, 1)
+    assert "[c0_base][c0_badge]overlay=x=0:y=0" in graph and graph.endswith("[c0]")
+    sound = clip_sound_filter(plan, 0, source="0:a:0", out="a0")
+    assert sound.startswith("[0:a:0]aresample=48000:async=1:first_pts=0") and "loudnorm=I=-16" in sound
+    assert "atrim=end_sample=120000" in sound
+    muted = clip_sound_filter(plan, 1, source=None, out="a1")
     assert "[0:a" not in muted and "anullsrc=r=48000:cl=stereo" in muted
-    args = normalise_args(plan, 0, Path("in.mp4"), Path("badge.png"), Path("out.mkv"))
+    args = short_picture_args(plan, [Path("a.mp4"), Path("b.mp4")], [Path("2.png"), Path("1.png")], Path("p.mp4"))
     assert args[args.index("-ss") + 1] == "1.5" and args[args.index("-t") + 1] == "2.5"
-    assert args[args.index("-frames:v") + 1] == "75"
-    assert args[args.index("-c:a") + 1] == "pcm_s16le"
-    assert args[-1] == "out.mkv"
+    inputs = [args[i + 1] for i, arg in enumerate(args) if arg == "-i"]
+    assert inputs == ["a.mp4", "2.png", "b.mp4", "1.png"]  # each source read once, for its window only
+    assert args[args.index("-frames:v") + 1] == str(plan.total_frames)
+    assert "-an" in args and args[-1] == "p.mp4"
 
 
 def test_joins_start_where_each_next_clip_is_planned() -> None:
     spec, media = _three()
     plan = plan_ranking(spec, media)
-    graph = join_filter(plan)
-    assert "[v0][v1]xfade=transition=slideup:duration=0.4:offset=2.6[vx1]" in graph
-    assert "[vx1][v2]xfade=transition=slideup:duration=0.4:offset=10.2[video]" in graph
-    assert graph.count("acrossfade=ns=19200") == 2
-    assert "sidechaincompress" not in graph and "amix" not in graph
+    sources = [Path(f"{planned.rank}.mp4") for planned in plan.clips]
+    args = short_picture_args(plan, sources, [Path(f"{planned.rank}.png") for planned in plan.clips], Path("p.mp4"))
+    graph = args[args.index("-filter_complex") + 1]
+    assert "[c0][c1]xfade=transition=slideup:duration=0.4:offset=2.6[x1]" in graph
+    assert "[x1][c2]xfade=transition=slideup:duration=0.4:offset=10.2[picture]" in graph
+    sound = short_soundtrack_args(plan, sources, Path("s.m4a"))
+    sound_graph = sound[sound.index("-filter_complex") + 1]
+    assert sound_graph.count("acrossfade=ns=19200") == 2
+    assert "sidechaincompress" not in sound_graph and "amix" not in sound_graph
+    # only #1 is heard (#3 has no sound, #2 is muted): the others are not read at all, and #1 only for its sound
+    assert [sound[i + 1] for i, arg in enumerate(sound) if arg == "-i"] == ["1.mp4"]
+    assert "-vn" in sound
 
 
 def test_music_is_looped_and_mixed_under_the_clips() -> None:
     spec, media = _three()
     plan = plan_ranking(spec, media)
-    clips = [Path(f"clip-{planned.rank}.mkv") for planned in plan.clips]
-    args = join_args(plan, clips, Path("video.mp4"), music_path=Path("bed.mp3"), music_volume=0.2)
+    clips = [Path(f"clip-{planned.rank}.mp4") for planned in plan.clips]
+    args = short_soundtrack_args(plan, clips, Path("s.m4a"), music_path=Path("bed.mp3"), music_volume=0.2)
     music_at = args.index("bed.mp3")
     assert args[music_at - 3 : music_at] == ["-stream_loop", "-1", "-i"]
     graph = args[args.index("-filter_complex") + 1]
-    assert "[3:a:0]" in graph and "volume=0.2" in graph
+    assert "[1:a:0]" in graph and "volume=0.2" in graph  # one clip is heard, so the music is input 1
     assert "sidechaincompress" in graph  # #1 keeps its sound, so the music ducks under it
-    assert args[args.index("-t") + 1] == "16.2"
-    assert args[args.index("-r") + 1] == "30"
+    lengths = [args[i + 1] for i, arg in enumerate(args) if arg == "-t"]
+    assert lengths[-1] == "16.2"  # the soundtrack: the clip's own -t reads only its window
+    assert args[args.index("-c:a") + 1] == "aac" and args[args.index("-ac") + 1] == "2"
     silent = plan_ranking(_spec(_clip(1, keep_audio=False)), {1: WIDE})
-    assert "sidechaincompress" not in join_filter(silent, music_volume=0.2)
+    silent_args = short_soundtrack_args(silent, [Path("1.mp4")], Path("s.m4a"), music_path=Path("bed.mp3"))
+    assert "sidechaincompress" not in silent_args[silent_args.index("-filter_complex") + 1]
 
 
 def test_the_thumbnail_is_taken_from_the_middle_of_the_winner() -> None:

@@ -371,6 +371,19 @@ def parts_mux_args(
     ]
 
 
+def picture_and_soundtrack_mux_args(
+    picture: Path, soundtrack: Path, out_path: Path, *, fps: int, total_duration_sec: float
+) -> list[str]:
+    """Put an encoded picture (an MP4 without sound) and the encoded soundtrack together, copying both."""
+    return [
+        *FFMPEG_WRITING,
+        "-i",
+        str(picture),
+        *_copied_streams_args(soundtrack, fps),
+        *delivered_file_args(total_duration_sec, out_path),
+    ]
+
+
 def _copied_streams_args(soundtrack: Path, fps: int) -> list[str]:
     """The soundtrack as input 1, and input 0's picture with it, neither re-encoded."""
     return [

@@ -1,10 +1,8 @@
-"""Planning a ranking short (countdown order, trims, 9:16 crops, transitions) and its FFmpeg arguments.
+"""Planning a ranking short: countdown order, trims, 9:16 crops, transitions, captions and chapters.
 
-The short is made in two passes. Each clip is first *normalised* on its own (trimmed, centre-cropped,
-scaled to the frame at a constant frame rate, badge stamped, audio loudness-normalised or silenced, all to
-an exact number of frames), so any mix of sizes, aspects and frame rates becomes identical streams that
-can be encoded in parallel. Then the normalised clips are *joined* with ``xfade`` and ``acrossfade`` over
-the same number of frames/samples, which keeps picture and sound in step, and the music bed is mixed in.
+Every clip is trimmed, centre-cropped and scaled to the frame at a constant frame rate, to an exact number
+of frames, so any mix of sizes, aspects and frame rates lines up on one timeline; neighbouring clips overlap
+by one transition. How that timeline is encoded is :mod:`reelflow.compose.ranking_parts`.
 """
 
 import logging
@@ -13,18 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelflow.compose.audio_mix import music_bed_filter
-from reelflow.compose.ffmpeg import (
-    AUDIO_SAMPLE_RATE,
-    FFMPEG_WRITING,
-    PROGRESS_ON_STDOUT,
-    STEREO_48K,
-    finished_video_args,
-    repeated_frame_filter,
-    seconds_text,
-    x264_args,
-)
-from reelflow.compose.loudness import loudnorm_targets
+from reelflow.compose.ffmpeg import AUDIO_SAMPLE_RATE, FFMPEG_WRITING, seconds_text
 from reelflow.compose.subtitles import ChapterMark, Cue, TimedNarration, chapters_txt, plan_cues
 from reelflow.contracts import RankingClip, RankingSpec, frame_size
 from reelflow.runtime.failures import MediaInvalidError
@@ -39,15 +26,6 @@ MIN_CLIP_SEC = 1.0
 TRANSITION = "slideup"  # the next rank pushes the previous one up and out: reads as "next!" in a countdown
 TRANSITION_SEC = 0.4
 BADGE_FADE_SEC = 0.4
-# Single pass per clip (dynamic mode): clips are short and each keeps its own level, so the measuring pass
-# lessons make over the whole narration would buy little here. Same target as lessons.
-LOUDNESS_FILTER = f"loudnorm={loudnorm_targets()}"
-# Normalised clips are encoded once more when joined, so they are kept near-lossless, and quickly: their
-# size on the scratch disk matters far less than the minutes a slower preset would add to every short.
-INTERMEDIATE_CRF = 16
-INTERMEDIATE_PRESET = "ultrafast"
-_JOINED_AUDIO = "clips"
-_MIXED_AUDIO = "mixed"
 
 
 @dataclass(frozen=True)
@@ -346,157 +324,20 @@ def _caption(clip: RankingClip) -> str:
     return " ".join(f"#{clip.rank} {clip.label}".split())
 
 
-def normalise_filter(plan: RankingPlan, index: int) -> str:
-    """Filtergraph for one clip: input 0 is the trimmed source, input 1 the badge PNG.
-
-    Picture and sound are both anchored at the trim's start (``start_time=0`` / ``first_pts=0``), so a
-    source whose audio starts a little before or after its video stays in sync. The picture is brought
-    to the plan's frame rate before anything else, padded by repeating its last frame and cut, so a
-    source that ends a little early still yields exactly the planned frames. The badge fades in on its
-    alpha channel. The audio is the clip's own, loudness-normalised, or silence; either way it is padded
-    and cut to the samples that span those frames.
-    """
-    planned = plan.clips[index]
-    width, height = plan.size
-    crop = planned.crop
-    video = (
-        f"[0:v:0]fps={plan.fps}:start_time=0,crop={crop.width}:{crop.height}:{crop.x}:{crop.y},"
-        f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,"
-        f"tpad=stop_mode=clone:stop_duration=1,trim=end_frame={planned.frames},setpts=PTS-STARTPTS[base]"
-    )
-    # The PNG is decoded once and its frame repeated.
-    badge = (
-        f"[1:v]format=rgba,{repeated_frame_filter(planned.frames, plan.fps)},"
-        f"fade=t=in:st=0:d={seconds_text(BADGE_FADE_SEC)}:alpha=1[badge]"
-    )
-    stamp = "[base][badge]overlay=x=0:y=0:shortest=1:format=auto,format=yuv420p[v]"
-    fit = f"{STEREO_48K},apad,atrim=end_sample={plan.samples(index)},asetpts=PTS-STARTPTS[a]"
-    if planned.audio:
-        audio = f"[0:a:0]aresample={AUDIO_SAMPLE_RATE}:async=1:first_pts=0,{STEREO_48K},{LOUDNESS_FILTER},"
-        audio += f"aresample={AUDIO_SAMPLE_RATE},{fit}"
-    else:
-        audio = f"anullsrc=r={AUDIO_SAMPLE_RATE}:cl=stereo,{fit}"
-    return ";".join([video, badge, stamp, audio])
-
-
-def normalise_args(plan: RankingPlan, index: int, source: Path, badge_png: Path, out_path: Path) -> list[str]:
-    """Encode one clip as a normalised intermediate (Matroska, H.264 + PCM: sample-exact, no AAC priming)."""
-    planned = plan.clips[index]
-    window = seconds_text(planned.window.duration_sec)
-    return [
-        *FFMPEG_WRITING,
-        "-ss",
-        seconds_text(planned.window.start_sec),
-        "-t",
-        window,
-        "-i",
-        str(source),
-        "-i",
-        str(badge_png),
-        "-filter_complex",
-        normalise_filter(plan, index),
-        "-map",
-        "[v]",
-        "-map",
-        "[a]",
-        "-frames:v",
-        str(planned.frames),
-        *x264_args(plan.fps, preset=INTERMEDIATE_PRESET, crf=INTERMEDIATE_CRF, profile=None),
-        "-c:a",
-        "pcm_s16le",
-        "-ar",
-        str(AUDIO_SAMPLE_RATE),
-        "-ac",
-        "2",
-        *PROGRESS_ON_STDOUT,
-        str(out_path),
-    ]
-
-
-def join_filter(plan: RankingPlan, *, music_volume: float | None = None) -> str:
-    """Filtergraph joining the normalised clips (inputs 0…N-1, countdown order) into ``[video]``/``[audio]``.
-
-    Each ``xfade`` starts where the next clip's planned start frame is; each ``acrossfade`` overlaps the
-    same number of samples, so every clip's sound stays under its picture. With ``music_volume`` the music
-    (input N, looped) is laid under the clips and ducked while a clip's own sound plays.
-    """
-    count = len(plan.clips)
-    chains = [f"[{index}:v]fps={plan.fps},setpts=PTS-STARTPTS[v{index}]" for index in range(count)]
-    if count == 1:
-        chains += ["[v0]null[video]", f"[0:a]anull[{_JOINED_AUDIO}]"]
-    else:
-        duration = seconds_text(plan.transition_sec)
-        video_in, audio_in = "[v0]", "[0:a]"
-        for index in range(1, count):
-            last = index == count - 1
-            video_out = "[video]" if last else f"[vx{index}]"
-            audio_out = f"[{_JOINED_AUDIO}]" if last else f"[ax{index}]"
-            offset = seconds_text(plan.start_sec(index))
-            chains.append(
-                f"{video_in}[v{index}]xfade=transition={TRANSITION}:duration={duration}:offset={offset}{video_out}"
-            )
-            chains.append(f"{audio_in}[{index}:a]acrossfade=ns={plan.transition_samples}:c1=tri:c2=tri{audio_out}")
-            video_in, audio_in = video_out, audio_out
-    if music_volume is None:
-        chains.append(f"[{_JOINED_AUDIO}]anull[audio]")
-    else:
-        chains.append(
-            music_bed_filter(
-                voice=_JOINED_AUDIO,
-                music=f"{count}:a:0",
-                out=_MIXED_AUDIO,
-                volume=music_volume,
-                total_sec=plan.total_sec,
-                duck=plan.has_clip_audio,
-            )
-        )
-        chains.append(f"[{_MIXED_AUDIO}]anull[audio]")
-    return ";".join(chains)
-
-
-def join_args(
-    plan: RankingPlan,
-    clip_paths: Sequence[Path],
-    out_path: Path,
-    *,
-    music_path: Path | None = None,
-    music_volume: float = 0.15,
-) -> list[str]:
-    """Join the normalised clips into the final MP4 (H.264 High, AAC 48 kHz) of exactly the planned length."""
-    if len(clip_paths) != len(plan.clips):
-        raise ValueError(f"need one normalised clip per planned clip, got {len(clip_paths)} for {len(plan.clips)}")
-    args = list(FFMPEG_WRITING)
-    for path in clip_paths:
-        args += ["-i", str(path)]
-    if music_path is not None:
-        args += ["-stream_loop", "-1", "-i", str(music_path)]
-    return [
-        *args,
-        "-filter_complex",
-        join_filter(plan, music_volume=music_volume if music_path is not None else None),
-        "-map",
-        "[video]",
-        "-map",
-        "[audio]",
-        *x264_args(plan.fps),
-        *finished_video_args(plan.total_sec, out_path),
-    ]
-
-
 def thumbnail_time_sec(plan: RankingPlan) -> float:
-    """Into the #1 clip's own file: its middle, and never before its badge has faded in."""
+    """How far into the #1 clip its thumbnail is taken: its middle, and never before its badge has faded in."""
     winner = plan.clips[-1]
     return min((winner.frames - 1) / plan.fps, max(winner.frames / plan.fps / 2, BADGE_FADE_SEC + 0.1))
 
 
-def thumbnail_args(normalised_winner: Path, at_sec: float, out_path: Path) -> list[str]:
-    """One JPEG frame of the #1 clip, badge included (taken from its normalised file)."""
+def thumbnail_args(video: Path, at_sec: float, out_path: Path) -> list[str]:
+    """One JPEG frame of ``video`` at ``at_sec``: of the finished short, the #1 clip with its badge."""
     return [
         *FFMPEG_WRITING,
         "-ss",
         seconds_text(at_sec),
         "-i",
-        str(normalised_winner),
+        str(video),
         "-frames:v",
         "1",
         "-q:v",

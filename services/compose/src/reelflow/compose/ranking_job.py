@@ -1,4 +1,5 @@
-"""A ranking job's own work: fetch and check every clip, normalise them in parallel, join them into a short."""
+"""A ranking job's own work: fetch and check every clip, then encode the short's picture and its soundtrack
+side by side, and put them together into the delivered MP4 without re-encoding."""
 
 import asyncio
 import functools
@@ -8,14 +9,13 @@ from pathlib import Path, PurePosixPath
 
 from reelflow.compose.badges import write_badge
 from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
+from reelflow.compose.ffmpeg import picture_and_soundtrack_mux_args
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.ranking import (
     ClipMedia,
     InputProblem,
     RankingPlan,
     inspect_clip,
-    join_args,
-    normalise_args,
     plan_ranking,
     ranking_chapters_txt,
     ranking_cues,
@@ -23,6 +23,7 @@ from reelflow.compose.ranking import (
     thumbnail_time_sec,
     unusable_inputs_error,
 )
+from reelflow.compose.short_encoding import short_picture_args, short_soundtrack_args
 from reelflow.compose.step_control import ProgressMeter, run_all_or_stop_all, step_deadline
 from reelflow.compose.subtitles import to_srt, to_vtt
 from reelflow.contracts import RankingClip, RankingSpec, Step
@@ -35,11 +36,13 @@ from reelflow.runtime.processes import run_process
 
 logger = logging.getLogger(__name__)
 
-# How COMPOSE_VIDEO's progress band is shared out: fetching, checking, encoding the clips, then the join.
+# How COMPOSE_VIDEO's progress band is shared out: fetching, checking, encoding, then the final mux.
 FETCHED_AT = 0.05
 CHECKED_AT = 0.10
-NORMALISED_AT = 0.75
+ENCODED_AT = 0.93
 JOINED_AT = 0.97
+# Progress weight of the soundtrack against one encoded frame: it reads and encodes only audio.
+SOUNDTRACK_WEIGHT_PER_FRAME = 0.1
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,13 @@ class _WorkPaths:
     def badge(self, rank: int) -> Path:
         return self.root / "parts" / f"badge-{rank:03d}.png"
 
-    def normalised(self, rank: int) -> Path:
-        return self.root / "parts" / f"clip-{rank:03d}.mkv"
+    @property
+    def picture(self) -> Path:
+        return self.root / "parts" / "picture.mp4"
+
+    @property
+    def soundtrack(self) -> Path:
+        return self.root / "parts" / "soundtrack.m4a"
 
     @property
     def out(self) -> Path:
@@ -103,14 +111,14 @@ async def compose_ranking(
         plan = await _check_inputs(spec, paths, missing, gate)
         await progress.report(Step.COMPOSE_VIDEO, CHECKED_AT, f"encoding {len(plan.clips)} clips")
         await asyncio.to_thread(_write_badges, plan, fonts, paths)
-        await _normalise_clips(plan, paths, progress, cancel, gate, step_timeout_sec)
         music = paths.music(spec.music.media_key) if spec.music is not None else None
         volume = spec.music.volume if spec.music is not None else 0.0
-        duration = await _join(plan, paths, music, volume, progress, cancel, step_timeout_sec)
+        await _encode_picture_and_soundtrack(plan, paths, music, volume, progress, cancel, step_timeout_sec)
+        duration = await _join(plan, paths, progress, cancel, step_timeout_sec)
         thumbnail = paths.out / "thumb.jpg"
-        winner = paths.normalised(plan.clips[-1].rank)
+        at_sec = plan.start_sec(len(plan.clips) - 1) + thumbnail_time_sec(plan)
         await run_process(
-            thumbnail_args(winner, thumbnail_time_sec(plan), thumbnail), timeout_sec=step_timeout_sec, cancel=cancel
+            thumbnail_args(paths.out / "video.mp4", at_sec, thumbnail), timeout_sec=step_timeout_sec, cancel=cancel
         )
         files = ComposedFiles(
             video=paths.out / "video.mp4",
@@ -195,44 +203,7 @@ def _write_badges(plan: RankingPlan, fonts: FontSet, paths: _WorkPaths) -> None:
         write_badge(planned.rank, planned.clip.label, plan.size, fonts, paths.badge(planned.rank))
 
 
-async def _normalise_clips(
-    plan: RankingPlan,
-    paths: _WorkPaths,
-    progress: ProgressReporter,
-    cancel: CancelToken,
-    gate: asyncio.Semaphore,
-    timeout_sec: float,
-) -> None:
-    meter = ProgressMeter(
-        functools.partial(progress.report, message=f"encoding {len(plan.clips)} clips"),
-        Step.COMPOSE_VIDEO,
-        [plan.clip_sec(index) for index in range(len(plan.clips))],
-        (CHECKED_AT, NORMALISED_AT),
-    )
-
-    async def normalise(index: int) -> None:
-        planned = plan.clips[index]
-        report = meter.reporter(index)
-        async with gate:
-            await run_process(
-                normalise_args(
-                    plan,
-                    index,
-                    paths.source(planned.clip),
-                    paths.badge(planned.rank),
-                    paths.normalised(planned.rank),
-                ),
-                timeout_sec=timeout_sec,
-                cancel=cancel,
-                expected_duration_sec=plan.clip_sec(index),
-                on_progress=report,
-            )
-        await report(1.0)
-
-    await run_all_or_stop_all([normalise(index) for index in range(len(plan.clips))])
-
-
-async def _join(
+async def _encode_picture_and_soundtrack(
     plan: RankingPlan,
     paths: _WorkPaths,
     music: Path | None,
@@ -240,21 +211,52 @@ async def _join(
     progress: ProgressReporter,
     cancel: CancelToken,
     timeout_sec: float,
+) -> None:
+    """Encode the picture and the soundtrack side by side (the picture's encoder uses every core)."""
+    sources = [paths.source(planned.clip) for planned in plan.clips]
+    badges = [paths.badge(planned.rank) for planned in plan.clips]
+    meter = ProgressMeter(
+        functools.partial(progress.report, message=f"encoding {len(plan.clips)} clips"),
+        Step.COMPOSE_VIDEO,
+        [float(plan.total_frames), plan.total_frames * SOUNDTRACK_WEIGHT_PER_FRAME],
+        (CHECKED_AT, ENCODED_AT),
+    )
+
+    async def picture() -> None:
+        await run_process(
+            short_picture_args(plan, sources, badges, paths.picture),
+            timeout_sec=timeout_sec,
+            cancel=cancel,
+            expected_duration_sec=plan.total_sec,
+            on_progress=meter.reporter(0),
+        )
+        await meter.update(0, 1.0)
+
+    async def soundtrack() -> None:
+        await run_process(
+            short_soundtrack_args(plan, sources, paths.soundtrack, music_path=music, music_volume=music_volume),
+            timeout_sec=timeout_sec,
+            cancel=cancel,
+        )
+        await meter.update(1, 1.0)
+
+    await run_all_or_stop_all([picture(), soundtrack()])
+
+
+async def _join(
+    plan: RankingPlan, paths: _WorkPaths, progress: ProgressReporter, cancel: CancelToken, timeout_sec: float
 ) -> float:
+    """Put the picture and the soundtrack into the delivered MP4, copying both."""
     video = paths.out / "video.mp4"
     meter = ProgressMeter(
         functools.partial(progress.report, message="joining the clips"),
         Step.COMPOSE_VIDEO,
         [1.0],
-        (NORMALISED_AT, JOINED_AT),
+        (ENCODED_AT, JOINED_AT),
     )
     await run_process(
-        join_args(
-            plan,
-            [paths.normalised(planned.rank) for planned in plan.clips],
-            video,
-            music_path=music,
-            music_volume=music_volume,
+        picture_and_soundtrack_mux_args(
+            paths.picture, paths.soundtrack, video, fps=plan.fps, total_duration_sec=plan.total_sec
         ),
         timeout_sec=timeout_sec,
         cancel=cancel,

@@ -1,0 +1,182 @@
+"""Encoding a ranking short in one pass: the picture and the soundtrack, each one FFmpeg run, side by side.
+
+Every source frame is decoded, cropped, scaled and badged once, straight into the delivered encoding: no
+intermediate file is written and read back. Clips are blended by ``xfade`` only over the frames where they
+overlap; everywhere else it passes frames through. The soundtrack (each clip's own sound, levelled or
+silenced, crossfaded exactly where the pictures are, with the music bed under it) is encoded at the same
+time, and the final mux copies both.
+
+Measured on the benchmark short (three 4 s clips at 1080p, 1080x1920 and 720p): one pass costs about a
+fifth less CPU than the same work cut into parts encoded side by side, because a part that starts inside
+a clip must decode it again from the keyframe before it, and uploads often have few keyframes.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from reelflow.compose.audio_mix import music_bed_filter
+from reelflow.compose.ffmpeg import (
+    AUDIO_SAMPLE_RATE,
+    FFMPEG_WRITING,
+    PROGRESS_ON_STDOUT,
+    STEREO_48K,
+    aac_args,
+    repeated_frame_filter,
+    seconds_text,
+    x264_output_args,
+)
+from reelflow.compose.loudness import loudnorm_targets
+from reelflow.compose.ranking import BADGE_FADE_SEC, TRANSITION, RankingPlan
+
+# Single pass per clip (dynamic mode): clips are short and each keeps its own level. Same target as lessons.
+LOUDNESS_FILTER = f"loudnorm={loudnorm_targets()}"
+_JOINED_AUDIO = "clips"
+
+
+def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: str, out: str) -> str:
+    """Filter text for clip ``index``: input ``source`` (the clip, trimmed to its window) and ``badge`` (the
+    PNG) become ``out``, exactly the clip's planned frames.
+
+    The picture is brought to the plan's frame rate first (its grid anchored on the trim's start), padded by
+    repeating its last frame and cut, so a source that ends a little early still yields every planned frame.
+    It is centre-cropped to the frame's shape and scaled to it once. The badge is decoded once and its frame
+    repeated, fading in on its alpha channel over the clip's first :data:`BADGE_FADE_SEC`.
+    """
+    planned = plan.clips[index]
+    width, height = plan.size
+    crop = planned.crop
+    picture = (
+        f"[{source}]fps={plan.fps}:start_time=0,crop={crop.width}:{crop.height}:{crop.x}:{crop.y},"
+        f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,"
+        f"tpad=stop_mode=clone:stop_duration=1,trim=end_frame={planned.frames},setpts=PTS-STARTPTS[{out}_base]"
+    )
+    shown = (
+        f"[{badge}]format=rgba,{repeated_frame_filter(planned.frames, plan.fps)},"
+        f"fade=t=in:st=0:d={seconds_text(BADGE_FADE_SEC)}:alpha=1[{out}_badge]"
+    )
+    stamp = f"[{out}_base][{out}_badge]overlay=x=0:y=0:shortest=1:format=auto,format=yuv420p[{out}]"
+    return ";".join([picture, shown, stamp])
+
+
+def short_picture_args(plan: RankingPlan, sources: Sequence[Path], badges: Sequence[Path], out_path: Path) -> list[str]:
+    """Encode the short's whole picture in one run; ``sources`` and ``badges`` are per clip, in the plan's
+    (countdown) order. Video only: the soundtrack is encoded beside it (:func:`short_soundtrack_args`).
+
+    Each source is read from its trim's start for its window only (``-ss``/``-t`` on the input, audio off).
+    Each ``xfade`` starts where the next clip's planned start frame is, so the pictures meet where their
+    sounds do. H.264 High at the quality every delivered video has (:func:`x264_args`), constant-rate.
+    """
+    if len(sources) != len(plan.clips) or len(badges) != len(plan.clips):
+        raise ValueError(f"need a source and a badge per clip, got {len(sources)} and {len(badges)}")
+    args = list(FFMPEG_WRITING)
+    chains = []
+    for index, planned in enumerate(plan.clips):
+        window = planned.window
+        args += ["-ss", seconds_text(window.start_sec), "-t", seconds_text(window.duration_sec), "-an"]
+        args += ["-i", str(sources[index])]
+        # The badge is read at the plan's rate, so its repeated frames are exactly one frame apart.
+        args += ["-framerate", str(plan.fps), "-i", str(badges[index])]
+        chains.append(
+            clip_picture_filter(plan, index, source=f"{2 * index}:v:0", badge=f"{2 * index + 1}:v", out=f"c{index}")
+        )
+    joined = "[c0]"
+    for index in range(1, len(plan.clips)):
+        following = "[picture]" if index == len(plan.clips) - 1 else f"[x{index}]"
+        chains.append(
+            f"{joined}[c{index}]xfade=transition={TRANSITION}:duration={seconds_text(plan.transition_sec)}"
+            f":offset={seconds_text(plan.start_sec(index))}{following}"
+        )
+        joined = following
+    if len(plan.clips) == 1:
+        chains.append("[c0]null[picture]")
+    return [
+        *args,
+        "-filter_complex",
+        ";".join(chains),
+        "-map",
+        "[picture]",
+        "-frames:v",
+        str(plan.total_frames),
+        *x264_output_args(plan.fps),
+        str(out_path),
+    ]
+
+
+def clip_sound_filter(plan: RankingPlan, index: int, *, source: str | None, out: str) -> str:
+    """Filter text for one clip's sound, exactly the samples that span its frames, as ``out``.
+
+    Its own sound (input ``source``, anchored at the trim's start like the picture, so a source whose sound
+    starts a little before or after its picture stays in sync), loudness-levelled; or silence when the clip
+    has none or the spec mutes it (``source`` is None).
+    """
+    fit = f"{STEREO_48K},apad,atrim=end_sample={plan.samples(index)},asetpts=PTS-STARTPTS[{out}]"
+    if source is None:
+        return f"anullsrc=r={AUDIO_SAMPLE_RATE}:cl=stereo,{fit}"
+    return (
+        f"[{source}]aresample={AUDIO_SAMPLE_RATE}:async=1:first_pts=0,{STEREO_48K},{LOUDNESS_FILTER},"
+        f"aresample={AUDIO_SAMPLE_RATE},{fit}"
+    )
+
+
+def short_soundtrack_args(
+    plan: RankingPlan,
+    sources: Sequence[Path],
+    out_path: Path,
+    *,
+    music_path: Path | None = None,
+    music_volume: float = 0.15,
+) -> list[str]:
+    """Encode the short's whole soundtrack to AAC in an MP4 audio file, for the final mux to copy.
+
+    Only the clips whose sound is heard are read (their audio alone, trimmed to their window). Neighbouring
+    clips overlap by one transition's samples (``acrossfade``), exactly where their pictures blend, so every
+    clip's sound stays under its picture. With ``music_path`` the music (opened with ``-stream_loop -1``) is
+    laid under the clips and ducked while a clip's own sound plays.
+    """
+    args = list(FFMPEG_WRITING)
+    chains = []
+    inputs = 0
+    for index, planned in enumerate(plan.clips):
+        source = None
+        if planned.audio:
+            window = planned.window
+            args += ["-ss", seconds_text(window.start_sec), "-t", seconds_text(window.duration_sec), "-vn"]
+            args += ["-i", str(sources[index])]
+            source = f"{inputs}:a:0"
+            inputs += 1
+        chains.append(clip_sound_filter(plan, index, source=source, out=f"a{index}"))
+    joined = "[a0]"
+    for index in range(1, len(plan.clips)):
+        following = _JOINED_AUDIO if index == len(plan.clips) - 1 else f"ax{index}"
+        chains.append(f"{joined}[a{index}]acrossfade=ns={plan.transition_samples}:c1=tri:c2=tri[{following}]")
+        joined = f"[{following}]"
+    if len(plan.clips) == 1:
+        chains.append(f"[a0]anull[{_JOINED_AUDIO}]")
+    if music_path is None:
+        chains.append(f"[{_JOINED_AUDIO}]anull[soundtrack]")
+    else:
+        args += ["-stream_loop", "-1", "-i", str(music_path)]
+        chains.append(
+            music_bed_filter(
+                voice=_JOINED_AUDIO,
+                music=f"{inputs}:a:0",
+                out="soundtrack",
+                volume=music_volume,
+                total_sec=plan.total_sec,
+                duck=plan.has_clip_audio,
+            )
+        )
+    return [
+        *args,
+        "-filter_complex",
+        ";".join(chains),
+        "-map",
+        "[soundtrack]",
+        *aac_args("stereo"),
+        "-t",
+        seconds_text(plan.total_sec),
+        *PROGRESS_ON_STDOUT,
+        "-f",
+        "mp4",
+        str(out_path),
+    ]

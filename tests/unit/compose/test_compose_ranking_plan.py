@@ -177,7 +177,7 @@ def test_each_clip_is_trimmed_cropped_scaled_and_badged_once() -> None:
     graph = clip_picture_filter(plan, 0, source="0:v:0", badge="1:v", out="c0")
     assert "[0:v:0]fps=30:start_time=0,crop=202:360:218:0,scale=1080:1920" in graph
     assert "setsar=1" in graph and "trim=end_frame=75" in graph
-    assert "[1:v]format=rgba,loop=loop=74:size=1" in graph  # the badge PNG is decoded once and repeated
+    assert "[1:v]format=yuva420p,loop=loop=74:size=1" in graph  # the badge PNG is decoded and converted once
     assert "fade=t=in:st=0:d=0.4:alpha=1" in graph
     assert "[c0_base][c0_badge]overlay=x=0:y=0" in graph and graph.endswith("[c0]")
     sound = clip_sound_filter(plan, 0, source="0:a:0", out="a0")

@@ -39,8 +39,11 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
 
     The picture is brought to the plan's frame rate first (its grid anchored on the trim's start), padded by
     repeating its last frame and cut, so a source that ends a little early still yields every planned frame.
-    It is centre-cropped to the frame's shape and scaled to it once. The badge is decoded once and its frame
-    repeated, fading in on its alpha channel over the clip's first :data:`BADGE_FADE_SEC`.
+    It is centre-cropped to the frame's shape and scaled to it once. The badge is decoded and converted to
+    the picture's own 4:2:0 (with alpha) once, then its frame is repeated, fading in on its alpha channel over
+    the clip's first :data:`BADGE_FADE_SEC`: blending it then needs no conversion per frame (left to pick
+    its own format, ``overlay`` converted every frame of the picture to RGB and back, which cost more than
+    cropping and scaling it).
     """
     planned = plan.clips[index]
     width, height = plan.size
@@ -51,10 +54,10 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
         f"tpad=stop_mode=clone:stop_duration=1,trim=end_frame={planned.frames},setpts=PTS-STARTPTS[{out}_base]"
     )
     shown = (
-        f"[{badge}]format=rgba,{repeated_frame_filter(planned.frames, plan.fps)},"
+        f"[{badge}]format=yuva420p,{repeated_frame_filter(planned.frames, plan.fps)},"
         f"fade=t=in:st=0:d={seconds_text(BADGE_FADE_SEC)}:alpha=1[{out}_badge]"
     )
-    stamp = f"[{out}_base][{out}_badge]overlay=x=0:y=0:shortest=1:format=auto,format=yuv420p[{out}]"
+    stamp = f"[{out}_base][{out}_badge]overlay=x=0:y=0:shortest=1:format=yuv420[{out}]"
     return ";".join([picture, shown, stamp])
 
 

@@ -23,7 +23,7 @@ from reelflow.compose.ranking import BADGE_FADE_SEC, TRANSITION_SEC
 from reelflow.contracts import MusicTrack, RankingClip, RankingSpec, frame_size
 
 # Bump when the way inputs are made changes, so stale caches are not reused.
-INPUTS_VERSION = 1
+INPUTS_VERSION = 2
 MANIFEST_NAME = "ranking.json"
 SHORT_SIZE = "1080x1920"
 SHORT_FPS = 30
@@ -56,6 +56,7 @@ class BenchClip:
     rank: int
     label: str
     keep_audio: bool
+    size: str
     path: Path
     badge_png: Path  # the badge reelflow draws for it, for the MoviePy side to lay over the clip
 
@@ -68,6 +69,7 @@ class BenchShort:
     fps: int
     transition_sec: float
     badge_fade_sec: float
+    total_sec: float  # the clips minus one transition per join, in whole frames
     music: Path
     music_volume: float
     clips: tuple[BenchClip, ...]
@@ -103,8 +105,16 @@ def prepare_short(cache_dir: Path) -> tuple[BenchShort, Path]:
         _run(_clip_args(recipe, path))
         badge = partial / f"badge-{recipe.rank}.png"
         write_badge(recipe.rank, recipe.label, size, fonts, badge)
-        clips.append({"rank": recipe.rank, "label": recipe.label, "keep_audio": recipe.keep_audio, "file": path.name})
-        clips[-1]["badge_png"] = badge.name
+        clips.append(
+            {
+                "rank": recipe.rank,
+                "label": recipe.label,
+                "keep_audio": recipe.keep_audio,
+                "size": recipe.size,
+                "file": path.name,
+                "badge_png": badge.name,
+            }
+        )
     music = partial / "music.m4a"
     _run(_music_args(music))
     document = {
@@ -112,6 +122,8 @@ def prepare_short(cache_dir: Path) -> tuple[BenchShort, Path]:
         "fps": SHORT_FPS,
         "transition_sec": TRANSITION_SEC,
         "badge_fade_sec": BADGE_FADE_SEC,
+        "total_sec": (len(CLIPS) * round(CLIP_SEC * SHORT_FPS) - (len(CLIPS) - 1) * round(TRANSITION_SEC * SHORT_FPS))
+        / SHORT_FPS,
         "music": music.name,
         "music_volume": MUSIC_VOLUME,
         "clips": clips,
@@ -131,6 +143,7 @@ def load_short(manifest: Path) -> BenchShort:
         fps=int(data["fps"]),
         transition_sec=float(data["transition_sec"]),
         badge_fade_sec=float(data["badge_fade_sec"]),
+        total_sec=float(data["total_sec"]),
         music=folder / data["music"],
         music_volume=float(data["music_volume"]),
         clips=tuple(
@@ -138,6 +151,7 @@ def load_short(manifest: Path) -> BenchShort:
                 rank=int(clip["rank"]),
                 label=str(clip["label"]),
                 keep_audio=bool(clip["keep_audio"]),
+                size=str(clip["size"]),
                 path=folder / clip["file"],
                 badge_png=folder / clip["badge_png"],
             )

@@ -17,15 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.lesson_manifest import BenchLesson, load_lesson
-from bench.ranking_inputs import BenchShort, load_short
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import find_fonts
 from reelflow.compose.lesson import NarratedScene, compose_lesson
-from reelflow.compose.ranking_job import compose_ranking
-from reelflow.contracts import Chapter, Event, LessonSpec, Scene, Step, SubtitleMode, VideoScript, VisualStyle
-from reelflow.runtime.blobs import DirectoryBlobStore
-from reelflow.runtime.bus import EventBus, ProgressReporter
-from reelflow.runtime.cancellation import CancelToken
+from reelflow.contracts import Chapter, LessonSpec, Scene, Step, SubtitleMode, VideoScript, VisualStyle
 
 RANKING = "ranking"
 MEDIA_BUCKET = "media"
@@ -83,18 +78,29 @@ async def _ignore_progress(step: Step, fraction: float) -> None:
     """The benchmark times the whole run; per-step progress would only add output."""
 
 
-class _NoBus(EventBus):
-    """Where a ranking job's progress goes in the benchmark: nowhere (there is no broker)."""
+async def compose_short(manifest: Path, workdir: Path) -> ComposedFiles:
+    """The short as a compose worker makes it: its clips and music fetched from the media bucket.
 
-    def __init__(self) -> None:
-        """No broker to hold."""
+    Its modules are imported here, so that a lesson run does not load the S3 client and the bus that a
+    ranking job needs (a compose worker has them loaded anyway; this process only lives for one run).
+    """
+    from bench.ranking_inputs import load_short
+    from reelflow.compose.ranking_job import compose_ranking
+    from reelflow.contracts import Event
+    from reelflow.runtime.blobs import DirectoryBlobStore
+    from reelflow.runtime.bus import EventBus, ProgressReporter
+    from reelflow.runtime.cancellation import CancelToken
 
-    async def publish(self, event: Event) -> None:
-        """Progress is not needed: the benchmark times the whole run."""
+    class NoBus(EventBus):
+        """Where the job's progress goes: nowhere (there is no broker); the benchmark times the whole run."""
 
+        def __init__(self) -> None:
+            """No broker to hold."""
 
-async def compose_short(short: BenchShort, workdir: Path) -> ComposedFiles:
-    """The short as a compose worker makes it: its clips and music fetched from the media bucket."""
+        async def publish(self, event: Event) -> None:
+            """Progress is not needed."""
+
+    short = load_short(manifest)
     blobs = DirectoryBlobStore(workdir / "blobs")
     for path in (*(clip.path for clip in short.clips), short.music):
         await blobs.put_file(MEDIA_BUCKET, path.name, path, "application/octet-stream")
@@ -104,7 +110,7 @@ async def compose_short(short: BenchShort, workdir: Path) -> ComposedFiles:
         blobs=blobs,
         media_bucket=MEDIA_BUCKET,
         fonts=find_fonts(),
-        progress=ProgressReporter(_NoBus(), job_id="bench-ranking", attempt=1),
+        progress=ProgressReporter(NoBus(), job_id="bench-ranking", attempt=1),
         cancel=CancelToken(),
         parallelism=os.cpu_count() or 2,
         step_timeout_sec=STEP_TIMEOUT_SEC,
@@ -126,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("reelflow").setLevel(logging.INFO)
 
     if args.mode == RANKING:
-        files = asyncio.run(compose_short(load_short(args.manifest), args.workdir))
+        files = asyncio.run(compose_short(args.manifest, args.workdir))
     else:
         lesson = load_lesson(args.manifest)
         spec = lesson_spec(lesson, VisualStyle(args.mode))

@@ -1,9 +1,11 @@
-"""Render benchmark: the same narrated lesson through reelflow's compose engine and through MoviePy 2.x.
+"""Render benchmark: the same narrated lesson, and the same ranking short, through reelflow's compose engine
+and through MoviePy 2.x; and the lesson's text through a running reelflow stack, end to end.
 
 Run ``scripts/bench.sh`` (or ``uv run python -m bench.render --help``). Inputs are prepared once and
-cached (untimed); then, per mode, each engine renders the lesson in a fresh process while its whole
-process tree is measured (wall time and peak summed RSS). Results go to ``bench/results/`` as JSON and
-a PNG chart. See ``bench/README.md`` for what each side does and how to read the numbers.
+cached (untimed); then, per mode, each engine renders in a fresh process while its whole process tree is
+measured (wall time and peak summed RSS). The ``e2e`` mode starts the embedded stack (untimed) and times the
+lesson from REST to COMPLETED, step by step. Results go to ``bench/results/`` as JSON and a PNG chart. See
+``bench/README.md`` for what each side does and how to read the numbers.
 """
 
 import argparse
@@ -22,6 +24,7 @@ from bench.lesson_inputs import prepare_lesson
 from bench.lesson_manifest import BenchLesson
 from bench.machine_facts import load_average, machine_facts
 from bench.process_tree import run_measured
+from bench.ranking_inputs import BenchShort, prepare_short
 from bench.render_results import (
     LATEST_PNG,
     MOVIEPY,
@@ -29,6 +32,7 @@ from bench.render_results import (
     BenchReport,
     LessonFacts,
     RunResult,
+    ShortFacts,
     results_table,
     write_report_json,
 )
@@ -38,22 +42,35 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 MOVIEPY_PROJECT = BENCH_DIR / "moviepy_side"
 MOVIEPY_SCRIPT = MOVIEPY_PROJECT / "render_moviepy.py"
-MODES = ("basic", "animated")
+LESSON_MODES = ("basic", "animated")
+RANKING = "ranking"
+END_TO_END = "e2e"
+MODES = (*LESSON_MODES, RANKING, END_TO_END)
+SIDE_BY_SIDE = (*LESSON_MODES, RANKING)
 SETUP_TIMEOUT_SEC = 600.0
 PROBE_TIMEOUT_SEC = 30.0
 LOG_TAIL_LINES = 30
 PRINT_EXECUTABLE = "import sys; print(sys.executable)"
 
 COMPARISON_NOTES = (
-    "reelflow basic: one FFmpeg x264 encode per scene (slide looped, subtitles burned by libass), then a "
-    "stream-copy concat with the narration muxed in; scenes change with hard cuts.",
-    "reelflow animated: whatever compose_lesson does for visual_style=animated at the time of the run "
-    "(see each run's engine_log).",
-    "MoviePy: ImageClip + TextClip captions + AudioFileClip per scene, 0.5 s CrossFadeIn between scenes "
-    "in both modes, concatenate_videoclips(method='compose'); animated adds resized(lambda t: ...) Ken Burns.",
-    "Both encode with libx264 preset veryfast, CRF 20, AAC 160k at 48 kHz, using the same system FFmpeg.",
-    "Wall time is process start to exit (interpreter start and imports included); peak RSS is the largest "
-    "sum of VmRSS over the process and all its descendants, sampled every 50 ms.",
+    "reelflow basic: each distinct picture (slide + caption, burned by libass) encoded once by x264 as an IDR "
+    "frame and held with skip frames written directly; the narration levelled (ebur128, one gain, a limiter "
+    "when needed) and encoded to mono AAC beside it; one copying mux; scenes change with hard cuts.",
+    "reelflow animated: Ken Burns parts and 0.5 s crossfades encoded in parallel (x264 veryfast CRF 20), the "
+    "soundtrack encoded beside them, a copying concat mux.",
+    "reelflow ranking: the picture in one x264 pass (each clip decoded, cropped, scaled and badged once, "
+    "xfade where clips overlap) and the soundtrack beside it, a copying mux.",
+    "MoviePy lessons: ImageClip + TextClip captions + AudioFileClip per scene, 0.5 s CrossFadeIn between "
+    "scenes in both modes, concatenate_videoclips(method='compose'); animated adds resized(lambda t: ...).",
+    "MoviePy ranking: VideoFileClip cropped and resized, the badge PNG as an ImageClip with CrossFadeIn, "
+    "SlideIn transitions, AudioNormalize on kept sound, the music under it with CompositeAudioClip.",
+    "Both encode the picture with libx264 preset veryfast, CRF 20, with the same system FFmpeg. MoviePy writes "
+    "AAC 160k stereo; reelflow writes mono AAC 128k (FFmpeg's fast coder) for narration alone and stereo AAC "
+    "160k for anything with music or clip sound.",
+    "Wall time is process start to exit (interpreter start and imports included; both sides' bytecode is "
+    "compiled in the untimed warm-up, as the Docker image compiles it at build time); peak RSS is the "
+    "largest sum of VmRSS over the process and all its descendants, sampled every 50 ms.",
+    "e2e: the lesson's text through a running embedded stack (start-up not timed), REST to COMPLETED.",
 )
 
 
@@ -74,7 +91,9 @@ class BenchOptions:
 
 def parse_options(argv: Sequence[str] | None = None) -> BenchOptions:
     parser = argparse.ArgumentParser(prog="python -m bench.render", description=__doc__.splitlines()[0])
-    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: basic,animated (default both)")
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help=f"comma-separated: {','.join(MODES)} (default all of them)"
+    )
     parser.add_argument("--scenes", type=int, default=12, help="scenes in the lesson (default 12)")
     parser.add_argument("--scene-seconds", type=float, default=15.0, help="narration per scene, about (default 15)")
     parser.add_argument("--skip-moviepy", action="store_true", help="reelflow only: quick, but no ratio")
@@ -85,7 +104,7 @@ def parse_options(argv: Sequence[str] | None = None) -> BenchOptions:
     modes = tuple(mode.strip() for mode in args.modes.split(",") if mode.strip())
     unknown = [mode for mode in modes if mode not in MODES]
     if not modes or unknown:
-        parser.error(f"--modes takes {' and/or '.join(MODES)}, got {args.modes!r}")
+        parser.error(f"--modes takes some of {', '.join(MODES)}, got {args.modes!r}")
     if args.scenes < 1 or args.scene_seconds <= 0:
         parser.error("--scenes must be at least 1 and --scene-seconds positive")
     return BenchOptions(
@@ -100,21 +119,29 @@ def parse_options(argv: Sequence[str] | None = None) -> BenchOptions:
 
 
 def run_bench(options: BenchOptions, command: Sequence[str]) -> BenchReport:
-    """Prepare, render every (mode, engine) pair, and write the results; returns the report."""
+    """Prepare, render every (mode, engine) pair, run the end-to-end mode, and write the results."""
     print(f"preparing {options.scenes} scenes of ~{options.scene_seconds:g} s (cached under {options.cache_dir}) ...")
     lesson, manifest = prepare_lesson(options.cache_dir, options.scenes, options.scene_seconds)
     print(f"lesson: {len(lesson.scenes)} scenes, {lesson.total_sec:.1f} s, {lesson.size} at {lesson.fps} fps")
+    manifests = {mode: manifest for mode in LESSON_MODES}
+    short: BenchShort | None = None
+    if RANKING in options.modes:
+        short, manifests[RANKING] = prepare_short(options.cache_dir)
+        print(f"ranking short: {len(short.clips)} clips, {short.size} at {short.fps} fps")
     moviepy_python = None if options.skip_moviepy else moviepy_interpreter()
     _warm_up(moviepy_python)
 
     # reelflow's runs go first: they are short, so a broken engine stops the bench before MoviePy's long runs.
-    runs = [_measure(REELFLOW, mode, reelflow_command(manifest, mode), options) for mode in options.modes]
+    side_by_side = [mode for mode in options.modes if mode in SIDE_BY_SIDE]
+    runs = [_measure(REELFLOW, mode, reelflow_command(manifests[mode], mode), options) for mode in side_by_side]
     broken = [run for run in runs if not run.succeeded]
     if broken:
         raise BenchError(f"reelflow failed in {broken[0].mode} mode ({broken[0].error})")
+    end_to_end = _end_to_end(manifest, options) if END_TO_END in options.modes else None
     if moviepy_python is not None:
         runs += [
-            _measure(MOVIEPY, mode, moviepy_command(moviepy_python, manifest, mode), options) for mode in options.modes
+            _measure(MOVIEPY, mode, moviepy_command(moviepy_python, manifests[mode], mode), options)
+            for mode in side_by_side
         ]
 
     moviepy_facts: dict[str, Any] = (
@@ -130,6 +157,8 @@ def run_bench(options: BenchOptions, command: Sequence[str]) -> BenchReport:
         runs=tuple(runs),
         moviepy=moviepy_facts,
         notes=COMPARISON_NOTES,
+        short=_short_facts(short) if short is not None else None,
+        end_to_end=end_to_end,
     )
     stamped, latest = write_report_json(report, options.out_dir)
     chart = draw_chart(report, options.out_dir / LATEST_PNG)
@@ -143,8 +172,48 @@ def run_bench(options: BenchOptions, command: Sequence[str]) -> BenchReport:
             print(f"FAILED ({run.mode}, {run.engine}): {run.error}")
     if moviepy_python is None:
         print("MoviePy skipped: no ratio")
+    if end_to_end is not None:
+        print(f"\nend to end (lesson text → COMPLETED through a running stack): {end_to_end['total_sec']:.1f} s")
+        print(end_to_end["table"])
     print(f"\nresults: {stamped}\n         {latest}\n         {chart}")
     return report
+
+
+def _end_to_end(manifest: Path, options: BenchOptions) -> dict[str, Any]:
+    """Run ``bench.end_to_end`` in its own process (it starts and stops the embedded stack) and read its result."""
+    run_dir = options.cache_dir / "runs" / END_TO_END
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    result_path = run_dir / "result.json"
+    print(f"[{END_TO_END}] starting the embedded stack, then timing REST → COMPLETED ... (log: {run_dir / 'run.log'})")
+    command = [sys.executable, "-m", "bench.end_to_end", "--manifest", str(manifest), "--result", str(result_path)]
+    command += ["--data-dir", str(run_dir / "stack")]
+    load_before = load_average()
+    with (run_dir / "run.log").open("w", encoding="utf-8") as log:
+        completed = subprocess.run(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            env=_run_env(),
+            timeout=options.run_timeout_sec,
+        )
+    if completed.returncode != 0 or not result_path.is_file():
+        raise BenchError(f"the end-to-end run failed (exit {completed.returncode}):\n{_log_tail(run_dir / 'run.log')}")
+    result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
+    print(f"[{END_TO_END}] reelflow: {result['total_sec']:.1f} s, job {result['status']}", flush=True)
+    return {**result, "load_average_before": load_before}
+
+
+def _short_facts(short: BenchShort) -> ShortFacts:
+    return ShortFacts(
+        clips=len(short.clips),
+        total_sec=round(short.total_sec, 3),
+        size=short.size,
+        fps=short.fps,
+        transition_sec=short.transition_sec,
+        clip_sizes=tuple(clip.size for clip in short.clips),
+    )
 
 
 def reelflow_command(manifest: Path, mode: str) -> list[str]:
@@ -177,8 +246,9 @@ def moviepy_interpreter() -> Path:
 
 
 def _warm_up(moviepy_python: Path | None) -> None:
-    """Import each side once, untimed, so neither run pays for a cold page cache of its packages."""
-    imports = [[sys.executable, "-c", "import reelflow.compose.lesson"]]
+    """Import each side once, untimed, so neither run pays for a cold page cache of its packages, nor for
+    compiling them: the bytecode written now is what the timed runs load."""
+    imports = [[sys.executable, "-c", "import bench.reelflow_side, bench.end_to_end"]]
     if moviepy_python is not None:
         imports.append([str(moviepy_python), "-c", "import moviepy"])
     for args in imports:
@@ -278,8 +348,11 @@ def _without_virtual_env() -> dict[str, str]:
 
 
 def _run_env() -> dict[str, str]:
-    """Both sides use the system FFmpeg (MoviePy would otherwise take imageio-ffmpeg's bundled build)."""
+    """Both sides use the system FFmpeg (MoviePy would otherwise take imageio-ffmpeg's bundled build), and
+    may write bytecode: a deployed reelflow runs compiled bytecode (the Docker image compiles it when it is
+    built), so neither side should compile its sources in every timed run."""
     env = _without_virtual_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise BenchError("ffmpeg is not installed; install it with `apt-get install ffmpeg`")

@@ -63,6 +63,18 @@ class LessonFacts:
 
 
 @dataclass(frozen=True)
+class ShortFacts:
+    """The ranking short both engines make (``--modes ranking``)."""
+
+    clips: int
+    total_sec: float
+    size: str
+    fps: int
+    transition_sec: float
+    clip_sizes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class BenchReport:
     created_at: datetime
     command: tuple[str, ...]
@@ -71,6 +83,8 @@ class BenchReport:
     runs: tuple[RunResult, ...]
     moviepy: dict[str, Any]
     notes: tuple[str, ...] = field(default=())
+    short: ShortFacts | None = None
+    end_to_end: dict[str, Any] | None = None  # bench.end_to_end's result, when that mode ran
 
     @property
     def ratios(self) -> list[Ratio]:
@@ -115,9 +129,11 @@ def report_json(report: BenchReport) -> dict[str, Any]:
         "command": list(report.command),
         "machine": report.machine,
         "inputs": asdict(report.lesson),
+        "ranking_inputs": asdict(report.short) if report.short is not None else None,
         "moviepy": report.moviepy,
         "runs": [{**asdict(run), "peak_rss_mib": round(run.peak_rss_mib, 1)} for run in report.runs],
         "ratios_moviepy_over_reelflow": [asdict(ratio) for ratio in report.ratios],
+        "end_to_end": report.end_to_end,
         "notes": list(report.notes),
     }
 

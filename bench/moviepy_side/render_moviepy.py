@@ -1,4 +1,5 @@
-"""The MoviePy 2.x side of reelflow's render benchmark: the same lesson, written the way MoviePy's docs show it.
+"""The MoviePy 2.x side of reelflow's render benchmark: the same lesson, or ranking short, written the way
+MoviePy's docs show it.
 
 Each scene is the slide as an ``ImageClip`` (slowly zoomed with ``resized(lambda t: …)`` in animated mode)
 under its burned captions (``TextClip``), with the scene's narration as its audio; scenes cross-fade into
@@ -6,8 +7,15 @@ each other through ``concatenate_videoclips(method="compose", padding=-crossfade
 and AAC settings are reelflow's, so the comparison is of the two ways of building the frames, not of two
 encoder presets.
 
-It reads ``lesson.json`` (made by ``bench.lesson_inputs``) and needs MoviePy only: it runs in its own uv
-project (``bench/moviepy_side``) so MoviePy and the Pillow it pins never enter reelflow's lockfile.
+The ranking short (``--mode ranking``) is each clip as a ``VideoFileClip``, centre-cropped to 9:16
+(``cropped``) and ``resized`` to the frame, with reelflow's badge PNG fading in over it (``ImageClip`` with
+``CrossFadeIn``), each next clip sliding up over the last (``SlideIn``, ``concatenate_videoclips`` with a
+negative padding), the kept clips' sound peak-normalised (``AudioNormalize``) and the music under it all
+(``AudioFileClip``, ``with_volume_scaled``, ``AudioFadeIn``/``AudioFadeOut``, ``CompositeAudioClip``).
+
+It reads ``lesson.json`` (made by ``bench.lesson_inputs``) or ``ranking.json`` (``bench.ranking_inputs``) and
+needs MoviePy only: it runs in its own uv project (``bench/moviepy_side``) so MoviePy and the Pillow it pins
+never enter reelflow's lockfile.
 """
 
 import argparse
@@ -21,10 +29,13 @@ from typing import Any
 
 from moviepy import (
     AudioFileClip,
+    CompositeAudioClip,
     CompositeVideoClip,
     ImageClip,
     TextClip,
     VideoClip,
+    VideoFileClip,
+    afx,
     concatenate_videoclips,
     vfx,
 )
@@ -82,19 +93,63 @@ def lesson_video(lesson: dict[str, Any], folder: Path, animated: bool) -> VideoC
     return concatenate_videoclips(faded, method="compose", padding=-crossfade)
 
 
+def ranked_clip(clip: dict[str, Any], short: dict[str, Any], folder: Path) -> VideoClip:
+    """One clip of the countdown: cropped to the frame's shape, resized to it, its badge fading in on top."""
+    frame = _frame_size(short["size"])
+    video = VideoFileClip(str(folder / clip["file"]))
+    if not clip["keep_audio"]:
+        video = video.without_audio()
+    elif video.audio is not None:
+        video = video.with_effects([afx.AudioNormalize()])
+    width, height = video.size
+    aspect = frame[0] / frame[1]
+    if width / height > aspect:
+        video = video.cropped(x_center=width / 2, width=round(height * aspect))
+    else:
+        video = video.cropped(y_center=height / 2, height=round(width / aspect))
+    video = video.resized(frame)
+    badge = (
+        ImageClip(str(folder / clip["badge_png"]))
+        .with_duration(video.duration)
+        .with_position(("left", "top"))
+        .with_effects([vfx.CrossFadeIn(short["badge_fade_sec"])])
+    )
+    return CompositeVideoClip([video, badge], size=frame).with_duration(video.duration)
+
+
+def ranking_video(short: dict[str, Any], folder: Path) -> VideoClip:
+    """The countdown (highest rank first), each next clip sliding up over the last, the music under it all."""
+    transition = short["transition_sec"]
+    ordered = sorted(short["clips"], key=lambda clip: clip["rank"], reverse=True)
+    clips = [ranked_clip(clip, short, folder) for clip in ordered]
+    sliding = [clips[0], *(clip.with_effects([vfx.SlideIn(transition, "bottom")]) for clip in clips[1:])]
+    video = concatenate_videoclips(sliding, method="compose", padding=-transition)
+    music = (
+        AudioFileClip(str(folder / short["music"]))
+        .with_duration(video.duration)
+        .with_volume_scaled(short["music_volume"])
+        .with_effects([afx.AudioFadeIn(1.0), afx.AudioFadeOut(1.0)])
+    )
+    sound = CompositeAudioClip([video.audio, music]) if video.audio is not None else music
+    return video.with_audio(sound)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--manifest", type=Path, required=True, help="lesson.json from bench.lesson_inputs")
-    parser.add_argument("--mode", choices=["basic", "animated"], required=True)
+    parser.add_argument("--manifest", type=Path, required=True, help="lesson.json or ranking.json from bench")
+    parser.add_argument("--mode", choices=["basic", "animated", "ranking"], required=True)
     parser.add_argument("--out", type=Path, required=True, help="the MP4 to write")
     parser.add_argument("--result", type=Path, required=True, help="where to write this run's JSON facts")
     args = parser.parse_args(argv)
 
-    lesson = json.loads(args.manifest.read_text(encoding="utf-8"))
-    video = lesson_video(lesson, args.manifest.parent, animated=args.mode == "animated")
+    document = json.loads(args.manifest.read_text(encoding="utf-8"))
+    if args.mode == "ranking":
+        video = ranking_video(document, args.manifest.parent)
+    else:
+        video = lesson_video(document, args.manifest.parent, animated=args.mode == "animated")
     video.write_videofile(
         str(args.out),
-        fps=lesson["fps"],
+        fps=document["fps"],
         codec="libx264",
         preset=X264_PRESET,
         ffmpeg_params=["-crf", VIDEO_CRF],

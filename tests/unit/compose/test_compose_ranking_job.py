@@ -22,7 +22,7 @@ from tests.unit.compose.clip_factory import (
 
 from reelflow.compose.badges import BADGE_FILL, layout_badge
 from reelflow.compose.compose_step import compose_narrated_job
-from reelflow.compose.composed_outputs import output_key
+from reelflow.compose.composed_upload import output_key
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.ranking import ClipMedia, RankingPlan, plan_ranking
 from reelflow.compose.settings import ComposeSettings

@@ -7,7 +7,8 @@ idempotency check, the scratch folder, the upload of the outputs and the manifes
 import tempfile
 from pathlib import Path
 
-from reelflow.compose.composed_outputs import ComposedFiles, composed_manifest_key, upload_composed
+from reelflow.compose.composed_outputs import ComposedFiles
+from reelflow.compose.composed_upload import composed_manifest_key, upload_composed
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson_job import compose_lesson_job
 from reelflow.compose.ranking_job import compose_ranking

@@ -40,7 +40,7 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-_CHILD_SETUP = {"preexec_fn": _die_with_parent} if sys.platform.startswith("linux") else {}
+_CHILD_SETUP = _die_with_parent if sys.platform.startswith("linux") else None
 
 
 def parse_progress_seconds(line: str) -> float | None:
@@ -79,7 +79,7 @@ async def run_process(
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        **_CHILD_SETUP,
+        preexec_fn=_CHILD_SETUP,
     )
     stdout_chunks: list[bytes] = []
     stderr_chunks: list[bytes] = []

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from tests.conftest import RunningServices
 
-from reelflow.gateway.ledger import auto_render_job_id
+from reelflow.gateway.event_projector import auto_render_job_id
 
 pytestmark = pytest.mark.connected
 

@@ -15,25 +15,36 @@ from reelflow.contracts import (
     Voice,
 )
 from reelflow.contracts._base import Contract
-from reelflow.contracts.errors import ApiErrorCode
-from reelflow.contracts.scripts import NonBlank
-from reelflow.gateway.refusals import LedgerError
+from reelflow.contracts.specs import FrameRate, FrameSize, HttpUrlText
+from reelflow.contracts.validation import problems_of
+from reelflow.gateway.refusals import InvalidRequestError
+from reelflow.gateway.video_ids import VideoId
+
+PUBLISH_NOT_BUILT = (
+    "publishing to YouTube is not built yet; leave publish out and download the video with "
+    "GET /api/assets/{job_id}/video"
+)
+CALLBACK_NOT_BUILT = "Not called yet (webhooks are not built); kept in the job's spec."
 
 
 class RenderOptions(Contract):
     """Body of ``POST /api/videos/{video_id}/render-jobs``."""
 
-    script_id: str = Field(min_length=1)
-    voice: Voice | None = None
+    script_id: str = Field(min_length=1, max_length=200)
+    voice: Voice | None = Field(
+        default=None,
+        description="An espeak-ng voice (`espeak-ng --voices`: a language code such as `en-gb`, a voice file such as "
+        "`gmw/en-US`, optionally with a variant: `en-us+f3`); by default the one for the script's language.",
+    )
     visual_style: VisualStyle = VisualStyle.BASIC
-    size: str = "1280x720"
-    fps: int = Field(default=30, ge=10, le=60)
+    size: FrameSize = "1280x720"
+    fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
     music: MusicTrack | None = Field(
         default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
     )
-    publish: PublishTarget | None = None
-    callback_url: str | None = None
+    publish: PublishTarget | None = Field(default=None, description=f"Refused: {PUBLISH_NOT_BUILT}.")
+    callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK_NOT_BUILT)
 
     @classmethod
     def from_defaults(cls, script_id: str, defaults: RenderDefaults | None) -> "RenderOptions":
@@ -65,19 +76,19 @@ class RankingOptions(Contract):
     built, by :func:`ranking_spec_for`, so they are written once, in the contract.
     """
 
-    video_id: NonBlank
+    video_id: VideoId
     clips: list[RankingClip] = Field(description="One entry per uploaded clip; the short counts down to rank 1.")
     music: MusicTrack | None = None
-    title: str = ""
-    size: str = Field(default="1080x1920", description="WIDTHxHEIGHT, even numbers; 9:16 by default.")
-    fps: int = 30
+    title: str = Field(default="", max_length=200)
+    size: FrameSize = "1080x1920"
+    fps: FrameRate = 30
     voice: Voice | None = Field(
         default=None,
         description="Asks for the labels to be narrated with this voice. Not built yet: the short carries the "
         "clips' own sound and the music.",
     )
-    publish: PublishTarget | None = None
-    callback_url: str | None = None
+    publish: PublishTarget | None = Field(default=None, description=f"Refused: {PUBLISH_NOT_BUILT}.")
+    callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK_NOT_BUILT)
 
 
 def ranking_spec_for(options: RankingOptions) -> RankingSpec:
@@ -85,13 +96,4 @@ def ranking_spec_for(options: RankingOptions) -> RankingSpec:
     try:
         return RankingSpec.model_validate(options.model_dump(exclude={"video_id"}, exclude_none=True))
     except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "body", "problem": error["msg"]}
-            for error in exc.errors()
-        ]
-        raise LedgerError(
-            "; ".join(f"{problem['field']}: {problem['problem']}" for problem in problems),
-            api_code=ApiErrorCode.VALIDATION_FAILED,
-            status=422,
-            details={"problems": problems},
-        ) from exc
+        raise InvalidRequestError.of(problems_of(exc)) from exc

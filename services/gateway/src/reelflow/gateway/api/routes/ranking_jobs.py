@@ -2,11 +2,10 @@
 
 from fastapi import APIRouter, Response
 
-from reelflow.gateway.api.deps import StateDep
+from reelflow.gateway.api.deps import JobsDep
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.api.routes.render_jobs import RenderJobCreated
-from reelflow.gateway.job_media import require_ranking_media
-from reelflow.gateway.render_specs import RankingOptions, ranking_spec_for
+from reelflow.gateway.render_specs import RankingOptions
 
 router = APIRouter(prefix="/api", tags=["ranking-jobs"])
 
@@ -26,14 +25,13 @@ router = APIRouter(prefix="/api", tags=["ranking-jobs"])
         **error_responses(
             {
                 422: "The body is invalid (`details.problems` names each field), or a clip or the music names media "
-                "that is not uploaded, or a clip names an audio upload (all of them are listed at once).",
+                "that is not uploaded, or a clip names an audio upload (all of them are listed at once), or "
+                "`publish` is set (not available yet).",
             }
         ),
     },
 )
-async def start_ranking_job(options: RankingOptions, state: StateDep, response: Response) -> RenderJobCreated:
-    spec = ranking_spec_for(options)
-    await require_ranking_media(state.runtime.blobs, state.settings.media_bucket, spec)
-    job, created = await state.ledger.start_ranking(options.video_id, spec)
-    response.status_code = 201 if created else 200
-    return RenderJobCreated(job=job, created=created)
+async def start_ranking_job(options: RankingOptions, jobs: JobsDep, response: Response) -> RenderJobCreated:
+    started = await jobs.start_ranking(options)
+    response.status_code = 201 if started.created else 200
+    return RenderJobCreated(job=started.job, created=started.created)

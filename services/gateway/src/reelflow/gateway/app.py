@@ -2,8 +2,8 @@
 lifespan."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,6 +26,7 @@ from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 
 READINESS_PROBE_KEY = ".readyz"
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def _readiness(runtime: ServiceRuntime[GatewaySettings], store: LedgerStore, timeout_sec: float) -> Readiness:
@@ -83,6 +84,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await runtime.broker.stop()
             await mongo.close()
 
+    return build_api(lifespan)
+
+
+def build_api(lifespan: Lifespan | None = None) -> FastAPI:
+    """The REST API itself (routes, error handling, OpenAPI document), without the process it runs in.
+
+    ``create_app`` gives it the lifespan that connects it; on its own it serves the OpenAPI document to tools that
+    need it before any server runs (the schemathesis tests).
+    """
     app = FastAPI(
         title="reelflow gateway",
         version="0.1.0",

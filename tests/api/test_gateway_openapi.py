@@ -11,6 +11,7 @@ queued but never rendered, so thousands of generated requests cost no FFmpeg tim
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import hypothesis
@@ -75,7 +76,7 @@ def test_the_running_gateway_serves_this_document(gateway_url: str) -> None:
 
 @schema.parametrize()
 def test_every_operation_answers_only_documented_statuses_and_never_a_server_error(
-    case: Case, gateway_url: str
+    case: Case[Any], gateway_url: str
 ) -> None:
     case.call_and_validate(base_url=gateway_url)
 

@@ -101,9 +101,7 @@ async def test_requests_accepted_while_nats_is_down_take_effect_once_it_is_back(
         assert (await client.post(f"/api/render-jobs/{cancel_job_id}/cancel")).status_code == 409
 
     messages = await stream_messages(own_stack.endpoints.nats_url)
-    assert [m.subject for m in messages if m.body and m.body.get("script_id") == written][:1] == [
-        "rf.script.requested"
-    ]
+    assert [m.subject for m in messages if m.body and m.body.get("script_id") == written][:1] == ["rf.script.requested"]
     for job_id in (rendered.json()["job"]["job_id"], cancel_job_id):
         counts = Counter(m.subject for m in messages_of_job(messages, job_id))
         assert counts["rf.render.requested"] == 1, counts

@@ -14,10 +14,10 @@ from reelflow.contracts import (
     VisualStyle,
     Voice,
 )
-from reelflow.contracts._base import Contract
 from reelflow.contracts.specs import FrameRate, FrameSize, HttpUrlText
 from reelflow.contracts.validation import problems_of
 from reelflow.gateway.refusals import InvalidRequestError
+from reelflow.gateway.request_bodies import RequestBody
 from reelflow.gateway.video_ids import VideoId
 
 PUBLISH_NOT_BUILT = (
@@ -27,7 +27,7 @@ PUBLISH_NOT_BUILT = (
 CALLBACK_NOT_BUILT = "Not called yet (webhooks are not built); kept in the job's spec."
 
 
-class RenderOptions(Contract):
+class RenderOptions(RequestBody):
     """Body of ``POST /api/videos/{video_id}/render-jobs``."""
 
     script_id: str = Field(min_length=1, max_length=200)
@@ -69,7 +69,7 @@ def lesson_spec_for(script: Script, options: RenderOptions) -> LessonSpec:
     )
 
 
-class RankingOptions(Contract):
+class RankingOptions(RequestBody):
     """Body of ``POST /api/ranking-jobs``: the video it renders for, and its :class:`RankingSpec` fields.
 
     The spec's own rules (rank numbers, unique ranks, clip count, trims, frame size) are checked when the spec is

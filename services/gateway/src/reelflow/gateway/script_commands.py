@@ -24,6 +24,7 @@ from reelflow.gateway.refusals import (
 )
 from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.render_specs import RenderOptions
+from reelflow.gateway.request_bodies import RequestBody
 from reelflow.gateway.script_versions import (
     ScriptEdit,
     ScriptHistory,
@@ -42,7 +43,7 @@ NEEDS_TEXT = (
 )
 
 
-class GenerateScript(Contract):
+class GenerateScript(RequestBody):
     """Body of ``POST /api/videos/{video_id}/scripts/generate``."""
 
     source_text: str = Field(default="", description="The lesson, Markdown or plain text.", max_length=MAX_SOURCE_CHARS)

@@ -14,12 +14,13 @@ from pydantic import Field
 from reelflow.contracts import Script, ScriptStatus, VideoScript
 from reelflow.contracts._base import Contract
 from reelflow.gateway.refusals import ConflictError, InvalidRequestError, NotFoundError
+from reelflow.gateway.request_bodies import RequestBody
 
 # A version as an entity tag: `"3"`, optionally weak (`W/"3"`) or unquoted (`3`) for hand-written requests.
 _IF_MATCH_VERSION = re.compile(r'^(?:W/)?"?([1-9][0-9]{0,8})"?$')
 
 
-class ScriptEdit(Contract):
+class ScriptEdit(RequestBody):
     """Body of ``PUT /api/scripts/{script_id}``: the new chapters and scenes, replacing the current ones whole."""
 
     script: VideoScript = Field(description="The edited chapters and scenes (the same shape GET returns as `script`).")
@@ -32,7 +33,7 @@ class ScriptEdit(Contract):
     )
 
 
-class ScriptApproval(Contract):
+class ScriptApproval(RequestBody):
     """Optional body of ``POST /api/scripts/{script_id}/approve``."""
 
     version: int | None = Field(

@@ -15,6 +15,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from opentelemetry import trace
 from pydantic import BaseModel, Field
 from pymongo.errors import PyMongoError
@@ -188,14 +189,35 @@ async def _answer(request: Request, error: Exception) -> JSONResponse:
     return failure.response({TRACE_HEADER: trace_id})
 
 
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route of ``app`` takes on ``path`` (FastAPI makes one route per method)."""
+    methods: set[str] = set()
+    for route in getattr(app, "routes", []):
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
-    """Starlette's own refusals: no such route (404), a method the route does not take (405)."""
+    """Starlette's own refusals: no such route (404), a method the path does not take (405), a body that could not
+    be parsed (a 422, like any other invalid body)."""
     status = error.status_code if isinstance(error, HTTPException) else 500
-    codes = {404: ApiErrorCode.NOT_FOUND, 405: ApiErrorCode.METHOD_NOT_ALLOWED}
-    code = codes.get(status, ApiErrorCode.VALIDATION_FAILED if status < 500 else ErrorCode.INTERNAL)
-    message = "no such route" if status == 404 else str(getattr(error, "detail", "")) or "refused"
-    headers = getattr(error, "headers", None) or {}
-    return JSONResponse(error_body(code, message), status_code=status, headers=dict(headers))
+    detail = str(getattr(error, "detail", "")) or "refused"
+    headers: dict[str, str] = {}
+    code: ApiErrorCode | ErrorCode
+    if status == 404:
+        code, message = ApiErrorCode.NOT_FOUND, f"no route {request.url.path}"
+    elif status == 405:
+        allowed = allowed_methods(request.app, request.url.path)
+        headers["Allow"] = ", ".join(allowed)
+        code, message = ApiErrorCode.METHOD_NOT_ALLOWED, f"{request.url.path} takes {', '.join(allowed)}"
+    elif status == 400:
+        problems = [{"field": "body", "problem": f"{detail}; send a JSON object"}]
+        failure = ApiFailure(422, ApiErrorCode.VALIDATION_FAILED, describe_problems(problems), {"problems": problems})
+        return failure.response()
+    else:
+        code, message = (ApiErrorCode.VALIDATION_FAILED if status < 500 else ErrorCode.INTERNAL), detail
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
 
 
 class UnexpectedErrorMiddleware:

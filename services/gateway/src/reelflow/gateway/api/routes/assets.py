@@ -14,6 +14,7 @@ router = APIRouter(prefix="/api", tags=["assets"])
 
 @router.get(
     "/assets/{job_id}/{kind}",
+    operation_id="downloadAsset",
     response_class=RedirectResponse,
     status_code=302,
     summary="Download a job's asset",

@@ -26,6 +26,7 @@ HEALTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "/healthz",
+    operation_id="liveness",
     response_model=HealthReport,
     summary="Liveness",
     description="The NATS connection has not given up (reconnecting is alive) and every ledger consume loop is "
@@ -39,6 +40,7 @@ async def healthz(state: StateDep) -> JSONResponse:
 
 @router.get(
     "/readyz",
+    operation_id="readiness",
     response_model=HealthReport,
     summary="Readiness",
     description="NATS, MongoDB and S3 checked concurrently, each within REELFLOW_READINESS_TIMEOUT_SEC (1 s); "

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response
 
 from reelflow.gateway.api.deps import JobsDep
 from reelflow.gateway.api.errors import error_responses
+from reelflow.gateway.api.links import JOB_CREATED_LINKS
 from reelflow.gateway.api.routes.render_jobs import RenderJobCreated
 from reelflow.gateway.render_specs import RankingOptions
 
@@ -12,6 +13,7 @@ router = APIRouter(prefix="/api", tags=["ranking-jobs"])
 
 @router.post(
     "/ranking-jobs",
+    operation_id="startRankingJob",
     response_model=RenderJobCreated,
     status_code=201,
     summary="Start a ranking short from uploaded clips",
@@ -21,7 +23,12 @@ router = APIRouter(prefix="/api", tags=["ranking-jobs"])
     "`created: false`. Follow the job with the render-job routes (`GET /api/render-jobs/{job_id}`, its `events`, "
     "`cancel`, `retry`) and download it with `GET /api/assets/{job_id}/video`.",
     responses={
-        200: {"model": RenderJobCreated, "description": "The video's active job, returned instead of a new one."},
+        201: {"description": "The job is recorded (QUEUED) and on its way.", "links": JOB_CREATED_LINKS},
+        200: {
+            "model": RenderJobCreated,
+            "description": "The video's active job, returned instead of a new one.",
+            "links": JOB_CREATED_LINKS,
+        },
         **error_responses(
             {
                 422: "The body is invalid (`details.problems` names each field), or a clip or the music names media "

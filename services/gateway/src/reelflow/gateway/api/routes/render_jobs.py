@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from reelflow.contracts._base import Contract
 from reelflow.gateway.api.deps import JobsDep, StateDep
 from reelflow.gateway.api.errors import error_responses
+from reelflow.gateway.api.links import JOB_CREATED_LINKS, JOB_LINKS
 from reelflow.gateway.job_views import RenderJobView
 from reelflow.gateway.progress_stream import job_progress_events
 from reelflow.gateway.render_specs import RenderOptions
@@ -26,6 +27,7 @@ class RenderJobCreated(Contract):
 
 @router.post(
     "/videos/{video_id}/render-jobs",
+    operation_id="startRenderJob",
     response_model=RenderJobCreated,
     status_code=201,
     summary="Start a render job from an approved script",
@@ -35,7 +37,12 @@ class RenderJobCreated(Contract):
     "music (an upload that exists) and `publish` (not available yet). The job is recorded before it is answered, "
     "so a 201 takes effect even while NATS is down.",
     responses={
-        200: {"model": RenderJobCreated, "description": "The video's active job, returned instead of a new one."},
+        201: {"description": "The job is recorded (QUEUED) and on its way.", "links": JOB_CREATED_LINKS},
+        200: {
+            "model": RenderJobCreated,
+            "description": "The video's active job, returned instead of a new one.",
+            "links": JOB_CREATED_LINKS,
+        },
         **error_responses(
             {
                 404: "No script with this id.",
@@ -57,11 +64,12 @@ async def start_render_job(
 
 @router.get(
     "/render-jobs/{job_id}",
+    operation_id="getRenderJob",
     response_model=RenderJobView,
     summary="Read a render job",
     description="A job the bus rejected before it could be read (an invalid `rf.render.requested` published "
     "straight to NATS) is FAILED with a null `spec` and the reason in `error`.",
-    responses=error_responses(NO_JOB),
+    responses={200: {"description": "The job.", "links": JOB_LINKS}, **error_responses(NO_JOB)},
 )
 async def get_render_job(job_id: str, jobs: JobsDep) -> RenderJobView:
     return await jobs.job(job_id)
@@ -69,6 +77,7 @@ async def get_render_job(job_id: str, jobs: JobsDep) -> RenderJobView:
 
 @router.get(
     "/videos/{video_id}/render-jobs",
+    operation_id="listRenderJobs",
     response_model=list[RenderJobView],
     summary="List a video's render jobs, newest first",
     responses=error_responses(),
@@ -79,6 +88,7 @@ async def list_render_jobs(video_id: VideoIdPath, jobs: JobsDep) -> list[RenderJ
 
 @router.post(
     "/render-jobs/{job_id}/cancel",
+    operation_id="cancelRenderJob",
     response_model=RenderJobView,
     status_code=202,
     summary="Cancel a render job",
@@ -87,7 +97,8 @@ async def list_render_jobs(video_id: VideoIdPath, jobs: JobsDep) -> list[RenderJ
     "happened within about 2 s, else 202 with the job as it stands (the cancel is recorded and goes out even "
     "while NATS is down).",
     responses={
-        200: {"model": RenderJobView, "description": "The job is CANCELED."},
+        202: {"description": "The cancel is recorded and on its way; the job as it stands.", "links": JOB_LINKS},
+        200: {"model": RenderJobView, "description": "The job is CANCELED.", "links": JOB_LINKS},
         **error_responses(
             NO_JOB | {409: "The job had already ended, or it completed or failed before the cancel took effect."}
         ),
@@ -101,6 +112,7 @@ async def cancel_render_job(job_id: str, jobs: JobsDep, response: Response) -> R
 
 @router.post(
     "/render-jobs/{job_id}/retry",
+    operation_id="retryRenderJob",
     response_model=RenderJobView,
     summary="Retry a failed or canceled render job with the same spec",
     description="The job becomes QUEUED again as `attempt + 1`, rendering the spec it froze. A request the bus "
@@ -115,6 +127,7 @@ async def retry_render_job(job_id: str, jobs: JobsDep) -> RenderJobView:
 
 @router.get(
     "/render-jobs/{job_id}/events",
+    operation_id="followRenderJob",
     response_class=StreamingResponse,
     summary="Follow a render job's progress (server-sent events)",
     description="A `progress` event per update (never decreasing), then one `status` event when the job ends.",

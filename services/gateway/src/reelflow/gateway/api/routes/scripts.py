@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from reelflow.contracts import Script
 from reelflow.gateway.api.deps import ScriptsDep
 from reelflow.gateway.api.errors import error_responses
+from reelflow.gateway.api.links import SCRIPT_ACCEPTED_LINKS, SCRIPT_LINKS
 from reelflow.gateway.script_commands import GenerateScript, ScriptAccepted, ScriptBeingWritten
 from reelflow.gateway.script_versions import ScriptApproval, ScriptEdit, ScriptHistory, expected_version, version_etag
 from reelflow.gateway.video_ids import VIDEO_ID_PATTERN
@@ -27,6 +28,7 @@ STILL_WRITING = {409: "The script is still being written (NOT_READY); ask again 
 
 @router.post(
     "/videos/{video_id}/scripts/generate",
+    operation_id="generateScript",
     status_code=202,
     response_model=ScriptAccepted,
     summary="Ask for a script to be written from a lesson",
@@ -34,9 +36,12 @@ STILL_WRITING = {409: "The script is still being written (NOT_READY); ask again 
     "started, when `auto_render` is set). Poll `GET /api/scripts/{script_id}` until it answers 200. The request is "
     "recorded before it is answered, so a 202 takes effect even while NATS is down; `render_defaults` are checked "
     "now (voice, music, publish) like a render-jobs request.",
-    responses=error_responses(
-        {422: "No `source_text` (nor `title`), or `render_defaults` that could not render; `details.problems`."}
-    ),
+    responses={
+        202: {"description": "Accepted: the script is being written.", "links": SCRIPT_ACCEPTED_LINKS},
+        **error_responses(
+            {422: "No `source_text` (nor `title`), or `render_defaults` that could not render; `details.problems`."}
+        ),
+    },
 )
 async def generate_script(video_id: VideoIdPath, body: GenerateScript, scripts: ScriptsDep) -> ScriptAccepted:
     return await scripts.request_script(video_id, body)
@@ -44,10 +49,12 @@ async def generate_script(video_id: VideoIdPath, body: GenerateScript, scripts: 
 
 @router.get(
     "/scripts/{script_id}",
+    operation_id="getScript",
     response_model=Script,
     summary="Read a script (its latest version)",
     description="The `ETag` header carries the version, for `If-Match` on a later edit or approval.",
     responses={
+        200: {"description": "The script's latest version.", "links": SCRIPT_LINKS},
         202: {"model": ScriptAccepted, "description": "Still being written; ask again shortly."},
         **error_responses(NOT_FOUND | {422: "Writing the script failed; the error (its job code) says why."}),
     },
@@ -63,6 +70,7 @@ async def get_script(script_id: str, scripts: ScriptsDep, response: Response) ->
 
 @router.put(
     "/scripts/{script_id}",
+    operation_id="editScript",
     response_model=Script,
     summary="Edit a script's chapters and scenes, making its next version",
     description="The edit becomes version + 1, a DRAFT that must be approved again before it renders. Earlier "
@@ -70,14 +78,17 @@ async def get_script(script_id: str, scripts: ScriptsDep, response: Response) ->
     "(`version` in the body or `If-Match`) to be told, instead of overwriting, when someone changed it first. "
     "An edit that changes nothing makes no new version. Every script keeps the same limits: at most 2000 "
     "characters of narration per scene, 30 chapters and 1500 scenes.",
-    responses=error_responses(
-        NOT_FOUND
-        | {
-            409: "The edited version is not the latest (`details.current_version` says which is), the script is "
-            "archived, or it is still being written.",
-            422: "The body is not a valid script (or breaks a limit); `details.problems` names each field.",
-        }
-    ),
+    responses={
+        200: {"description": "The new version (or the script as it was, when nothing changed).", "links": SCRIPT_LINKS},
+        **error_responses(
+            NOT_FOUND
+            | {
+                409: "The edited version is not the latest (`details.current_version` says which is), the script is "
+                "archived, or it is still being written.",
+                422: "The body is not a valid script (or breaks a limit); `details.problems` names each field.",
+            }
+        ),
+    },
 )
 async def edit_script(
     script_id: str, edit: ScriptEdit, scripts: ScriptsDep, response: Response, if_match: IfMatch = None
@@ -89,17 +100,21 @@ async def edit_script(
 
 @router.post(
     "/scripts/{script_id}/approve",
+    operation_id="approveScript",
     response_model=Script,
     summary="Approve a script's latest version for rendering",
     description="Only the latest version can be approved. Naming the version you reviewed (`version` in the body "
     "or `If-Match`) makes sure that is the one approved. Approving twice is harmless.",
-    responses=error_responses(
-        NOT_FOUND
-        | {
-            409: "The named version is not the latest (`details.current_version` says which is), the script is "
-            "archived, or it is still being written."
-        }
-    ),
+    responses={
+        200: {"description": "The approved script.", "links": SCRIPT_LINKS},
+        **error_responses(
+            NOT_FOUND
+            | {
+                409: "The named version is not the latest (`details.current_version` says which is), the script is "
+                "archived, or it is still being written."
+            }
+        ),
+    },
 )
 async def approve_script(
     script_id: str,
@@ -116,6 +131,7 @@ async def approve_script(
 
 @router.get(
     "/scripts/{script_id}/versions",
+    operation_id="listScriptVersions",
     response_model=ScriptHistory,
     summary="List a script's versions, newest first",
     responses=error_responses(NOT_FOUND | STILL_WRITING),
@@ -126,6 +142,7 @@ async def list_script_versions(script_id: str, scripts: ScriptsDep) -> ScriptHis
 
 @router.get(
     "/scripts/{script_id}/versions/{version}",
+    operation_id="getScriptVersion",
     response_model=Script,
     summary="Read one version of a script",
     description="The latest version as it stands; an older one exactly as it was written, with status ARCHIVED.",
@@ -139,6 +156,7 @@ async def get_script_version(
 
 @router.get(
     "/videos/{video_id}/scripts",
+    operation_id="listVideoScripts",
     response_model=list[ScriptHistory],
     summary="List a video's scripts with their versions",
     description="Most recently written script first (at most 50); each lists its versions newest first.",

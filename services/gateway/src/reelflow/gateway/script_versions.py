@@ -18,6 +18,8 @@ from reelflow.gateway.request_bodies import RequestBody
 
 # A version as an entity tag: `"3"`, optionally weak (`W/"3"`) or unquoted (`3`) for hand-written requests.
 _IF_MATCH_VERSION = re.compile(r'^(?:W/)?"?([1-9][0-9]{0,8})"?$')
+# The same, as the OpenAPI document states it (``*`` names no version).
+IF_MATCH_PATTERN = r'^(\*|(W/)?"?[1-9][0-9]{0,8}"?)$'
 
 
 class ScriptEdit(RequestBody):

@@ -10,7 +10,14 @@ from reelflow.gateway.api.deps import ScriptsDep
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.api.links import SCRIPT_ACCEPTED_LINKS, SCRIPT_LINKS
 from reelflow.gateway.script_commands import GenerateScript, ScriptAccepted, ScriptBeingWritten
-from reelflow.gateway.script_versions import ScriptApproval, ScriptEdit, ScriptHistory, expected_version, version_etag
+from reelflow.gateway.script_versions import (
+    IF_MATCH_PATTERN,
+    ScriptApproval,
+    ScriptEdit,
+    ScriptHistory,
+    expected_version,
+    version_etag,
+)
 from reelflow.gateway.video_ids import VIDEO_ID_PATTERN
 
 router = APIRouter(prefix="/api", tags=["scripts"])
@@ -20,6 +27,7 @@ IfMatch = Annotated[
     str | None,
     Header(
         description='The version being acted on, as the ETag GET returned (`"2"`). A stale one answers 409.',
+        pattern=IF_MATCH_PATTERN,
     ),
 ]
 NOT_FOUND = {404: "No script with this id."}

@@ -15,11 +15,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from opentelemetry import trace
 from pydantic import BaseModel, Field
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelflow.contracts import ErrorCode, IllegalTransitionError
@@ -189,13 +189,17 @@ async def _answer(request: Request, error: Exception) -> JSONResponse:
     return failure.response({TRACE_HEADER: trace_id})
 
 
-def allowed_methods(app: Any, path: str) -> list[str]:
-    """Every method some route of ``app`` takes on ``path`` (FastAPI makes one route per method)."""
-    methods: set[str] = set()
-    for route in getattr(app, "routes", []):
-        if isinstance(route, APIRoute) and route.path_regex.match(path):
-            methods |= route.methods or set()
-    return sorted(methods)
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(app: Any, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` takes on the scope's path (FastAPI makes one route per method)."""
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
@@ -208,7 +212,7 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     if status == 404:
         code, message = ApiErrorCode.NOT_FOUND, f"no route {request.url.path}"
     elif status == 405:
-        allowed = allowed_methods(request.app, request.url.path)
+        allowed = allowed_methods(request.app, request.scope)
         headers["Allow"] = ", ".join(allowed)
         code, message = ApiErrorCode.METHOD_NOT_ALLOWED, f"{request.url.path} takes {', '.join(allowed)}"
     elif status == 400:

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 from fastapi import FastAPI
 from pymongo.errors import ServerSelectionTimeoutError
 
@@ -109,13 +110,16 @@ async def client(api: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_an_unexpected_exception_keeps_the_error_shape_and_hides_its_text(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/render-jobs/job-1")
+    with structlog.testing.capture_logs() as logged:
+        response = await client.get("/api/render-jobs/job-1")
     assert response.status_code == 500
     error = response.json()["error"]
     assert error["code"] == "INTERNAL"
     trace_id = response.headers["x-trace-id"]
     assert trace_id in error["message"] and error["details"] == {"trace_id": trace_id}
     assert "leaked" not in response.text and INTERNAL_HOST not in response.text
+    [entry] = [entry for entry in logged if entry["event"] == "request failed"]
+    assert entry["trace_id"] == trace_id and "leaked" in entry["error"], "the log keeps the detail"
 
 
 async def test_a_method_the_path_does_not_take_is_a_405_listing_every_method_it_does(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import structlog
 from pydantic import Field
 
-from reelflow.contracts import RenderDefaults, Script, ScriptOptions, ScriptRequested, ScriptStatus
+from reelflow.contracts import RenderDefaults, Script, ScriptOptions, ScriptRequested
 from reelflow.contracts._base import Contract
 from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.refusals import (
@@ -23,7 +23,6 @@ from reelflow.gateway.refusals import (
     ScriptWritingFailedError,
 )
 from reelflow.gateway.render_checks import RenderChecks
-from reelflow.gateway.render_specs import RenderOptions
 from reelflow.gateway.request_bodies import RequestBody
 from reelflow.gateway.script_versions import (
     ScriptEdit,
@@ -162,10 +161,3 @@ class ScriptCommands:
                 f"script {script_id} is still being written; try again when GET /api/scripts/{script_id} answers 200"
             )
         return NotFoundError(f"script {script_id} does not exist")
-
-
-def auto_render_options(script: Script, defaults: RenderDefaults | None) -> RenderOptions | None:
-    """The render options of an auto-rendered script, or None when it should wait for review instead."""
-    if script.status != ScriptStatus.APPROVED:
-        return None
-    return RenderOptions.from_defaults(script.script_id, defaults)

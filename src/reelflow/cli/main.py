@@ -27,7 +27,7 @@ from reelflow.local.servers import (
     EmbeddedStack,
     StackEndpoints,
 )
-from reelflow.local.workers import SERVICE_NAMES, WorkerGroup
+from reelflow.local.workers import GATEWAY, SERVICE_NAMES, WorkerGroup
 
 DEFAULT_GATEWAY_PORT = 8000
 EXIT_INTERRUPTED = 130
@@ -119,6 +119,9 @@ def command_up(args: argparse.Namespace) -> int:
             try:
                 endpoints, workers, gateway_url = _start_embedded(stack, data_dir, args.port)
                 try:
+                    for name in workers.services:
+                        if name != GATEWAY:
+                            console.print(f"  {name:<9}/healthz and /readyz at {workers.health_url(name)}")
                     console.print(f"[green]reelflow is up[/]: gateway {gateway_url} (API docs {gateway_url}/docs)")
                     console.print(
                         f"NATS {endpoints.nats_url} · MongoDB {endpoints.mongo_url} · S3 {endpoints.s3_endpoint}"

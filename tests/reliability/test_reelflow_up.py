@@ -4,6 +4,7 @@ process and no bound port behind.
 Slow-ish (about 30 s each): every test starts the whole embedded stack and six workers as real processes.
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -110,9 +111,25 @@ def reelflow_up(tmp_path: Path) -> Iterator[RunningUp]:
         wait_until_up(process, log, START_TIMEOUT_SEC)
         yield up
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_whatever_is_left(process)
+
+
+def stop_whatever_is_left(process: subprocess.Popen[bytes]) -> None:
+    """After a failed test: stop `reelflow up` the way an operator would, and if that fails, SIGKILL it and every
+    process it started (by pid: its servers and workers lead sessions of their own, so no group signal reaches them)."""
+    if process.poll() is not None:
+        return
+    started = descendants(process.pid)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SEC)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    for pid in started | descendants(process.pid):
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def stop_and_check_nothing_is_left(up: RunningUp, stop_signal: signal.Signals) -> None:

@@ -27,6 +27,7 @@ from reelflow.local.servers import (
     EmbeddedStack,
     StackEndpoints,
 )
+from reelflow.local.supervision import raise_outside_spawns
 from reelflow.local.workers import GATEWAY, SERVICE_NAMES, WorkerGroup
 
 DEFAULT_GATEWAY_PORT = 8000
@@ -48,7 +49,7 @@ def stop_on_signals() -> Iterator[None]:
         if stopping.is_set():
             return
         stopping.set()
-        raise StopRequestedError(signal.Signals(signum).name)
+        raise_outside_spawns(StopRequestedError(signal.Signals(signum).name))
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

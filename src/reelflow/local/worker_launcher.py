@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from multiprocessing.context import ForkServerProcess
 from pathlib import Path
 
-from reelflow.local.supervision import LOG_TAIL_LINES, describe_exit_code, read_log_tail
+from reelflow.local.supervision import LOG_TAIL_LINES, describe_exit_code, read_log_tail, spawning
 
 PRELOAD_MODULE = "reelflow.local.service_preload"
 _PR_SET_NAME = 15
@@ -45,7 +45,8 @@ def warm_up() -> None:
     # __main__ first, as multiprocessing's default: with it the server imports the caller's main module itself
     # (guarded by ``if __name__ == "__main__"``), where without it every forked child would run it again.
     context.set_forkserver_preload(["__main__", PRELOAD_MODULE])
-    multiprocessing.forkserver.ensure_running()
+    with spawning():
+        multiprocessing.forkserver.ensure_running()
 
 
 def process_name(service: str) -> str:
@@ -101,8 +102,9 @@ class ForkedWorker:
             name=f"reelflow-{self.name}",
             daemon=True,
         )
-        process.start()
-        self._process = process
+        with spawning():
+            process.start()
+            self._process = process
 
     def send_signal(self, signum: signal.Signals) -> None:
         """Signal the worker's process group (the worker and its FFmpeg …); a no-op once it has ended."""

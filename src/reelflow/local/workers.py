@@ -14,8 +14,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-import httpx
-
 from reelflow.local import worker_launcher
 from reelflow.local.ports import LOOPBACK, free_port
 from reelflow.local.restarts import RestartPolicy, RestartSupervisor
@@ -23,6 +21,7 @@ from reelflow.local.supervision import LOG_TAIL_LINES, stop_all
 from reelflow.local.worker_launcher import ForkedWorker
 
 if TYPE_CHECKING:
+    import httpx
     from nats.aio.client import Client as NatsClient
 
 SERVICE_NAMES = ("script", "tts", "compose", "storage", "uploader", "gateway")
@@ -112,6 +111,8 @@ class WorkerGroup:
         ``gateway_url``) and holds its durable consumer on the stream, or raise WorkerStartError: at once when an
         unsupervised process exits, else at the deadline.
         """
+        import httpx  # here: `reelflow up` imports it beside the worker launcher's imports, not before them
+
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_sec
         not_ready = dict.fromkeys(self.services, "not checked yet")
@@ -217,6 +218,8 @@ class WorkerGroup:
 
     async def _readiness_problem(self, name: str, http: httpx.AsyncClient, gateway_url: str) -> str | None:
         """None when ``name`` answers 200 on ``/readyz``, else what went wrong."""
+        import httpx
+
         base = gateway_url if name == GATEWAY else self.health_url(name)
         url = f"{base.rstrip('/')}/readyz"
         try:

@@ -45,7 +45,7 @@ def console() -> "Console":
     """Where the command talks to its user (stderr; stdout stays free for output a script may read)."""
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)  # long URLs stay on one line in logs
 
 
 class StopRequestedError(Exception):
@@ -139,7 +139,8 @@ def command_up(args: argparse.Namespace) -> int:
         )
         try:
             try:
-                endpoints, workers, gateway_url = _start_embedded(stack, data_dir, args.port, started=started)
+                gateway_port = args.port or free_port()
+                endpoints, workers, gateway_url = _start_embedded(stack, data_dir, gateway_port, started=started)
                 try:
                     for name in workers.services:
                         if name != GATEWAY:
@@ -253,7 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="run the embedded stack and all six services; gateway on :8000")
     up.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
-    up.add_argument("--port", type=int, default=DEFAULT_GATEWAY_PORT, help="gateway port (default 8000)")
+    up.add_argument(
+        "--port", type=int, default=DEFAULT_GATEWAY_PORT, help="gateway port (default 8000; 0 picks a free port)"
+    )
     for server, default in (
         ("nats", DEFAULT_NATS_PORT),
         ("nats-monitor", DEFAULT_NATS_MONITOR_PORT),

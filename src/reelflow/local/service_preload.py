@@ -6,6 +6,7 @@ that fails to import here is skipped: the worker forked later imports it again a
 
 import contextlib
 import importlib
+import warnings
 
 PRELOADED_MODULES = (
     "reelflow.cli.main",
@@ -17,6 +18,10 @@ PRELOADED_MODULES = (
     "reelflow.uploader.app",
     "reelflow.gateway.app",
 )
+
+# multiprocessing runs the parent's main module again in each forked child, as __mp_main__; when the parent is
+# `python -m reelflow.cli.main`, that module is already imported here and runpy warns so, harmlessly, once per child.
+warnings.filterwarnings("ignore", message=r"'reelflow\.cli\.main' found in sys\.modules", category=RuntimeWarning)
 
 for _module in PRELOADED_MODULES:
     with contextlib.suppress(Exception):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -55,6 +56,12 @@ class WorkerStartError(RuntimeError):
         if log_tails:
             lines.append(log_tails)
         super().__init__("\n".join(lines))
+
+
+def worker_command(name: str) -> list[str]:
+    """``reelflow worker NAME`` run with this interpreter, for running one service on its own (a WorkerGroup forks
+    its workers from the launcher instead)."""
+    return [sys.executable, "-m", "reelflow.cli.main", "worker", name]
 
 
 class WorkerGroup:

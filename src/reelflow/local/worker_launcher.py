@@ -42,9 +42,9 @@ def warm_up() -> None:
     Idempotent, and cheap after the first call; the first worker started waits for the imports to finish.
     """
     context = multiprocessing.get_context("forkserver")
-    # __main__ first, as multiprocessing's default: with it the server imports the caller's main module itself
-    # (guarded by ``if __name__ == "__main__"``), where without it every forked child would run it again.
-    context.set_forkserver_preload(["__main__", PRELOAD_MODULE])
+    # multiprocessing also runs the caller's main module again in every child (as __mp_main__): for the `reelflow`
+    # script or `python -m reelflow.cli.main` that is the CLI, which the preload has imported already.
+    context.set_forkserver_preload([PRELOAD_MODULE])
     with spawning():
         multiprocessing.forkserver.ensure_running()
 

@@ -4,7 +4,6 @@ process and no bound port behind.
 Slow-ish (about 30 s each): every test starts the whole embedded stack and six workers as real processes.
 """
 
-import contextlib
 import os
 import re
 import signal
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.process_tree import alive, descendants, stop_whatever_is_left
 
 from reelflow.local.ports import LOOPBACK, free_port, port_is_free
 from reelflow.local.worker_launcher import process_name
@@ -41,31 +41,6 @@ class RunningUp:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid``, found through /proc's parent links."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        children = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= children
-        frontier = children
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def worker_pid(up: RunningUp, service: str) -> int | None:
@@ -112,24 +87,6 @@ def reelflow_up(tmp_path: Path) -> Iterator[RunningUp]:
         yield up
     finally:
         stop_whatever_is_left(process)
-
-
-def stop_whatever_is_left(process: subprocess.Popen[bytes]) -> None:
-    """After a failed test: stop `reelflow up` the way an operator would, and if that fails, SIGKILL it and every
-    process it started (by pid: its servers and workers lead sessions of their own, so no group signal reaches them)."""
-    if process.poll() is not None:
-        return
-    started = descendants(process.pid)
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT_SEC)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    for pid in started | descendants(process.pid):
-        if alive(pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
 
 
 def stop_and_check_nothing_is_left(up: RunningUp, stop_signal: signal.Signals) -> None:

@@ -169,7 +169,7 @@ def command_render(args: argparse.Namespace) -> int:
         return 2
     gateway_url = args.gateway or f"http://127.0.0.1:{DEFAULT_GATEWAY_PORT}"
     # Nothing listening on the default port means no stack: set the launcher's imports going before anything else.
-    embedded = args.gateway is None and not port_accepts_connections(DEFAULT_GATEWAY_PORT)
+    embedded = args.embedded or (args.gateway is None and not port_accepts_connections(DEFAULT_GATEWAY_PORT))
     if embedded:
         worker_launcher.warm_up()
     from reelflow.cli.render_client import detect_language
@@ -182,7 +182,8 @@ def command_render(args: argparse.Namespace) -> int:
     if args.gateway:
         console().print(f"[red]error[/]: no reelflow gateway answers at {args.gateway}")
         return 2
-    console().print("no running stack found; starting an embedded one (nats-server, nx-27017, nanio, six services)…")
+    reason = "as asked" if args.embedded else "no running stack found"
+    console().print(f"{reason}: starting an embedded stack (nats-server, nx-27017, nanio, six services)…")
     with stop_on_signals():
         worker_launcher.warm_up()
         from reelflow.local.servers import EmbeddedStack
@@ -275,7 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--style", choices=("basic", "animated"), default="basic", help="animated: Ken Burns motion and crossfades"
     )
-    render.add_argument("--gateway", help="gateway URL of a running stack (default: :8000, else embedded)")
+    stack = render.add_mutually_exclusive_group()
+    stack.add_argument("--gateway", help="gateway URL of a running stack (default: :8000, else embedded)")
+    stack.add_argument("--embedded", action="store_true", help="start a stack of its own even if one answers on :8000")
     render.set_defaults(run=command_render)
 
     worker = commands.add_parser("worker", help="run one service in the foreground")

@@ -82,7 +82,9 @@ class WorkerGroup:
         self._health_ports: dict[str, int] = {}
         self._lock = threading.RLock()
         self._supervisor: RestartSupervisor | None = None
-        self.stop_grace_sec = float(self.env.get("REELFLOW_SHUTDOWN_GRACE_SEC", DEFAULT_DRAIN_SEC)) + STOP_MARGIN_SEC
+        # The workers' own drain time, from the environment they get (this process's, then ``env``).
+        drain_sec = (os.environ | self.env).get("REELFLOW_SHUTDOWN_GRACE_SEC", DEFAULT_DRAIN_SEC)
+        self.stop_grace_sec = float(drain_sec) + STOP_MARGIN_SEC
 
     def start(self) -> None:
         """Start every service; each leads its own process group."""

@@ -282,26 +282,11 @@ class EmbeddedStack:
 
     def start(self, timeout_sec: float = 30.0) -> StackEndpoints:
         """Start the three servers and wait until each answers, or stop them and raise StackStartError."""
-        self.spawn()
-        return self.wait_ready(timeout_sec)
-
-    def spawn(self) -> None:
-        """Start the three servers without waiting for them; :meth:`wait_ready` waits.
-
-        Between the two the caller can start what does not need the servers yet (the worker launcher's imports).
-        """
         if self._servers:
             raise RuntimeError("the embedded stack is already started")
         atexit.register(self.stop)
         try:
             self._spawn_all()
-        except BaseException:
-            self.stop()
-            raise
-
-    def wait_ready(self, timeout_sec: float = 30.0) -> StackEndpoints:
-        """Wait until each spawned server answers, or stop them all and raise StackStartError."""
-        try:
             deadline = time.monotonic() + timeout_sec
             for name in SERVER_NAMES:
                 self._wait_ready(name, deadline)

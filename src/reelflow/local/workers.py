@@ -91,6 +91,11 @@ class WorkerGroup:
         if self._processes:
             raise RuntimeError("the worker group is already started")
         worker_launcher.warm_up()
+        # What wait_ready needs, imported now: the forks below wait for the launcher's own imports anyway, and the
+        # check that follows them then waits on nothing. (Not at the top: the CLI imports this module for names.)
+        import httpx  # noqa: F401
+        import nats  # noqa: F401
+
         env = os.environ | self.env
         self._health_ports = {name: free_port() for name in self.services}
         self._processes = {
@@ -120,7 +125,7 @@ class WorkerGroup:
         ``gateway_url``) and holds its durable consumer on the stream, or raise WorkerStartError: at once when an
         unsupervised process exits, else at the deadline.
         """
-        import httpx  # here: `reelflow up` imports it beside the worker launcher's imports, not before them
+        import httpx
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_sec
@@ -241,7 +246,6 @@ class WorkerGroup:
 
     async def _without_durable_consumer(self, nats_url: str) -> dict[str, str]:
         """The services whose durable consumer is missing from the stream, each with why."""
-        # Imported here: a CLI that only talks to a running gateway never needs the NATS client.
         import nats
         import nats.errors
 

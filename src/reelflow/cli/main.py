@@ -1,8 +1,8 @@
 """The ``reelflow`` command: up, render, worker, contracts export.
 
 What takes long to import (the HTTP and terminal libraries, the servers' clients, the services) is imported inside
-the command that needs it: ``up`` and ``render`` first set the worker launcher importing every service, and the rest
-of their imports then run beside that.
+the command that needs it: ``up`` and ``render`` first set the worker launcher importing what the services share, and
+the rest of their imports then run beside that.
 """
 
 import argparse
@@ -108,7 +108,7 @@ def _start_embedded(
 ) -> tuple["StackEndpoints", WorkerGroup, str]:
     """The servers, then the services, in as little time as the machine allows.
 
-    The caller has set the worker launcher importing every service (``worker_launcher.warm_up()``, at ``started``);
+    The caller has set the worker launcher importing (``worker_launcher.warm_up()``, at ``started``);
     the servers start meanwhile, and the workers are forked once the servers answer (the gateway needs MongoDB at
     start-up), which then takes a fraction of a second. ``stack.stop()`` is the caller's, also when this raises.
     """

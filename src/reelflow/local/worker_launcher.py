@@ -1,9 +1,9 @@
-"""Starts service processes by forking a server that has already imported every service.
+"""Starts service processes by forking a server that has already imported what every service imports.
 
 A service process spends most of its start-up importing (FastStream, pydantic models, FastAPI, the OpenAI client …),
 and six of them importing the same modules side by side on a small machine take many seconds. Here one fork server
-(multiprocessing's ``forkserver``, a clean single-threaded process) imports everything once, then forks a worker on
-request: a start costs milliseconds, and so does a restart after a crash.
+(multiprocessing's ``forkserver``, a clean single-threaded process) imports the shared part once
+(:mod:`reelflow.local.service_preload`), then forks a worker on request, which imports only its own service.
 
 A forked worker is the same program as ``reelflow worker NAME``: it runs ``reelflow.cli.main.main(["worker", NAME])``
 with the environment it was given. It leads its own session (signals to its group reach its FFmpeg children too),
@@ -37,7 +37,7 @@ _COMM_MAX_CHARS = 15  # the kernel keeps 16 bytes, the last one a NUL
 
 
 def warm_up() -> None:
-    """Start the fork server now, so it imports every service while the caller does other work (servers …).
+    """Start the fork server now, so it imports what the services share while the caller does other work (servers …).
 
     Idempotent, and cheap after the first call; the first worker started waits for the imports to finish.
     """

@@ -1,7 +1,7 @@
 """Runs the six reelflow services as supervised processes and waits until each one is ready.
 
 The processes are forked from the worker launcher's preloaded server (see :mod:`reelflow.local.worker_launcher`), so
-starting or restarting one costs no imports.
+starting or restarting one costs only the imports of its own service.
 """
 
 from __future__ import annotations

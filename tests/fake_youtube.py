@@ -99,7 +99,7 @@ class RecordedRequest:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
 
 
 @dataclass
@@ -325,8 +325,9 @@ def _handler_class(state: _State) -> type[BaseHTTPRequestHandler]:
         def _record(self) -> tuple[str, dict[str, list[str]]]:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
+            headers = {name.lower(): value for name, value in self.headers.items()}
             with state.lock:
-                state.requests.append(RecordedRequest(self.command, parts.path, query, dict(self.headers.items())))
+                state.requests.append(RecordedRequest(self.command, parts.path, query, headers))
             return parts.path, query
 
         def _send(

@@ -43,7 +43,7 @@ from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.service import ServiceRuntime, build_runtime
 from reelflow.uploader.handlers import router
 from reelflow.uploader.settings import RESUMABLE_CHUNK_UNIT, UploaderSettings
-from reelflow.uploader.upload_records import attempt_record_key
+from reelflow.uploader.upload_records import YouTubeUploadRecord, attempt_record_key
 
 MEDIA_BUCKET = "reelflow-media"
 DLQ_SUBJECT = "rf.dlq.uploader"
@@ -490,3 +490,29 @@ async def test_settings_youtube_would_refuse_fail_before_anything_is_uploaded(
     assert "contains < or >" in failed.error.message
     assert "YouTube allows 500" in failed.error.message
     assert sessions_titled(youtube, title) == []
+
+
+async def test_a_recorded_session_youtube_no_longer_knows_is_replaced_by_a_new_one(
+    uploader_service: UploaderService, bus: BusRecorder, youtube: FakeYouTube, unique_id: str
+) -> None:
+    title = f"Expired session {unique_id}"
+    job = await stored_job(uploader_service, unique_id, PublishTarget(title=title))
+    video = next(asset for asset in job.event.assets if asset.kind == AssetKind.VIDEO)
+    expired = YouTubeUploadRecord(
+        video_sha256=video.sha256,
+        session_uri=f"{youtube.api_url}upload/youtube/v3/videos?uploadType=resumable&upload_id=expired-{unique_id}",
+    )
+    key = attempt_record_key(job.event.job_id, 1)
+    await uploader_service.blobs.put_bytes("reelflow-work", key, expired.model_dump_json().encode(), "application/json")
+
+    await deliver(uploader_service, job.event)
+
+    published = the_publication(bus)
+    [session] = sessions_titled(youtube, title)
+    assert session.video_id == published.external_id
+    assert session.ranges == chunk_ranges(VIDEO_SIZE)
+    status_queries = [
+        r for r in youtube.requests if r.method == "PUT" and r.query.get("upload_id") == [f"expired-{unique_id}"]
+    ]
+    assert len(status_queries) == 1
+    assert status_queries[0].headers["content-range"] == f"bytes */{VIDEO_SIZE}"

@@ -2,10 +2,15 @@
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import httpx
 from rich.console import Console
@@ -13,11 +18,44 @@ from rich.console import Console
 from reelflow.cli.render_client import GatewayClient, RenderFailedError, detect_language
 from reelflow.cli.workers import SERVICES, run_worker
 from reelflow.local.ports import free_port
-from reelflow.local.servers import DEFAULT_DATA_DIR, EmbeddedStack, StackEndpoints
+from reelflow.local.servers import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_MONGO_PORT,
+    DEFAULT_NATS_MONITOR_PORT,
+    DEFAULT_NATS_PORT,
+    DEFAULT_S3_PORT,
+    EmbeddedStack,
+    StackEndpoints,
+)
 from reelflow.local.workers import WorkerGroup
 
 DEFAULT_GATEWAY_PORT = 8000
+EXIT_INTERRUPTED = 130
 console = Console(stderr=True)
+
+
+class StopRequestedError(Exception):
+    """SIGTERM or SIGINT reached the command: stop everything it started, in order, and leave."""
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGINT into :class:`StopRequestedError` in the main thread, so ``finally`` blocks stop the
+    workers and then the servers; a second signal during that stop is ignored rather than cutting it short."""
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        if stopping.is_set():
+            return
+        stopping.set()
+        raise StopRequestedError(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _gateway_is_up(url: str) -> bool:
@@ -25,6 +63,10 @@ def _gateway_is_up(url: str) -> bool:
         return httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _announce_restart(name: str, how: str, delay_sec: float) -> None:
+    console.print(f"[yellow]{name} {how}[/]; restarting it in {delay_sec:.0f}s")
 
 
 def _start_services(endpoints: StackEndpoints, data_dir: Path, gateway_port: int) -> tuple[WorkerGroup, str]:
@@ -35,6 +77,7 @@ def _start_services(endpoints: StackEndpoints, data_dir: Path, gateway_port: int
     }
     workers = WorkerGroup(env, data_dir / "logs")
     workers.start()
+    workers.supervise(on_restart=_announce_restart)
     try:
         workers.wait_ready(endpoints.nats_url, gateway_url, timeout_sec=90)
     except Exception:
@@ -45,18 +88,29 @@ def _start_services(endpoints: StackEndpoints, data_dir: Path, gateway_port: int
 
 def command_up(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
-    with EmbeddedStack.on_default_ports(data_dir) as endpoints:
-        workers, gateway_url = _start_services(endpoints, data_dir, args.port)
+    stack = EmbeddedStack(
+        data_dir,
+        nats_port=args.nats_port,
+        nats_monitor_port=args.nats_monitor_port,
+        mongo_port=args.mongo_port,
+        s3_port=args.s3_port,
+    )
+    with stop_on_signals():
         try:
-            console.print(f"[green]reelflow is up[/]: gateway {gateway_url} (API docs {gateway_url}/docs)")
-            console.print(f"NATS {endpoints.nats_url} · MongoDB {endpoints.mongo_url} · S3 {endpoints.s3_endpoint}")
-            console.print(f"logs in {data_dir / 'logs'}; Ctrl-C stops everything")
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            console.print("stopping…")
-        finally:
-            workers.stop()
+            with stack as endpoints:
+                workers, gateway_url = _start_services(endpoints, data_dir, args.port)
+                try:
+                    console.print(f"[green]reelflow is up[/]: gateway {gateway_url} (API docs {gateway_url}/docs)")
+                    console.print(
+                        f"NATS {endpoints.nats_url} · MongoDB {endpoints.mongo_url} · S3 {endpoints.s3_endpoint}"
+                    )
+                    console.print(f"logs in {data_dir / 'logs'}; Ctrl-C or SIGTERM stops everything")
+                    threading.Event().wait()
+                finally:
+                    console.print("stopping: services first, then the servers…")
+                    workers.stop()
+        except StopRequestedError:
+            console.print("stopped")
     return 0
 
 
@@ -75,14 +129,19 @@ def command_render(args: argparse.Namespace) -> int:
         console.print(f"[red]error[/]: no reelflow gateway answers at {args.gateway}")
         return 2
     console.print("no running stack found; starting an embedded one (nats-server, nx-27017, nanio, six services)…")
-    with tempfile.TemporaryDirectory(prefix="reelflow-render-") as tmp:
-        data_dir = Path(tmp)
-        with EmbeddedStack(data_dir) as endpoints:
-            workers, url = _start_services(endpoints, data_dir, free_port())
-            try:
-                return _render_with(url, text, output, language, args)
-            finally:
-                workers.stop()
+    with stop_on_signals():
+        try:
+            with tempfile.TemporaryDirectory(prefix="reelflow-render-") as tmp:
+                data_dir = Path(tmp)
+                with EmbeddedStack(data_dir) as endpoints:
+                    workers, url = _start_services(endpoints, data_dir, free_port())
+                    try:
+                        return _render_with(url, text, output, language, args)
+                    finally:
+                        workers.stop()
+        except StopRequestedError as stop:
+            console.print(f"[yellow]stopped by {stop}[/]: the embedded stack is down, nothing is left running")
+            return EXIT_INTERRUPTED
 
 
 def _render_with(gateway_url: str, text: str, output: Path, language: str, args: argparse.Namespace) -> int:
@@ -130,7 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="run the embedded stack and all six services; gateway on :8000")
     up.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
-    up.add_argument("--port", type=int, default=DEFAULT_GATEWAY_PORT)
+    up.add_argument("--port", type=int, default=DEFAULT_GATEWAY_PORT, help="gateway port (default 8000)")
+    for server, default in (
+        ("nats", DEFAULT_NATS_PORT),
+        ("nats-monitor", DEFAULT_NATS_MONITOR_PORT),
+        ("mongo", DEFAULT_MONGO_PORT),
+        ("s3", DEFAULT_S3_PORT),
+    ):
+        up.add_argument(f"--{server}-port", type=int, default=default, help=f"default {default}; 0 picks a free port")
     up.set_defaults(run=command_up)
 
     render = commands.add_parser("render", help="render a lesson (Markdown or text) to an MP4")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -18,6 +19,7 @@ from nats.js import JetStreamContext
 
 from reelflow.contracts import STREAM_NAME
 from reelflow.local.ports import free_port
+from reelflow.local.restarts import RestartPolicy, RestartSupervisor
 from reelflow.local.supervision import LOG_TAIL_LINES, ChildProcess, stop_all
 
 SERVICE_NAMES = ("script", "tts", "compose", "storage", "uploader", "gateway")
@@ -31,7 +33,11 @@ DURABLE_NAMES: Mapping[str, str] = {
     "gateway": "ledger",
 }
 GATEWAY = "gateway"
-STOP_GRACE_SEC = 10.0
+# A worker drains for REELFLOW_SHUTDOWN_GRACE_SEC (20 s by default) on SIGTERM; it gets that and a margin
+# before its process group is killed.
+DEFAULT_DRAIN_SEC = 20.0
+STOP_MARGIN_SEC = 5.0
+DEFAULT_RESTART_POLICY = RestartPolicy()
 _POLL_INTERVAL_SEC = 0.25
 _CHECK_TIMEOUT_SEC = 2.0
 
@@ -64,6 +70,9 @@ class WorkerGroup:
         self.log_dir = log_dir
         self.services = tuple(services)
         self._processes: dict[str, ChildProcess] = {}
+        self._lock = threading.RLock()
+        self._supervisor: RestartSupervisor | None = None
+        self.stop_grace_sec = float(self.env.get("REELFLOW_SHUTDOWN_GRACE_SEC", DEFAULT_DRAIN_SEC)) + STOP_MARGIN_SEC
 
     def start(self) -> None:
         """Spawn every service with ``os.environ | env``; each leads its own process group."""
@@ -106,7 +115,8 @@ class WorkerGroup:
         try:
             async with httpx.AsyncClient(timeout=_CHECK_TIMEOUT_SEC) as http:
                 while True:
-                    self._raise_if_any_exited(not_ready)
+                    if self._supervisor is None:  # supervised workers that exit are restarted, not fatal
+                        self._raise_if_any_exited(not_ready)
                     if nc is not None and nc.is_closed:
                         nc = None
                     if nc is None:
@@ -137,19 +147,37 @@ class WorkerGroup:
             if nc is not None:
                 await nc.close()
 
+    def supervise(
+        self,
+        policy: RestartPolicy = DEFAULT_RESTART_POLICY,
+        on_restart: Callable[[str, str, float], None] | None = None,
+    ) -> RestartSupervisor:
+        """From now on, restart any service that dies (crash, kill -9, or its own watchdog), with backoff."""
+        if self._supervisor is None:
+            self._supervisor = RestartSupervisor(self._processes, self._lock, policy=policy, on_restart=on_restart)
+            self._supervisor.start()
+        return self._supervisor
+
     def stop(self) -> None:
-        """SIGTERM every service, wait up to 10 s, then SIGKILL. Idempotent."""
-        stop_all(self._processes.values(), STOP_GRACE_SEC)
+        """Stop supervising, SIGTERM every service, let each drain (its grace + a margin), then SIGKILL. Idempotent."""
+        if self._supervisor is not None:
+            self._supervisor.stop()
+        with self._lock:
+            stop_all(self._processes.values(), self.stop_grace_sec)
 
     def restart(self, name: str) -> None:
         """Stop one service (gracefully, or reap it if it was killed) and start it again."""
-        process = self._process(name)
-        process.stop(STOP_GRACE_SEC)
-        process.start()
+        with self._lock:
+            process = self._process(name)
+            process.stop(self.stop_grace_sec)
+            process.start()
+            if self._supervisor is not None:
+                self._supervisor.forget_deaths(name)
 
     def kill(self, name: str) -> None:
-        """SIGKILL one service, as a crash mid-step would; ``restart`` brings it back."""
-        self._process(name).kill()
+        """SIGKILL one service, as a crash mid-step would; ``restart`` (or supervision) brings it back."""
+        with self._lock:
+            self._process(name).kill()
 
     def pid(self, name: str) -> int | None:
         return self._process(name).pid

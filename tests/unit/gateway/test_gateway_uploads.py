@@ -357,7 +357,7 @@ def test_a_ranking_request_becomes_a_9_by_16_ranking_spec() -> None:
         ({"size": "1081x1920"}, "size", "even numbers"),
         ({"fps": 5}, "fps", "greater than or equal to 10"),
         ({"clips": []}, "clips", "at least 1 item"),
-        ({"callback_url": "ftp://x"}, "callback_url", "should match pattern"),
+        ({"callback_url": "ftp://x"}, "callback_url", "absolute http:// or https:// URL"),
     ],
 )
 def test_a_ranking_request_the_spec_refuses_names_the_field(

@@ -37,3 +37,6 @@ class ApiErrorCode(StrEnum):
     VALIDATION_FAILED = "VALIDATION_FAILED"
     CONFLICT = "CONFLICT"
     NOT_READY = "NOT_READY"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    UNAVAILABLE = "UNAVAILABLE"  # a dependency (MongoDB, S3) cannot be reached right now; nothing was changed

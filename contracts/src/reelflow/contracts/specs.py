@@ -3,13 +3,53 @@
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from reelflow.contracts._base import Contract
 from reelflow.contracts.scripts import LanguageCode, NonBlank, VideoScript
 
 FrameSizeText = Annotated[str, StringConstraints(pattern=r"^\d{2,4}x\d{2,4}$")]
+# What POST /api/uploads hands out: the content's sha256 and an allowlisted extension. The gateway accepts only
+# these from its callers; a spec published straight to the bus must at least name a key that stays in its bucket.
+UPLOAD_KEY_PATTERN = r"^uploads/[0-9a-f]{64}\.(mp4|mov|m4a|mkv|webm|mp3|wav|ogg)$"
+UploadKey = Annotated[
+    str,
+    StringConstraints(pattern=UPLOAD_KEY_PATTERN),
+    Field(description="A media_key from POST /api/uploads: uploads/{sha256}.{ext}."),
+]
+
+
+def _bucket_key(key: str) -> str:
+    """A relative object key: no empty, ``.`` or ``..`` segment, no leading slash, no control characters."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in key) or key.startswith("/") or len(key) > 1024:
+        raise ValueError("must be an object key without control characters or a leading '/', e.g. uploads/….mp4")
+    if any(segment in ("", ".", "..") for segment in key.split("/")):
+        raise ValueError("must not contain empty, '.' or '..' path segments")
+    return key
+
+
+MediaKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_bucket_key)]
+MAX_URL_CHARS = 2048
+
+
+def _http_url(url: str) -> str:
+    """An absolute http(s) URL with a host, no spaces or control characters: a callback that can be delivered."""
+    if len(url) > MAX_URL_CHARS or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        raise ValueError("must be an http(s) URL without spaces or control characters, at most 2048 characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL with a host, e.g. https://example.com/hook")
+    del port
+    return url
+
+
+HttpUrlText = Annotated[str, AfterValidator(_http_url)]
 
 
 def frame_size(size: str) -> tuple[int, int]:
@@ -43,7 +83,7 @@ class SubtitleMode(StrEnum):
 
 
 class MusicTrack(Contract):
-    media_key: NonBlank
+    media_key: MediaKey
     volume: float = Field(default=0.15, ge=0, le=1)
 
 
@@ -79,7 +119,7 @@ class _SpecCommon(Contract):
     fps: int = Field(default=30, ge=10, le=60)
     music: MusicTrack | None = None
     publish: PublishTarget | None = None
-    callback_url: Annotated[str, StringConstraints(pattern=r"^https?://")] | None = None
+    callback_url: HttpUrlText | None = None
 
 
 class LessonSpec(_SpecCommon):
@@ -95,7 +135,7 @@ class LessonSpec(_SpecCommon):
 
 
 class RankingClip(Contract):
-    media_key: NonBlank
+    media_key: MediaKey
     rank: int = Field(ge=1, le=100)
     label: str = ""
     start: float | None = Field(default=None, ge=0)

@@ -2,6 +2,9 @@
 
 import asyncio
 import contextlib
+import ctypes
+import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +23,24 @@ class ProcessResult:
     stdout: bytes
     stderr: str
     elapsed_sec: float
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel sends it SIGKILL when the worker that started it dies, kill -9
+    included, so no FFmpeg or espeak-ng outlives its worker. Linux only; elsewhere a no-op.
+
+    asyncio starts children from the event loop's thread, which lives as long as the worker, so the signal is
+    not sent early (PR_SET_PDEATHSIG follows the thread that forked the child).
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+_CHILD_SETUP = _die_with_parent if sys.platform.startswith("linux") else None
 
 
 def parse_progress_seconds(line: str) -> float | None:
@@ -58,6 +79,7 @@ async def run_process(
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_CHILD_SETUP,
     )
     stdout_chunks: list[bytes] = []
     stderr_chunks: list[bytes] = []
@@ -79,10 +101,18 @@ async def run_process(
         stderr_chunks.append(await process.stderr.read())
 
     async def feed_stdin() -> None:
-        if stdin is not None and process.stdin is not None:
+        if stdin is None or process.stdin is None:
+            return
+        try:
             process.stdin.write(stdin)
             await process.stdin.drain()
-            process.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            # The child quit before reading everything (e.g. espeak-ng refusing an unknown voice): its exit
+            # code and stderr say why, so let the wait below report that instead of the pipe.
+            pass
+        finally:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                process.stdin.close()
 
     async def complete() -> int:
         await asyncio.gather(read_stdout(), read_stderr(), feed_stdin())

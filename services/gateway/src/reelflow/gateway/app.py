@@ -15,6 +15,7 @@ from reelflow.gateway.ledger import Ledger
 from reelflow.gateway.progress_hub import ProgressHub
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
+from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import build_runtime, connect_bus, stop_background, watch_consumers
 
 
@@ -25,6 +26,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        claim_scratch_space("gateway")
         timeout = settings.mongo_timeout_ms
         mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             settings.mongo_url,

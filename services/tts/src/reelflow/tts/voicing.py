@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 from reelflow.contracts import (
+    MAX_NARRATION_CHARS,
     LessonSpec,
     RenderNarrated,
     RenderRequested,
@@ -19,8 +20,6 @@ from reelflow.runtime.step_results import record_result, recorded_result, result
 from reelflow.tts.narration import narrate_scene
 from reelflow.tts.settings import TtsSettings
 
-MAX_SCENE_CHARS = 2000
-
 
 def narration_manifest_key(job_id: str, attempt: int) -> str:
     return result_key(job_id, attempt, "narration")
@@ -34,10 +33,10 @@ def validate_lesson(spec: LessonSpec) -> None:
     """Reject what would render badly, naming the scene and the fix."""
     for chapter in spec.script.chapters:
         for scene in chapter.scenes:
-            if len(scene.narration) > MAX_SCENE_CHARS:
+            if len(scene.narration) > MAX_NARRATION_CHARS:
                 raise InvalidScriptError(
                     f"scene {scene.scene_id}: narration is {len(scene.narration)} characters; "
-                    f"split it into scenes of at most {MAX_SCENE_CHARS}"
+                    f"split it into scenes of at most {MAX_NARRATION_CHARS}"
                 )
 
 

@@ -1,0 +1,164 @@
+"""`reelflow up` as an operator runs it: a killed worker comes back by itself, and SIGTERM or SIGINT leaves no
+process and no bound port behind.
+
+Slow-ish (about 30 s each): every test starts the whole embedded stack and six workers as real processes.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reelflow.local.ports import LOOPBACK, free_port, port_is_free
+
+pytestmark = [pytest.mark.connected, pytest.mark.reliability]
+
+START_TIMEOUT_SEC = 120.0
+STOP_TIMEOUT_SEC = 40.0
+
+
+@dataclass
+class RunningUp:
+    process: subprocess.Popen[bytes]
+    ports: dict[str, int]
+    log: Path
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports['port']}"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, found through /proc's parent links."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        children = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= children
+        frontier = children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def worker_pid(up: RunningUp, service: str) -> int | None:
+    for pid in descendants(up.process.pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in command and service.encode() in command and alive(pid):
+            return pid
+    return None
+
+
+def health_ports(pids: set[int]) -> set[int]:
+    ports = set()
+    for pid in pids:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for item in environ:
+            if item.startswith(b"REELFLOW_HEALTH_PORT="):
+                ports.add(int(item.split(b"=", 1)[1]))
+    return ports
+
+
+def wait_until_up(process: subprocess.Popen[bytes], log: Path, timeout_sec: float) -> None:
+    """Until ``reelflow up`` says every service is ready."""
+    deadline = time.monotonic() + timeout_sec
+    while time.monotonic() < deadline:
+        output = log.read_text(errors="replace")
+        assert process.poll() is None, f"reelflow up exited early:\n{output[-3000:]}"
+        if "reelflow is up" in output:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"reelflow up was not up within {timeout_sec:g}s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture
+def reelflow_up(tmp_path: Path) -> Iterator[RunningUp]:
+    ports = {name: free_port() for name in ("port", "nats-port", "nats-monitor-port", "mongo-port", "s3-port")}
+    log = tmp_path / "up.log"
+    command = [sys.executable, "-m", "reelflow.cli.main", "up", "--data-dir", str(tmp_path / "data")]
+    for name, port in ports.items():
+        command += [f"--{name}", str(port)]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    up = RunningUp(process, ports, log)
+    try:
+        wait_until_up(process, log, START_TIMEOUT_SEC)
+        yield up
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def stop_and_check_nothing_is_left(up: RunningUp, stop_signal: signal.Signals) -> None:
+    children = descendants(up.process.pid)
+    assert len(children) >= 9, f"expected 3 servers and 6 workers under reelflow up, found {len(children)}"
+    ports = set(up.ports.values()) | health_ports(children)
+    up.process.send_signal(stop_signal)
+    assert up.process.wait(timeout=STOP_TIMEOUT_SEC) == 0, up.output()[-3000:]
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)], "processes outlived reelflow up"
+    assert all(port_is_free(port) for port in ports), [port for port in ports if not port_is_free(port)]
+
+
+def test_a_killed_worker_is_restarted_then_sigterm_stops_everything(reelflow_up: RunningUp) -> None:
+    compose = worker_pid(reelflow_up, "compose")
+    assert compose is not None
+    os.kill(compose, signal.SIGKILL)
+
+    deadline = time.monotonic() + 30
+    restarted = None
+    while time.monotonic() < deadline:
+        restarted = worker_pid(reelflow_up, "compose")
+        if restarted is not None and restarted != compose:
+            break
+        time.sleep(0.2)
+    assert restarted is not None and restarted != compose, "compose was not restarted"
+    assert "compose was killed by SIGKILL" in reelflow_up.output()
+    port = health_ports({restarted}).pop()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://{LOOPBACK}:{port}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    else:
+        raise AssertionError("the restarted compose never became ready")
+
+    stop_and_check_nothing_is_left(reelflow_up, signal.SIGTERM)
+
+
+def test_sigint_stops_everything(reelflow_up: RunningUp) -> None:
+    stop_and_check_nothing_is_left(reelflow_up, signal.SIGINT)

@@ -60,7 +60,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         store = LedgerStore(mongo, settings.mongo_db)
         await store.ensure_indexes()
         relay = OutboxRelay(store, runtime.bus, idle_sec=settings.outbox_idle_sec)
-        checks = RenderChecks(runtime.blobs, settings.media_bucket)
+        checks = RenderChecks(
+            runtime.blobs, settings.media_bucket, publishing_available=bool(settings.youtube_client_id.strip())
+        )
         scripts_commands = ScriptCommands(store, relay, checks)
         jobs = RenderJobCommands(store, relay, checks, scripts_commands)
         runtime.broker.context.set_global("projector", EventProjector(store, runtime.bus, hub, relay, jobs))

@@ -30,3 +30,8 @@ def test_chunks_must_be_whole_256_kib_units() -> None:
     with pytest.raises(ValidationError, match="multiple of 262144"):
         UploaderSettings(youtube_chunk_bytes=300_000)
     assert UploaderSettings(youtube_chunk_bytes=2 * 262144).youtube_chunk_bytes == 524288
+
+
+def test_a_blank_ca_bundle_means_the_default_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REELFLOW_YOUTUBE_CA_BUNDLE", "")
+    assert UploaderSettings().youtube_ca_bundle is None

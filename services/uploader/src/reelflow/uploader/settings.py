@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from reelflow.runtime.settings import ServiceSettings
 
@@ -37,6 +37,12 @@ class UploaderSettings(ServiceSettings):
     youtube_retry_max_delay_sec: float = Field(default=30.0, ge=0, le=600)
     # YouTube's category for videos whose target names none: 27 is Education.
     youtube_category_id: str = Field(default="27", pattern=r"^\d{1,3}$")
+
+    @field_validator("youtube_ca_bundle", mode="before")
+    @classmethod
+    def _blank_ca_bundle_is_none(cls, value: object) -> object:
+        """docker-compose passes an unset variable as "", which would otherwise become the path "."."""
+        return None if value == "" else value
 
     @property
     def youtube_configured(self) -> bool:

@@ -112,7 +112,7 @@ async def test_a_voice_is_not_refused_when_espeak_cannot_list_its_voices(tmp_pat
 
 async def test_a_ranking_short_asking_to_be_published_is_refused(checks: RenderChecks) -> None:
     spec = RankingSpec(clips=[RankingClip(media_key=upload("clip", "mp4"), rank=1)], publish=PublishTarget(title="T"))
-    with pytest.raises(InvalidRequestError, match="publishing to YouTube is not built yet"):
+    with pytest.raises(InvalidRequestError, match="publishing to YouTube is not configured"):
         await checks.ranking(spec)
 
 

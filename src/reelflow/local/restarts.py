@@ -92,7 +92,7 @@ class RestartSupervisor:
             delay = self._policy.delay_after(watch.deaths)
             watch.restart_at = now + delay
             how = child.describe_exit()
-            log.warning("service %s %s; restarting it in %.0f s", name, how, delay)
+            log.warning("service %s %s; restarting it in %g s", name, how, delay)
             if self._on_restart is not None:
                 self._on_restart(name, how, delay)
             return

@@ -97,8 +97,9 @@ def test_peak_rss_sums_the_whole_process_tree(tmp_path: Path) -> None:
     assert usage.exit_code == 0
     assert usage.peak_process_count >= 2
     assert usage.largest_process_rss_bytes >= 120 * MIB
+    # No single process reached 240 MiB, so a tree peak of at least that much counted both of them.
+    assert usage.largest_process_rss_bytes < 240 * MIB
     assert usage.peak_rss_bytes >= 240 * MIB
-    assert usage.peak_rss_bytes > usage.largest_process_rss_bytes + 100 * MIB
 
 
 def test_a_run_past_its_timeout_is_killed_with_its_children(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.readiness import DependencyCheck, Readiness, readiness_body
 from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.render_checks import RenderChecks, publish_problems, voice_problems
-from reelflow.gateway.render_specs import PUBLISH_NOT_BUILT
+from reelflow.gateway.render_specs import PUBLISH_NOT_CONFIGURED
 from reelflow.gateway.script_commands import NEEDS_TEXT, GenerateScript, ScriptCommands
 from reelflow.gateway.store import LedgerStore
 from reelflow.runtime.blobs import DirectoryBlobStore
@@ -52,8 +52,11 @@ def test_a_voice_must_be_one_espeak_has(voice: Voice | None, language: str, fiel
 
 
 def test_publishing_is_refused_until_it_is_built() -> None:
-    assert publish_problems(None) == []
-    assert publish_problems(PublishTarget(title="T")) == [{"field": "publish", "problem": PUBLISH_NOT_BUILT}]
+    assert publish_problems(None, available=False) == []
+    assert publish_problems(PublishTarget(title="T"), available=False) == [
+        {"field": "publish", "problem": PUBLISH_NOT_CONFIGURED}
+    ]
+    assert publish_problems(PublishTarget(title="T"), available=True) == []
 
 
 async def catalogue() -> VoiceCatalogue:
@@ -109,7 +112,7 @@ async def test_a_voice_is_not_refused_when_espeak_cannot_list_its_voices(tmp_pat
 
 async def test_a_ranking_short_asking_to_be_published_is_refused(checks: RenderChecks) -> None:
     spec = RankingSpec(clips=[RankingClip(media_key=upload("clip", "mp4"), rank=1)], publish=PublishTarget(title="T"))
-    with pytest.raises(InvalidRequestError, match="publishing to YouTube is not built yet"):
+    with pytest.raises(InvalidRequestError, match="publishing to YouTube is not configured"):
         await checks.ranking(spec)
 
 

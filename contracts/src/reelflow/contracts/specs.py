@@ -102,7 +102,16 @@ class PublishTarget(Contract):
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     privacy: Literal["public", "unlisted", "private"] = "private"
-    publish_at: datetime | None = None
+    publish_at: datetime | None = Field(
+        default=None, description="A scheduled release: the video stays private until then, whatever `privacy` says."
+    )
+    category_id: Annotated[str, StringConstraints(pattern=r"^\d{1,3}$")] | None = Field(
+        default=None, description="YouTube video category id (e.g. 27 Education); by default the uploader's setting."
+    )
+    default_language: LanguageCode | None = Field(
+        default=None, description="Language of the title, description and captions; by default the lesson's."
+    )
+    made_for_kids: bool = Field(default=False, description="Declared to YouTube as made for kids (COPPA).")
 
 
 def _template_is_required(schema: dict[str, Any]) -> None:

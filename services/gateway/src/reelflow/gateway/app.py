@@ -16,7 +16,7 @@ from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
 from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.progress_hub import ProgressHub
-from reelflow.gateway.readiness import CHECK_TIMEOUT_SEC, DependencyCheck, Readiness
+from reelflow.gateway.readiness import DependencyCheck, Readiness
 from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.script_commands import ScriptCommands
@@ -59,8 +59,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         store = LedgerStore(mongo, settings.mongo_db)
         await store.ensure_indexes()
-        relay = OutboxRelay(store, runtime.bus)
-        checks = RenderChecks(runtime.blobs, settings.media_bucket)
+        relay = OutboxRelay(store, runtime.bus, idle_sec=settings.outbox_idle_sec)
+        checks = RenderChecks(
+            runtime.blobs, settings.media_bucket, publishing_available=bool(settings.youtube_client_id.strip())
+        )
         scripts_commands = ScriptCommands(store, relay, checks)
         jobs = RenderJobCommands(store, relay, checks, scripts_commands)
         runtime.broker.context.set_global("projector", EventProjector(store, runtime.bus, hub, relay, jobs))
@@ -75,7 +77,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             scripts=scripts_commands,
             jobs=jobs,
             hub=hub,
-            readiness=_readiness(runtime, store, CHECK_TIMEOUT_SEC),
+            readiness=_readiness(runtime, store, settings.readiness_timeout_sec),
         )
         try:
             yield

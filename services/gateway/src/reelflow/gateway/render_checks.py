@@ -1,5 +1,5 @@
 """Everything about a render request that can be checked before its job exists, beyond what its body's types say:
-the voice (espeak-ng must have it), the publish target (not available yet) and the uploads it names.
+the voice (espeak-ng must have it), the publish target (YouTube must be configured) and the uploads it names.
 
 A request that passes renders; one that does not is refused with a 422 naming each field, instead of failing
 minutes later in tts or compose. The same checks run for ``POST …/render-jobs``, ``POST /api/ranking-jobs`` and
@@ -14,7 +14,7 @@ import structlog
 from reelflow.contracts import MusicTrack, PublishTarget, RankingSpec, Voice
 from reelflow.gateway.job_media import require_lesson_music, require_ranking_media
 from reelflow.gateway.refusals import InvalidRequestError
-from reelflow.gateway.render_specs import PUBLISH_NOT_BUILT
+from reelflow.gateway.render_specs import PUBLISH_NOT_CONFIGURED
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.failures import TtsError
 from reelflow.runtime.voice_catalogue import VoiceCatalogue, espeak_catalogue, espeak_voice_for
@@ -27,8 +27,10 @@ def _field(within: str, name: str) -> str:
     return f"{within}.{name}" if within else name
 
 
-def publish_problems(publish: PublishTarget | None, *, within: str = "") -> list[Problem]:
-    return [] if publish is None else [{"field": _field(within, "publish"), "problem": PUBLISH_NOT_BUILT}]
+def publish_problems(publish: PublishTarget | None, *, available: bool, within: str = "") -> list[Problem]:
+    if publish is None or available:
+        return []
+    return [{"field": _field(within, "publish"), "problem": PUBLISH_NOT_CONFIGURED}]
 
 
 def voice_problems(catalogue: VoiceCatalogue, voice: Voice | None, language: str, *, within: str = "") -> list[Problem]:
@@ -52,6 +54,7 @@ def voice_problems(catalogue: VoiceCatalogue, voice: Voice | None, language: str
 class RenderChecks:
     blobs: BlobStore
     media_bucket: str
+    publishing_available: bool = False
     voice_catalogue: Callable[[], Awaitable[VoiceCatalogue]] = espeak_catalogue
 
     async def _voice_problems(self, voice: Voice | None, language: str, within: str) -> list[Problem]:
@@ -73,14 +76,16 @@ class RenderChecks:
         within: str = "",
     ) -> None:
         """Refuse a lesson render whose voice, publish target or music cannot work (in that order)."""
-        problems = publish_problems(publish, within=within) + await self._voice_problems(voice, language, within)
+        problems = publish_problems(
+            publish, available=self.publishing_available, within=within
+        ) + await self._voice_problems(voice, language, within)
         if problems:
             raise InvalidRequestError.of(problems)
         await require_lesson_music(self.blobs, self.media_bucket, music, within=within)
 
     async def ranking(self, spec: RankingSpec) -> None:
         """Refuse a ranking short that asks to be published, or whose clips and music are not uploads."""
-        problems = publish_problems(spec.publish)
+        problems = publish_problems(spec.publish, available=self.publishing_available)
         if problems:
             raise InvalidRequestError.of(problems)
         await require_ranking_media(self.blobs, self.media_bucket, spec)

@@ -20,8 +20,9 @@ from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.request_bodies import RequestBody
 from reelflow.gateway.video_ids import VideoId
 
-PUBLISH_NOT_BUILT = (
-    "publishing to YouTube is not built yet; leave publish out and download the video with "
+PUBLISH_NOT_CONFIGURED = (
+    "publishing to YouTube is not configured on this install (set REELFLOW_YOUTUBE_CLIENT_ID, _CLIENT_SECRET and "
+    "_REFRESH_TOKEN for the uploader and the gateway); leave publish out and download the video with "
     "GET /api/assets/{job_id}/video"
 )
 CALLBACK_NOT_BUILT = "Not called yet (webhooks are not built); kept in the job's spec."
@@ -43,7 +44,9 @@ class RenderOptions(RequestBody):
     music: MusicTrack | None = Field(
         default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
     )
-    publish: PublishTarget | None = Field(default=None, description=f"Refused: {PUBLISH_NOT_BUILT}.")
+    publish: PublishTarget | None = Field(
+        default=None, description="Upload the video to YouTube when done (only where YouTube is configured)."
+    )
     callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK_NOT_BUILT)
 
     @classmethod
@@ -87,7 +90,9 @@ class RankingOptions(RequestBody):
         description="Asks for the labels to be narrated with this voice. Not built yet: the short carries the "
         "clips' own sound and the music.",
     )
-    publish: PublishTarget | None = Field(default=None, description=f"Refused: {PUBLISH_NOT_BUILT}.")
+    publish: PublishTarget | None = Field(
+        default=None, description="Upload the short to YouTube when done (only where YouTube is configured)."
+    )
     callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK_NOT_BUILT)
 
 

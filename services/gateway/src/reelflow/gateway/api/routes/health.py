@@ -43,7 +43,7 @@ async def healthz(state: StateDep) -> JSONResponse:
     operation_id="readiness",
     response_model=HealthReport,
     summary="Readiness",
-    description="NATS, MongoDB and S3 checked concurrently, each within 1 s; "
+    description="NATS, MongoDB and S3 checked concurrently, each within REELFLOW_READINESS_TIMEOUT_SEC (1 s); "
     "`down` names the ones that did not answer.",
     responses=HEALTH_RESPONSES,
 )

@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api", tags=["ranking-jobs"])
             {
                 422: "The body is invalid (`details.problems` names each field), or a clip or the music names media "
                 "that is not uploaded, or a clip names an audio upload (all of them are listed at once), or "
-                "`publish` is set (not available yet).",
+                "`publish` is set (only where YouTube publishing is configured).",
             }
         ),
     },

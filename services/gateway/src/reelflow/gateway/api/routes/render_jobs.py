@@ -34,7 +34,7 @@ class RenderJobCreated(Contract):
     description="The job freezes the script's latest version (recorded as `script_version`) into its spec; later "
     "edits of the script do not change it. While the video has an active job, that job is returned with 200 and "
     "`created: false`. Every option is checked now: the size and fps, the voice (espeak-ng must have it), the "
-    "music (an upload that exists) and `publish` (not available yet). The job is recorded before it is answered, "
+    "music (an upload that exists) and `publish` (where YouTube is set up). The job is recorded before it is answered, "
     "so a 201 takes effect even while NATS is down.",
     responses={
         201: {"description": "The job is recorded (QUEUED) and on its way.", "links": JOB_CREATED_LINKS},

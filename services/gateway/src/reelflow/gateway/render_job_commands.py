@@ -116,8 +116,12 @@ class RenderJobCommands:
         holder = await self._store.claim_active(video_id, job_id)
         if holder is not None:
             active = await self._store.get_job_view(holder)
-            if active is not None:
-                return StartedJob(active, created=False)
+            if active is None:
+                raise ConflictError(
+                    f"another job of video {video_id} is being started right now; send the request again",
+                    details={"active_job_id": holder},
+                )
+            return StartedJob(active, created=False)
         request = RenderRequested(job_id=job_id, video_id=video_id, script_id=script_id, attempt=1, spec=spec)
         job = job_from_request(request, at=datetime.now(UTC))
         try:

@@ -7,6 +7,7 @@ other. Whole documents also sidestep the MongoDB-wire server's quirks with opera
 and let a change and the events it owes land in one write (see ``outbox``).
 """
 
+import math
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from reelflow.gateway.outbox import OwedEvent, owed_events, with_owed, without_s
 from reelflow.gateway.refusals import DependencyUnavailableError
 
 CAS_ATTEMPTS = 20
+# A job is inserted right after its video's slot is claimed; a claim without its job after this long is a leftover.
+UNWRITTEN_CLAIM_GRACE_SEC = 30.0
 JOBS = "render_jobs"
 SCRIPT_REQUESTS = "script_requests"
 # Fields of a job document that are the gateway's own, not the contract's; every rewrite of the job keeps them.
@@ -189,9 +192,15 @@ class LedgerStore:
 
     # ---- one active job per video -----------------------------------------------------------------------------
     async def claim_active(self, video_id: str, job_id: str) -> str | None:
-        """Claim the video's active-job slot for ``job_id``; returns the holder's job_id when another holds it."""
+        """Claim the video's active-job slot for ``job_id``; returns the holder's job_id when another holds it.
+
+        A claim whose job ended is taken over; so is one whose job was never written (its request failed between
+        the claim and the job's insert), but only after :data:`UNWRITTEN_CLAIM_GRACE_SEC`: until then it is
+        another request's job being started right now.
+        """
+        now = datetime.now(UTC)
         try:
-            await self._active.insert_one({"_id": video_id, "job_id": job_id})
+            await self._active.insert_one({"_id": video_id, "job_id": job_id, "at": now})
         except DuplicateKeyError:
             holder = await self._active.find_one({"_id": video_id})
             if holder is None:
@@ -199,8 +208,12 @@ class LedgerStore:
             if holder["job_id"] == job_id:
                 return None
             holder_job = await self.get_job(str(holder["job_id"]))
-            if holder_job is None or holder_job.status not in ACTIVE_STATUSES:
-                # A stale claim (its job finished without releasing, or was never written): take it over.
+            claimed_at = holder.get("at")
+            unwritten_for = (now - claimed_at).total_seconds() if isinstance(claimed_at, datetime) else math.inf
+            stale = (holder_job is None and unwritten_for > UNWRITTEN_CLAIM_GRACE_SEC) or (
+                holder_job is not None and holder_job.status not in ACTIVE_STATUSES
+            )
+            if stale:
                 await self._active.delete_one({"_id": video_id, "job_id": holder["job_id"]})
                 return await self.claim_active(video_id, job_id)
             return str(holder["job_id"])

@@ -69,17 +69,39 @@ def test_quick_run_writes_json_and_chart(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_peak_rss_sums_the_whole_process_tree(tmp_path: Path) -> None:
-    """A parent and a child each holding ~120 MiB at once: the tree peak must count both."""
-    hold = "data = b'x' * (120 * 1024 * 1024); import time; time.sleep(1.5)"
-    parent = f"import subprocess, sys; child = subprocess.Popen([sys.executable, '-c', {hold!r}]); {hold}; child.wait()"
+    """A parent and a child each holding ~120 MiB at once: the tree peak must count both.
+
+    The child says when its memory is held, and only then does the parent take its own, so the two overlap for
+    a whole second however slowly a loaded machine starts the child.
+    """
+    ready = tmp_path / "child-holds"
+    (tmp_path / "child.py").write_text(
+        "import pathlib, time\n"
+        "data = b'x' * (120 * 1024 * 1024)\n"
+        f"pathlib.Path({str(ready)!r}).touch()\n"
+        "time.sleep(3)\n"
+    )
+    (tmp_path / "parent.py").write_text(
+        "import pathlib, subprocess, sys, time\n"
+        f"child = subprocess.Popen([sys.executable, {str(tmp_path / 'child.py')!r}])\n"
+        f"while not pathlib.Path({str(ready)!r}).exists():\n"
+        "    time.sleep(0.02)\n"
+        "data = b'x' * (120 * 1024 * 1024)\n"
+        "time.sleep(1.0)\n"
+        "child.wait()\n"
+    )
+    parent = str(tmp_path / "parent.py")
     usage = run_measured(
-        [sys.executable, "-c", parent], cwd=tmp_path, log_path=tmp_path / "run.log", timeout_sec=RUN_TIMEOUT_SEC
+        [sys.executable, parent], cwd=tmp_path, log_path=tmp_path / "run.log", timeout_sec=RUN_TIMEOUT_SEC
     )
     assert usage.exit_code == 0
     assert usage.peak_process_count >= 2
     assert usage.largest_process_rss_bytes >= 120 * MIB
+    # The tree's peak was sampled while both processes lived, and it holds both buffers. The kernel's
+    # high-water mark is no upper bound to compare with: wait4's ru_maxrss folds in the waited-for
+    # grandchild and transient allocations (CI once saw 339 MiB for this parent).
+    assert usage.peak_process_count >= 2
     assert usage.peak_rss_bytes >= 240 * MIB
-    assert usage.peak_rss_bytes > usage.largest_process_rss_bytes + 100 * MIB
 
 
 def test_a_run_past_its_timeout_is_killed_with_its_children(tmp_path: Path) -> None:

@@ -1,7 +1,12 @@
 """The one subprocess runner: FFmpeg progress lines, exit codes, timeouts and cancellation."""
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +126,54 @@ def test_a_cancel_stops_only_that_attempt_and_is_not_remembered_after_it() -> No
     with registry.running("job-1", 1) as again:
         assert not again.is_canceled, "a canceled attempt is not remembered once its step ended"
     assert not registry.token_for("job-9", 1).is_canceled
+
+
+async def test_a_child_that_quits_before_reading_its_input_reports_its_own_error() -> None:
+    """The pipe breaks (the child never reads 4 MiB), but the failure is the child's exit and stderr, every time."""
+    with pytest.raises(TtsError, match="no voice named xx-unknown") as caught:
+        await run_process(
+            ["sh", "-c", "echo 'no voice named xx-unknown' >&2; exit 1"],
+            timeout_sec=10,
+            stdin=b"x" * (4 * 1024 * 1024),
+            error=TtsError,
+        )
+    assert caught.value.details["returncode"] == 1
+
+
+def test_a_child_dies_when_the_worker_that_started_it_is_killed() -> None:
+    """SIGKILL leaves a worker no chance to clean up; the kernel still stops the child it started."""
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import asyncio, pathlib\n"
+            "from reelflow.runtime.processes import run_process\n"
+            "asyncio.run(run_process(['sleep', '60'], timeout_sec=120))\n",
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 20
+        child = None
+        while child is None and time.monotonic() < deadline:
+            children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+            child = int(children[0]) if children else None
+            time.sleep(0.05)
+        assert child is not None, "the worker never started its child"
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while _is_alive(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _is_alive(child), "the child outlived its killed worker"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
+def _is_alive(pid: int) -> bool:
+    """Running, not a zombie waiting for a parent that is gone."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"

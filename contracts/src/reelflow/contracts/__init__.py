@@ -44,7 +44,17 @@ from reelflow.contracts.jobs import (
     progress_in_step,
     retry_job,
 )
-from reelflow.contracts.scripts import Chapter, Scene, Script, ScriptOptions, ScriptStatus, VideoScript
+from reelflow.contracts.scripts import (
+    MAX_CHAPTERS_PER_SCRIPT,
+    MAX_NARRATION_CHARS,
+    MAX_SCENES_PER_SCRIPT,
+    Chapter,
+    Scene,
+    Script,
+    ScriptOptions,
+    ScriptStatus,
+    VideoScript,
+)
 from reelflow.contracts.specs import (
     LessonSpec,
     MusicTrack,
@@ -61,6 +71,9 @@ from reelflow.contracts.specs import (
 __all__ = [
     "ACTIVE_STATUSES",
     "ALL_EVENTS",
+    "MAX_CHAPTERS_PER_SCRIPT",
+    "MAX_NARRATION_CHARS",
+    "MAX_SCENES_PER_SCRIPT",
     "PROGRESS_SUBJECT_PREFIX",
     "STEP_BANDS",
     "STORED_EVENTS",

@@ -11,11 +11,19 @@ from reelflow.contracts._base import Contract
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
+# The limits every script keeps, whoever wrote it (the LLM, the offline writer, an edit): one narration is what
+# one TTS call speaks, and the caps follow ScriptOptions' own (30 chapters of at most 50 scenes).
+MAX_NARRATION_CHARS = 2000
+MAX_ON_SCREEN_TEXT_CHARS = 2000
+MAX_CHAPTERS_PER_SCRIPT = 30
+MAX_SCENES_PER_SCRIPT = 1500
+Narration = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NARRATION_CHARS)]
+
 
 class Scene(Contract):
     scene_id: NonBlank
-    narration: NonBlank
-    on_screen_text: str | None = None
+    narration: Narration
+    on_screen_text: str | None = Field(default=None, max_length=MAX_ON_SCREEN_TEXT_CHARS)
     duration_sec: float | None = Field(default=None, ge=0)
     visual: str | None = None
 
@@ -27,10 +35,15 @@ class Chapter(Contract):
 
 
 class VideoScript(Contract):
-    chapters: list[Chapter] = Field(min_length=1)
+    chapters: list[Chapter] = Field(min_length=1, max_length=MAX_CHAPTERS_PER_SCRIPT)
 
     @model_validator(mode="after")
-    def _scene_ids_are_unique(self) -> "VideoScript":
+    def _scenes_fit_one_video_and_are_unique(self) -> "VideoScript":
+        count = sum(len(chapter.scenes) for chapter in self.chapters)
+        if count > MAX_SCENES_PER_SCRIPT:
+            raise ValueError(
+                f"the script has {count} scenes; at most {MAX_SCENES_PER_SCRIPT} fit one video, so split the lesson"
+            )
         seen: set[str] = set()
         for chapter in self.chapters:
             for scene in chapter.scenes:

@@ -3,13 +3,53 @@
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from reelflow.contracts._base import Contract
 from reelflow.contracts.scripts import LanguageCode, NonBlank, VideoScript
 
 FrameSizeText = Annotated[str, StringConstraints(pattern=r"^\d{2,4}x\d{2,4}$")]
+# What POST /api/uploads hands out: the content's sha256 and an allowlisted extension. The gateway accepts only
+# these from its callers; a spec published straight to the bus must at least name a key that stays in its bucket.
+UPLOAD_KEY_PATTERN = r"^uploads/[0-9a-f]{64}\.(mp4|mov|m4a|mkv|webm|mp3|wav|ogg)$"
+UploadKey = Annotated[
+    str,
+    StringConstraints(pattern=UPLOAD_KEY_PATTERN),
+    Field(description="A media_key from POST /api/uploads: uploads/{sha256}.{ext}."),
+]
+
+
+def _bucket_key(key: str) -> str:
+    """A relative object key: no empty, ``.`` or ``..`` segment, no leading slash, no control characters."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in key) or key.startswith("/") or len(key) > 1024:
+        raise ValueError("must be an object key without control characters or a leading '/', e.g. uploads/….mp4")
+    if any(segment in ("", ".", "..") for segment in key.split("/")):
+        raise ValueError("must not contain empty, '.' or '..' path segments")
+    return key
+
+
+MediaKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_bucket_key)]
+MAX_URL_CHARS = 2048
+
+
+def _http_url(url: str) -> str:
+    """An absolute http(s) URL with a host, no spaces or control characters: a callback that can be delivered."""
+    if len(url) > MAX_URL_CHARS or any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+        raise ValueError("must be an http(s) URL without spaces or control characters, at most 2048 characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL with a host, e.g. https://example.com/hook")
+    del port
+    return url
+
+
+HttpUrlText = Annotated[str, AfterValidator(_http_url)]
 
 
 def frame_size(size: str) -> tuple[int, int]:
@@ -23,6 +63,15 @@ def _even_frame_size(size: str) -> str:
     if width % 2 or height % 2 or width < 64 or height < 64:
         raise ValueError(f"size {size!r} must be WIDTHxHEIGHT with even numbers of at least 64, e.g. 1280x720")
     return size
+
+
+# The one frame-size rule, for specs and for every request that names a size: WIDTHxHEIGHT, even, at least 64.
+FrameSize = Annotated[
+    FrameSizeText,
+    AfterValidator(_even_frame_size),
+    Field(description="WIDTHxHEIGHT in pixels, both even and at least 64, e.g. 1280x720."),
+]
+FrameRate = Annotated[int, Field(ge=10, le=60, description="Frames per second, 10 to 60.")]
 
 
 class Voice(Contract):
@@ -43,7 +92,7 @@ class SubtitleMode(StrEnum):
 
 
 class MusicTrack(Contract):
-    media_key: NonBlank
+    media_key: MediaKey
     volume: float = Field(default=0.15, ge=0, le=1)
 
 
@@ -53,7 +102,16 @@ class PublishTarget(Contract):
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     privacy: Literal["public", "unlisted", "private"] = "private"
-    publish_at: datetime | None = None
+    publish_at: datetime | None = Field(
+        default=None, description="A scheduled release: the video stays private until then, whatever `privacy` says."
+    )
+    category_id: Annotated[str, StringConstraints(pattern=r"^\d{1,3}$")] | None = Field(
+        default=None, description="YouTube video category id (e.g. 27 Education); by default the uploader's setting."
+    )
+    default_language: LanguageCode | None = Field(
+        default=None, description="Language of the title, description and captions; by default the lesson's."
+    )
+    made_for_kids: bool = Field(default=False, description="Declared to YouTube as made for kids (COPPA).")
 
 
 def _template_is_required(schema: dict[str, Any]) -> None:
@@ -67,10 +125,10 @@ class _SpecCommon(Contract):
     model_config = ConfigDict(json_schema_extra=_template_is_required)
 
     title: str = ""
-    fps: int = Field(default=30, ge=10, le=60)
+    fps: FrameRate = 30
     music: MusicTrack | None = None
     publish: PublishTarget | None = None
-    callback_url: Annotated[str, StringConstraints(pattern=r"^https?://")] | None = None
+    callback_url: HttpUrlText | None = None
 
 
 class LessonSpec(_SpecCommon):
@@ -79,14 +137,12 @@ class LessonSpec(_SpecCommon):
     script: VideoScript
     voice: Voice = Field(default_factory=Voice)
     visual_style: VisualStyle = VisualStyle.BASIC
-    size: FrameSizeText = "1280x720"
+    size: FrameSize = "1280x720"
     subtitles: SubtitleMode = SubtitleMode.BOTH
-
-    _check_size = field_validator("size")(_even_frame_size)
 
 
 class RankingClip(Contract):
-    media_key: NonBlank
+    media_key: MediaKey
     rank: int = Field(ge=1, le=100)
     label: str = ""
     start: float | None = Field(default=None, ge=0)
@@ -103,10 +159,8 @@ class RankingClip(Contract):
 class RankingSpec(_SpecCommon):
     template: Literal["ranking"] = "ranking"
     clips: list[RankingClip] = Field(min_length=1, max_length=20)
-    size: FrameSizeText = "1080x1920"
+    size: FrameSize = "1080x1920"
     voice: Voice | None = None
-
-    _check_size = field_validator("size")(_even_frame_size)
 
     @model_validator(mode="after")
     def _ranks_are_unique(self) -> "RankingSpec":

@@ -2,6 +2,10 @@
 
 import asyncio
 import contextlib
+import ctypes
+import os
+import signal
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +24,46 @@ class ProcessResult:
     stdout: bytes
     stderr: str
     elapsed_sec: float
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _bind_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, looked up once here: the child calls it between fork and exec, where loading a library
+    (and taking the loader's lock another thread of the worker may hold) is not safe."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+_PRCTL = _bind_prctl()
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    """For ``preexec_fn``: the child asks the kernel for SIGKILL when the worker that started it dies, kill -9
+    included, so no FFmpeg or espeak-ng outlives its worker. None (no ``preexec_fn``) where there is no ``prctl``.
+
+    - PR_SET_PDEATHSIG follows the *thread* that forked the child. asyncio forks from the event loop's thread, which
+      outlives every child (``run_process`` always waits for or kills its child before it returns).
+    - It is kept this small because ``preexec_fn`` runs in the child of a worker that has other threads: one call
+      into a function bound before the fork, and no imports, locks or allocation worth the name.
+    - A worker that died before the call leaves the child reparented already; it then kills itself.
+    """
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent_pid:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return in_child
 
 
 def parse_progress_seconds(line: str) -> float | None:
@@ -58,6 +102,7 @@ async def run_process(
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_die_with_parent(os.getpid()),
     )
     stdout_chunks: list[bytes] = []
     stderr_chunks: list[bytes] = []
@@ -79,10 +124,18 @@ async def run_process(
         stderr_chunks.append(await process.stderr.read())
 
     async def feed_stdin() -> None:
-        if stdin is not None and process.stdin is not None:
+        if stdin is None or process.stdin is None:
+            return
+        try:
             process.stdin.write(stdin)
             await process.stdin.drain()
-            process.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            # The child quit before reading everything (e.g. espeak-ng refusing an unknown voice): its exit
+            # code and stderr say why, so let the wait below report that instead of the pipe.
+            pass
+        finally:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                process.stdin.close()
 
     async def complete() -> int:
         await asyncio.gather(read_stdout(), read_stderr(), feed_stdin())

@@ -27,6 +27,7 @@ from reelflow.runtime.bus import EventBus, StepRouter, ensure_bus
 from reelflow.runtime.cancellation import CancellationRegistry
 from reelflow.runtime.delivery import step_delivery_middleware
 from reelflow.runtime.liveness import Verdict, WorkerHealth, exit_when_dead, watch_fetches
+from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.settings import ServiceSettings
 from reelflow.runtime.structured_logging import configure_logging
 from reelflow.runtime.telemetry import configure_tracing
@@ -250,6 +251,7 @@ def build_service(
 
     @app.on_startup
     async def prepare() -> None:
+        claim_scratch_space(name)
         await connect_bus(runtime)
         log.info("service starting", nats=settings.nats_url)
 

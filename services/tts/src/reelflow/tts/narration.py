@@ -9,7 +9,7 @@ from reelflow.contracts import Voice
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import StepTimeoutError, TtsError
 from reelflow.runtime.processes import run_process
-from reelflow.tts.voices import espeak_voice_for
+from reelflow.runtime.voice_catalogue import espeak_voice_for
 
 ESPEAK_BASE_WORDS_PER_MIN = 175
 OUTPUT_SAMPLE_RATE = 48_000

@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 from reelflow.contracts import (
+    MAX_NARRATION_CHARS,
     LessonSpec,
     RenderNarrated,
     RenderRequested,
@@ -14,12 +15,11 @@ from reelflow.contracts import (
 from reelflow.runtime.blobs import BlobStore, work_prefix
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import InvalidScriptError
+from reelflow.runtime.failures import InvalidScriptError, TtsError
 from reelflow.runtime.step_results import record_result, recorded_result, result_key
+from reelflow.runtime.voice_catalogue import espeak_catalogue, espeak_voice_for
 from reelflow.tts.narration import narrate_scene
 from reelflow.tts.settings import TtsSettings
-
-MAX_SCENE_CHARS = 2000
 
 
 def narration_manifest_key(job_id: str, attempt: int) -> str:
@@ -34,11 +34,30 @@ def validate_lesson(spec: LessonSpec) -> None:
     """Reject what would render badly, naming the scene and the fix."""
     for chapter in spec.script.chapters:
         for scene in chapter.scenes:
-            if len(scene.narration) > MAX_SCENE_CHARS:
+            if len(scene.narration) > MAX_NARRATION_CHARS:
                 raise InvalidScriptError(
                     f"scene {scene.scene_id}: narration is {len(scene.narration)} characters; "
-                    f"split it into scenes of at most {MAX_SCENE_CHARS}"
+                    f"split it into scenes of at most {MAX_NARRATION_CHARS}"
                 )
+
+
+async def require_known_voice(spec: LessonSpec) -> None:
+    """Refuse, before any scene is spoken, a voice this machine's espeak-ng does not have (naming close ones).
+
+    When espeak-ng cannot even list its voices, narration itself reports the problem.
+    """
+    voice = espeak_voice_for(spec.language, spec.voice.voice)
+    try:
+        catalogue = await espeak_catalogue()
+    except TtsError:
+        return
+    if not catalogue.knows(voice):
+        suggestions = ", ".join(catalogue.closest(voice)) or "see `espeak-ng --voices`"
+        raise TtsError(
+            f"espeak-ng has no voice {voice!r} (language {spec.language!r}); use one it has, e.g. {suggestions}",
+            retryable=False,
+            details={"voice": voice, "language": spec.language},
+        )
 
 
 async def voice_job(
@@ -59,6 +78,7 @@ async def voice_job(
     narration: list[SceneNarration] = []
     if isinstance(spec, LessonSpec):
         validate_lesson(spec)
+        await require_known_voice(spec)
         await progress.report(Step.VALIDATE_SCRIPT, 1.0, "script is valid")
         narration = await _narrate_scenes(
             request, spec, blobs=blobs, settings=settings, progress=progress, cancel=cancel

@@ -12,6 +12,8 @@ from prometheus_fastapi_instrumentator import Instrumentator
 UNTRACED_URLS = "/healthz$,/readyz$,/metrics$"
 UNMEASURED_HANDLERS = ["^/metrics$"]
 METRIC_NAMESPACE = "reelflow"
+# Per-route latency buckets: most answers take milliseconds, an upload or a presign may take seconds.
+LATENCY_BUCKETS_SEC = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 def instrument_http(app: FastAPI) -> None:
@@ -24,5 +26,5 @@ def instrument_http(app: FastAPI) -> None:
         should_group_status_codes=False,
         should_exclude_streaming_duration=True,
         excluded_handlers=UNMEASURED_HANDLERS,
-    ).instrument(app, metric_namespace=METRIC_NAMESPACE)
+    ).instrument(app, metric_namespace=METRIC_NAMESPACE, latency_lowr_buckets=LATENCY_BUCKETS_SEC)
     FastAPIInstrumentor.instrument_app(app, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"])

@@ -127,6 +127,7 @@ def step_delivery_middleware(
                     return None
                 if ids.job_id:
                     structlog.contextvars.bind_contextvars(job_id=ids.job_id, attempt=ids.attempt)
+                    span.set_attribute("reelflow.job_id", ids.job_id)
                 attempt = (ids.job_id, ids.attempt) if ids.job_id and ids.attempt else None
                 if attempt and delivery.drop_finished_attempts and bus.attempts is not None:
                     finished = await bus.attempts.finished(*attempt)

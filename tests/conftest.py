@@ -42,6 +42,8 @@ def no_paid_apis() -> Iterator[None]:
         patch.setenv("OPENAI_API_KEY", DUMMY_API_KEY)
         patch.setenv("OPENAI_BASE_URL", UNROUTABLE_API_URL)
         patch.setenv("REELFLOW_LLM_BASE_URL", UNROUTABLE_API_URL)
+        patch.setenv("REELFLOW_YOUTUBE_API_URL", UNROUTABLE_API_URL)
+        patch.setenv("REELFLOW_YOUTUBE_TOKEN_URI", UNROUTABLE_API_URL)
         yield
 
 

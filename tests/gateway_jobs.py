@@ -82,15 +82,15 @@ async def stream_messages(nats_url: str, subject: str = "rf.>") -> list[BusMessa
     messages: list[BusMessage] = []
     try:
         js = connection.jetstream(timeout=10)
-        info = await js.stream_info(STREAM_NAME)
-        remaining = info.state.messages
         sub = await js.pull_subscribe(
             subject, stream=STREAM_NAME, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, ack_wait=30)
         )
+        # What this subject holds, not the whole stream: asking for more than there is only waits for a timeout.
+        remaining = (await sub.consumer_info()).num_pending or 0
         while remaining > 0:
             try:
-                batch = await sub.fetch(min(256, remaining), timeout=2)
-            except nats.errors.TimeoutError:
+                batch = await sub.fetch(min(256, remaining), timeout=5)
+            except TimeoutError:  # nats raises both its own TimeoutError and asyncio's
                 break
             for message in batch:
                 remaining -= 1

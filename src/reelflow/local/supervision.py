@@ -7,10 +7,12 @@ import os
 import shlex
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 LOG_TAIL_LINES = 40
 _LOG_TAIL_MAX_BYTES = 64 * 1024
@@ -26,6 +28,89 @@ def read_log_tail(path: Path, *, start_offset: int = 0, lines: int = LOG_TAIL_LI
     except FileNotFoundError:
         return ""
     return "\n".join(data.decode("utf-8", errors="replace").splitlines()[-lines:])
+
+
+class _SpawnGuard:
+    """Whether the main thread is between a fork and the bookkeeping that remembers the child, and what to raise
+    once it is not.
+
+    Signal handlers run in the main thread between any two bytecodes. One that raises to stop everything (as
+    ``reelflow up`` does on SIGTERM) must not land inside a spawn, where the child would run on unrecorded and outlive
+    the stop.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending: BaseException | None = None
+
+
+_spawn_guard = _SpawnGuard()
+
+
+@contextlib.contextmanager
+def spawning() -> Iterator[None]:
+    """Around starting a child and recording it: a stop raised by a signal handler meanwhile is raised after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers never run here
+        return
+    _spawn_guard.depth += 1
+    try:
+        yield
+    finally:
+        _spawn_guard.depth -= 1
+        if _spawn_guard.depth == 0 and _spawn_guard.pending is not None:
+            pending, _spawn_guard.pending = _spawn_guard.pending, None
+            raise pending
+
+
+def raise_outside_spawns(error: BaseException) -> None:
+    """For a signal handler: raise ``error`` now, or, if the main thread is starting a child, as soon as that child
+    is recorded (see :func:`spawning`)."""
+    if _spawn_guard.depth:
+        _spawn_guard.pending = error
+        return
+    raise error
+
+
+def describe_exit_code(code: int | None) -> str:
+    """'exited with status N' or 'was killed by SIGNAME' (a negative code), for logs and error messages."""
+    if code is None:
+        return "is still running"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with status {code}"
+
+
+class SupervisedProcess(Protocol):
+    """What a supervisor needs of a child: a command run as ``ChildProcess``, or a worker forked by the launcher."""
+
+    name: str
+
+    @property
+    def command(self) -> str: ...
+
+    @property
+    def pid(self) -> int | None: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def is_running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def send_signal(self, signum: signal.Signals) -> None: ...
+
+    def wait_or_kill(self, deadline: float) -> None: ...
+
+    def stop(self, grace_sec: float) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> str: ...
+
+    def describe_exit(self) -> str: ...
 
 
 class ChildProcess:
@@ -71,14 +156,15 @@ class ChildProcess:
             banner = f"--- {datetime.now(UTC).isoformat(timespec='seconds')} starting: {self.command}\n"
             log.write(banner.encode())
             log.flush()
-            self._process = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                start_new_session=True,
-            )
+            with spawning():
+                self._process = subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self.env,
+                    start_new_session=True,
+                )
 
     def send_signal(self, signum: signal.Signals) -> None:
         """Signal the child's process group; a no-op once the child has ended."""
@@ -116,17 +202,11 @@ class ChildProcess:
         return read_log_tail(self.log_path, start_offset=self._log_offset, lines=lines)
 
     def describe_exit(self) -> str:
-        """'exited with status N' or 'killed by SIGNAME', for error messages."""
-        code = self.returncode
-        if code is None:
-            return "is still running"
-        if code < 0:
-            with contextlib.suppress(ValueError):
-                return f"was killed by {signal.Signals(-code).name}"
-        return f"exited with status {code}"
+        """'exited with status N' or 'was killed by SIGNAME', for error messages."""
+        return describe_exit_code(self.returncode)
 
 
-def stop_all(children: Iterable[ChildProcess], grace_sec: float) -> None:
+def stop_all(children: Iterable[SupervisedProcess], grace_sec: float) -> None:
     """Stop several children at once: SIGTERM to all, then one shared grace period, then SIGKILL."""
     running = [child for child in children if child.is_running()]
     for child in running:

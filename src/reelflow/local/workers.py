@@ -1,4 +1,8 @@
-"""Runs the six reelflow services as supervised child processes and waits until each one is ready."""
+"""Runs the six reelflow services as supervised processes and waits until each one is ready.
+
+The processes are forked from the worker launcher's preloaded server (see :mod:`reelflow.local.worker_launcher`), so
+starting or restarting one costs only the imports of its own service.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,17 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-import httpx
-import nats
-import nats.errors
-from nats.aio.client import Client as NatsClient
-from nats.js import JetStreamContext
-
-from reelflow.contracts import STREAM_NAME
-from reelflow.local.ports import free_port
+from reelflow.local import worker_launcher
+from reelflow.local.ports import LOOPBACK, free_port
 from reelflow.local.restarts import RestartPolicy, RestartSupervisor
-from reelflow.local.supervision import LOG_TAIL_LINES, ChildProcess, stop_all
+from reelflow.local.supervision import LOG_TAIL_LINES, stop_all
+from reelflow.local.worker_launcher import ForkedWorker
+
+if TYPE_CHECKING:
+    import httpx
+    from nats.aio.client import Client as NatsClient
 
 SERVICE_NAMES = ("script", "tts", "compose", "storage", "uploader", "gateway")
 # The durable consumer each service holds on the stream; the gateway's is its ledger.
@@ -38,7 +41,8 @@ GATEWAY = "gateway"
 DEFAULT_DRAIN_SEC = 20.0
 STOP_MARGIN_SEC = 5.0
 DEFAULT_RESTART_POLICY = RestartPolicy()
-_POLL_INTERVAL_SEC = 0.25
+# Readiness is polled over loopback HTTP, which costs next to nothing; a long interval only makes a start slower.
+_POLL_INTERVAL_SEC = 0.05
 _CHECK_TIMEOUT_SEC = 2.0
 
 
@@ -55,12 +59,17 @@ class WorkerStartError(RuntimeError):
 
 
 def worker_command(name: str) -> list[str]:
-    """``reelflow worker NAME`` run with this interpreter, so it needs no console script on PATH."""
+    """``reelflow worker NAME`` run with this interpreter, for running one service on its own (a WorkerGroup forks
+    its workers from the launcher instead)."""
     return [sys.executable, "-m", "reelflow.cli.main", "worker", name]
 
 
 class WorkerGroup:
-    """Supervises one process per service, each logging to ``log_dir/<service>.log``."""
+    """Supervises one process per service, each logging to ``log_dir/<service>.log``.
+
+    Each worker gets ``os.environ | env`` and a health port of its own (``REELFLOW_HEALTH_PORT``, kept across
+    restarts), so several groups run side by side on one machine.
+    """
 
     def __init__(self, env: Mapping[str, str], log_dir: Path, services: Sequence[str] = SERVICE_NAMES) -> None:
         unknown = sorted(set(services) - set(SERVICE_NAMES))
@@ -69,24 +78,31 @@ class WorkerGroup:
         self.env = dict(env)
         self.log_dir = log_dir
         self.services = tuple(services)
-        self._processes: dict[str, ChildProcess] = {}
+        self._processes: dict[str, ForkedWorker] = {}
+        self._health_ports: dict[str, int] = {}
         self._lock = threading.RLock()
         self._supervisor: RestartSupervisor | None = None
-        self.stop_grace_sec = float(self.env.get("REELFLOW_SHUTDOWN_GRACE_SEC", DEFAULT_DRAIN_SEC)) + STOP_MARGIN_SEC
+        # The workers' own drain time, from the environment they get (this process's, then ``env``).
+        drain_sec = (os.environ | self.env).get("REELFLOW_SHUTDOWN_GRACE_SEC", DEFAULT_DRAIN_SEC)
+        self.stop_grace_sec = float(drain_sec) + STOP_MARGIN_SEC
 
     def start(self) -> None:
-        """Spawn every service with ``os.environ | env``; each leads its own process group."""
+        """Start every service; each leads its own process group."""
         if self._processes:
             raise RuntimeError("the worker group is already started")
-        # Unbuffered, so a log tail shows what a worker printed right before it died.
-        env = os.environ | {"PYTHONUNBUFFERED": "1"} | self.env
-        # Each worker serves /healthz and /readyz on a port of its own, so several run side by side.
+        worker_launcher.warm_up()
+        # What wait_ready needs, imported now: the forks below wait for the launcher's own imports anyway, and the
+        # check that follows them then waits on nothing. (Not at the top: the CLI imports this module for names.)
+        import httpx  # noqa: F401
+        import nats  # noqa: F401
+
+        env = os.environ | self.env
+        self._health_ports = {name: free_port() for name in self.services}
         self._processes = {
-            name: ChildProcess(
+            name: ForkedWorker(
                 name,
-                worker_command(name),
-                env=env | {"REELFLOW_HEALTH_PORT": str(free_port())},
-                log_path=self.log_dir / f"{name}.log",
+                env=env | {"REELFLOW_HEALTH_PORT": str(self._health_ports[name])},
+                log_path=self.log_path(name),
             )
             for name in self.services
         }
@@ -105,47 +121,38 @@ class WorkerGroup:
             runner.run(self.wait_ready_async(nats_url, gateway_url, timeout_sec))
 
     async def wait_ready_async(self, nats_url: str, gateway_url: str, timeout_sec: float = 60) -> None:
-        """Wait until each service holds its durable consumer on the stream and the gateway's
-        ``/readyz`` answers 200, or raise WorkerStartError: at once when a process exits, else at the deadline.
+        """Wait until every service answers 200 on ``/readyz`` (a worker on its health port, the gateway at
+        ``gateway_url``) and holds its durable consumer on the stream, or raise WorkerStartError: at once when an
+        unsupervised process exits, else at the deadline.
         """
+        import httpx
+
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_sec
-        not_ready = {name: "not checked yet" for name in self.services}
-        nc: NatsClient | None = None
-        try:
-            async with httpx.AsyncClient(timeout=_CHECK_TIMEOUT_SEC) as http:
-                while True:
-                    if self._supervisor is None:  # supervised workers that exit are restarted, not fatal
-                        self._raise_if_any_exited(not_ready)
-                    if nc is not None and nc.is_closed:
-                        nc = None
-                    if nc is None:
-                        try:
-                            nc = await nats.connect(
-                                nats_url, connect_timeout=int(_CHECK_TIMEOUT_SEC), allow_reconnect=False
-                            )
-                        except (OSError, TimeoutError, nats.errors.Error) as error:
-                            not_ready = dict.fromkeys(not_ready, f"cannot connect to NATS at {nats_url}: {error}")
-                    if nc is not None:
-                        js = nc.jetstream(timeout=_CHECK_TIMEOUT_SEC)
-                        for name in list(not_ready):
-                            reason = await self._not_ready_reason(name, js, http, gateway_url)
-                            if reason is None:
-                                del not_ready[name]
-                            else:
-                                not_ready[name] = reason
+        not_ready = dict.fromkeys(self.services, "not checked yet")
+        async with httpx.AsyncClient(timeout=_CHECK_TIMEOUT_SEC) as http:
+            while True:
+                if self._supervisor is None:  # supervised workers that exit are restarted, not fatal
+                    self._raise_if_any_exited(not_ready)
+                names = list(not_ready)
+                problems = await asyncio.gather(*(self._readiness_problem(name, http, gateway_url) for name in names))
+                not_ready = {name: problem for name, problem in zip(names, problems, strict=True) if problem}
+                if not not_ready:
+                    # Each /readyz says its consumers have started; confirm that on the stream itself, once.
+                    not_ready = await self._without_durable_consumer(nats_url)
                     if not not_ready:
                         return
-                    if loop.time() >= deadline:
-                        raise WorkerStartError(
-                            f"services not ready after {timeout_sec:g} s:",
-                            not_ready,
-                            self.log_tails(names=list(not_ready)),
-                        )
-                    await asyncio.sleep(_POLL_INTERVAL_SEC)
-        finally:
-            if nc is not None:
-                await nc.close()
+                if loop.time() >= deadline:
+                    raise WorkerStartError(
+                        f"services not ready after {timeout_sec:g} s:",
+                        not_ready,
+                        self.log_tails(names=list(not_ready)),
+                    )
+                await asyncio.sleep(_POLL_INTERVAL_SEC)
+
+    def health_url(self, name: str) -> str:
+        """Where a worker answers ``/healthz`` and ``/readyz`` (the gateway answers on its own API port)."""
+        return f"http://{LOOPBACK}:{self._health_ports[name]}"
 
     def supervise(
         self,
@@ -208,7 +215,7 @@ class WorkerGroup:
     ) -> None:
         self.stop()
 
-    def _process(self, name: str) -> ChildProcess:
+    def _process(self, name: str) -> ForkedWorker:
         try:
             return self._processes[name]
         except KeyError:
@@ -223,21 +230,44 @@ class WorkerGroup:
                 "a service exited while starting:", dict(not_ready) | exited, self.log_tails(names=list(exited))
             )
 
-    async def _not_ready_reason(
-        self, name: str, js: JetStreamContext, http: httpx.AsyncClient, gateway_url: str
-    ) -> str | None:
-        """None when ``name`` is ready, else what it still lacks."""
-        durable = DURABLE_NAMES[name]
+    async def _readiness_problem(self, name: str, http: httpx.AsyncClient, gateway_url: str) -> str | None:
+        """None when ``name`` answers 200 on ``/readyz``, else what went wrong."""
+        import httpx
+
+        base = gateway_url if name == GATEWAY else self.health_url(name)
+        url = f"{base.rstrip('/')}/readyz"
         try:
-            await js.consumer_info(STREAM_NAME, durable)
-        except (TimeoutError, nats.errors.Error) as error:
-            return f"no durable consumer {durable!r} on stream {STREAM_NAME} yet ({type(error).__name__}: {error})"
-        if name == GATEWAY:
-            url = f"{gateway_url.rstrip('/')}/readyz"
-            try:
-                response = await http.get(url)
-            except httpx.HTTPError as error:
-                return f"GET {url} failed ({type(error).__name__}: {error})"
-            if response.status_code != httpx.codes.OK:
-                return f"GET {url} answered {response.status_code}: {response.text[:200]}"
+            response = await http.get(url)
+        except httpx.HTTPError as error:
+            return f"GET {url} failed ({type(error).__name__}: {error})"
+        if response.status_code != httpx.codes.OK:
+            return f"GET {url} answered {response.status_code}: {response.text[:200]}"
         return None
+
+    async def _without_durable_consumer(self, nats_url: str) -> dict[str, str]:
+        """The services whose durable consumer is missing from the stream, each with why."""
+        import nats
+        import nats.errors
+
+        from reelflow.contracts import STREAM_NAME
+
+        try:
+            connection: NatsClient = await nats.connect(
+                nats_url, connect_timeout=int(_CHECK_TIMEOUT_SEC), allow_reconnect=False
+            )
+        except (OSError, TimeoutError, nats.errors.Error) as error:
+            return dict.fromkeys(self.services, f"cannot connect to NATS at {nats_url}: {error}")
+        missing = {}
+        try:
+            js = connection.jetstream(timeout=_CHECK_TIMEOUT_SEC)
+            for name in self.services:
+                durable = DURABLE_NAMES[name]
+                try:
+                    await js.consumer_info(STREAM_NAME, durable)
+                except (TimeoutError, nats.errors.Error) as error:
+                    missing[name] = (
+                        f"no durable consumer {durable!r} on stream {STREAM_NAME} ({type(error).__name__}: {error})"
+                    )
+        finally:
+            await connection.close()
+        return missing

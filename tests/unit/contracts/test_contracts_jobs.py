@@ -3,6 +3,7 @@
 import math
 from datetime import UTC, datetime, timedelta
 
+import pydantic
 import pytest
 
 from reelflow.contracts import (
@@ -206,3 +207,14 @@ def test_progress_in_step_clamps_to_the_band(step: Step) -> None:
     assert progress_in_step(step, -3.0) == low
     assert progress_in_step(step, 7.5) == high
     assert progress_in_step(step, math.nan) == low
+
+
+def test_a_rejected_request_is_a_job_without_a_spec_that_cannot_be_retried() -> None:
+    error = ErrorInfo(code=ErrorCode.INVALID_SCRIPT, message="message on rf.render.requested is not valid JSON")
+    queued = RenderJob(job_id="job-9", video_id=None, spec=None, created_at=T0, updated_at=T0)
+    rejected = move_job(queued, JobStatus.FAILED, at=T0, error=error)
+    assert rejected.spec is None and rejected.video_id is None and rejected.error == error
+    with pytest.raises(IllegalTransitionError, match="no spec to render again"):
+        retry_job(rejected, at=T0)
+    with pytest.raises(pydantic.ValidationError, match="spec"):
+        RenderJob.model_validate({"job_id": "job-9", "video_id": "v", "created_at": T0, "updated_at": T0})

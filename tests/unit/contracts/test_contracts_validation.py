@@ -11,6 +11,7 @@ from reelflow.contracts import (
     Chapter,
     LessonSpec,
     RankingSpec,
+    RenderDefaults,
     RenderRequested,
     RenderSpec,
     Scene,
@@ -192,3 +193,50 @@ def test_callback_url_must_be_http() -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
         LessonSpec.model_validate({"script": one_chapter_script(), "callback_url": "ftp://example.com/hook"})
     assert error_locations(caught.value) == ["callback_url"]
+
+
+# ---- the one formatter of validation problems ------------------------------------------------------------------
+def test_problems_name_the_field_as_the_caller_wrote_it_and_say_what_is_wrong() -> None:
+    from reelflow.contracts.validation import describe_problems, field_path, problems_of
+
+    with pytest.raises(pydantic.ValidationError) as invalid:
+        ScriptRequested.model_validate({"video_id": "v", "script_id": "s", "source_text": "", "title": ""})
+    [problem] = problems_of(invalid.value)
+    assert problem["field"] == "body", "a rule over several fields names the body"
+    assert problem["problem"].startswith("source_text: give the lesson text"), "without pydantic's 'Value error, '"
+
+    with pytest.raises(pydantic.ValidationError) as invalid:
+        RenderDefaults.model_validate({"size": "1281x720", "fps": 5})
+    problems = problems_of(invalid.value, within="render_defaults")
+    assert [p["field"] for p in problems] == ["render_defaults.size", "render_defaults.fps"]
+    assert describe_problems(problems).startswith("render_defaults.size: size '1281x720' must be WIDTHxHEIGHT")
+    assert field_path(("body", "options", "language")) == "options.language"
+    assert field_path((), whole="the script") == "the script"
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://example.com/hook", True),
+        ("http://10.0.0.1:8080/x?y=1", True),
+        ("ftp://example.com", False),
+        ("https://", False),
+        ("https://exa mple.com", False),
+        ("https://example.com:99999/", False),
+        ("https://example.com/\x00", False),
+    ],
+)
+def test_a_callback_url_is_a_real_http_url(url: str, accepted: bool) -> None:
+    body = {"callback_url": url}
+    if accepted:
+        assert RenderDefaults.model_validate(body).callback_url == url
+    else:
+        with pytest.raises(pydantic.ValidationError, match="callback_url"):
+            RenderDefaults.model_validate(body)
+
+
+def test_render_defaults_keep_the_specs_frame_rules() -> None:
+    assert RenderDefaults(size="640x360", fps=15).size == "640x360"
+    for bad in ({"size": "63x64"}, {"size": "640x361"}, {"size": "640*360"}, {"fps": 61}):
+        with pytest.raises(pydantic.ValidationError):
+            RenderDefaults.model_validate(bad)

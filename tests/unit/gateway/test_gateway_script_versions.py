@@ -15,10 +15,11 @@ from reelflow.contracts import (
     ScriptStatus,
     VideoScript,
 )
-from reelflow.contracts.errors import ApiErrorCode
+from reelflow.contracts.errors import ApiErrorCode, ErrorCode
+from reelflow.gateway.api.errors import status_of
+from reelflow.gateway.event_projector import auto_render_job_id
 from reelflow.gateway.job_views import view_of
-from reelflow.gateway.ledger import auto_render_job_id
-from reelflow.gateway.refusals import LedgerError
+from reelflow.gateway.refusals import GatewayError
 from reelflow.gateway.render_specs import RenderOptions, lesson_spec_for
 from reelflow.gateway.script_versions import (
     ScriptEdit,
@@ -60,8 +61,8 @@ def script(
     )
 
 
-def refusal(error: pytest.ExceptionInfo[LedgerError]) -> tuple[ApiErrorCode, int]:
-    return error.value.api_code, error.value.status
+def refusal(error: pytest.ExceptionInfo[GatewayError]) -> tuple[ApiErrorCode | ErrorCode, int | None]:
+    return error.value.public_code, status_of(error.value)
 
 
 # ---- editing ------------------------------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def test_an_edit_that_changes_nothing_makes_no_version_even_when_retried_with_th
 
 def test_editing_a_stale_version_is_refused_naming_the_current_one() -> None:
     current = script(version=3)
-    with pytest.raises(LedgerError) as error:
+    with pytest.raises(GatewayError) as error:
         next_version(current, ScriptEdit(script=video_script("Changed.")), expected=2, at=T0)
     assert refusal(error) == (ApiErrorCode.CONFLICT, 409)
     assert "is at version 3, not 2" in error.value.message
@@ -109,7 +110,7 @@ def test_an_edit_without_a_version_applies_to_the_latest() -> None:
 
 
 def test_an_archived_script_cannot_be_edited() -> None:
-    with pytest.raises(LedgerError) as error:
+    with pytest.raises(GatewayError) as error:
         next_version(script(status=ScriptStatus.ARCHIVED), ScriptEdit(script=video_script("x")), expected=1, at=T0)
     assert refusal(error) == (ApiErrorCode.CONFLICT, 409)
     assert "archived and can no longer be edited" in error.value.message
@@ -124,7 +125,7 @@ def test_approving_the_latest_version_approves_it_once() -> None:
 
 
 def test_an_old_version_cannot_be_approved() -> None:
-    with pytest.raises(LedgerError) as error:
+    with pytest.raises(GatewayError) as error:
         approved(script(version=2), expected=1)
     assert refusal(error) == (ApiErrorCode.CONFLICT, 409)
     assert "only the latest version can be approved" in error.value.message
@@ -132,7 +133,7 @@ def test_an_old_version_cannot_be_approved() -> None:
 
 
 def test_an_archived_script_cannot_be_approved() -> None:
-    with pytest.raises(LedgerError) as error:
+    with pytest.raises(GatewayError) as error:
         approved(script(status=ScriptStatus.ARCHIVED), expected=None)
     assert "can no longer be approved" in error.value.message
 
@@ -147,7 +148,7 @@ def test_if_match_names_a_version(header: str | None, version: int | None) -> No
 
 @pytest.mark.parametrize("header", ['"0"', "two", '"1", "2"', '"-1"', '"1.5"'])
 def test_an_if_match_that_is_not_a_version_is_a_validation_failure(header: str) -> None:
-    with pytest.raises(LedgerError) as error:
+    with pytest.raises(GatewayError) as error:
         version_from_if_match(header)
     assert refusal(error) == (ApiErrorCode.VALIDATION_FAILED, 422)
     assert error.value.details["problems"][0]["field"] == "If-Match"
@@ -158,7 +159,7 @@ def test_the_body_or_the_header_names_the_version_but_they_must_agree() -> None:
     assert expected_version(None, '"3"') == 3
     assert expected_version(4, '"4"') == 4
     assert expected_version(None, None) is None
-    with pytest.raises(LedgerError) as error:
+    with pytest.raises(GatewayError) as error:
         expected_version(2, '"3"')
     assert refusal(error) == (ApiErrorCode.VALIDATION_FAILED, 422)
     assert "version 2" in error.value.message and "If-Match names 3" in error.value.message
@@ -179,14 +180,14 @@ def test_an_old_version_reads_as_written_but_archived() -> None:
 
 @pytest.mark.parametrize("version", [3, 7])
 def test_a_version_after_the_latest_does_not_exist(version: int) -> None:
-    with pytest.raises(LedgerError) as error:
+    with pytest.raises(GatewayError) as error:
         version_of(script(version=2), version, None)
     assert refusal(error) == (ApiErrorCode.NOT_FOUND, 404)
     assert "its latest is 2" in error.value.message
 
 
 def test_an_old_version_that_was_not_kept_is_not_found() -> None:
-    with pytest.raises(LedgerError) as error:
+    with pytest.raises(GatewayError) as error:
         version_of(script(version=2), 1, None)
     assert refusal(error) == (ApiErrorCode.NOT_FOUND, 404)
     assert "was not kept" in error.value.message

@@ -9,14 +9,22 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from reelflow.contracts import RankingClip, RankingSpec
 from reelflow.contracts.errors import ApiErrorCode
-from reelflow.gateway.api.errors import install_error_handlers
+from reelflow.contracts.validation import problems_of
+from reelflow.gateway.api.errors import install_error_handlers, status_of
 from reelflow.gateway.api.routes import uploads as upload_routes
-from reelflow.gateway.job_media import NOT_UPLOADED, media_keys, media_problems, unusable_media_error
+from reelflow.gateway.job_media import (
+    NOT_AN_UPLOAD_KEY,
+    NOT_UPLOADED,
+    media_keys,
+    media_problems,
+    unusable_media_error,
+)
 from reelflow.gateway.multipart_stream import MULTIPART_ENVELOPE_BYTES, receive_file, size_text, too_large
-from reelflow.gateway.refusals import LedgerError
+from reelflow.gateway.refusals import GatewayError
 from reelflow.gateway.render_specs import RankingOptions, ranking_spec_for
 from reelflow.gateway.upload_intake import UploadIntake
 from reelflow.gateway.uploads import (
@@ -149,7 +157,7 @@ def test_a_file_that_is_neither_clip_nor_music_is_refused_naming_it(info: MediaI
 # ---- the size limit -------------------------------------------------------------------------------------------
 def test_the_size_limit_error_names_the_limit_and_the_setting() -> None:
     error = too_large(500 * 1024 * 1024, field="file", filename="big.mov")
-    assert error.status == 413 and error.api_code == ApiErrorCode.VALIDATION_FAILED
+    assert status_of(error) == 413 and error.public_code == ApiErrorCode.PAYLOAD_TOO_LARGE
     assert "'big.mov' is larger than the upload limit of 500 MiB (524288000 bytes)" in error.message
     assert "REELFLOW_UPLOAD_MAX_BYTES" in error.message
     assert error.details == {"field": "file", "max_bytes": 524288000, "setting": "REELFLOW_UPLOAD_MAX_BYTES"}
@@ -193,9 +201,9 @@ async def test_a_file_past_the_limit_is_refused_while_it_streams(tmp_path: Path)
             yield chunk
 
     headers = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}  # chunked: no Content-Length
-    with pytest.raises(LedgerError) as refused:
+    with pytest.raises(GatewayError) as refused:
         await receive_file(headers, counted(), tmp_path / "in", field="file", max_bytes=2000)
-    assert refused.value.status == 413
+    assert status_of(refused.value) == 413
     assert "'big.mp4' is larger than the upload limit of 1.953 KiB (2000 bytes)" in refused.value.message
     assert sum(sent) < len(body), "the rest of the body was never read"
 
@@ -208,9 +216,9 @@ async def test_a_declared_oversize_body_is_refused_before_it_is_read(tmp_path: P
         yield read[-1]
 
     headers = headers_for(b"") | {"content-length": str(1000 + MULTIPART_ENVELOPE_BYTES + 1)}
-    with pytest.raises(LedgerError) as refused:
+    with pytest.raises(GatewayError) as refused:
         await receive_file(headers, unread(), tmp_path / "in", field="file", max_bytes=1000)
-    assert refused.value.status == 413
+    assert status_of(refused.value) == 413
     assert "the file in field 'file' is larger than the upload limit of 1000 bytes" in refused.value.message
     assert read == [], "the body was not read"
 
@@ -228,18 +236,18 @@ async def test_a_declared_oversize_body_is_refused_before_it_is_read(tmp_path: P
 async def test_a_form_without_exactly_one_file_is_refused_naming_the_field(
     tmp_path: Path, body: bytes, status: int, message: str
 ) -> None:
-    with pytest.raises(LedgerError) as refused:
+    with pytest.raises(GatewayError) as refused:
         await receive_file(headers_for(body), chunks(body), tmp_path / "in", field="file", max_bytes=10_000)
-    assert (refused.value.status, refused.value.details["field"]) == (status, "file")
+    assert (status_of(refused.value), refused.value.details["field"]) == (status, "file")
     assert message in refused.value.message
 
 
 async def test_a_body_that_is_not_multipart_is_refused_with_415(tmp_path: Path) -> None:
-    with pytest.raises(LedgerError) as refused:
+    with pytest.raises(GatewayError) as refused:
         await receive_file(
             {"content-type": "video/mp4"}, chunks(b"raw"), tmp_path / "in", field="file", max_bytes=10_000
         )
-    assert refused.value.status == 415
+    assert status_of(refused.value) == 415
     assert "multipart/form-data in the field 'file'" in refused.value.message
     assert "not as video/mp4" in refused.value.message
 
@@ -327,27 +335,31 @@ async def test_the_route_refuses_a_file_over_the_limit_with_413(upload_app: Fast
     refused = await post_file(upload_app, "long.mp4", b"\0" * 250_000)
     assert refused.status_code == 413, refused.text
     error = refused.json()["error"]
-    assert error["code"] == "VALIDATION_FAILED"
+    assert error["code"] == "PAYLOAD_TOO_LARGE"
     assert "upload limit of 195.3 KiB (200000 bytes)" in error["message"]
     assert "REELFLOW_UPLOAD_MAX_BYTES" in error["message"]
     assert not scratch_left(tmp_path)
 
 
 # ---- ranking requests -----------------------------------------------------------------------------------------
+def upload(name: str, extension: str = "mp4") -> str:
+    """A well-formed upload key, different for each name."""
+    return f"uploads/{hashlib.sha256(name.encode()).hexdigest()}.{extension}"
+
+
 def ranking_options(**overrides: Any) -> RankingOptions:
     clips = [
-        {"media_key": f"uploads/{n}.mp4", "rank": n, "label": label}
-        for n, label in ((1, "cat"), (2, "dog"), (3, "owl"))
+        {"media_key": upload(str(n)), "rank": n, "label": label} for n, label in ((1, "cat"), (2, "dog"), (3, "owl"))
     ]
     return RankingOptions.model_validate({"video_id": "video-1", "clips": clips} | overrides)
 
 
 def test_a_ranking_request_becomes_a_9_by_16_ranking_spec() -> None:
-    spec = ranking_spec_for(ranking_options(title="Top 3", music={"media_key": "uploads/m.mp3"}))
+    spec = ranking_spec_for(ranking_options(title="Top 3", music={"media_key": upload("m", "mp3")}))
     assert isinstance(spec, RankingSpec)
     assert (spec.template, spec.size, spec.fps, spec.title) == ("ranking", "1080x1920", 30, "Top 3")
     assert [clip.rank for clip in spec.clips] == [1, 2, 3]
-    assert spec.music is not None and spec.music.media_key == "uploads/m.mp3"
+    assert spec.music is not None and spec.music.media_key == upload("m", "mp3")
     assert spec.voice is None and spec.publish is None
 
 
@@ -355,25 +367,34 @@ def test_a_ranking_request_becomes_a_9_by_16_ranking_spec() -> None:
     ("overrides", "field", "problem"),
     [
         ({"size": "1081x1920"}, "size", "even numbers"),
+        ({"size": "10x10"}, "size", "at least 64"),
         ({"fps": 5}, "fps", "greater than or equal to 10"),
-        ({"clips": []}, "clips", "at least 1 item"),
         ({"callback_url": "ftp://x"}, "callback_url", "absolute http:// or https:// URL"),
+        ({"callback_url": "http://"}, "callback_url", "with a host"),
+        ({"video_id": "../x"}, "video_id", "should match pattern"),
     ],
 )
-def test_a_ranking_request_the_spec_refuses_names_the_field(
+def test_a_ranking_request_with_a_bad_option_is_refused_by_its_body_naming_the_field(
     overrides: dict[str, Any], field: str, problem: str
 ) -> None:
-    with pytest.raises(LedgerError) as refused:
-        ranking_spec_for(ranking_options(**overrides))
-    assert (refused.value.status, refused.value.api_code) == (422, ApiErrorCode.VALIDATION_FAILED)
-    [found] = refused.value.details["problems"]
+    with pytest.raises(ValidationError) as refused:
+        ranking_options(**overrides)
+    [found] = problems_of(refused.value)
     assert found["field"] == field and problem in found["problem"]
-    assert refused.value.message.startswith(f"{field}: ")
+
+
+def test_a_ranking_request_the_spec_refuses_names_the_field() -> None:
+    with pytest.raises(GatewayError) as refused:
+        ranking_spec_for(ranking_options(clips=[]))
+    assert (status_of(refused.value), refused.value.public_code) == (422, ApiErrorCode.VALIDATION_FAILED)
+    [found] = refused.value.details["problems"]
+    assert found["field"] == "clips" and "at least 1 item" in found["problem"]
+    assert refused.value.message.startswith("clips: ")
 
 
 def test_duplicate_ranks_are_refused() -> None:
-    clips = [{"media_key": "uploads/a.mp4", "rank": 2}, {"media_key": "uploads/b.mp4", "rank": 2}]
-    with pytest.raises(LedgerError, match=r"every rank must be unique, got \[2, 2\]"):
+    clips = [{"media_key": upload("a"), "rank": 2}, {"media_key": upload("b"), "rank": 2}]
+    with pytest.raises(GatewayError, match=r"every rank must be unique, got \[2, 2\]"):
         ranking_spec_for(ranking_options(clips=clips))
 
 
@@ -382,39 +403,53 @@ def spec_of(*clips: RankingClip, music: str | None = None) -> RankingSpec:
 
 
 def test_every_missing_or_audio_clip_and_music_is_listed_at_once() -> None:
+    ok, gone, song, missing = upload("ok"), upload("gone"), upload("song", "mp3"), upload("missing", "mp3")
     spec = spec_of(
-        RankingClip(media_key="uploads/ok.mp4", rank=1, label="cat"),
-        RankingClip(media_key="uploads/gone.mp4", rank=2, label="dog"),
-        RankingClip(media_key="uploads/song.mp3", rank=3),
-        RankingClip(media_key="uploads/gone.mp4", rank=4, label="  "),
-        music="uploads/missing.mp3",
+        RankingClip(media_key=ok, rank=1, label="cat"),
+        RankingClip(media_key=gone, rank=2, label="dog"),
+        RankingClip(media_key=song, rank=3),
+        RankingClip(media_key=gone, rank=4, label="  "),
+        music=missing,
     )
-    assert media_keys(spec) == ["uploads/ok.mp4", "uploads/gone.mp4", "uploads/song.mp3", "uploads/missing.mp3"]
-    stored = {"uploads/ok.mp4": BlobInfo(100, "video/mp4"), "uploads/song.mp3": BlobInfo(100, "audio/mpeg")}
+    assert media_keys(spec) == [ok, gone, song, missing]
+    stored = {ok: BlobInfo(100, "video/mp4"), song: BlobInfo(100, "audio/mpeg")}
     problems = media_problems(spec, stored)
     assert [(p.field, p.rank, p.media_key) for p in problems] == [
-        ("clips.1.media_key", 2, "uploads/gone.mp4"),
-        ("clips.2.media_key", 3, "uploads/song.mp3"),
-        ("clips.3.media_key", 4, "uploads/gone.mp4"),
-        ("music.media_key", None, "uploads/missing.mp3"),
+        ("clips.1.media_key", 2, gone),
+        ("clips.2.media_key", 3, song),
+        ("clips.3.media_key", 4, gone),
+        ("music.media_key", None, missing),
     ]
     error = unusable_media_error(problems)
-    assert (error.status, error.api_code) == (422, ApiErrorCode.VALIDATION_FAILED)
-    assert error.message.startswith("4 ranking inputs are not usable: clip #2 'dog' (uploads/gone.mp4): ")
-    assert "clip #3 (uploads/song.mp3): it is an audio upload (audio/mpeg); a clip needs video" in error.message
-    assert "clip #4 (uploads/gone.mp4)" in error.message
-    assert f"music (uploads/missing.mp3): {NOT_UPLOADED}" in error.message
+    assert (status_of(error), error.public_code) == (422, ApiErrorCode.VALIDATION_FAILED)
+    assert error.message.startswith(f"4 ranking inputs are not usable: clip #2 'dog' ({gone}): ")
+    assert f"clip #3 ({song}): it is an audio upload (audio/mpeg); a clip needs video" in error.message
+    assert f"clip #4 ({gone})" in error.message
+    assert f"music ({missing}): {NOT_UPLOADED}" in error.message
     assert "POST /api/uploads" in error.message
-    assert media_problems(spec_of(RankingClip(media_key="uploads/ok.mp4", rank=1)), stored) == []
+    assert [problem["field"] for problem in error.details["problems"]] == [p.field for p in problems]
+    assert media_problems(spec_of(RankingClip(media_key=ok, rank=1)), stored) == []
+
+
+@pytest.mark.parametrize("key", ["uploads/../etc/passwd.mp4", "uploads/clip.mp4", f"uploads/{'ab' * 32}.exe", "x"])
+def test_a_key_that_is_not_an_upload_key_is_refused_without_looking_it_up(key: str) -> None:
+    spec = spec_of(RankingClip(media_key=key, rank=1)) if ".." not in key else None
+    if spec is None:  # the contract itself refuses '..' segments
+        with pytest.raises(ValueError, match=r"'\.\.' path segments"):
+            RankingClip(media_key=key, rank=1)
+        return
+    assert media_keys(spec) == []
+    [problem] = media_problems(spec, {})
+    assert (problem.field, problem.problem) == ("clips.0.media_key", NOT_AN_UPLOAD_KEY)
 
 
 async def test_a_body_padded_with_other_fields_is_bounded_too(tmp_path: Path) -> None:
     padding = b"p" * (MULTIPART_ENVELOPE_BYTES + 2000)
     body = multipart(("file", "small.mp4", b"tiny"), ("notes", None, padding))
     headers = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
-    with pytest.raises(LedgerError) as refused:
+    with pytest.raises(GatewayError) as refused:
         await receive_file(headers, chunks(body, 4096), tmp_path / "in", field="file", max_bytes=1000)
-    assert refused.value.status == 413
+    assert status_of(refused.value) == 413
     small = multipart(("file", "small.mp4", b"tiny"), ("notes", None, b"p" * 2000))
     received = await receive_file(headers, chunks(small), tmp_path / "in2", field="file", max_bytes=1000)
     assert received.size_bytes == 4

@@ -18,6 +18,7 @@ from reelflow.contracts import (
     Publication,
     PublishTarget,
     RenderCancel,
+    RenderCompleted,
     RenderComposed,
     RenderFailed,
     RenderJob,
@@ -29,8 +30,15 @@ from reelflow.contracts import (
     SceneNarration,
     Step,
     VideoScript,
+    retry_job,
 )
-from reelflow.gateway.projection import finalize, is_ready_to_finalize, project_event, project_progress
+from reelflow.gateway.projection import (
+    completion_of,
+    finalize,
+    is_ready_to_finalize,
+    project_event,
+    project_progress,
+)
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 JOB_ID, VIDEO_ID, SCRIPT_ID = "job-1", "video-1", "script-1"
@@ -183,10 +191,39 @@ def test_events_of_another_attempt_are_ignored() -> None:
     assert project_progress(job, progress(30, Step.GENERATE_TTS, attempt=1)) is None
 
 
-def test_events_for_an_unknown_job_are_ignored() -> None:
+def test_step_events_for_an_unknown_job_are_ignored() -> None:
     assert project_event(None, narrated(), at=T0) is None
-    assert project_event(None, failed(), at=T0) is None
+    assert project_event(None, completed(), at=T0) is None
+    assert project_event(None, RenderCancel(job_id=JOB_ID), at=T0) is None
     assert project_progress(None, progress(30, Step.GENERATE_TTS)) is None
+
+
+def rejected_failure(video_id: str | None) -> RenderFailed:
+    error = ErrorInfo(code=ErrorCode.INVALID_SCRIPT, message="message on rf.render.requested is invalid: spec: …")
+    return RenderFailed(job_id=JOB_ID, video_id=video_id, attempt=1, error=error)
+
+
+@pytest.mark.parametrize("video_id", [VIDEO_ID, None])
+def test_a_failure_of_an_unknown_job_records_the_rejected_request(video_id: str | None) -> None:
+    failure = rejected_failure(video_id)
+    job = project_event(None, failure, at=at(1))
+    assert job is not None
+    assert (job.job_id, job.video_id, job.attempt, job.status) == (JOB_ID, video_id, 1, JobStatus.FAILED)
+    assert job.spec is None and job.error == failure.error
+    assert [entry.status for entry in job.history] == [JobStatus.FAILED]
+    assert not is_ready_to_finalize(job)
+    assert project_event(job, failure, at=at(2)) is None, "a redelivered failure changes nothing"
+    with pytest.raises(IllegalTransitionError, match="no spec to render again"):
+        retry_job(job, at=at(3))
+
+
+def test_a_request_read_after_its_own_failure_fills_in_the_rejected_job() -> None:
+    job = project_event(None, rejected_failure(None), at=at(1))
+    assert job is not None
+    learned = project_event(job, requested(), at=at(2))
+    assert learned is not None
+    assert (learned.status, learned.video_id, learned.spec) == (JobStatus.FAILED, VIDEO_ID, spec())
+    assert project_event(learned, requested(), at=at(3)) is None
 
 
 def test_a_failure_ends_the_job_with_the_error_and_its_step() -> None:
@@ -259,6 +296,39 @@ def test_a_queued_or_failed_job_is_not_ready_to_finalize() -> None:
     ended = project_event(apply(queued_job(), narrated(), composed(), stored()), failed(), at=at(9))
     assert ended is not None
     assert not is_ready_to_finalize(ended)
+
+
+def completed(attempt: int = 1) -> RenderCompleted:
+    return RenderCompleted(
+        job_id=JOB_ID, video_id=VIDEO_ID, script_id=SCRIPT_ID, attempt=attempt, assets=[video_asset()], duration_sec=3.0
+    )
+
+
+def test_a_job_ready_to_finalize_owes_its_completion_with_its_summary() -> None:
+    job = apply(queued_job(), narrated(), composed(), stored())
+    owed = completion_of(job)
+    assert (owed.job_id, owed.video_id, owed.script_id, owed.attempt) == (JOB_ID, VIDEO_ID, SCRIPT_ID, 1)
+    assert owed.assets == job.assets and owed.duration_sec == job.duration_sec
+    assert owed.idempotency_key() == f"{JOB_ID}:1:reelflow.render.completed.v1"
+
+
+def test_the_completed_event_from_the_stream_completes_the_job_once() -> None:
+    job = apply(queued_job(), narrated(), composed(), stored())
+    done = project_event(job, completed(), at=at(9))
+    assert done is not None
+    assert (done.status, done.step, done.progress) == (JobStatus.COMPLETED, Step.FINALIZE, 100)
+    assert done.assets == [video_asset()] and done.duration_sec == 3.0
+    assert [entry.status for entry in done.history][-1] == JobStatus.COMPLETED
+    assert project_event(done, completed(), at=at(10)) is None, "a redelivered completion changes nothing"
+    assert project_event(done, failed(), at=at(11)) is None, "nor does a late failure"
+
+
+def test_a_completion_of_another_attempt_or_of_a_canceled_job_is_ignored() -> None:
+    job = apply(queued_job(attempt=2), narrated(2), composed(2), stored(2))
+    assert project_event(job, completed(attempt=1), at=at(9)) is None
+    canceled = project_event(job, RenderCancel(job_id=JOB_ID, attempt=2), at=at(9))
+    assert canceled is not None and canceled.status == JobStatus.CANCELED
+    assert project_event(canceled, completed(attempt=2), at=at(10)) is None
 
 
 def test_finalize_completes_the_job_at_full_progress() -> None:

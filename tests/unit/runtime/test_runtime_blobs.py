@@ -94,3 +94,15 @@ async def test_presigned_url_points_at_the_object(store: DirectoryBlobStore) -> 
     url = store.presigned_get_url(MEDIA, "videos/v1/s1/j1/thumb.jpg", timedelta(hours=1))
     assert url.startswith("file://")
     assert url.endswith("/reelflow-media/videos/v1/s1/j1/thumb.jpg")
+
+
+async def test_an_unreachable_s3_fails_without_naming_its_endpoint() -> None:
+    """The failure reaches job errors and API answers: it says what failed, not where the store lives."""
+    from reelflow.runtime.blobs import S3BlobStore
+    from reelflow.runtime.settings import ServiceSettings
+
+    settings = ServiceSettings(s3_endpoint="http://127.0.0.1:9", s3_timeout_sec=2)
+    with pytest.raises(StorageUploadError) as caught:
+        await S3BlobStore(settings).stat("reelflow-media", "videos/x.mp4")
+    assert "stat of reelflow-media/videos/x.mp4 failed" in caught.value.message
+    assert "127.0.0.1" not in caught.value.message and ":9" not in caught.value.message

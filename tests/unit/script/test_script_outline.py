@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reelflow.contracts import ErrorCode, Scene, ScriptOptions, VideoScript
+from reelflow.contracts import MAX_NARRATION_CHARS, ErrorCode, Scene, ScriptOptions, VideoScript
 from reelflow.runtime.failures import InvalidScriptError
 from reelflow.script.markdown_blocks import CodeBlock, parse_markdown
 from reelflow.script.outline import MAX_CODE_LINES, write_outline
@@ -442,3 +442,29 @@ def test_very_long_input_is_handled_in_near_linear_time() -> None:
     assert len(walled.scenes()) == EN.max_scenes_per_chapter
     assert len(headed.chapters) == EN.max_chapters
     assert all(len(chapter.scenes) <= EN.max_scenes_per_chapter for chapter in headed.chapters)
+
+
+# ---- the TTS limit -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        (" ".join(["the quick brown fox jumps over the lazy dog"] * 70), "en"),  # 3,149 characters, no period
+        ("x" * 5000, "en"),  # one "word" a TTS still has to speak
+        ("피싱 메일은 조심해야 하는 위험한 공격 " * 150, "ko"),
+        (", ".join(["a list of clauses that never ends"] * 120), "en"),
+    ],
+)
+def test_no_scene_is_longer_than_the_tts_accepts(text: str, language: str) -> None:
+    script = write_outline(text, ScriptOptions(language=language))
+    lengths = [len(scene.narration) for scene in script.scenes()]
+    assert len(lengths) >= 2 and max(lengths) <= MAX_NARRATION_CHARS, lengths
+    spoken = "".join(scene.narration for scene in script.scenes())
+    assert spoken.replace(" ", "").replace(".", "").replace(",", "") == (
+        text.replace(" ", "").replace(".", "").replace(",", "")
+    ), "no text lost or invented"
+
+
+def test_merging_scenes_to_fit_the_scene_cap_never_passes_the_tts_limit() -> None:
+    text = "\n\n".join(" ".join([f"sentence{n} part"] * 300) for n in range(4))
+    script = write_outline(text, ScriptOptions(language="en", max_chapters=1, max_scenes_per_chapter=2))
+    assert all(len(scene.narration) <= MAX_NARRATION_CHARS for scene in script.scenes())

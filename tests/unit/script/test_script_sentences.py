@@ -2,7 +2,7 @@
 
 import pytest
 
-from reelflow.script.sentences import split_sentences
+from reelflow.script.sentences import cut_to_length, split_sentences
 
 
 @pytest.mark.parametrize(
@@ -94,3 +94,32 @@ def test_whitespace_is_collapsed_and_empty_text_has_no_sentences() -> None:
 def test_regional_language_tags_use_their_family_rules() -> None:
     assert split_sentences("첫 줄입니다\n둘째 줄입니다", "ko-KR") == ["첫 줄입니다", "둘째 줄입니다"]
     assert split_sentences("First line\nsecond line", "en-GB") == ["First line second line"]
+
+
+# ---- cutting a sentence too long for one narration -----------------------------------------------------------------
+def test_text_that_fits_is_returned_as_it_is() -> None:
+    assert cut_to_length("Short  sentence.", 100) == ["Short sentence."]
+    assert cut_to_length("", 10) == []
+
+
+def test_a_long_unpunctuated_text_is_cut_evenly_at_spaces_and_loses_no_word() -> None:
+    words = [f"word{n}" for n in range(600)]
+    text = " ".join(words)
+    pieces = cut_to_length(text, 2000)
+    assert len(pieces) == 3 and all(len(piece) <= 2000 for piece in pieces)
+    assert max(map(len, pieces)) - min(map(len, pieces)) < 200, "even pieces, not 2000 + 2000 + the rest"
+    assert " ".join(pieces).split() == words, "every word once, in order, none cut"
+
+
+def test_a_clause_end_near_an_even_share_is_preferred_to_a_space() -> None:
+    text = "alpha " * 30 + "beta, " + "gamma " * 30
+    pieces = cut_to_length(text.strip(), 200)
+    assert pieces[0].endswith("beta,")
+    assert all(len(piece) <= 200 for piece in pieces)
+
+
+def test_a_word_is_cut_only_when_there_is_no_space_to_cut_at() -> None:
+    assert cut_to_length("x" * 5000, 2000) == ["x" * 1667, "x" * 1667, "x" * 1666]
+    korean = "안녕하세요 " * 600
+    assert all(len(piece) <= 2000 and not piece.startswith(" ") for piece in cut_to_length(korean, 2000))
+    assert "".join(cut_to_length(korean, 2000)).replace(" ", "") == korean.replace(" ", "")

@@ -56,3 +56,16 @@ async def test_this_machines_espeak_has_the_default_voices() -> None:
     catalogue = await espeak_catalogue()
     assert all(catalogue.knows(espeak_voice_for(language)) for language in ("ko", "en", "en-GB", "ja"))
     assert not catalogue.knows("xx-nonexistent")
+
+
+def test_the_catalogue_knows_other_language_codes_and_names_as_espeak_takes_them() -> None:
+    from reelflow.runtime.voice_catalogue import VoiceCatalogue, voice_names
+
+    listing = """Pty Language       Age/Gender VoiceName          File                 Other Languages
+ 5  cmn             --/M      Chinese_(Mandarin,_latin_as_English) sit/cmn              (zh-cmn 5)(zh 5)
+ 5  fr-fr           --/M      French_(France)    roa/fr               (fr 5)
+"""
+    catalogue = VoiceCatalogue(voices=voice_names(listing), variants=frozenset())
+    for voice in ("zh", "zh-cmn", "fr", "French (France)", "roa/fr"):
+        assert catalogue.knows(voice), voice
+    assert not catalogue.knows("French_(France)"), "espeak-ng itself refuses the listing's underscores"

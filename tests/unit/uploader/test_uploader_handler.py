@@ -1,4 +1,5 @@
-"""The uploader on FastStream's in-memory broker: a stored job without a target is left alone; publishing fails plainly.
+"""The uploader on FastStream's in-memory broker, with no YouTube channel configured: a stored job without a target
+is left alone; one with a target fails plainly, naming the settings that connect a channel.
 
 The handlers' router is a module-level object and FastStream binds a router to the last broker that includes
 it, so this module builds one runtime and every test shares it (each test uses its own ids).
@@ -94,7 +95,7 @@ async def test_a_job_without_a_publish_target_publishes_nothing(
     assert bus.on(DLQ_SUBJECT) == []
 
 
-async def test_a_publish_target_fails_the_job_plainly_until_youtube_is_built(
+async def test_a_publish_target_without_a_connected_channel_fails_plainly_naming_the_settings(
     uploader_service: UploaderService, bus: BusRecorder, unique_id: str
 ) -> None:
     stored = render_stored(unique_id, publish=PublishTarget(title="Phishing 101", privacy="unlisted"))
@@ -107,7 +108,8 @@ async def test_a_publish_target_fails_the_job_plainly_until_youtube_is_built(
     assert (failed.job_id, failed.video_id, failed.attempt) == (stored.job_id, stored.video_id, 2)
     assert failed.error.code == ErrorCode.PUBLISH_FAILED
     assert failed.error.step == Step.PUBLISH
-    assert "not built yet" in failed.error.message
+    assert "no YouTube channel is connected" in failed.error.message
+    assert "REELFLOW_YOUTUBE_REFRESH_TOKEN" in failed.error.message
     assert failed_message.headers["Nats-Msg-Id"] == f"{stored.job_id}:2:reelflow.render.failed.v1"
 
     [letter_message] = bus.on(DLQ_SUBJECT)

@@ -34,6 +34,7 @@ class ApiErrorCode(StrEnum):
     """HTTP-level failures of the gateway API that are not a job's or script's failure."""
 
     NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     VALIDATION_FAILED = "VALIDATION_FAILED"
     CONFLICT = "CONFLICT"
     NOT_READY = "NOT_READY"

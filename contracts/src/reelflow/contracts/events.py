@@ -9,7 +9,17 @@ from reelflow.contracts._base import Contract
 from reelflow.contracts.errors import ErrorInfo
 from reelflow.contracts.jobs import Asset, JobStatus, Publication, Step
 from reelflow.contracts.scripts import NonBlank, Script, ScriptOptions
-from reelflow.contracts.specs import MusicTrack, PublishTarget, RenderSpec, SubtitleMode, VisualStyle, Voice
+from reelflow.contracts.specs import (
+    FrameRate,
+    FrameSize,
+    HttpUrlText,
+    MusicTrack,
+    PublishTarget,
+    RenderSpec,
+    SubtitleMode,
+    VisualStyle,
+    Voice,
+)
 
 STREAM_NAME = "REELFLOW"
 # The stream stores rf.> minus progress: progress is core NATS only, high-rate and worthless once stale.
@@ -55,12 +65,12 @@ class RenderDefaults(Contract):
 
     voice: Voice = Field(default_factory=Voice)
     visual_style: VisualStyle = VisualStyle.BASIC
-    size: str = "1280x720"
-    fps: int = Field(default=30, ge=10, le=60)
+    size: FrameSize = "1280x720"
+    fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
     music: MusicTrack | None = Field(default=None, description="Background music uploaded with POST /api/uploads.")
     publish: PublishTarget | None = None
-    callback_url: str | None = None
+    callback_url: HttpUrlText | None = None
 
 
 class ScriptRequested(Event):

@@ -86,14 +86,24 @@ class HistoryEntry(Contract):
 
 
 class RenderJob(Contract):
+    """A render job as the ledger records it.
+
+    ``spec`` (and possibly ``video_id``) is null only for a *rejected request*: an ``rf.render.requested`` that was
+    published straight to the bus but could not be read or failed its contract. The bus knows its job id (the
+    step that dead-lettered it published ``rf.render.failed``), so the job exists, FAILED, with the reason in
+    ``error``; it has nothing to render, so it cannot be retried.
+    """
+
     job_id: NonBlank
-    video_id: NonBlank
+    video_id: NonBlank | None = Field(description="Null only for a rejected request whose body could not be read.")
     script_id: str | None = None
     attempt: int = Field(default=1, ge=1)
     status: JobStatus = JobStatus.QUEUED
     step: Step | None = None
     progress: int = Field(default=0, ge=0, le=100)
-    spec: RenderSpec
+    spec: RenderSpec | None = Field(
+        description="The frozen snapshot the job renders; null only for a rejected request (status FAILED)."
+    )
     assets: list[Asset] = Field(default_factory=list)
     duration_sec: float | None = None
     publications: list[Publication] = Field(default_factory=list)
@@ -147,8 +157,13 @@ def move_job(
 
 
 def retry_job(job: RenderJob, *, at: datetime) -> RenderJob:
-    """FAILED|CANCELED → QUEUED as attempt + 1 on the same spec snapshot."""
+    """FAILED|CANCELED → QUEUED as attempt + 1 on the same spec snapshot; a rejected request has none to retry."""
     check_transition(job.status, JobStatus.QUEUED)
+    if job.spec is None:
+        raise IllegalTransitionError(
+            f"job {job.job_id} was a rejected request ({job.error.message if job.error else 'unreadable'}); it has "
+            "no spec to render again: publish a corrected rf.render.requested under a new job id"
+        )
     return job.model_copy(
         update={
             "status": JobStatus.QUEUED,

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from reelflow.contracts._base import Contract
 from reelflow.contracts.scripts import LanguageCode, NonBlank, VideoScript
@@ -65,6 +65,15 @@ def _even_frame_size(size: str) -> str:
     return size
 
 
+# The one frame-size rule, for specs and for every request that names a size: WIDTHxHEIGHT, even, at least 64.
+FrameSize = Annotated[
+    FrameSizeText,
+    AfterValidator(_even_frame_size),
+    Field(description="WIDTHxHEIGHT in pixels, both even and at least 64, e.g. 1280x720."),
+]
+FrameRate = Annotated[int, Field(ge=10, le=60, description="Frames per second, 10 to 60.")]
+
+
 class Voice(Contract):
     provider: Literal["espeak"] = "espeak"
     voice: str | None = Field(default=None, description="Provider voice name; by default derived from the language.")
@@ -93,7 +102,16 @@ class PublishTarget(Contract):
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     privacy: Literal["public", "unlisted", "private"] = "private"
-    publish_at: datetime | None = None
+    publish_at: datetime | None = Field(
+        default=None, description="A scheduled release: the video stays private until then, whatever `privacy` says."
+    )
+    category_id: Annotated[str, StringConstraints(pattern=r"^\d{1,3}$")] | None = Field(
+        default=None, description="YouTube video category id (e.g. 27 Education); by default the uploader's setting."
+    )
+    default_language: LanguageCode | None = Field(
+        default=None, description="Language of the title, description and captions; by default the lesson's."
+    )
+    made_for_kids: bool = Field(default=False, description="Declared to YouTube as made for kids (COPPA).")
 
 
 def _template_is_required(schema: dict[str, Any]) -> None:
@@ -107,7 +125,7 @@ class _SpecCommon(Contract):
     model_config = ConfigDict(json_schema_extra=_template_is_required)
 
     title: str = ""
-    fps: int = Field(default=30, ge=10, le=60)
+    fps: FrameRate = 30
     music: MusicTrack | None = None
     publish: PublishTarget | None = None
     callback_url: HttpUrlText | None = None
@@ -119,10 +137,8 @@ class LessonSpec(_SpecCommon):
     script: VideoScript
     voice: Voice = Field(default_factory=Voice)
     visual_style: VisualStyle = VisualStyle.BASIC
-    size: FrameSizeText = "1280x720"
+    size: FrameSize = "1280x720"
     subtitles: SubtitleMode = SubtitleMode.BOTH
-
-    _check_size = field_validator("size")(_even_frame_size)
 
 
 class RankingClip(Contract):
@@ -143,10 +159,8 @@ class RankingClip(Contract):
 class RankingSpec(_SpecCommon):
     template: Literal["ranking"] = "ranking"
     clips: list[RankingClip] = Field(min_length=1, max_length=20)
-    size: FrameSizeText = "1080x1920"
+    size: FrameSize = "1080x1920"
     voice: Voice | None = None
-
-    _check_size = field_validator("size")(_even_frame_size)
 
     @model_validator(mode="after")
     def _ranks_are_unique(self) -> "RankingSpec":

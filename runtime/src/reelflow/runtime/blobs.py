@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 from urllib.parse import urlparse
 
+import structlog
 import urllib3
 from minio import Minio
 from minio.commonconfig import CopySource
@@ -19,6 +20,7 @@ from minio.error import S3Error
 from reelflow.runtime.failures import StorageUploadError
 from reelflow.runtime.settings import ServiceSettings
 
+log = structlog.get_logger("reelflow.blobs")
 HASH_CHUNK_BYTES = 1024 * 1024
 T = TypeVar("T")
 
@@ -88,7 +90,11 @@ class S3BlobStore:
         try:
             return await asyncio.to_thread(function)
         except (S3Error, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise StorageUploadError(f"S3 {what} failed at {self._endpoint}: {exc}") from exc
+            # The message reaches job errors and API answers: it names what failed, never the endpoint (the
+            # client libraries' own texts carry host and port); the log keeps the whole story.
+            reason = exc.code if isinstance(exc, S3Error) else type(exc).__name__
+            log.warning("S3 call failed", what=what, endpoint=self._endpoint, error=str(exc))
+            raise StorageUploadError(f"S3 {what} failed ({reason}); the media store may be down") from exc
 
     async def ensure_buckets(self, *buckets: str) -> None:
         def create() -> None:

@@ -9,17 +9,14 @@ from typing import Any
 import pydantic
 
 from reelflow.contracts import DeadLetter, ErrorInfo, Event, RenderFailed, ScriptFailed
+from reelflow.contracts.validation import describe_problems, problems_of
 
 PAYLOAD_KEEP_CHARS = 64_000
 
 
 def describe_validation_error(error: pydantic.ValidationError) -> str:
-    """One line per problem, naming the field path: ``spec.script.chapters: List should have at least 1 item``."""
-    parts = []
-    for problem in error.errors():
-        location = ".".join(str(part) for part in problem["loc"]) or "body"
-        parts.append(f"{location}: {problem['msg']}")
-    return "; ".join(parts)
+    """One line naming each field path: ``spec.script.chapters: List should have at least 1 item``."""
+    return describe_problems(problems_of(error))
 
 
 def _decode(payload: bytes) -> dict[str, Any]:
@@ -96,12 +93,15 @@ def dead_letter_for(
     at: datetime,
 ) -> DeadLetter:
     data = _decode(payload)
-    job_id = data.get("job_id") or data.get("script_id")
+    job_id = _text(data.get("job_id")) or _text(data.get("script_id"))
+    if job_id is None and msg_id:
+        # An unreadable body still names its job in the idempotency key ``{job_id}:{attempt}:{type}``.
+        job_id, _ = _ids_from_headers({"Nats-Msg-Id": msg_id})
     return DeadLetter(
         service=service,
         original_subject=subject,
         original_msg_id=msg_id,
-        job_id=job_id if isinstance(job_id, str) else None,
+        job_id=job_id,
         delivered=delivered,
         error=error,
         payload=payload[:PAYLOAD_KEEP_CHARS].decode(errors="replace"),

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import ctypes
+import os
 import signal
 import sys
 import time
@@ -28,19 +29,41 @@ class ProcessResult:
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: the kernel sends it SIGKILL when the worker that started it dies, kill -9
-    included, so no FFmpeg or espeak-ng outlives its worker. Linux only; elsewhere a no-op.
+def _bind_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, looked up once here: the child calls it between fork and exec, where loading a library
+    (and taking the loader's lock another thread of the worker may hold) is not safe."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
 
-    asyncio starts children from the event loop's thread, which lives as long as the worker, so the signal is
-    not sent early (PR_SET_PDEATHSIG follows the thread that forked the child).
+
+_PRCTL = _bind_prctl()
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
+    """For ``preexec_fn``: the child asks the kernel for SIGKILL when the worker that started it dies, kill -9
+    included, so no FFmpeg or espeak-ng outlives its worker. None (no ``preexec_fn``) where there is no ``prctl``.
+
+    - PR_SET_PDEATHSIG follows the *thread* that forked the child. asyncio forks from the event loop's thread, which
+      outlives every child (``run_process`` always waits for or kills its child before it returns).
+    - It is kept this small because ``preexec_fn`` runs in the child of a worker that has other threads: one call
+      into a function bound before the fork, and no imports, locks or allocation worth the name.
+    - A worker that died before the call leaves the child reparented already; it then kills itself.
     """
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    prctl = _PRCTL
+    if prctl is None:
+        return None
 
+    def in_child() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent_pid:
+            os.kill(os.getpid(), signal.SIGKILL)
 
-_CHILD_SETUP = _die_with_parent if sys.platform.startswith("linux") else None
+    return in_child
 
 
 def parse_progress_seconds(line: str) -> float | None:
@@ -79,7 +102,7 @@ async def run_process(
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        preexec_fn=_CHILD_SETUP,
+        preexec_fn=_die_with_parent(os.getpid()),
     )
     stdout_chunks: list[bytes] = []
     stderr_chunks: list[bytes] = []

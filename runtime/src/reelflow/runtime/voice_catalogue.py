@@ -6,15 +6,21 @@ language to its default voice with the same rule, so a voice accepted at submit 
 
 import asyncio
 import difflib
+import re
+import time
 from dataclasses import dataclass
 
 import structlog
 
-from reelflow.runtime.failures import TtsError
+from reelflow.runtime.failures import ReelflowError, TtsError
 from reelflow.runtime.processes import run_process
 
 log = structlog.get_logger("reelflow.voice_catalogue")
 LISTING_TIMEOUT_SEC = 10.0
+# After espeak-ng could not list its voices, callers are told so at once for this long instead of waiting again.
+FAILED_LISTING_KEPT_SEC = 60.0
+# "(en 2)(en-gb 3)" in the "Other Languages" column: more language codes the voice answers to.
+_OTHER_LANGUAGE = re.compile(r"\(([^\s()]+) \d+\)")
 # espeak-ng has regional English voices; every other language is named by its primary subtag.
 _ENGLISH_VOICES = {"en": "en-us", "en-us": "en-us", "en-gb": "en-gb", "en-uk": "en-gb"}
 
@@ -43,7 +49,9 @@ def voice_names(listing: str) -> frozenset[str]:
         if len(columns) < 5:
             continue
         _priority, language, _age_gender, name, file = columns[:5]
-        names.update({language.lower(), name.lower(), file.lower()})
+        # The listing writes a voice name's spaces as underscores; espeak-ng itself wants the spaces.
+        names.update({language.lower(), name.replace("_", " ").lower(), file.lower()})
+        names.update(other.lower() for other in _OTHER_LANGUAGE.findall(" ".join(columns[5:])))
         if file.startswith("!v/"):
             names.add(file.removeprefix("!v/").lower())
     return frozenset(names)
@@ -65,20 +73,39 @@ class VoiceCatalogue:
 
 
 _catalogue: VoiceCatalogue | None = None
+_failed: tuple[float, TtsError] | None = None
 _lock = asyncio.Lock()
 
 
+async def _list_voices() -> VoiceCatalogue:
+    try:
+        voices = await run_process(["espeak-ng", "--voices"], timeout_sec=LISTING_TIMEOUT_SEC, error=TtsError)
+        variants = await run_process(["espeak-ng", "--voices=variant"], timeout_sec=LISTING_TIMEOUT_SEC, error=TtsError)
+    except OSError as exc:  # not installed, or not executable
+        raise TtsError(
+            f"espeak-ng cannot list its voices ({exc}); install it with `apt-get install espeak-ng`"
+        ) from exc
+    except ReelflowError as exc:  # a non-zero exit, or the timeout
+        raise TtsError(f"espeak-ng could not list its voices: {exc.message}") from exc
+    return VoiceCatalogue(
+        voices=voice_names(voices.stdout.decode(errors="replace")),
+        variants=voice_names(variants.stdout.decode(errors="replace")),
+    )
+
+
 async def espeak_catalogue() -> VoiceCatalogue:
-    """The catalogue of this machine's espeak-ng, read once; :class:`TtsError` when espeak-ng cannot list it."""
-    global _catalogue
+    """The catalogue of this machine's espeak-ng, read once; :class:`TtsError` when espeak-ng cannot list it
+    (repeated at once for :data:`FAILED_LISTING_KEPT_SEC`, so callers never queue behind a broken espeak-ng)."""
+    global _catalogue, _failed
     async with _lock:
-        if _catalogue is None:
-            voices = await run_process(["espeak-ng", "--voices"], timeout_sec=LISTING_TIMEOUT_SEC, error=TtsError)
-            variants = await run_process(
-                ["espeak-ng", "--voices=variant"], timeout_sec=LISTING_TIMEOUT_SEC, error=TtsError
-            )
-            _catalogue = VoiceCatalogue(
-                voices=voice_names(voices.stdout.decode(errors="replace")),
-                variants=voice_names(variants.stdout.decode(errors="replace")),
-            )
+        if _catalogue is not None:
+            return _catalogue
+        if _failed is not None and time.monotonic() - _failed[0] < FAILED_LISTING_KEPT_SEC:
+            raise _failed[1]
+        try:
+            _catalogue = await _list_voices()
+        except TtsError as exc:
+            _failed = (time.monotonic(), exc)
+            log.warning("espeak-ng voices could not be listed", error=exc.message)
+            raise
         return _catalogue

@@ -1,7 +1,9 @@
-"""The gateway process: FastAPI (REST, SSE) plus the ledger's NATS subscribers, sharing one lifespan."""
+"""The gateway process: FastAPI (REST, SSE) plus the ledger's NATS subscribers and the outbox relay, sharing one
+lifespan."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,14 +12,34 @@ from pymongo import AsyncMongoClient
 from reelflow.gateway.api.deps import GatewayState
 from reelflow.gateway.api.errors import install_error_handlers
 from reelflow.gateway.api.routes import assets, health, metrics, ranking_jobs, render_jobs, scripts, uploads
+from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
 from reelflow.gateway.http_observability import instrument_http
-from reelflow.gateway.ledger import Ledger
+from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.progress_hub import ProgressHub
+from reelflow.gateway.readiness import DependencyCheck, Readiness
+from reelflow.gateway.render_checks import RenderChecks
+from reelflow.gateway.render_job_commands import RenderJobCommands
+from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
 from reelflow.runtime.scratch_space import claim_scratch_space
-from reelflow.runtime.service import build_runtime, connect_bus, stop_background, watch_consumers
+from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
+
+READINESS_PROBE_KEY = ".readyz"
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def _readiness(runtime: ServiceRuntime[GatewaySettings], store: LedgerStore, timeout_sec: float) -> Readiness:
+    async def nats() -> None:
+        if not await runtime.broker.ping(timeout=timeout_sec):
+            raise ConnectionError("NATS is not connected")
+
+    async def s3() -> None:
+        await runtime.blobs.stat(runtime.settings.work_bucket, READINESS_PROBE_KEY)
+
+    checks = [DependencyCheck("nats", nats), DependencyCheck("mongo", store.ping), DependencyCheck("s3", s3)]
+    return Readiness(checks, timeout_sec=timeout_sec)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -38,12 +60,26 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         store = LedgerStore(mongo, settings.mongo_db)
         await store.ensure_indexes()
-        ledger = Ledger(store, runtime.bus, hub)
-        runtime.broker.context.set_global("ledger", ledger)
+        relay = OutboxRelay(store, runtime.bus, idle_sec=settings.outbox_idle_sec)
+        checks = RenderChecks(
+            runtime.blobs, settings.media_bucket, publishing_available=bool(settings.youtube_client_id.strip())
+        )
+        scripts_commands = ScriptCommands(store, relay, checks)
+        jobs = RenderJobCommands(store, relay, checks, scripts_commands)
+        runtime.broker.context.set_global("projector", EventProjector(store, runtime.bus, hub, relay, jobs))
         await connect_bus(runtime)
         await runtime.broker.start()
         watch_consumers(runtime)
-        app.state.gateway = GatewayState(settings=settings, runtime=runtime, store=store, ledger=ledger, hub=hub)
+        runtime.background.append(asyncio.create_task(relay.run(), name="outbox relay"))
+        relay.kick()  # events owed before a restart go out now, not at the first idle tick
+        app.state.gateway = GatewayState(
+            settings=settings,
+            runtime=runtime,
+            scripts=scripts_commands,
+            jobs=jobs,
+            hub=hub,
+            readiness=_readiness(runtime, store, settings.readiness_timeout_sec),
+        )
         try:
             yield
         finally:
@@ -51,6 +87,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await runtime.broker.stop()
             await mongo.close()
 
+    return build_api(lifespan)
+
+
+def build_api(lifespan: Lifespan | None = None) -> FastAPI:
+    """The REST API itself (routes, error handling, OpenAPI document), without the process it runs in.
+
+    ``create_app`` gives it the lifespan that connects it; on its own it serves the OpenAPI document to tools that
+    need it before any server runs (the schemathesis tests).
+    """
     app = FastAPI(
         title="reelflow gateway",
         version="0.1.0",

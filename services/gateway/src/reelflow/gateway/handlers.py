@@ -6,15 +6,16 @@ from faststream import Context
 from faststream.nats.annotations import NatsMessage
 
 from reelflow.contracts import PROGRESS_SUBJECT_PREFIX, ProgressUpdate, ScriptFailed, ScriptGenerated
-from reelflow.gateway.ledger import Ledger, parse_stored_event
+from reelflow.gateway.event_projector import EventProjector, parse_stored_event
 from reelflow.runtime.bus import Delivery, StepRouter
 
 router = StepRouter()
-LedgerDep = Annotated[Ledger, Context("ledger")]
+ProjectorDep = Annotated[EventProjector, Context("projector")]
 
 # The ledger writes small documents; failures are retried and then dead-lettered, never turned into another
 # failure event (that could loop), hence publish_failure=False. It projects terminal events, so it must see the
-# messages of ended attempts too (the projection itself ignores what is stale).
+# messages of ended attempts too (the projection itself ignores what is stale). Unreadable messages are the owning
+# step's to dead-letter; a request the step rejects still reaches the ledger as its rf.render.failed.
 LEDGER_DELIVERY = Delivery(
     durable="ledger",
     ack_wait_sec=15,
@@ -37,20 +38,20 @@ SCRIPT_LEDGER_DELIVERY = Delivery(
 
 
 @router.step("rf.render.>", LEDGER_DELIVERY)
-async def on_render_event(body: dict[str, Any], message: NatsMessage, ledger: LedgerDep) -> None:
-    await ledger.record_render_event(parse_stored_event(message.raw_message.subject, body))
+async def on_render_event(body: dict[str, Any], message: NatsMessage, projector: ProjectorDep) -> None:
+    await projector.record_render_event(parse_stored_event(message.raw_message.subject, body))
 
 
 @router.step("rf.script.>", SCRIPT_LEDGER_DELIVERY)
-async def on_script_event(body: dict[str, Any], message: NatsMessage, ledger: LedgerDep) -> None:
+async def on_script_event(body: dict[str, Any], message: NatsMessage, projector: ProjectorDep) -> None:
     event = parse_stored_event(message.raw_message.subject, body)
     if isinstance(event, ScriptGenerated):
-        await ledger.record_script_generated(event)
+        await projector.record_script_generated(event)
     elif isinstance(event, ScriptFailed):
-        await ledger.record_script_failed(event)
+        await projector.record_script_failed(event)
 
 
 @router.live(f"{PROGRESS_SUBJECT_PREFIX}.*")
-async def on_progress(update: ProgressUpdate, ledger: LedgerDep) -> None:
+async def on_progress(update: ProgressUpdate, projector: ProjectorDep) -> None:
     """Core NATS, every replica: relay to this replica's listeners and move the stored progress forward."""
-    await ledger.record_progress(update)
+    await projector.record_progress(update)

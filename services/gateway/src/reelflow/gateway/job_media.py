@@ -1,20 +1,33 @@
-"""Before a job starts: every clip and the music name media in the media bucket, and clips are video.
+"""Before a job starts: every clip and the music name uploads in the media bucket, and clips are video.
 
-Checking here, rather than letting compose find out, answers the caller at once and lists every bad input.
+Checking here, rather than letting compose find out, answers the caller at once and lists every bad input. Only
+keys ``POST /api/uploads`` hands out (``uploads/{sha256}.{ext}``) are looked up at all, so no caller-made key
+(``..``, control characters) ever reaches the S3 client.
 """
 
 import asyncio
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reelflow.contracts import MusicTrack, RankingSpec
-from reelflow.contracts.errors import ApiErrorCode
-from reelflow.gateway.refusals import LedgerError
+from reelflow.contracts.specs import UPLOAD_KEY_PATTERN
+from reelflow.gateway.refusals import DependencyUnavailableError, InvalidRequestError
 from reelflow.runtime.blobs import BlobInfo, BlobStore
+from reelflow.runtime.failures import StorageUploadError
 
 NOT_UPLOADED = (
     "nothing is stored under this key; upload the file with POST /api/uploads and use the media_key it returns"
 )
+NOT_AN_UPLOAD_KEY = (
+    "this is not a media_key from POST /api/uploads (uploads/{sha256}.{ext}); upload the file and use the key "
+    "it returns"
+)
+_UPLOAD_KEY = re.compile(UPLOAD_KEY_PATTERN)
+
+
+def is_upload_key(key: str) -> bool:
+    return _UPLOAD_KEY.fullmatch(key) is not None
 
 
 @dataclass(frozen=True)
@@ -33,8 +46,13 @@ class MediaProblem:
 
 
 def media_keys(spec: RankingSpec) -> list[str]:
+    """The upload keys the spec names, each once (a key that is not an upload key is never looked up)."""
     keys = [clip.media_key for clip in spec.clips] + ([spec.music.media_key] if spec.music else [])
-    return list(dict.fromkeys(keys))
+    return [key for key in dict.fromkeys(keys) if is_upload_key(key)]
+
+
+def _missing(key: str) -> str:
+    return NOT_UPLOADED if is_upload_key(key) else NOT_AN_UPLOAD_KEY
 
 
 def media_problems(spec: RankingSpec, stored: Mapping[str, BlobInfo | None]) -> list[MediaProblem]:
@@ -43,7 +61,7 @@ def media_problems(spec: RankingSpec, stored: Mapping[str, BlobInfo | None]) -> 
     for index, clip in enumerate(spec.clips):
         found = stored.get(clip.media_key)
         if found is None:
-            problem = NOT_UPLOADED
+            problem = _missing(clip.media_key)
         elif found.content_type.startswith("audio/"):
             problem = f"it is an audio upload ({found.content_type}); a clip needs video, use it as the music instead"
         else:
@@ -52,43 +70,52 @@ def media_problems(spec: RankingSpec, stored: Mapping[str, BlobInfo | None]) -> 
             MediaProblem(f"clips.{index}.media_key", clip.media_key, problem, rank=clip.rank, label=clip.label)
         )
     if spec.music is not None and stored.get(spec.music.media_key) is None:
-        problems.append(MediaProblem("music.media_key", spec.music.media_key, NOT_UPLOADED))
+        problems.append(MediaProblem("music.media_key", spec.music.media_key, _missing(spec.music.media_key)))
     return problems
 
 
-def unusable_media_error(problems: list[MediaProblem], *, template: str = "ranking") -> LedgerError:
+def unusable_media_error(
+    problems: list[MediaProblem], *, template: str = "ranking", within: str = ""
+) -> InvalidRequestError:
     """422 listing every bad input at once, so all of them can be fixed before trying again."""
     listed = "; ".join(f"{problem.describe()}: {problem.problem}" for problem in problems)
     noun = "input is" if len(problems) == 1 else "inputs are"
-    return LedgerError(
-        f"{len(problems)} {template} {noun} not usable: {listed}",
-        api_code=ApiErrorCode.VALIDATION_FAILED,
-        status=422,
-        details={
-            "problems": [
-                {
-                    "field": problem.field,
-                    "media_key": problem.media_key,
-                    "rank": problem.rank,
-                    "label": problem.label,
-                    "problem": problem.problem,
-                }
-                for problem in problems
-            ]
-        },
+    prefix = f"{within}." if within else ""
+    return InvalidRequestError.of(
+        [
+            {
+                "field": prefix + problem.field,
+                "media_key": problem.media_key,
+                "rank": problem.rank,
+                "label": problem.label,
+                "problem": problem.problem,
+            }
+            for problem in problems
+        ],
+        message=f"{len(problems)} {template} {noun} not usable: {listed}",
     )
 
 
+async def _stored(blobs: BlobStore, bucket: str, keys: list[str]) -> dict[str, BlobInfo | None]:
+    try:
+        found = await asyncio.gather(*(blobs.stat(bucket, key) for key in keys))
+    except StorageUploadError as exc:
+        raise DependencyUnavailableError("the media store (S3)", what="checking the uploads the request names") from exc
+    return dict(zip(keys, found, strict=True))
+
+
 async def require_ranking_media(blobs: BlobStore, bucket: str, spec: RankingSpec) -> None:
-    keys = media_keys(spec)
-    found = await asyncio.gather(*(blobs.stat(bucket, key) for key in keys))
-    problems = media_problems(spec, dict(zip(keys, found, strict=True)))
+    problems = media_problems(spec, await _stored(blobs, bucket, media_keys(spec)))
     if problems:
         raise unusable_media_error(problems)
 
 
-async def require_lesson_music(blobs: BlobStore, bucket: str, music: MusicTrack | None) -> None:
+async def require_lesson_music(blobs: BlobStore, bucket: str, music: MusicTrack | None, *, within: str = "") -> None:
     """A lesson's background music must be uploaded before its job starts, like a ranking short's."""
-    if music is not None and await blobs.stat(bucket, music.media_key) is None:
-        problem = MediaProblem("music.media_key", music.media_key, NOT_UPLOADED)
-        raise unusable_media_error([problem], template="lesson")
+    if music is None:
+        return
+    key = music.media_key
+    stored = await _stored(blobs, bucket, [key] if is_upload_key(key) else [])
+    if stored.get(key) is None:
+        problem = MediaProblem("music.media_key", key, _missing(key))
+        raise unusable_media_error([problem], template="lesson", within=within)

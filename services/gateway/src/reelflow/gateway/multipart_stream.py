@@ -16,8 +16,7 @@ from python_multipart import MultipartParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 
-from reelflow.contracts.errors import ApiErrorCode
-from reelflow.gateway.refusals import LedgerError
+from reelflow.gateway.refusals import GatewayError, InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -43,20 +42,19 @@ def size_text(size_bytes: int) -> str:
     return f"{size_bytes} bytes"
 
 
-def too_large(max_bytes: int, *, field: str, filename: str | None = None) -> LedgerError:
+def too_large(max_bytes: int, *, field: str, filename: str | None = None) -> PayloadTooLargeError:
     """413: the upload is over the limit, naming the limit and the setting that raises it."""
     what = f"{filename!r}" if filename else f"the file in field {field!r}"
-    return LedgerError(
+    return PayloadTooLargeError(
         f"{what} is larger than the upload limit of {size_text(max_bytes)} ({max_bytes} bytes); send a shorter or "
         f"re-encoded file, or raise the limit with {MAX_UPLOAD_SETTING}",
-        api_code=ApiErrorCode.VALIDATION_FAILED,
-        status=413,
         details={"field": field, "max_bytes": max_bytes, "setting": MAX_UPLOAD_SETTING},
     )
 
 
-def form_problem(message: str, *, field: str, status: int = 422) -> LedgerError:
-    return LedgerError(message, api_code=ApiErrorCode.VALIDATION_FAILED, status=status, details={"field": field})
+def form_problem(message: str, *, field: str) -> GatewayError:
+    """422 naming the form field whose content is wrong."""
+    return InvalidRequestError(message, details={"field": field, "problems": [{"field": field, "problem": message}]})
 
 
 def multipart_boundary(headers: Mapping[str, str], *, field: str) -> bytes:
@@ -65,11 +63,10 @@ def multipart_boundary(headers: Mapping[str, str], *, field: str) -> bytes:
     kind, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
-        raise form_problem(
+        raise UnsupportedMediaTypeError(
             f"send the file as multipart/form-data in the field {field!r} (e.g. curl -F {field}=@clip.mp4), "
             f"not as {content_type or 'a body without Content-Type'}",
-            field=field,
-            status=415,
+            details={"field": field},
         )
     return boundary
 
@@ -156,7 +153,7 @@ async def receive_file(
 ) -> ReceivedFile:
     """Write the file sent in form field ``field`` to ``target`` while hashing it; refuse it past ``max_bytes``.
 
-    Other form fields are read past and dropped. Refusals are :class:`LedgerError` (413 over the limit, 415 not
+    Other form fields are read past and dropped. Refusals are gateway errors (413 over the limit, 415 not
     multipart, 422 a body without the file, with two files, or cut off).
     """
     refuse_declared_oversize(headers, max_bytes, field=field)

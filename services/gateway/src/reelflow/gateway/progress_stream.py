@@ -2,13 +2,14 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from reelflow.contracts import TERMINAL_STATUSES, JobStatus
-from reelflow.gateway.ledger import job_update
+from reelflow.contracts import TERMINAL_STATUSES, JobStatus, RenderJob
+from reelflow.gateway.job_views import job_update
 from reelflow.gateway.progress_hub import ProgressHub
-from reelflow.gateway.store import LedgerStore
+
+JobReader = Callable[[str], Awaitable[RenderJob | None]]
 
 
 def sse_frame(event: str, data: dict[str, Any]) -> str:
@@ -20,7 +21,7 @@ def is_terminal(update: dict[str, Any]) -> bool:
 
 
 async def job_progress_events(
-    job_id: str, *, store: LedgerStore, hub: ProgressHub, poll_sec: float, keepalive_sec: float
+    job_id: str, *, read_job: JobReader, hub: ProgressHub, poll_sec: float, keepalive_sec: float
 ) -> AsyncIterator[str]:
     """Progress frames for ``job_id``; progress only rises; the stream closes with the final status.
 
@@ -28,7 +29,7 @@ async def job_progress_events(
     another replica still reaches the listener.
     """
     async with hub.listen(job_id) as queue:
-        job = await store.get_job(job_id)
+        job = await read_job(job_id)
         if job is None:
             yield sse_frame("error", {"code": "NOT_FOUND", "message": f"render job {job_id} does not exist"})
             return
@@ -44,7 +45,7 @@ async def job_progress_events(
                 update = await asyncio.wait_for(queue.get(), timeout=poll_sec)
             except TimeoutError:
                 idle += poll_sec
-                job = await store.get_job(job_id)
+                job = await read_job(job_id)
                 if job is None:
                     return
                 update = job_update(job)

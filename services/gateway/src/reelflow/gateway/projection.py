@@ -1,4 +1,9 @@
-"""Pure projections: the next state of a render job after an event. The ledger persists what these return."""
+"""Pure projections: the next state of a render job after an event. The ledger persists what these return.
+
+Terminal states come only from terminal events on the stream (``rf.render.completed``, ``rf.render.failed``,
+``rf.render.cancel``), each of which won its attempt's claim, so the job never shows COMPLETED while the bus says
+CANCELED, or the other way round.
+"""
 
 from datetime import datetime
 
@@ -9,6 +14,7 @@ from reelflow.contracts import (
     ProgressUpdate,
     Publication,
     RenderCancel,
+    RenderCompleted,
     RenderComposed,
     RenderFailed,
     RenderJob,
@@ -42,6 +48,23 @@ def job_from_request(request: RenderRequested, *, at: datetime) -> RenderJob:
     )
 
 
+def rejected_request(failure: RenderFailed, *, at: datetime) -> RenderJob:
+    """The FAILED job of a request the bus rejected before it could be read: only its failure names it.
+
+    It has no spec (null ``spec``, and no ``video_id`` when the body was unreadable) and so cannot be retried;
+    ``error`` carries the reason the step that dead-lettered it gave.
+    """
+    queued = RenderJob(
+        job_id=failure.job_id,
+        video_id=failure.video_id,
+        attempt=failure.attempt,
+        spec=None,
+        created_at=at,
+        updated_at=at,
+    )
+    return move_job(queued, JobStatus.FAILED, at=at, error=failure.error, step=_failed_step(failure, queued))
+
+
 def _started(job: RenderJob, step: Step, at: datetime) -> RenderJob:
     if job.status == JobStatus.QUEUED:
         return move_job(job, JobStatus.PROCESSING, at=at, step=step)
@@ -71,11 +94,22 @@ def project_event(job: RenderJob | None, event: Event, *, at: datetime) -> Rende
     if isinstance(event, RenderRequested):
         if job is None:
             return job_from_request(event, at=at)
+        if job.spec is None and job.attempt == event.attempt:
+            # Its failure was projected first (a redelivery reordered them): keep the failure, learn the request.
+            return job.model_copy(update={"spec": event.spec, "video_id": event.video_id, "script_id": event.script_id})
         return None
     if isinstance(event, RenderFailed):
-        if job is None or not _is_current(job, event.attempt):
+        if job is None:
+            return rejected_request(event, at=at)
+        if not _is_current(job, event.attempt):
             return None
         return move_job(job, JobStatus.FAILED, at=at, error=event.error, step=_failed_step(event, job))
+    if isinstance(event, RenderCompleted):
+        if job is None or not _is_current(job, event.attempt):
+            return None
+        summary = {"assets": event.assets, "publications": event.publications}
+        duration = {"duration_sec": event.duration_sec} if event.duration_sec is not None else {}
+        return finalize(job.model_copy(update=summary | duration), at=at)
     if isinstance(event, RenderCancel):
         if job is None or not _is_current(job, event.attempt):
             return None
@@ -101,9 +135,24 @@ def _failed_step(event: RenderFailed, job: RenderJob) -> Step | None:
 
 def is_ready_to_finalize(job: RenderJob) -> bool:
     """Stored, and published too when the spec asked for it."""
-    if job.status != JobStatus.PROCESSING or not job.assets:
+    if job.status != JobStatus.PROCESSING or not job.assets or job.spec is None:
         return False
     return job.spec.publish is None or bool(job.publications)
+
+
+def completion_of(job: RenderJob) -> RenderCompleted:
+    """The ``rf.render.completed`` a job ready to finalize owes; the job is COMPLETED once the stream carries it."""
+    if job.video_id is None:
+        raise ValueError(f"job {job.job_id} has no video_id, so it cannot have been rendered")
+    return RenderCompleted(
+        job_id=job.job_id,
+        video_id=job.video_id,
+        script_id=job.script_id,
+        attempt=job.attempt,
+        assets=job.assets,
+        publications=job.publications,
+        duration_sec=job.duration_sec,
+    )
 
 
 def finalize(job: RenderJob, *, at: datetime) -> RenderJob:

@@ -1,17 +1,91 @@
-"""Requests the gateway refuses, each carrying the API error code and HTTP status that report it."""
+"""Why the gateway refuses or cannot serve a request: typed errors, each naming its API error code.
 
-from typing import Any
+They extend the runtime's :class:`ReelflowError`, so every failure a route can meet (a refusal here, or a step's
+error such as ``MediaInvalidError``) goes through the one table in ``reelflow.gateway.api.errors`` that picks the
+HTTP status. Routes and commands raise; they never choose a status code. A refusal means nothing happened.
+"""
 
-from reelflow.contracts.errors import ApiErrorCode
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from reelflow.contracts.errors import ApiErrorCode, ErrorCode, ErrorInfo
+from reelflow.contracts.validation import describe_problems
 from reelflow.runtime.failures import ReelflowError
 
 
-class LedgerError(ReelflowError):
-    """A request the ledger refuses; ``api_code`` and ``status`` say how the API reports it."""
+class GatewayError(ReelflowError):
+    """A request the gateway did not carry out; ``api_code`` names why, and the message is written for the caller."""
 
-    def __init__(
-        self, message: str, *, api_code: ApiErrorCode, status: int, details: dict[str, Any] | None = None
-    ) -> None:
+    api_code: ClassVar[ApiErrorCode]
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message, retryable=False, details=details)
-        self.api_code = api_code
-        self.status = status
+
+    @property
+    def public_code(self) -> ApiErrorCode | ErrorCode:
+        """The code the caller reads in ``error.code``."""
+        return self.api_code
+
+
+class NotFoundError(GatewayError):
+    api_code = ApiErrorCode.NOT_FOUND
+
+
+class ConflictError(GatewayError):
+    """The request does not fit the current state (a stale version, an ended job, another active job)."""
+
+    api_code = ApiErrorCode.CONFLICT
+
+
+class NotReadyError(GatewayError):
+    """What was asked for is still being made (a script being written); asking again later will work."""
+
+    api_code = ApiErrorCode.NOT_READY
+
+
+class InvalidRequestError(GatewayError):
+    """The request itself is wrong; ``details.problems`` names each field and what to change."""
+
+    api_code = ApiErrorCode.VALIDATION_FAILED
+
+    @classmethod
+    def of(cls, problems: Sequence[Mapping[str, Any]], *, message: str | None = None) -> "InvalidRequestError":
+        """One refusal for all ``problems`` (``{field, problem, ...}``), so every one can be fixed at once."""
+        listed = [dict(problem) for problem in problems]
+        return cls(message or describe_problems(listed), details={"problems": listed})
+
+
+class PayloadTooLargeError(GatewayError):
+    api_code = ApiErrorCode.PAYLOAD_TOO_LARGE
+
+
+class UnsupportedMediaTypeError(GatewayError):
+    api_code = ApiErrorCode.UNSUPPORTED_MEDIA_TYPE
+
+
+class DependencyUnavailableError(GatewayError):
+    """MongoDB or S3 cannot be reached right now; nothing was changed, and the same request may be sent again."""
+
+    api_code = ApiErrorCode.UNAVAILABLE
+
+    def __init__(self, dependency: str, *, what: str = "") -> None:
+        doing = f" while {what}" if what else ""
+        super().__init__(
+            f"{dependency} is unavailable{doing}; nothing was changed, try again shortly",
+            details={"dependency": dependency},
+        )
+        self.retryable = True
+
+
+class ScriptWritingFailedError(GatewayError):
+    """The script asked for could not be written; the caller gets the failure as the script service reported it."""
+
+    api_code = ApiErrorCode.VALIDATION_FAILED
+
+    def __init__(self, failure: ErrorInfo) -> None:
+        super().__init__(failure.message, details=failure.details)
+        self.failure = failure
+
+    @property
+    def public_code(self) -> ApiErrorCode | ErrorCode:
+        return self.failure.code

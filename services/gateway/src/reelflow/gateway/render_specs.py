@@ -14,26 +14,40 @@ from reelflow.contracts import (
     VisualStyle,
     Voice,
 )
-from reelflow.contracts._base import Contract
-from reelflow.contracts.errors import ApiErrorCode
-from reelflow.contracts.scripts import NonBlank
-from reelflow.gateway.refusals import LedgerError
+from reelflow.contracts.specs import FrameRate, FrameSize, HttpUrlText
+from reelflow.contracts.validation import problems_of
+from reelflow.gateway.refusals import InvalidRequestError
+from reelflow.gateway.request_bodies import RequestBody
+from reelflow.gateway.video_ids import VideoId
+
+PUBLISH_NOT_CONFIGURED = (
+    "publishing to YouTube is not configured on this install (set REELFLOW_YOUTUBE_CLIENT_ID, _CLIENT_SECRET and "
+    "_REFRESH_TOKEN for the uploader and the gateway); leave publish out and download the video with "
+    "GET /api/assets/{job_id}/video"
+)
+CALLBACK_NOT_BUILT = "Not called yet (webhooks are not built); kept in the job's spec."
 
 
-class RenderOptions(Contract):
+class RenderOptions(RequestBody):
     """Body of ``POST /api/videos/{video_id}/render-jobs``."""
 
-    script_id: str = Field(min_length=1)
-    voice: Voice | None = None
+    script_id: str = Field(min_length=1, max_length=200)
+    voice: Voice | None = Field(
+        default=None,
+        description="An espeak-ng voice (`espeak-ng --voices`: a language code such as `en-gb`, a voice file such as "
+        "`gmw/en-US`, optionally with a variant: `en-us+f3`); by default the one for the script's language.",
+    )
     visual_style: VisualStyle = VisualStyle.BASIC
-    size: str = "1280x720"
-    fps: int = Field(default=30, ge=10, le=60)
+    size: FrameSize = "1280x720"
+    fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
     music: MusicTrack | None = Field(
         default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
     )
-    publish: PublishTarget | None = None
-    callback_url: str | None = None
+    publish: PublishTarget | None = Field(
+        default=None, description="Upload the video to YouTube when done (only where YouTube is configured)."
+    )
+    callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK_NOT_BUILT)
 
     @classmethod
     def from_defaults(cls, script_id: str, defaults: RenderDefaults | None) -> "RenderOptions":
@@ -58,26 +72,28 @@ def lesson_spec_for(script: Script, options: RenderOptions) -> LessonSpec:
     )
 
 
-class RankingOptions(Contract):
+class RankingOptions(RequestBody):
     """Body of ``POST /api/ranking-jobs``: the video it renders for, and its :class:`RankingSpec` fields.
 
     The spec's own rules (rank numbers, unique ranks, clip count, trims, frame size) are checked when the spec is
     built, by :func:`ranking_spec_for`, so they are written once, in the contract.
     """
 
-    video_id: NonBlank
+    video_id: VideoId
     clips: list[RankingClip] = Field(description="One entry per uploaded clip; the short counts down to rank 1.")
     music: MusicTrack | None = None
-    title: str = ""
-    size: str = Field(default="1080x1920", description="WIDTHxHEIGHT, even numbers; 9:16 by default.")
-    fps: int = 30
+    title: str = Field(default="", max_length=200)
+    size: FrameSize = "1080x1920"
+    fps: FrameRate = 30
     voice: Voice | None = Field(
         default=None,
         description="Asks for the labels to be narrated with this voice. Not built yet: the short carries the "
         "clips' own sound and the music.",
     )
-    publish: PublishTarget | None = None
-    callback_url: str | None = None
+    publish: PublishTarget | None = Field(
+        default=None, description="Upload the short to YouTube when done (only where YouTube is configured)."
+    )
+    callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK_NOT_BUILT)
 
 
 def ranking_spec_for(options: RankingOptions) -> RankingSpec:
@@ -85,13 +101,4 @@ def ranking_spec_for(options: RankingOptions) -> RankingSpec:
     try:
         return RankingSpec.model_validate(options.model_dump(exclude={"video_id"}, exclude_none=True))
     except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "body", "problem": error["msg"]}
-            for error in exc.errors()
-        ]
-        raise LedgerError(
-            "; ".join(f"{problem['field']}: {problem['problem']}" for problem in problems),
-            api_code=ApiErrorCode.VALIDATION_FAILED,
-            status=422,
-            details={"problems": problems},
-        ) from exc
+        raise InvalidRequestError.of(problems_of(exc)) from exc

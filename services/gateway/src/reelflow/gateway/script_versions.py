@@ -13,14 +13,16 @@ from pydantic import Field
 
 from reelflow.contracts import Script, ScriptStatus, VideoScript
 from reelflow.contracts._base import Contract
-from reelflow.contracts.errors import ApiErrorCode
-from reelflow.gateway.refusals import LedgerError
+from reelflow.gateway.refusals import ConflictError, InvalidRequestError, NotFoundError
+from reelflow.gateway.request_bodies import RequestBody
 
 # A version as an entity tag: `"3"`, optionally weak (`W/"3"`) or unquoted (`3`) for hand-written requests.
 _IF_MATCH_VERSION = re.compile(r'^(?:W/)?"?([1-9][0-9]{0,8})"?$')
+# The same, as the OpenAPI document states it (``*`` names no version).
+IF_MATCH_PATTERN = r'^(\*|(W/)?"?[1-9][0-9]{0,8}"?)$'
 
 
-class ScriptEdit(Contract):
+class ScriptEdit(RequestBody):
     """Body of ``PUT /api/scripts/{script_id}``: the new chapters and scenes, replacing the current ones whole."""
 
     script: VideoScript = Field(description="The edited chapters and scenes (the same shape GET returns as `script`).")
@@ -33,7 +35,7 @@ class ScriptEdit(Contract):
     )
 
 
-class ScriptApproval(Contract):
+class ScriptApproval(RequestBody):
     """Optional body of ``POST /api/scripts/{script_id}/approve``."""
 
     version: int | None = Field(
@@ -75,12 +77,7 @@ def version_from_if_match(header: str | None) -> int | None:
     match = _IF_MATCH_VERSION.match(header.strip())
     if match is None:
         problem = 'not a script version; send the ETag of GET /api/scripts/{script_id}, e.g. "2"'
-        raise LedgerError(
-            f"If-Match {header!r} is {problem}",
-            api_code=ApiErrorCode.VALIDATION_FAILED,
-            status=422,
-            details={"problems": [{"field": "If-Match", "problem": problem}]},
-        )
+        raise InvalidRequestError.of([{"field": "If-Match", "problem": problem}], message=f"If-Match is {problem}")
     return int(match.group(1))
 
 
@@ -89,21 +86,14 @@ def expected_version(body_version: int | None, if_match: str | None) -> int | No
     header_version = version_from_if_match(if_match)
     if body_version is not None and header_version is not None and body_version != header_version:
         problem = f"the body names version {body_version} but If-Match names {header_version}; send one of them"
-        raise LedgerError(
-            problem,
-            api_code=ApiErrorCode.VALIDATION_FAILED,
-            status=422,
-            details={"problems": [{"field": "version", "problem": problem}]},
-        )
+        raise InvalidRequestError.of([{"field": "version", "problem": problem}], message=problem)
     return body_version if body_version is not None else header_version
 
 
 def _refuse_archived(script: Script, action: str) -> None:
     if script.status == ScriptStatus.ARCHIVED:
-        raise LedgerError(
+        raise ConflictError(
             f"script {script.script_id} is archived and can no longer be {action}",
-            api_code=ApiErrorCode.CONFLICT,
-            status=409,
             details={"script_id": script.script_id, "status": script.status.value},
         )
 
@@ -111,10 +101,8 @@ def _refuse_archived(script: Script, action: str) -> None:
 def _refuse_stale(script: Script, expected: int | None, remedy: str) -> None:
     if expected is None or expected == script.version:
         return
-    raise LedgerError(
+    raise ConflictError(
         f"script {script.script_id} is at version {script.version}, not {expected}; {remedy}",
-        api_code=ApiErrorCode.CONFLICT,
-        status=409,
         details={"script_id": script.script_id, "current_version": script.version, "expected_version": expected},
     )
 
@@ -169,17 +157,13 @@ def version_of(latest: Script, version: int, kept: Script | None) -> Script:
     if version == latest.version:
         return latest
     if not 1 <= version < latest.version:
-        raise LedgerError(
+        raise NotFoundError(
             f"script {latest.script_id} has no version {version}; its latest is {latest.version}",
-            api_code=ApiErrorCode.NOT_FOUND,
-            status=404,
             details={"script_id": latest.script_id, "latest_version": latest.version},
         )
     if kept is None:
-        raise LedgerError(
+        raise NotFoundError(
             f"version {version} of script {latest.script_id} was not kept (it predates version history)",
-            api_code=ApiErrorCode.NOT_FOUND,
-            status=404,
             details={"script_id": latest.script_id, "latest_version": latest.version},
         )
     return superseded(kept)

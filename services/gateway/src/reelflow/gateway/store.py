@@ -1,29 +1,40 @@
-"""MongoDB persistence of the ledger's documents: render jobs, scripts, their kept versions and script requests.
+"""MongoDB persistence of the ledger's documents: render jobs, scripts, their kept versions, script requests, and the
+events each job or script request still owes the bus (its outbox).
 
 Writes are whole-document compare-and-swap on a ``rev`` counter: the ledger computes the next document with a
-pure projection, and concurrent writers (several gateway replicas) retry instead of overwriting each other.
-(Whole documents also sidestep the MongoDB-wire server's quirks with operators such as ``$push`` of a dict.)
+pure function, and concurrent writers (several gateway replicas, the relay) retry instead of overwriting each
+other. Whole documents also sidestep the MongoDB-wire server's quirks with operators such as ``$push`` of a dict,
+and let a change and the events it owes land in one write (see ``outbox``).
 """
 
-from collections.abc import Callable
-from datetime import datetime
+import math
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pymongo import DESCENDING, AsyncMongoClient
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
-from reelflow.contracts import ACTIVE_STATUSES, ErrorInfo, RenderJob, Script
+from reelflow.contracts import ACTIVE_STATUSES, ErrorInfo, Event, RenderJob, Script, ScriptRequested
 from reelflow.gateway.job_views import RenderJobView
-from reelflow.runtime.failures import ReelflowError
+from reelflow.gateway.outbox import OwedEvent, owed_events, with_owed, without_settled
+from reelflow.gateway.refusals import DependencyUnavailableError
 
 CAS_ATTEMPTS = 20
+# A job is inserted right after its video's slot is claimed; a claim without its job after this long is a leftover.
+UNWRITTEN_CLAIM_GRACE_SEC = 30.0
+JOBS = "render_jobs"
+SCRIPT_REQUESTS = "script_requests"
 # Fields of a job document that are the gateway's own, not the contract's; every rewrite of the job keeps them.
 GATEWAY_JOB_FIELDS = ("script_version",)
+# Every document that can owe events: the pending events, and a flag the relay finds them by (indexed).
+OUTBOX_FIELDS = ("outbox", "owes")
+_NOT_CONTRACT_FIELDS = ("_id", "rev", *GATEWAY_JOB_FIELDS, *OUTBOX_FIELDS)
 
-
-class StoreUnavailableError(ReelflowError):
-    default_retryable = True
+Document = dict[str, Any]
 
 
 class ScriptRequestState(StrEnum):
@@ -32,15 +43,39 @@ class ScriptRequestState(StrEnum):
     FAILED = "FAILED"
 
 
-def _strip(document: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in document.items() if key not in ("_id", "rev", *GATEWAY_JOB_FIELDS)}
+@dataclass(frozen=True)
+class JobChange:
+    """A job as it should be written, and the events that writing it owes the bus (written in the same write)."""
+
+    job: RenderJob
+    owed: tuple[Event, ...] = ()
 
 
-def _gateway_fields(document: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ScriptRequestRecord:
+    state: ScriptRequestState
+    error: ErrorInfo | None
+    video_id: str | None
+
+
+def _strip(document: Document) -> Document:
+    return {key: value for key, value in document.items() if key not in _NOT_CONTRACT_FIELDS}
+
+
+def _gateway_fields(document: Document) -> Document:
     return {key: document[key] for key in GATEWAY_JOB_FIELDS if key in document}
 
 
-def _job_view(document: dict[str, Any]) -> RenderJobView:
+def _outbox(document: Document | None) -> list[Document]:
+    entries = (document or {}).get("outbox") or []
+    return [dict(entry) for entry in entries]
+
+
+def _outbox_fields(outbox: list[Document]) -> Document:
+    return {"outbox": outbox, "owes": bool(outbox)}
+
+
+def _job_view(document: Document) -> RenderJobView:
     return RenderJobView.model_validate({**_strip(document), **_gateway_fields(document)})
 
 
@@ -49,29 +84,73 @@ def _version_key(script_id: str, version: int) -> str:
 
 
 class LedgerStore:
-    def __init__(self, client: AsyncMongoClient[dict[str, Any]], database: str) -> None:
+    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
         self._client = client
         db = client[database]
-        self._jobs = db["render_jobs"]
+        self._jobs = db[JOBS]
         self._scripts = db["scripts"]
         self._script_versions = db["script_versions"]
-        self._requests = db["script_requests"]
+        self._requests = db[SCRIPT_REQUESTS]
         self._active = db["active_jobs"]
+        self._owing_collections: dict[str, AsyncCollection[Document]] = {
+            JOBS: self._jobs,
+            SCRIPT_REQUESTS: self._requests,
+        }
 
     async def ping(self) -> None:
         await self._client.admin.command("ping")
 
     async def ensure_indexes(self) -> None:
         await self._jobs.create_index([("video_id", 1), ("created_at", DESCENDING)])
+        await self._jobs.create_index([("owes", 1)])
+        await self._requests.create_index([("owes", 1)])
         await self._scripts.create_index([("video_id", 1)])
         await self._script_versions.create_index([("script_id", 1), ("version", DESCENDING)])
         await self._script_versions.create_index([("video_id", 1)])
 
+    async def _rewrite(
+        self,
+        collection: AsyncCollection[Document],
+        document_id: str,
+        change: Callable[[Document | None], Document | None],
+    ) -> tuple[Document | None, bool]:
+        """Replace one document with ``change(current)`` (without ``_id``/``rev``) until the write lands.
+
+        ``change`` returns None to leave the document as it is; it is re-run on the newer document when another
+        writer got there first. Returns (the document as it now stands, whether this call wrote it).
+        """
+        for _ in range(CAS_ATTEMPTS):
+            document = await collection.find_one({"_id": document_id})
+            updated = change(document)
+            if updated is None:
+                return document, False
+            if document is None:
+                try:
+                    await collection.insert_one({"_id": document_id, "rev": 0, **updated})
+                except DuplicateKeyError:
+                    continue
+                return updated, True
+            revision = document.get("rev")
+            # Documents written before revisions existed have none: the first rewrite gives them one.
+            expected: Any = revision if revision is not None else {"$exists": False}
+            result = await collection.replace_one(
+                {"_id": document_id, "rev": expected}, {"rev": int(revision or 0) + 1, **updated}
+            )
+            if result.matched_count == 1:
+                return updated, True
+        raise DependencyUnavailableError("MongoDB", what=f"updating {collection.name} {document_id} (too many writers)")
+
     # ---- render jobs ------------------------------------------------------------------------------------------
-    async def insert_job(self, job: RenderJob, *, script_version: int | None = None) -> None:
-        """Insert a new job; ``script_version`` records which version of its script the spec was frozen from."""
+    async def insert_job(
+        self, job: RenderJob, *, script_version: int | None = None, owed: Iterable[Event] = ()
+    ) -> None:
+        """Insert a new job with the events starting it owes; ``script_version`` records which version of its
+        script the spec was frozen from. Raises ``DuplicateKeyError`` when the job exists."""
         gateway_fields = {} if script_version is None else {"script_version": script_version}
-        await self._jobs.insert_one({"_id": job.job_id, "rev": 0, **job.model_dump(mode="python"), **gateway_fields})
+        outbox = with_owed([], owed, at=datetime.now(UTC))
+        await self._jobs.insert_one(
+            {"_id": job.job_id, "rev": 0, **job.model_dump(mode="python"), **gateway_fields, **_outbox_fields(outbox)}
+        )
 
     async def get_job(self, job_id: str) -> RenderJob | None:
         document = await self._jobs.find_one({"_id": job_id})
@@ -86,42 +165,55 @@ class LedgerStore:
         return [_job_view(document) async for document in cursor]
 
     async def update_job(
-        self, job_id: str, project: Callable[[RenderJob | None], RenderJob | None]
+        self, job_id: str, decide: Callable[[RenderJob | None], JobChange | None]
     ) -> tuple[RenderJob | None, bool]:
-        """Apply ``project`` until it lands; returns (current job, changed). ``None`` from project = no change."""
-        for _ in range(CAS_ATTEMPTS):
-            document = await self._jobs.find_one({"_id": job_id})
+        """Write what ``decide`` makes of the current job (None: nothing) with the events it owes, until it lands.
+
+        Returns (the job as it now stands, whether this call changed it or what it owes).
+        """
+        now = datetime.now(UTC)
+
+        def change(document: Document | None) -> Document | None:
             current = RenderJob.model_validate(_strip(document)) if document else None
-            updated = project(current)
-            if updated is None or updated == current:
-                return current, False
-            if document is None:
-                try:
-                    await self.insert_job(updated)
-                except DuplicateKeyError:
-                    continue
-                return updated, True
-            revision = int(document.get("rev", 0))
-            result = await self._jobs.replace_one(
-                {"_id": job_id, "rev": revision},
-                {"rev": revision + 1, **updated.model_dump(mode="python"), **_gateway_fields(document)},
-            )
-            if result.matched_count == 1:
-                return updated, True
-        raise StoreUnavailableError(f"job {job_id}: too many concurrent updates, try again")
+            decided = decide(current)
+            if decided is None:
+                return None
+            outbox = with_owed(_outbox(document), decided.owed, at=now)
+            if decided.job == current and outbox == _outbox(document):
+                return None
+            return {
+                **decided.job.model_dump(mode="python"),
+                **(_gateway_fields(document) if document else {}),
+                **_outbox_fields(outbox),
+            }
+
+        document, changed = await self._rewrite(self._jobs, job_id, change)
+        return (RenderJob.model_validate(_strip(document)) if document else None), changed
 
     # ---- one active job per video -----------------------------------------------------------------------------
     async def claim_active(self, video_id: str, job_id: str) -> str | None:
-        """Claim the video's active-job slot for ``job_id``; returns the holder's job_id when already taken."""
+        """Claim the video's active-job slot for ``job_id``; returns the holder's job_id when another holds it.
+
+        A claim whose job ended is taken over; so is one whose job was never written (its request failed between
+        the claim and the job's insert), but only after :data:`UNWRITTEN_CLAIM_GRACE_SEC`: until then it is
+        another request's job being started right now.
+        """
+        now = datetime.now(UTC)
         try:
-            await self._active.insert_one({"_id": video_id, "job_id": job_id})
+            await self._active.insert_one({"_id": video_id, "job_id": job_id, "at": now})
         except DuplicateKeyError:
             holder = await self._active.find_one({"_id": video_id})
             if holder is None:
                 return await self.claim_active(video_id, job_id)
+            if holder["job_id"] == job_id:
+                return None
             holder_job = await self.get_job(str(holder["job_id"]))
-            if holder_job is None or holder_job.status not in ACTIVE_STATUSES:
-                # A stale claim (its job finished without releasing): take it over.
+            claimed_at = holder.get("at")
+            unwritten_for = (now - claimed_at).total_seconds() if isinstance(claimed_at, datetime) else math.inf
+            stale = (holder_job is None and unwritten_for > UNWRITTEN_CLAIM_GRACE_SEC) or (
+                holder_job is not None and holder_job.status not in ACTIVE_STATUSES
+            )
+            if stale:
                 await self._active.delete_one({"_id": video_id, "job_id": holder["job_id"]})
                 return await self.claim_active(video_id, job_id)
             return str(holder["job_id"])
@@ -130,26 +222,42 @@ class LedgerStore:
     async def release_active(self, video_id: str, job_id: str) -> None:
         await self._active.delete_one({"_id": video_id, "job_id": job_id})
 
-    # ---- scripts -----------------------------------------------------------------------------------------------
-    async def insert_script_request(self, script_id: str, video_id: str, at: datetime) -> None:
+    # ---- script requests --------------------------------------------------------------------------------------
+    async def insert_script_request(self, request: ScriptRequested, at: datetime) -> None:
+        """Record a PENDING request together with the ``rf.script.requested`` it owes, in one write."""
+        outbox = with_owed([], [request], at=at)
         await self._requests.insert_one(
-            {"_id": script_id, "video_id": video_id, "state": ScriptRequestState.PENDING, "error": None, "at": at}
+            {
+                "_id": request.script_id,
+                "rev": 0,
+                "video_id": request.video_id,
+                "state": ScriptRequestState.PENDING,
+                "error": None,
+                "at": at,
+                **_outbox_fields(outbox),
+            }
         )
 
-    async def script_request(self, script_id: str) -> tuple[ScriptRequestState, ErrorInfo | None] | None:
+    async def script_request(self, script_id: str) -> ScriptRequestRecord | None:
         document = await self._requests.find_one({"_id": script_id})
         if document is None:
             return None
         error = ErrorInfo.model_validate(document["error"]) if document.get("error") else None
-        return ScriptRequestState(document["state"]), error
+        return ScriptRequestRecord(ScriptRequestState(document["state"]), error, document.get("video_id"))
 
     async def finish_script_request(self, script_id: str, state: ScriptRequestState, error: ErrorInfo | None) -> None:
-        await self._requests.update_one(
-            {"_id": script_id},
-            {"$set": {"state": state, "error": error.model_dump(mode="python") if error else None}},
-            upsert=True,
-        )
+        def finished(document: Document | None) -> Document:
+            base = _strip(document) if document else {"at": datetime.now(UTC)}
+            return {
+                **base,
+                "state": state,
+                "error": error.model_dump(mode="python") if error else None,
+                **_outbox_fields(_outbox(document)),
+            }
 
+        await self._rewrite(self._requests, script_id, finished)
+
+    # ---- scripts -----------------------------------------------------------------------------------------------
     async def save_script(self, script: Script) -> bool:
         """Insert a new script; False when it already exists (a redelivered event)."""
         try:
@@ -172,21 +280,21 @@ class LedgerStore:
 
         ``change`` may raise to refuse; it is re-run on the newer script when another writer got there first.
         """
-        for _ in range(CAS_ATTEMPTS):
-            document = await self._scripts.find_one({"_id": script_id})
+        seen: list[Script] = []
+
+        def rewrite(document: Document | None) -> Document | None:
             if document is None:
                 return None
             current = Script.model_validate(_strip(document))
+            seen[:] = [current]
             updated = change(current)
-            if updated == current:
-                return current, current
-            revision = int(document.get("rev", 0))
-            result = await self._scripts.replace_one(
-                {"_id": script_id, "rev": revision}, {"rev": revision + 1, **updated.model_dump(mode="python")}
-            )
-            if result.matched_count == 1:
-                return current, updated
-        raise StoreUnavailableError(f"script {script_id}: too many concurrent updates, try again")
+            return None if updated == current else updated.model_dump(mode="python")
+
+        document, changed = await self._rewrite(self._scripts, script_id, rewrite)
+        if document is None:
+            return None
+        before = seen[0]
+        return before, Script.model_validate(_strip(document)) if changed else before
 
     # ---- kept script versions (insert-only: a version's text never changes once written) --------------------
     async def keep_script_version(self, script: Script) -> None:
@@ -213,6 +321,24 @@ class LedgerStore:
             kept.setdefault(script.script_id, []).append(script)
         return kept
 
+    # ---- the outbox (see reelflow.gateway.outbox) --------------------------------------------------------------
+    async def owing(self, limit: int) -> AsyncIterator[tuple[str, str, list[OwedEvent]]]:
+        for name, collection in self._owing_collections.items():
+            async for document in collection.find({"owes": True}).limit(limit):
+                yield name, str(document["_id"]), owed_events(_outbox(document))
 
-def wrap_mongo_errors(error: PyMongoError) -> StoreUnavailableError:
-    return StoreUnavailableError(f"MongoDB is unavailable: {error}")
+    async def owed_by(self, collection: str, document_id: str) -> list[OwedEvent]:
+        document = await self._owing_collections[collection].find_one({"_id": document_id})
+        return owed_events(_outbox(document))
+
+    async def settle(self, collection: str, document_id: str, keys: Sequence[str]) -> None:
+        def settled(document: Document | None) -> Document | None:
+            outbox = _outbox(document)
+            remaining = without_settled(outbox, keys)
+            if document is None or remaining == outbox:
+                return None
+            return {key: value for key, value in document.items() if key not in ("_id", "rev")} | _outbox_fields(
+                remaining
+            )
+
+        await self._rewrite(self._owing_collections[collection], document_id, settled)

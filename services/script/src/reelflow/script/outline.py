@@ -12,14 +12,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from reelflow.contracts import Chapter, Scene, ScriptOptions, VideoScript
+from reelflow.contracts import MAX_NARRATION_CHARS, Chapter, Scene, ScriptOptions, VideoScript
 from reelflow.runtime.failures import InvalidScriptError, ReelflowError
 from reelflow.script.key_phrase import ELLIPSIS, join_phrases, key_phrase, shorten_phrase
 from reelflow.script.markdown_blocks import Block, CodeBlock, Heading, Paragraph, ParagraphKind, parse_markdown
 from reelflow.script.pacing import MERGED_SCENE_MAX_SEC, SCENE_MAX_SEC, preferred_scene_sec
 from reelflow.script.partitioning import merge_smallest_adjacent, proportional_partition
 from reelflow.script.reading_speed import estimate_speech_sec, scene_duration_sec
-from reelflow.script.sentences import split_sentences
+from reelflow.script.sentences import cut_to_length, split_sentences
 from reelflow.script.validation import ScriptCheckError, validate_video_script
 
 _FINAL_PUNCTUATION = re.compile(r"[.!?。？！…:;][\"'”’»」』)\]）】]*$")
@@ -32,6 +32,9 @@ BLOCK_CROSSING_COST = 0.3
 # Code shown on screen: at most this many lines of at most this many characters.
 MAX_CODE_LINES = 12
 MAX_CODE_LINE_CHARS = 80
+# The longest piece before its final period is added: a scene of one piece then fits MAX_NARRATION_CHARS.
+PIECE_MAX_CHARS = MAX_NARRATION_CHARS - 1
+_TRAILING_COMMAS = ",，、 "
 
 
 @dataclass
@@ -164,15 +167,24 @@ def _sections(blocks: Sequence[Block], language: str, title: str) -> list[_Secti
 
 
 def _pieces(paragraph: Paragraph, block: int, language: str) -> list[_Piece]:
-    """Prose → one piece per sentence; a list item or table row → one piece (per sentence if it is long)."""
+    """Prose → one piece per sentence; a list item or table row → one piece (per sentence if it is long).
+
+    A sentence too long for one narration (see :data:`PIECE_MAX_CHARS`) becomes several pieces, cut at clause
+    ends or spaces, so no scene is ever longer than the TTS accepts.
+    """
     pieces: list[_Piece] = []
     for segment in paragraph.segments:
-        sentences = [_with_final_punctuation(sentence) for sentence in split_sentences(segment, language)]
+        sentences = [
+            _with_final_punctuation(part.rstrip(_TRAILING_COMMAS))
+            for sentence in split_sentences(segment, language)
+            for part in cut_to_length(sentence, PIECE_MAX_CHARS)
+        ]
         if not sentences:
             continue
         seconds = [estimate_speech_sec(sentence, language) for sentence in sentences]
-        if paragraph.kind in ("list", "table") and sum(seconds) <= SCENE_MAX_SEC:
-            pieces.append(_Piece(" ".join(sentences), sum(seconds), block, paragraph.kind, starts_item=True))
+        joined = " ".join(sentences)
+        if paragraph.kind in ("list", "table") and sum(seconds) <= SCENE_MAX_SEC and len(joined) <= MAX_NARRATION_CHARS:
+            pieces.append(_Piece(joined, sum(seconds), block, paragraph.kind, starts_item=True))
             continue
         for index, (sentence, sentence_sec) in enumerate(zip(sentences, seconds, strict=True)):
             starts_item = paragraph.kind in ("list", "table") and index == 0
@@ -235,11 +247,14 @@ def _plan_scenes(pieces: Sequence[_Piece], preferred_sec: float) -> list[tuple[i
     count = len(pieces)
     prefix = [0.0, *accumulate(piece.seconds for piece in pieces)]
     code_prefix = [0, *accumulate(1 if piece.code else 0 for piece in pieces)]
+    chars_prefix = _chars_prefix(pieces)
     best = [0.0] + [math.inf] * count
     cut = [0] * (count + 1)
     for end in range(1, count + 1):
         for start in range(max(0, end - MAX_PIECES_PER_SCENE), end):
             if best[start] == math.inf:
+                continue
+            if end - start > 1 and _narration_chars(chars_prefix, start, end) > MAX_NARRATION_CHARS:
                 continue
             cost = _run_cost(pieces, start, end, prefix, code_prefix, preferred_sec)
             if best[start] + cost < best[end]:
@@ -286,9 +301,25 @@ def _fit_scene_count(pieces: Sequence[_Piece], runs: list[tuple[int, int]], max_
     if len(runs) <= max_scenes:
         return runs
     seconds = [sum(piece.seconds for piece in pieces[start:end]) for start, end in runs]
-    spans = merge_smallest_adjacent(_tenths(seconds), max_scenes, cap=round(MERGED_SCENE_MAX_SEC * 10))
+    chars_prefix = _chars_prefix(pieces)
+
+    def fits_one_narration(first: int, last: int) -> bool:
+        return _narration_chars(chars_prefix, runs[first][0], runs[last - 1][1]) <= MAX_NARRATION_CHARS
+
+    spans = merge_smallest_adjacent(
+        _tenths(seconds), max_scenes, cap=round(MERGED_SCENE_MAX_SEC * 10), allowed=fits_one_narration
+    )
     merged = [(runs[first][0], runs[last - 1][1]) for first, last in spans]
     return merged[:max_scenes]
+
+
+def _chars_prefix(pieces: Sequence[_Piece]) -> list[int]:
+    return [0, *accumulate(len(piece.text) for piece in pieces)]
+
+
+def _narration_chars(chars_prefix: list[int], start: int, end: int) -> int:
+    """The length of the narration of ``pieces[start:end]`` joined with spaces."""
+    return chars_prefix[end] - chars_prefix[start] + (end - start - 1)
 
 
 def _scene(scene_id: str, pieces: Sequence[_Piece], language: str) -> Scene:

@@ -80,12 +80,20 @@ def proportional_partition(weights: Sequence[int], groups: int) -> list[Span]:
     return list(pairwise(cuts))
 
 
-def merge_smallest_adjacent(weights: Sequence[int], groups: int, *, cap: int, joiner: int = 0) -> list[Span]:
+def merge_smallest_adjacent(
+    weights: Sequence[int],
+    groups: int,
+    *,
+    cap: int,
+    joiner: int = 0,
+    allowed: Callable[[int, int], bool] | None = None,
+) -> list[Span]:
     """Merge neighbouring items, the pair with the smallest combined weight first, until ``groups`` remain.
 
     A merged run weighs its parts plus ``joiner`` per join (the space between two texts); no run may
-    weigh more than ``cap``. Ties go to the earlier pair. When no neighbouring pair fits under ``cap``,
-    merging stops early and more than ``groups`` runs are returned: the caller decides what to drop.
+    weigh more than ``cap``, and ``allowed(start, end)`` may rule out more runs ``[start, end)``. Ties go to the
+    earlier pair. When no neighbouring pair fits, merging stops early and more than ``groups`` runs are
+    returned: the caller decides what to drop.
     """
     count = len(weights)
     weight = list(weights)
@@ -99,7 +107,7 @@ def merge_smallest_adjacent(weights: Sequence[int], groups: int, *, cap: int, jo
     def offer(left: int, right: int) -> None:
         if left >= 0 and right < count:
             combined = weight[left] + joiner + weight[right]
-            if combined <= cap:
+            if combined <= cap and (allowed is None or allowed(left, end[right])):
                 heapq.heappush(pairs, (combined, left, right, version[left], version[right]))
 
     for index in range(count - 1):

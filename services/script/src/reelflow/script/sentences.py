@@ -142,3 +142,40 @@ def _append(sentences: list[str], piece: str) -> None:
 
 def _is_hangul(char: str) -> bool:
     return "\uac00" <= char <= "\ud7a3"
+
+
+# Marks after which a too-long sentence is cut first: the end of a clause.
+_CLAUSE_MARKS = frozenset(",;:，、；：—–")
+
+
+def cut_to_length(text: str, max_chars: int) -> list[str]:
+    """Cut ``text`` into pieces of at most ``max_chars`` characters, as evenly as the text allows.
+
+    A sentence longer than one narration may hold (an unpunctuated paragraph, a run-on list) is cut after a
+    clause mark (``,`` ``;`` ``:`` …) near an even share, else at a space near it, and only inside a word when
+    there is no space within reach. Whitespace is collapsed; text that fits is returned as it is.
+    """
+    if max_chars < 1:
+        raise ValueError(f"max_chars must be at least 1, got {max_chars}")
+    rest = " ".join(text.split())
+    pieces: list[str] = []
+    while len(rest) > max_chars:
+        parts_left = -(-len(rest) // max_chars)
+        share = -(-len(rest) // parts_left)
+        cut = _cut_position(rest, share, max_chars)
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def _cut_position(text: str, share: int, max_chars: int) -> int:
+    """Where to cut ``text`` (the head is ``text[:position]``): a clause end, else a space, nearest ``share``."""
+    reach = range(max(1, share // 2), max_chars + 1)
+    clause_ends = [end for end in reach if text[end - 1] in _CLAUSE_MARKS and text[end : end + 1].isspace()]
+    spaces = [end for end in reach if text[end].isspace()]
+    for candidates in (clause_ends, spaces):
+        if candidates:
+            return min(candidates, key=lambda end: (abs(end - share), -end))
+    return share

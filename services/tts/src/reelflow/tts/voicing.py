@@ -15,8 +15,9 @@ from reelflow.contracts import (
 from reelflow.runtime.blobs import BlobStore, work_prefix
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import InvalidScriptError
+from reelflow.runtime.failures import InvalidScriptError, TtsError
 from reelflow.runtime.step_results import record_result, recorded_result, result_key
+from reelflow.runtime.voice_catalogue import espeak_catalogue, espeak_voice_for
 from reelflow.tts.narration import narrate_scene
 from reelflow.tts.settings import TtsSettings
 
@@ -40,6 +41,25 @@ def validate_lesson(spec: LessonSpec) -> None:
                 )
 
 
+async def require_known_voice(spec: LessonSpec) -> None:
+    """Refuse, before any scene is spoken, a voice this machine's espeak-ng does not have (naming close ones).
+
+    When espeak-ng cannot even list its voices, narration itself reports the problem.
+    """
+    voice = espeak_voice_for(spec.language, spec.voice.voice)
+    try:
+        catalogue = await espeak_catalogue()
+    except TtsError:
+        return
+    if not catalogue.knows(voice):
+        suggestions = ", ".join(catalogue.closest(voice)) or "see `espeak-ng --voices`"
+        raise TtsError(
+            f"espeak-ng has no voice {voice!r} (language {spec.language!r}); use one it has, e.g. {suggestions}",
+            retryable=False,
+            details={"voice": voice, "language": spec.language},
+        )
+
+
 async def voice_job(
     request: RenderRequested,
     *,
@@ -58,6 +78,7 @@ async def voice_job(
     narration: list[SceneNarration] = []
     if isinstance(spec, LessonSpec):
         validate_lesson(spec)
+        await require_known_voice(spec)
         await progress.report(Step.VALIDATE_SCRIPT, 1.0, "script is valid")
         narration = await _narrate_scenes(
             request, spec, blobs=blobs, settings=settings, progress=progress, cancel=cancel

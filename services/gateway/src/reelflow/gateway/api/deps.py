@@ -5,10 +5,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from reelflow.gateway.ledger import Ledger
 from reelflow.gateway.progress_hub import ProgressHub
+from reelflow.gateway.readiness import Readiness
+from reelflow.gateway.render_job_commands import RenderJobCommands
+from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
-from reelflow.gateway.store import LedgerStore
 from reelflow.runtime.service import ServiceRuntime
 
 
@@ -16,9 +17,10 @@ from reelflow.runtime.service import ServiceRuntime
 class GatewayState:
     settings: GatewaySettings
     runtime: ServiceRuntime[GatewaySettings]
-    store: LedgerStore
-    ledger: Ledger
+    scripts: ScriptCommands
+    jobs: RenderJobCommands
     hub: ProgressHub
+    readiness: Readiness
 
 
 def gateway_state(request: Request) -> GatewayState:
@@ -26,9 +28,14 @@ def gateway_state(request: Request) -> GatewayState:
     return state
 
 
-def _ledger(state: Annotated[GatewayState, Depends(gateway_state)]) -> Ledger:
-    return state.ledger
+def _scripts(state: Annotated[GatewayState, Depends(gateway_state)]) -> ScriptCommands:
+    return state.scripts
+
+
+def _jobs(state: Annotated[GatewayState, Depends(gateway_state)]) -> RenderJobCommands:
+    return state.jobs
 
 
 StateDep = Annotated[GatewayState, Depends(gateway_state)]
-LedgerDep = Annotated[Ledger, Depends(_ledger)]
+ScriptsDep = Annotated[ScriptCommands, Depends(_scripts)]
+JobsDep = Annotated[RenderJobCommands, Depends(_jobs)]

@@ -1,31 +1,91 @@
-"""Every API failure as ``{"error": {"code", "message", "details"}}`` with the right status code."""
+"""Every API failure as ``{"error": {"code", "message", "details"}}``, with its HTTP status chosen in ONE place.
 
+:data:`STATUS_BY_ERROR` maps error types to statuses (the nearest class in an error's MRO wins); routes and
+commands raise typed errors and never pick a status. A failure of a dependency is a 503 ``UNAVAILABLE`` naming
+the dependency; anything unexpected is a 500 ``INTERNAL`` whose message carries only a trace id. Messages never
+carry exception text from a client library (it may name internal hosts); the log keeps the detail.
+"""
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from pydantic import BaseModel, Field
+from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelflow.contracts import ErrorCode, IllegalTransitionError
 from reelflow.contracts.errors import ApiErrorCode
-from reelflow.gateway.refusals import LedgerError
-from reelflow.runtime.failures import ReelflowError
+from reelflow.contracts.validation import describe_problems, validation_problems
+from reelflow.gateway.refusals import (
+    ConflictError,
+    DependencyUnavailableError,
+    GatewayError,
+    InvalidRequestError,
+    NotFoundError,
+    NotReadyError,
+    PayloadTooLargeError,
+    ScriptWritingFailedError,
+    UnsupportedMediaTypeError,
+)
+from reelflow.runtime.failures import (
+    BusUnavailableError,
+    InvalidScriptError,
+    MediaInvalidError,
+    ReelflowError,
+    StepTimeoutError,
+    StorageUploadError,
+)
 
-STATUS_BY_CODE: dict[ErrorCode, int] = {
-    ErrorCode.INVALID_SCRIPT: 422,
-    ErrorCode.MEDIA_INVALID: 422,
-    ErrorCode.LLM_FAILED: 502,
-    ErrorCode.STORAGE_UPLOAD_FAILED: 503,
-    ErrorCode.TIMEOUT: 504,
+log = structlog.get_logger("reelflow.api")
+TRACE_HEADER = "X-Trace-Id"
+
+# The one map from error to HTTP status.
+STATUS_BY_ERROR: Mapping[type[Exception], int] = {
+    InvalidRequestError: 422,
+    RequestValidationError: 422,
+    ScriptWritingFailedError: 422,
+    MediaInvalidError: 422,
+    InvalidScriptError: 422,
+    NotFoundError: 404,
+    ConflictError: 409,
+    IllegalTransitionError: 409,
+    NotReadyError: 409,
+    PayloadTooLargeError: 413,
+    UnsupportedMediaTypeError: 415,
+    StepTimeoutError: 504,
+    DependencyUnavailableError: 503,
+    StorageUploadError: 503,
+    BusUnavailableError: 503,
+    PyMongoError: 503,
 }
+# Failures of a dependency whose own message is for the log, not the caller: the caller learns which one.
+DEPENDENCY_BY_ERROR: Mapping[type[Exception], str] = {
+    StorageUploadError: "the media store (S3)",
+    PyMongoError: "MongoDB",
+    BusUnavailableError: "NATS",
+}
+# Step errors whose messages are written for the caller (they describe the caller's file or input).
+CALLER_FACING_STEP_ERRORS = (MediaInvalidError, InvalidScriptError, StepTimeoutError)
 
 
 class ApiErrorInfo(BaseModel):
-    code: str = Field(description="NOT_FOUND, VALIDATION_FAILED, CONFLICT, NOT_READY, or a job error code.")
+    code: str = Field(
+        description="NOT_FOUND, METHOD_NOT_ALLOWED, VALIDATION_FAILED, CONFLICT, NOT_READY, PAYLOAD_TOO_LARGE, "
+        "UNSUPPORTED_MEDIA_TYPE, UNAVAILABLE (a dependency is down; nothing changed), INTERNAL, or a job error code."
+    )
     message: str = Field(description="What went wrong and, where there is one, the call that fixes it.")
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="`problems: [{field, problem}]` for a VALIDATION_FAILED, and more."
+    )
 
 
 class ApiError(BaseModel):
@@ -34,42 +94,169 @@ class ApiError(BaseModel):
     error: ApiErrorInfo
 
 
-def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for a route's error answers, each one an :class:`ApiError` body."""
-    return {status: {"model": ApiError, "description": text} for status, text in descriptions.items()}
+# Statuses any route may answer whatever it does: its body is invalid, a dependency is down, or a bug.
+COMMON_ERRORS: dict[int, str] = {
+    422: "The request is invalid: `details.problems` names each field and what to change.",
+    500: "Unexpected: the message carries a trace id to report; nothing is guaranteed to have happened.",
+    503: "MongoDB, S3 or NATS cannot be reached (`UNAVAILABLE`, `details.dependency`); nothing was changed.",
+}
 
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+def error_responses(descriptions: Mapping[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route's error answers (plus :data:`COMMON_ERRORS`), each an :class:`ApiError`."""
+    merged = {**COMMON_ERRORS, **(descriptions or {})}
+    return {status: {"model": ApiError, "description": text} for status, text in sorted(merged.items())}
 
 
-def _field_path(location: tuple[Any, ...] | list[Any]) -> str:
-    return ".".join(str(part) for part in location if part != "body") or "body"
+def error_body(code: str, message: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": dict(details or {})}}
+
+
+@dataclass(frozen=True)
+class ApiFailure:
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def response(self, headers: Mapping[str, str] | None = None) -> JSONResponse:
+        return JSONResponse(
+            error_body(self.code, self.message, self.details), status_code=self.status, headers=dict(headers or {})
+        )
+
+
+def status_of(error: BaseException) -> int | None:
+    """The status :data:`STATUS_BY_ERROR` gives ``error``'s nearest type; None when it is unexpected."""
+    return next((STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in STATUS_BY_ERROR), None)
+
+
+def _dependency_of(error: BaseException) -> str | None:
+    return next((DEPENDENCY_BY_ERROR[kind] for kind in type(error).__mro__ if kind in DEPENDENCY_BY_ERROR), None)
+
+
+def current_trace_id() -> str:
+    """The request's trace id when a span is active, else a fresh id that ties the answer to its log line."""
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else uuid.uuid4().hex
+
+
+def unexpected_failure(trace_id: str) -> ApiFailure:
+    return ApiFailure(
+        500,
+        ErrorCode.INTERNAL,
+        f"unexpected error; it was logged with trace id {trace_id}: quote it when reporting the problem",
+        {"trace_id": trace_id},
+    )
+
+
+def failure_of(error: BaseException, *, trace_id: str) -> ApiFailure:
+    """How the API answers ``error``: its status from the one map, a code, and a message fit for the caller."""
+    status = status_of(error)
+    if status is None:
+        return unexpected_failure(trace_id)
+    dependency = _dependency_of(error)
+    if dependency is not None:
+        unavailable = DependencyUnavailableError(dependency)
+        return ApiFailure(status, unavailable.public_code, unavailable.message, unavailable.details)
+    if isinstance(error, GatewayError):
+        return ApiFailure(status, error.public_code, error.message, error.details)
+    if isinstance(error, RequestValidationError):
+        problems = validation_problems(error.errors())
+        return ApiFailure(status, ApiErrorCode.VALIDATION_FAILED, describe_problems(problems), {"problems": problems})
+    if isinstance(error, IllegalTransitionError):
+        return ApiFailure(status, ApiErrorCode.CONFLICT, str(error))
+    if isinstance(error, CALLER_FACING_STEP_ERRORS):
+        return ApiFailure(status, error.code, error.message, error.details)
+    if isinstance(error, ReelflowError):
+        return ApiFailure(status, error.code, f"{error.code}: the request could not be carried out (trace {trace_id})")
+    return unexpected_failure(trace_id)
+
+
+def _logged(error: BaseException, failure: ApiFailure, request: Request, trace_id: str) -> None:
+    where = {"method": request.method, "path": request.url.path, "trace_id": trace_id, "status": failure.status}
+    if failure.status >= 500:
+        log.error(
+            "request failed", code=failure.code, error=f"{type(error).__name__}: {error}", exc_info=error, **where
+        )
+    else:
+        log.info("request refused", code=failure.code, **where)
+
+
+async def _answer(request: Request, error: Exception) -> JSONResponse:
+    trace_id = current_trace_id()
+    failure = failure_of(error, trace_id=trace_id)
+    _logged(error, failure, request, trace_id)
+    return failure.response({TRACE_HEADER: trace_id})
+
+
+HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(app: Any, scope: Scope) -> list[str]:
+    """Every method some route of ``app`` takes on the scope's path (FastAPI makes one route per method)."""
+    routes = getattr(getattr(app, "router", None), "routes", [])
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)
+    ]
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    """Starlette's own refusals: no such route (404), a method the path does not take (405), a body that could not
+    be parsed (a 422, like any other invalid body)."""
+    status = error.status_code if isinstance(error, HTTPException) else 500
+    detail = str(getattr(error, "detail", "")) or "refused"
+    headers: dict[str, str] = {}
+    code: ApiErrorCode | ErrorCode
+    if status == 404:
+        code, message = ApiErrorCode.NOT_FOUND, f"no route {request.url.path}"
+    elif status == 405:
+        allowed = allowed_methods(request.app, request.scope)
+        headers["Allow"] = ", ".join(allowed)
+        code, message = ApiErrorCode.METHOD_NOT_ALLOWED, f"{request.url.path} takes {', '.join(allowed)}"
+    elif status == 400:
+        problems = [{"field": "body", "problem": f"{detail}; send a JSON object"}]
+        failure = ApiFailure(422, ApiErrorCode.VALIDATION_FAILED, describe_problems(problems), {"problems": problems})
+        return failure.response()
+    else:
+        code, message = (ApiErrorCode.VALIDATION_FAILED if status < 500 else ErrorCode.INTERNAL), detail
+    return JSONResponse(error_body(code, message), status_code=status, headers=headers)
+
+
+class UnexpectedErrorMiddleware:
+    """The catch-all: an exception no handler took still gets the JSON error shape (500 ``INTERNAL``, a trace id,
+    no exception text), and is logged with that trace id. Installed inside Starlette's own error middleware, so the
+    exception is answered here and not re-raised into the server's log a second time."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as error:
+            request = Request(scope)
+            trace_id = current_trace_id()
+            failure = failure_of(error, trace_id=trace_id)
+            _logged(error, failure, request, trace_id)
+            if not started:  # a stream that already began can only be cut short
+                await failure.response({TRACE_HEADER: trace_id})(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(LedgerError)
-    async def ledger_error(_: Request, error: LedgerError) -> JSONResponse:
-        return JSONResponse(error_body(error.api_code, error.message, error.details), status_code=error.status)
-
-    @app.exception_handler(ReelflowError)
-    async def step_error(_: Request, error: ReelflowError) -> JSONResponse:
-        status = STATUS_BY_CODE.get(error.code, 500)
-        return JSONResponse(error_body(error.code, error.message, error.details), status_code=status)
-
-    @app.exception_handler(IllegalTransitionError)
-    async def illegal_move(_: Request, error: IllegalTransitionError) -> JSONResponse:
-        return JSONResponse(error_body(ApiErrorCode.CONFLICT, str(error)), status_code=409)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [{"field": _field_path(item["loc"]), "problem": item["msg"]} for item in error.errors()]
-        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        return JSONResponse(
-            error_body(ApiErrorCode.VALIDATION_FAILED, message, {"problems": problems}), status_code=422
-        )
-
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
-        code = ApiErrorCode.NOT_FOUND if error.status_code == 404 else ApiErrorCode.VALIDATION_FAILED
-        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
+    for kind in STATUS_BY_ERROR:
+        app.add_exception_handler(kind, _answer)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(UnexpectedErrorMiddleware)

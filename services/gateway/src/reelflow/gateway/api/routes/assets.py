@@ -6,23 +6,26 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
 from reelflow.contracts import AssetKind
-from reelflow.contracts.errors import ApiErrorCode
-from reelflow.gateway.api.deps import StateDep
-from reelflow.gateway.refusals import LedgerError
+from reelflow.gateway.api.deps import JobsDep, StateDep
+from reelflow.gateway.api.errors import error_responses
 
 router = APIRouter(prefix="/api", tags=["assets"])
 
 
-@router.get("/assets/{job_id}/{kind}", response_class=RedirectResponse, status_code=302)
-async def download_asset(job_id: str, kind: AssetKind, state: StateDep) -> RedirectResponse:
-    job = await state.ledger.require_job(job_id)
-    asset = next((asset for asset in job.assets if asset.kind == kind), None)
-    if asset is None:
-        raise LedgerError(
-            f"render job {job_id} has no {kind.value} asset (status {job.status})",
-            api_code=ApiErrorCode.NOT_FOUND,
-            status=404,
-        )
+@router.get(
+    "/assets/{job_id}/{kind}",
+    operation_id="downloadAsset",
+    response_class=RedirectResponse,
+    status_code=302,
+    summary="Download a job's asset",
+    description="A 302 redirect to a presigned URL of the stored file, valid for REELFLOW_PRESIGNED_URL_TTL_SEC.",
+    responses={
+        302: {"description": "Redirect to the file."},
+        **error_responses({404: "No such job, or no such asset yet."}),
+    },
+)
+async def download_asset(job_id: str, kind: AssetKind, jobs: JobsDep, state: StateDep) -> RedirectResponse:
+    asset = await jobs.asset(job_id, kind)
     url = state.runtime.blobs.presigned_get_url(
         asset.bucket, asset.key, timedelta(seconds=state.settings.presigned_url_ttl_sec)
     )

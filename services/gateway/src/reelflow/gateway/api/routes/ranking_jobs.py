@@ -2,17 +2,18 @@
 
 from fastapi import APIRouter, Response
 
-from reelflow.gateway.api.deps import StateDep
+from reelflow.gateway.api.deps import JobsDep
 from reelflow.gateway.api.errors import error_responses
+from reelflow.gateway.api.links import JOB_CREATED_LINKS
 from reelflow.gateway.api.routes.render_jobs import RenderJobCreated
-from reelflow.gateway.job_media import require_ranking_media
-from reelflow.gateway.render_specs import RankingOptions, ranking_spec_for
+from reelflow.gateway.render_specs import RankingOptions
 
 router = APIRouter(prefix="/api", tags=["ranking-jobs"])
 
 
 @router.post(
     "/ranking-jobs",
+    operation_id="startRankingJob",
     response_model=RenderJobCreated,
     status_code=201,
     summary="Start a ranking short from uploaded clips",
@@ -22,18 +23,22 @@ router = APIRouter(prefix="/api", tags=["ranking-jobs"])
     "`created: false`. Follow the job with the render-job routes (`GET /api/render-jobs/{job_id}`, its `events`, "
     "`cancel`, `retry`) and download it with `GET /api/assets/{job_id}/video`.",
     responses={
-        200: {"model": RenderJobCreated, "description": "The video's active job, returned instead of a new one."},
+        201: {"description": "The job is recorded (QUEUED) and on its way.", "links": JOB_CREATED_LINKS},
+        200: {
+            "model": RenderJobCreated,
+            "description": "The video's active job, returned instead of a new one.",
+            "links": JOB_CREATED_LINKS,
+        },
         **error_responses(
             {
                 422: "The body is invalid (`details.problems` names each field), or a clip or the music names media "
-                "that is not uploaded, or a clip names an audio upload (all of them are listed at once).",
+                "that is not uploaded, or a clip names an audio upload (all of them are listed at once), or "
+                "`publish` is set (only where YouTube publishing is configured).",
             }
         ),
     },
 )
-async def start_ranking_job(options: RankingOptions, state: StateDep, response: Response) -> RenderJobCreated:
-    spec = ranking_spec_for(options)
-    await require_ranking_media(state.runtime.blobs, state.settings.media_bucket, spec)
-    job, created = await state.ledger.start_ranking(options.video_id, spec)
-    response.status_code = 201 if created else 200
-    return RenderJobCreated(job=job, created=created)
+async def start_ranking_job(options: RankingOptions, jobs: JobsDep, response: Response) -> RenderJobCreated:
+    started = await jobs.start_ranking(options)
+    response.status_code = 201 if started.created else 200
+    return RenderJobCreated(job=started.job, created=started.created)

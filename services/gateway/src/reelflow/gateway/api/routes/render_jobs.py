@@ -1,21 +1,22 @@
 """Render job routes: start (idempotent while active), read, list, cancel, retry, and live progress (SSE)."""
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import StreamingResponse
 
 from reelflow.contracts._base import Contract
-from reelflow.contracts.errors import ApiErrorCode
-from reelflow.gateway.api.deps import LedgerDep, StateDep
+from reelflow.gateway.api.deps import JobsDep, StateDep
 from reelflow.gateway.api.errors import error_responses
-from reelflow.gateway.job_media import require_lesson_music
+from reelflow.gateway.api.links import JOB_CREATED_LINKS, JOB_LINKS
 from reelflow.gateway.job_views import RenderJobView
 from reelflow.gateway.progress_stream import job_progress_events
-from reelflow.gateway.refusals import LedgerError
 from reelflow.gateway.render_specs import RenderOptions
+from reelflow.gateway.video_ids import VIDEO_ID_PATTERN
 
 router = APIRouter(prefix="/api", tags=["render-jobs"])
 
-
+VideoIdPath = Annotated[str, Path(pattern=VIDEO_ID_PATTERN, description="The video the job renders.")]
 NO_JOB = {404: "No render job with this id."}
 
 
@@ -26,85 +27,117 @@ class RenderJobCreated(Contract):
 
 @router.post(
     "/videos/{video_id}/render-jobs",
+    operation_id="startRenderJob",
     response_model=RenderJobCreated,
     status_code=201,
     summary="Start a render job from an approved script",
     description="The job freezes the script's latest version (recorded as `script_version`) into its spec; later "
     "edits of the script do not change it. While the video has an active job, that job is returned with 200 and "
-    "`created: false`.",
+    "`created: false`. Every option is checked now: the size and fps, the voice (espeak-ng must have it), the "
+    "music (an upload that exists) and `publish` (where YouTube is set up). The job is recorded before it is answered, "
+    "so a 201 takes effect even while NATS is down.",
     responses={
-        200: {"model": RenderJobCreated, "description": "The video's active job, returned instead of a new one."},
+        201: {"description": "The job is recorded (QUEUED) and on its way.", "links": JOB_CREATED_LINKS},
+        200: {
+            "model": RenderJobCreated,
+            "description": "The video's active job, returned instead of a new one.",
+            "links": JOB_CREATED_LINKS,
+        },
         **error_responses(
             {
                 404: "No script with this id.",
                 409: "The script is not APPROVED (approve it with POST /api/scripts/{script_id}/approve), is "
-                "archived, or belongs to another video.",
+                "archived, belongs to another video, or is still being written.",
+                422: "An option cannot render (`details.problems` names each field): the body's types, the voice, "
+                "the music's media_key, or `publish`.",
             }
         ),
     },
 )
 async def start_render_job(
-    video_id: str, options: RenderOptions, state: StateDep, response: Response
+    video_id: VideoIdPath, options: RenderOptions, jobs: JobsDep, response: Response
 ) -> RenderJobCreated:
-    ledger = state.ledger
-    script = await ledger.require_script(options.script_id)
-    if script.video_id != video_id:
-        raise LedgerError(
-            f"script {options.script_id} belongs to video {script.video_id}, not {video_id}",
-            api_code=ApiErrorCode.CONFLICT,
-            status=409,
-        )
-    await require_lesson_music(state.runtime.blobs, state.settings.media_bucket, options.music)
-    job, created = await ledger.start_render(script, options)
-    response.status_code = 201 if created else 200
-    return RenderJobCreated(job=job, created=created)
+    started = await jobs.start_lesson(video_id, options)
+    response.status_code = 201 if started.created else 200
+    return RenderJobCreated(job=started.job, created=started.created)
 
 
 @router.get(
     "/render-jobs/{job_id}",
+    operation_id="getRenderJob",
     response_model=RenderJobView,
     summary="Read a render job",
-    responses=error_responses(NO_JOB),
+    description="A job the bus rejected before it could be read (an invalid `rf.render.requested` published "
+    "straight to NATS) is FAILED with a null `spec` and the reason in `error`.",
+    responses={200: {"description": "The job.", "links": JOB_LINKS}, **error_responses(NO_JOB)},
 )
-async def get_render_job(job_id: str, ledger: LedgerDep) -> RenderJobView:
-    return await ledger.require_job_view(job_id)
+async def get_render_job(job_id: str, jobs: JobsDep) -> RenderJobView:
+    return await jobs.job(job_id)
 
 
 @router.get(
     "/videos/{video_id}/render-jobs",
+    operation_id="listRenderJobs",
     response_model=list[RenderJobView],
     summary="List a video's render jobs, newest first",
+    responses=error_responses(),
 )
-async def list_render_jobs(video_id: str, ledger: LedgerDep) -> list[RenderJobView]:
-    return await ledger.store.jobs_of_video(video_id)
+async def list_render_jobs(video_id: VideoIdPath, jobs: JobsDep) -> list[RenderJobView]:
+    return await jobs.jobs_of_video(video_id)
 
 
 @router.post(
     "/render-jobs/{job_id}/cancel",
+    operation_id="cancelRenderJob",
     response_model=RenderJobView,
+    status_code=202,
     summary="Cancel a render job",
-    responses=error_responses(NO_JOB | {409: "The job has already finished."}),
+    description="Asks for the running attempt to be canceled: its running FFmpeg or espeak-ng is stopped and the "
+    "job becomes CANCELED once the cancel has won its attempt. Answers 200 with the CANCELED job when that "
+    "happened within about 2 s, else 202 with the job as it stands (the cancel is recorded and goes out even "
+    "while NATS is down).",
+    responses={
+        202: {"description": "The cancel is recorded and on its way; the job as it stands.", "links": JOB_LINKS},
+        200: {"model": RenderJobView, "description": "The job is CANCELED.", "links": JOB_LINKS},
+        **error_responses(
+            NO_JOB | {409: "The job had already ended, or it completed or failed before the cancel took effect."}
+        ),
+    },
 )
-async def cancel_render_job(job_id: str, ledger: LedgerDep) -> RenderJobView:
-    return await ledger.cancel(job_id)
+async def cancel_render_job(job_id: str, jobs: JobsDep, response: Response) -> RenderJobView:
+    outcome = await jobs.cancel(job_id)
+    response.status_code = 200 if outcome.done else 202
+    return outcome.job
 
 
 @router.post(
     "/render-jobs/{job_id}/retry",
+    operation_id="retryRenderJob",
     response_model=RenderJobView,
     summary="Retry a failed or canceled render job with the same spec",
-    responses=error_responses(NO_JOB | {409: "The job cannot be retried, or the video has another active job."}),
+    description="The job becomes QUEUED again as `attempt + 1`, rendering the spec it froze. A request the bus "
+    "rejected (null `spec`) cannot be retried.",
+    responses=error_responses(
+        NO_JOB | {409: "The job is active or COMPLETED, was a rejected request, or the video has another active job."}
+    ),
 )
-async def retry_render_job(job_id: str, ledger: LedgerDep) -> RenderJobView:
-    return await ledger.retry(job_id)
+async def retry_render_job(job_id: str, jobs: JobsDep) -> RenderJobView:
+    return await jobs.retry(job_id)
 
 
-@router.get("/render-jobs/{job_id}/events", response_class=StreamingResponse)
-async def render_job_events(job_id: str, state: StateDep) -> StreamingResponse:
-    await state.ledger.require_job(job_id)
+@router.get(
+    "/render-jobs/{job_id}/events",
+    operation_id="followRenderJob",
+    response_class=StreamingResponse,
+    summary="Follow a render job's progress (server-sent events)",
+    description="A `progress` event per update (never decreasing), then one `status` event when the job ends.",
+    responses={200: {"content": {"text/event-stream": {}}}, **error_responses(NO_JOB)},
+)
+async def render_job_events(job_id: str, jobs: JobsDep, state: StateDep) -> StreamingResponse:
+    await jobs.require_job(job_id)
     events = job_progress_events(
         job_id,
-        store=state.store,
+        read_job=jobs.find_job,
         hub=state.hub,
         poll_sec=state.settings.sse_poll_sec,
         keepalive_sec=state.settings.sse_keepalive_sec,

@@ -45,6 +45,7 @@ MULTIPART_BODY = {
 
 @router.post(
     "/uploads",
+    operation_id="uploadMedia",
     response_model=UploadedMedia,
     status_code=201,
     summary="Upload a clip or a music track for ranking shorts",

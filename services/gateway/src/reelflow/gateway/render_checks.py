@@ -1,0 +1,91 @@
+"""Everything about a render request that can be checked before its job exists, beyond what its body's types say:
+the voice (espeak-ng must have it), the publish target (YouTube must be configured) and the uploads it names.
+
+A request that passes renders; one that does not is refused with a 422 naming each field, instead of failing
+minutes later in tts or compose. The same checks run for ``POST …/render-jobs``, ``POST /api/ranking-jobs`` and
+the ``render_defaults`` of an ``auto_render`` script request.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from reelflow.contracts import MusicTrack, PublishTarget, RankingSpec, Voice
+from reelflow.gateway.job_media import require_lesson_music, require_ranking_media
+from reelflow.gateway.refusals import InvalidRequestError
+from reelflow.gateway.render_specs import PUBLISH_NOT_CONFIGURED
+from reelflow.runtime.blobs import BlobStore
+from reelflow.runtime.failures import TtsError
+from reelflow.runtime.voice_catalogue import VoiceCatalogue, espeak_catalogue, espeak_voice_for
+
+log = structlog.get_logger("reelflow.render_checks")
+Problem = dict[str, str]
+
+
+def _field(within: str, name: str) -> str:
+    return f"{within}.{name}" if within else name
+
+
+def publish_problems(publish: PublishTarget | None, *, available: bool, within: str = "") -> list[Problem]:
+    if publish is None or available:
+        return []
+    return [{"field": _field(within, "publish"), "problem": PUBLISH_NOT_CONFIGURED}]
+
+
+def voice_problems(catalogue: VoiceCatalogue, voice: Voice | None, language: str, *, within: str = "") -> list[Problem]:
+    """The voice espeak-ng would be asked for (the named one, else the language's) must be one it has."""
+    named = voice.voice if voice is not None and voice.voice and voice.voice.strip() else None
+    wanted = espeak_voice_for(language, named)
+    if catalogue.knows(wanted):
+        return []
+    suggestions = ", ".join(catalogue.closest(wanted)) or "see `espeak-ng --voices`"
+    if named is None:
+        problem = (
+            f"espeak-ng has no voice for the script's language {language!r}; name one in voice.voice "
+            f"(e.g. {suggestions})"
+        )
+    else:
+        problem = f"espeak-ng has no voice {named!r}; use one it has (e.g. {suggestions})"
+    return [{"field": _field(within, "voice.voice"), "problem": problem}]
+
+
+@dataclass(frozen=True)
+class RenderChecks:
+    blobs: BlobStore
+    media_bucket: str
+    publishing_available: bool = False
+    voice_catalogue: Callable[[], Awaitable[VoiceCatalogue]] = espeak_catalogue
+
+    async def _voice_problems(self, voice: Voice | None, language: str, within: str) -> list[Problem]:
+        try:
+            catalogue = await self.voice_catalogue()
+        except TtsError as exc:
+            # Cannot tell here; tts refuses an unknown voice itself, naming it (TTS_FAILED).
+            log.warning("voice not checked: espeak-ng cannot list its voices", error=exc.message)
+            return []
+        return voice_problems(catalogue, voice, language, within=within)
+
+    async def lesson(
+        self,
+        *,
+        voice: Voice | None,
+        language: str,
+        music: MusicTrack | None,
+        publish: PublishTarget | None,
+        within: str = "",
+    ) -> None:
+        """Refuse a lesson render whose voice, publish target or music cannot work (in that order)."""
+        problems = publish_problems(
+            publish, available=self.publishing_available, within=within
+        ) + await self._voice_problems(voice, language, within)
+        if problems:
+            raise InvalidRequestError.of(problems)
+        await require_lesson_music(self.blobs, self.media_bucket, music, within=within)
+
+    async def ranking(self, spec: RankingSpec) -> None:
+        """Refuse a ranking short that asks to be published, or whose clips and music are not uploads."""
+        problems = publish_problems(spec.publish, available=self.publishing_available)
+        if problems:
+            raise InvalidRequestError.of(problems)
+        await require_ranking_media(self.blobs, self.media_bucket, spec)

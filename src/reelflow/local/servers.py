@@ -6,7 +6,7 @@ import atexit
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -222,7 +222,8 @@ class EmbeddedStack:
     """Starts nats-server (JetStream), nx-27017 and nanio as child processes with data under data_dir.
 
     A port of 0 means a free port, picked at the first ``start()`` and kept across restarts. Logs go to
-    ``data_dir/logs/<server>.log``.
+    ``data_dir/logs/<server>.log``. ``servers`` starts only some of them (say, MongoDB and S3 beside a NATS
+    cluster of one's own); ``endpoints`` still names all three.
     """
 
     def __init__(
@@ -235,12 +236,14 @@ class EmbeddedStack:
         s3_port: int = 0,
         access_key: str = DEFAULT_S3_ACCESS_KEY,
         secret_key: str = DEFAULT_S3_SECRET_KEY,
+        servers: Sequence[ServerName] = SERVER_NAMES,
     ) -> None:
         # Absolute, so the servers (and their pid files) do not depend on any working directory.
         self.data_dir = data_dir.absolute()
         self.log_dir = self.data_dir / "logs"
         self.access_key = access_key
         self.secret_key = secret_key
+        self.servers = tuple(name for name in SERVER_NAMES if name in servers)
         self._requested_ports = {
             "nats": nats_port,
             "nats_monitor": nats_monitor_port,
@@ -288,7 +291,7 @@ class EmbeddedStack:
         try:
             self._spawn_all()
             deadline = time.monotonic() + timeout_sec
-            for name in SERVER_NAMES:
+            for name in self.servers:
                 self._wait_ready(name, deadline)
         except BaseException:
             self.stop()
@@ -348,12 +351,13 @@ class EmbeddedStack:
         ports = self._resolve_ports()
         endpoints = self.endpoints
         for key, port in ports.items():
-            self._check_port_free(key, port)
+            if key.removesuffix("_monitor") in self.servers:
+                self._check_port_free(key, port)
         (self.data_dir / "nats").mkdir(parents=True, exist_ok=True)
         (self.data_dir / "mongo").mkdir(parents=True, exist_ok=True)
         (self.data_dir / "s3").mkdir(parents=True, exist_ok=True)
         base_env = dict(os.environ)
-        self._servers = {
+        every_server: dict[ServerName, _Server] = {
             "nats": _Server(
                 ChildProcess(
                     "nats",
@@ -391,6 +395,7 @@ class EmbeddedStack:
                 probe=lambda: probe_s3(endpoints, ports["s3"]),
             ),
         }
+        self._servers = {name: every_server[name] for name in self.servers}
         for server in self._servers.values():
             server.process.start()
 

@@ -1,5 +1,6 @@
 """The NATS side of every service: the REELFLOW stream, durable consumer settings, CloudEvents publishing, progress."""
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -152,7 +153,7 @@ def stream_config(replicas: int = 1) -> StreamConfig:
 
 
 async def ensure_bus(connection: NatsClient, *, replicas: int = 1, timeout_sec: float = 5.0) -> KeyValue:
-    """Create the REELFLOW stream (or bring it to the expected config) and the attempts bucket; return the bucket."""
+    """Create the REELFLOW stream and the attempts bucket, or bring both to the expected config; return the bucket."""
     js = connection.jetstream(timeout=timeout_sec)
     config = stream_config(replicas)
     try:
@@ -162,7 +163,7 @@ async def ensure_bus(connection: NatsClient, *, replicas: int = 1, timeout_sec: 
     else:
         await js.update_stream(config)
     try:
-        return await js.key_value(ATTEMPTS_BUCKET)
+        bucket = await js.key_value(ATTEMPTS_BUCKET)
     except BucketNotFoundError:
         return await js.create_key_value(
             bucket=ATTEMPTS_BUCKET,
@@ -172,6 +173,11 @@ async def ensure_bus(connection: NatsClient, *, replicas: int = 1, timeout_sec: 
             replicas=replicas,
             description="reelflow: the terminal status of each job attempt (see reelflow.runtime.attempts)",
         )
+    # A bucket made before the cluster grew keeps its old replica count unless it is raised here as well.
+    bucket_stream = await js.stream_info(f"KV_{ATTEMPTS_BUCKET}")
+    if bucket_stream.config.num_replicas != replicas:
+        await js.update_stream(dataclasses.replace(bucket_stream.config, num_replicas=replicas))
+    return bucket
 
 
 def cloudevent_headers(event: Event, *, source: str, event_id: str, at: datetime) -> dict[str, str]:

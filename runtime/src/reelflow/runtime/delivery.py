@@ -33,6 +33,7 @@ from reelflow.runtime.dead_letters import (
 )
 from reelflow.runtime.failures import AttemptFinishedError, JobCanceledError, ReelflowError
 from reelflow.runtime.liveness import WorkerHealth
+from reelflow.runtime.metrics import count_dead_letter, count_failure, measure_step, template_of
 from reelflow.runtime.telemetry import context_from_headers, tracer
 
 log = structlog.get_logger("reelflow.delivery")
@@ -113,16 +114,20 @@ def step_delivery_middleware(
                 tracer().start_as_current_span(f"{service} {subject}", context=parent) as span,
                 structlog.contextvars.bound_contextvars(subject=subject, delivered=delivered),
                 health.handling(delivery.durable),
+                measure_step(delivery.durable, msg, delivered) as measurement,
             ):
                 payload = bytes(msg.body)
                 try:
-                    ids = message_ids(read_body(subject, payload), msg.headers)
+                    body = read_body(subject, payload)
+                    measurement.template = template_of(body)
+                    ids = message_ids(body, msg.headers)
                 except PoisonMessageError as poison:
                     ids = message_ids({}, msg.headers)
                     await _settle_failure(service, delivery, bus, msg, subject, delivered, poison, ids)
                     return None
                 if ids.job_id:
                     structlog.contextvars.bind_contextvars(job_id=ids.job_id, attempt=ids.attempt)
+                    span.set_attribute("reelflow.job_id", ids.job_id)
                 attempt = (ids.job_id, ids.attempt) if ids.job_id and ids.attempt else None
                 if attempt and delivery.drop_finished_attempts and bus.attempts is not None:
                     finished = await bus.attempts.finished(*attempt)
@@ -200,6 +205,7 @@ async def _settle_failure(
         log.warning("unreadable message ignored; the step that owns it dead-letters it", error=error.message)
         await msg.ack()
         return
+    count_failure(delivery.durable, error.code)
     if error.step is None:
         step = structlog.contextvars.get_contextvars().get("step") or delivery.step
         error = error.model_copy(update={"step": step})
@@ -232,4 +238,5 @@ async def _settle_failure(
         log.error("could not publish the failure; message will be redelivered", error=str(publish_error))
         await msg.nack(delay=delivery.backoff_after(delivered))
         return
+    count_dead_letter(delivery.durable, error.code)
     await msg.reject()

@@ -1,12 +1,13 @@
 """Builds a service process: logging, tracing, broker, bus, blobs and cancellation, injected into handlers.
 
 A worker is an ASGI app (FastStream's ``AsgiFastStream``) run by uvicorn: uvicorn owns the signals, serves the
-worker's ``/healthz`` and ``/readyz``, and on SIGTERM runs the shutdown that drains the broker. The gateway builds
-the same runtime and starts it from its FastAPI lifespan.
+worker's ``/healthz``, ``/readyz`` and ``/metrics``, and on SIGTERM runs the shutdown that drains the broker. The
+gateway builds the same runtime and starts it from its FastAPI lifespan.
 """
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -27,9 +28,10 @@ from reelflow.runtime.bus import EventBus, StepRouter, ensure_bus
 from reelflow.runtime.cancellation import CancellationRegistry
 from reelflow.runtime.delivery import step_delivery_middleware
 from reelflow.runtime.liveness import Verdict, WorkerHealth, exit_when_dead, watch_fetches
+from reelflow.runtime.metrics import exposition
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.settings import ServiceSettings
-from reelflow.runtime.structured_logging import configure_logging
+from reelflow.runtime.structured_logging import BROKER_LOGGER_NAME, configure_logging
 from reelflow.runtime.telemetry import configure_tracing
 
 log = structlog.get_logger("reelflow.service")
@@ -104,6 +106,14 @@ async def _log_connection_error(error: Exception) -> None:
     log.warning("NATS connection error", error=f"{type(error).__name__}: {error}")
 
 
+def nats_servers(nats_url: str) -> list[str]:
+    """``REELFLOW_NATS_URL`` may list several servers of one cluster, comma-separated; the client uses them all."""
+    servers = [url.strip() for url in nats_url.split(",") if url.strip()]
+    if not servers:
+        raise ServiceSetupError("REELFLOW_NATS_URL names no NATS server")
+    return servers
+
+
 def build_runtime(
     name: str,
     settings: SettingsT,
@@ -126,7 +136,8 @@ def build_runtime(
     configure_logging(name, level=settings.log_level, fmt=settings.log_format)
     configure_tracing(name, console_export=settings.otel_console_export)
     broker = ResilientNatsBroker(
-        settings.nats_url,
+        nats_servers(settings.nats_url),
+        logger=logging.getLogger(BROKER_LOGGER_NAME),
         connect_timeout=int(settings.nats_connect_timeout_sec),
         name=f"reelflow-{name}",
         graceful_timeout=settings.shutdown_grace_sec,
@@ -234,7 +245,7 @@ def build_service(
     *,
     blobs: BlobStore | None = None,
 ) -> tuple[AsgiFastStream, ServiceRuntime[SettingsT]]:
-    """A worker process (``reelflow worker NAME``): the broker, plus ``GET /healthz`` and ``GET /readyz``."""
+    """A worker process (``reelflow worker NAME``): the broker, plus ``GET /healthz``, ``/readyz`` and ``/metrics``."""
     runtime = build_runtime(name, settings, router, blobs=blobs)
 
     @get(include_in_schema=False)
@@ -247,7 +258,17 @@ def build_service(
         """Readiness: started and connected to NATS."""
         return _verdict_response(runtime.health.readiness())
 
-    app = AsgiFastStream(runtime.broker, asgi_routes=[("/healthz", healthz), ("/readyz", readyz)], logger=None)
+    @get(include_in_schema=False)
+    async def metrics(scope: Scope) -> AsgiResponse:
+        """Prometheus metrics, with each consumer's lag read from JetStream now."""
+        body, content_type = await exposition(runtime.bus.connection, runtime.health.loops)
+        return AsgiResponse(body, headers={"Content-Type": content_type})
+
+    app = AsgiFastStream(
+        runtime.broker,
+        asgi_routes=[("/healthz", healthz), ("/readyz", readyz), ("/metrics", metrics)],
+        logger=None,
+    )
 
     @app.on_startup
     async def prepare() -> None:

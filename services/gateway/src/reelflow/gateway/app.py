@@ -11,9 +11,10 @@ from pymongo import AsyncMongoClient
 
 from reelflow.gateway.api.deps import GatewayState
 from reelflow.gateway.api.errors import install_error_handlers
-from reelflow.gateway.api.routes import assets, health, ranking_jobs, render_jobs, scripts, uploads
+from reelflow.gateway.api.routes import assets, health, metrics, ranking_jobs, render_jobs, scripts, uploads
 from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
+from reelflow.gateway.http_observability import instrument_http
 from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.progress_hub import ProgressHub
 from reelflow.gateway.readiness import DependencyCheck, Readiness
@@ -103,6 +104,7 @@ def build_api(lifespan: Lifespan | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (scripts, render_jobs, uploads, ranking_jobs, assets, health):
+    instrument_http(app)
+    for module in (scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics):
         app.include_router(module.router)
     return app

@@ -1,6 +1,7 @@
 """The attempts record on a real JetStream: one terminal outcome per attempt, and the bus refuses to contradict it."""
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import nats
@@ -148,3 +149,60 @@ async def test_the_bus_refuses_at_once_while_nats_is_unreachable(stack: StackEnd
             await bus.publish(_narrated(f"job-{unique_id}", 1))
     finally:
         await broker.stop()
+
+
+async def _stored_ids(connection: NatsClient, subject: str, job: str) -> list[str]:
+    js = connection.jetstream()
+    found: list[str] = []
+    sub = await js.subscribe(subject, stream=STREAM_NAME, ordered_consumer=True)
+    try:
+        while True:
+            try:
+                message = await sub.next_msg(timeout=1)
+            except nats.errors.TimeoutError:
+                break
+            if job in message.data.decode():
+                found.append((message.header or {}).get("Nats-Msg-Id", ""))
+    finally:
+        await sub.unsubscribe()
+    return found
+
+
+async def test_a_terminal_event_stored_without_its_puback_is_not_stored_again_after_the_duplicate_window(
+    stack: StackEndpoints, connection: NatsClient, attempts: KeyValueAttemptStates, unique_id: str
+) -> None:
+    """An uploader claimed COMPLETED and its publish reached the stream, but NATS went down before the PubAck (or
+    before the record was marked published). Redelivered after an outage longer than JetStream's duplicate window,
+    it must not store a second ``rf.render.completed``. The window is shortened to one second here instead of
+    waiting two minutes; an attempt whose event really was lost is still published."""
+    stored_job, lost_job = f"job-{unique_id}-stored", f"job-{unique_id}-lost"
+    stored = RenderCompleted(job_id=stored_job, video_id="v", attempt=1, assets=[])
+    lost = RenderCompleted(job_id=lost_job, video_id="v", attempt=1, assets=[])
+    js = connection.jetstream()
+    for event in (stored, lost):
+        assert (await attempts.claim(event.job_id, 1, JobStatus.COMPLETED)).outcome == ClaimOutcome.WON
+    await js.publish(
+        "rf.render.completed",
+        stored.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": stored.idempotency_key()},
+        stream=STREAM_NAME,
+    )
+    config = (await js.stream_info(STREAM_NAME)).config
+    window = config.duplicate_window
+    broker = NatsBroker(stack.nats_url)
+    await broker.start()
+    try:
+        await js.update_stream(dataclasses.replace(config, duplicate_window=1.0))
+        await asyncio.sleep(1.5)
+        bus = EventBus(broker, source="test", attempts=attempts)
+        bus.connection = connection
+        await bus.publish(stored)
+        await bus.publish(lost)
+    finally:
+        await js.update_stream(dataclasses.replace(config, duplicate_window=window))
+        await broker.stop()
+
+    assert await _stored_ids(connection, "rf.render.completed", stored_job) == [stored.idempotency_key()]
+    assert await _stored_ids(connection, "rf.render.completed", lost_job) == [lost.idempotency_key()]
+    for event in (stored, lost):
+        assert (await attempts.claim(event.job_id, 1, JobStatus.COMPLETED)).outcome == ClaimOutcome.OURS_PUBLISHED

@@ -9,6 +9,7 @@ and before they publish, so a late redelivery or a duplicate request of a finish
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -35,14 +36,27 @@ class ClaimOutcome(StrEnum):
 class AttemptRecord:
     status: JobStatus
     published: bool
+    # When the outcome was claimed (Unix seconds; None in records written before it was kept): where to start
+    # looking for a terminal event that may have been stored although its publisher never heard so.
+    claimed_at: float | None = None
 
     def encode(self) -> bytes:
-        return json.dumps({"status": self.status.value, "published": self.published}).encode()
+        return json.dumps(
+            {"status": self.status.value, "published": self.published, "claimed_at": self.claimed_at}
+        ).encode()
 
     @classmethod
     def decode(cls, data: bytes | None) -> "AttemptRecord":
         parsed = json.loads(data or b"{}")
-        return cls(status=JobStatus(parsed["status"]), published=bool(parsed.get("published", False)))
+        claimed_at = parsed.get("claimed_at")
+        return cls(
+            status=JobStatus(parsed["status"]),
+            published=bool(parsed.get("published", False)),
+            claimed_at=float(claimed_at) if claimed_at is not None else None,
+        )
+
+    def as_published(self) -> "AttemptRecord":
+        return AttemptRecord(status=self.status, published=True, claimed_at=self.claimed_at)
 
 
 @dataclass(frozen=True)
@@ -103,7 +117,7 @@ class KeyValueAttemptStates:
     async def claim(self, job_id: str, attempt: int, status: JobStatus) -> Claim:
         _require_terminal(status)
         key = attempt_key(job_id, attempt)
-        record = AttemptRecord(status=status, published=False)
+        record = AttemptRecord(status=status, published=False, claimed_at=time.time())
         try:
             revision = await self._bucket.create(key, record.encode())
         except KeyWrongLastSequenceError:
@@ -115,9 +129,10 @@ class KeyValueAttemptStates:
         return Claim(ClaimOutcome.WON, record, revision)
 
     async def mark_published(self, job_id: str, attempt: int, claim: Claim) -> None:
-        published = AttemptRecord(status=claim.record.status, published=True)
         try:
-            await self._bucket.update(attempt_key(job_id, attempt), published.encode(), last=claim.revision)
+            await self._bucket.update(
+                attempt_key(job_id, attempt), claim.record.as_published().encode(), last=claim.revision
+            )
         except KeyWrongLastSequenceError:
             return  # someone marked it already
 
@@ -138,9 +153,9 @@ class InMemoryAttemptStates:
         existing = self._records.get(key)
         if existing is not None:
             return Claim(_outcome_for(existing, status), existing, 0)
-        record = AttemptRecord(status=status, published=False)
+        record = AttemptRecord(status=status, published=False, claimed_at=time.time())
         self._records[key] = record
         return Claim(ClaimOutcome.WON, record, 0)
 
     async def mark_published(self, job_id: str, attempt: int, claim: Claim) -> None:
-        self._records[attempt_key(job_id, attempt)] = AttemptRecord(status=claim.record.status, published=True)
+        self._records[attempt_key(job_id, attempt)] = claim.record.as_published()

@@ -30,13 +30,19 @@ from reelflow.contracts import (
     Step,
     progress_in_step,
 )
-from reelflow.runtime.attempts import ATTEMPTS_BUCKET, ATTEMPTS_TTL_SEC, AttemptStates
+from reelflow.runtime.attempts import ATTEMPTS_BUCKET, ATTEMPTS_TTL_SEC, AttemptStates, ClaimOutcome
 from reelflow.runtime.failures import AttemptFinishedError, BusUnavailableError
 from reelflow.runtime.telemetry import inject_traceparent
 
 DUPLICATE_WINDOW_SEC = 120.0
 # How long one pull waits for a message; also how quickly an idle consume loop notices it should stop.
 PULL_TIMEOUT_SEC = 5.0
+# How far before its claim a terminal event is looked for in the stream: the claim's clock is the service's,
+# the message's timestamp the server's.
+CLOCK_SLACK_SEC = 60.0
+STORED_SCAN_BATCH = 256
+
+log = structlog.get_logger("reelflow.bus")
 STREAM_MAX_AGE_SEC = 7 * 24 * 3600.0
 CE_SPEC_VERSION = "1.0"
 
@@ -262,8 +268,43 @@ class EventBus:
                 f"{event.subject_name()} not published: job {attempt[0]} attempt {attempt[1]} already ended "
                 f"{claim.record.status}"
             )
-        await self._publish_stored(event, body)
+        if claim.outcome is ClaimOutcome.WON or not await self._already_stored(event, claim.record.claimed_at):
+            await self._publish_stored(event, body)
         await self.attempts.mark_published(*attempt, claim)
+
+    async def _already_stored(self, event: Event, claimed_at: float | None) -> bool:
+        """Whether the stream holds this terminal event already.
+
+        An earlier try claimed the outcome but never marked it published: NATS went down between the publish and
+        its PubAck, or between the PubAck and the mark. The event may be stored, and once the duplicate window
+        has passed (a long outage) JetStream would store a second copy, so the stream is searched from the claim
+        on (headers only, this event's subject) for its ``Nats-Msg-Id``. A rare path: it runs only after such a
+        fault.
+        """
+        if self.connection is None:
+            return False
+        since = None if claimed_at is None else datetime.fromtimestamp(claimed_at - CLOCK_SLACK_SEC, UTC)
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.ALL if since is None else DeliverPolicy.BY_START_TIME,
+            opt_start_time=since,
+            ack_policy=JsAckPolicy.NONE,
+            headers_only=True,
+            inactive_threshold=self._timeout_sec * 2,
+        )
+        wanted = event.idempotency_key()
+        js = self.connection.jetstream(timeout=self._timeout_sec)
+        sub = await js.pull_subscribe(event.subject_name(), stream=STREAM_NAME, config=config)
+        try:
+            remaining = (await sub.consumer_info()).num_pending or 0
+            while remaining > 0:
+                batch = await sub.fetch(min(STORED_SCAN_BATCH, remaining), timeout=self._timeout_sec)
+                remaining -= len(batch)
+                if any((message.headers or {}).get("Nats-Msg-Id") == wanted for message in batch):
+                    log.info("terminal event already stored; not publishing it again", msg_id=wanted)
+                    return True
+        finally:
+            await sub.unsubscribe()
+        return False
 
     async def _publish_stored(self, event: Event, body: bytes) -> None:
         await self._broker.publish(

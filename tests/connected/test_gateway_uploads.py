@@ -160,7 +160,10 @@ async def test_a_ranking_job_names_every_missing_clip_then_runs_through_the_job_
         return
     retried = await gateway.post(f"/api/render-jobs/{job_id}/retry")
     assert retried.status_code == 200, retried.text
-    assert (retried.json()["status"], retried.json()["attempt"]) == ("QUEUED", 2)
+    # The answer is the job as the ledger holds it by then: the new attempt, queued or (the engine being quick)
+    # already taken up, never the old attempt's terminal state.
+    assert retried.json()["attempt"] == 2
+    assert retried.json()["status"] in ("QUEUED", "PROCESSING"), retried.text
     assert retried.json()["spec"] == job["spec"], "a retry renders the same frozen spec"
     final = await gateway.post(f"/api/render-jobs/{job_id}/cancel")
     assert final.status_code in (200, 202, 409), final.text

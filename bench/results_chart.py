@@ -66,7 +66,7 @@ def draw_chart(report: BenchReport, path: Path) -> Path:
     draw.text((PANEL_MARGIN, 48), subtitle, font=fonts.small, fill=MUTED)
     if report.end_to_end is not None:
         end_to_end = (
-            f"end to end, the lesson's text through a running stack (REST → COMPLETED): "
+            f"end to end, the lesson's text through a running stack (REST to COMPLETED): "
             f"{report.end_to_end['total_sec']:.1f} s"
         )
         draw.text((PANEL_MARGIN, 70), end_to_end, font=fonts.small, fill=INK)

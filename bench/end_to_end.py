@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from bench.lesson_manifest import BenchLesson, load_lesson
+from reelflow.cli.render_client import sse_events
 from reelflow.local.ports import free_port
 from reelflow.local.servers import EmbeddedStack
 from reelflow.local.workers import WorkerGroup
@@ -82,19 +83,6 @@ def step_times(seen: Sequence[tuple[float, str]], end_sec: float) -> list[StepTi
     ]
 
 
-def _sse_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-    event, data = "message", ""
-    for line in lines:
-        if not line:
-            if data:
-                yield event, json.loads(data)
-            event, data = "message", ""
-        elif line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data += line[5:].strip()
-
-
 def _checked(response: httpx.Response) -> httpx.Response:
     if response.status_code >= 400:
         raise RuntimeError(
@@ -127,7 +115,7 @@ def render_through_gateway(http: httpx.Client, markdown: str, *, language: str) 
     status = "?"
     stream_timeout = httpx.Timeout(JOB_TIMEOUT_SEC, connect=5.0)
     with http.stream("GET", f"/api/render-jobs/{job_id}/events", timeout=stream_timeout) as stream:
-        for event, update in _sse_events(stream.iter_lines()):
+        for event, update in sse_events(stream.iter_lines()):
             if update.get("step"):
                 seen.append((time.monotonic() - started, str(update["step"])))
             if event == "status":

@@ -6,6 +6,7 @@ attempt here. The claim is atomic (a JetStream key-value ``create``), so exactly
 and before they publish, so a late redelivery or a duplicate request of a finished attempt is acked and dropped.
 """
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -55,8 +56,12 @@ class AttemptRecord:
             claimed_at=float(claimed_at) if claimed_at is not None else None,
         )
 
+    @classmethod
+    def claimed_now(cls, status: JobStatus) -> "AttemptRecord":
+        return cls(status=status, published=False, claimed_at=time.time())
+
     def as_published(self) -> "AttemptRecord":
-        return AttemptRecord(status=self.status, published=True, claimed_at=self.claimed_at)
+        return dataclasses.replace(self, published=True)
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ class KeyValueAttemptStates:
     async def claim(self, job_id: str, attempt: int, status: JobStatus) -> Claim:
         _require_terminal(status)
         key = attempt_key(job_id, attempt)
-        record = AttemptRecord(status=status, published=False, claimed_at=time.time())
+        record = AttemptRecord.claimed_now(status)
         try:
             revision = await self._bucket.create(key, record.encode())
         except KeyWrongLastSequenceError:
@@ -153,7 +158,7 @@ class InMemoryAttemptStates:
         existing = self._records.get(key)
         if existing is not None:
             return Claim(_outcome_for(existing, status), existing, 0)
-        record = AttemptRecord(status=status, published=False, claimed_at=time.time())
+        record = AttemptRecord.claimed_now(status)
         self._records[key] = record
         return Claim(ClaimOutcome.WON, record, 0)
 

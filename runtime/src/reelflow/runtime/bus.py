@@ -41,10 +41,10 @@ PULL_TIMEOUT_SEC = 5.0
 # the message's timestamp the server's.
 CLOCK_SLACK_SEC = 60.0
 STORED_SCAN_BATCH = 256
-
-log = structlog.get_logger("reelflow.bus")
 STREAM_MAX_AGE_SEC = 7 * 24 * 3600.0
 CE_SPEC_VERSION = "1.0"
+
+log = structlog.get_logger("reelflow.bus")
 
 
 @dataclass(frozen=True)

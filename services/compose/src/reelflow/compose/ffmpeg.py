@@ -151,12 +151,6 @@ def delivered_file_args(total_sec: float, out_path: Path) -> list[str]:
     return ["-t", seconds_text(total_sec), "-movflags", "+faststart", *PROGRESS_ON_STDOUT, str(out_path)]
 
 
-def finished_video_args(total_sec: float, out_path: Path) -> list[str]:
-    """The end of a command that encodes a delivered MP4's sound itself: stereo AAC at 48 kHz, then
-    :func:`delivered_file_args`."""
-    return [*aac_args("stereo"), *delivered_file_args(total_sec, out_path)]
-
-
 def repeated_frame_filter(frames: int, fps: int) -> str:
     """Repeat a single decoded frame ``frames`` times with exact CFR timestamps at ``fps``.
 

@@ -5,43 +5,21 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.gateway_jobs import TINY_LESSON, TINY_RENDER, approved_script, messages_of_job, stream_messages, wait_for_job
-
-from reelflow.local.ports import LOOPBACK, free_port
-from reelflow.local.servers import EmbeddedStack, StackEndpoints
-from reelflow.local.workers import WorkerGroup
+from tests.own_stack import OwnStack, own_stack
 
 pytestmark = pytest.mark.connected
 
 
-@dataclass(frozen=True)
-class OwnStack:
-    stack: EmbeddedStack
-    endpoints: StackEndpoints
-    workers: WorkerGroup
-    gateway_url: str
-
-
 @pytest.fixture
-def own_stack(tmp_path: Path) -> Iterator[OwnStack]:
+def outage_stack(tmp_path: Path) -> Iterator[OwnStack]:
     """Servers and workers of this test alone: NATS goes down here, so the session's stack cannot be used."""
-    stack = EmbeddedStack(tmp_path / "stack")
-    endpoints = stack.start()
-    gateway_port = free_port()
-    workers = WorkerGroup(endpoints.service_env() | {"REELFLOW_GATEWAY_PORT": str(gateway_port)}, tmp_path / "logs")
-    workers.start()
-    try:
-        gateway_url = f"http://{LOOPBACK}:{gateway_port}"
-        workers.wait_ready(endpoints.nats_url, gateway_url, timeout_sec=120)
-        yield OwnStack(stack, endpoints, workers, gateway_url)
-    finally:
-        workers.stop()
-        stack.stop()
+    with own_stack(tmp_path) as stack:
+        yield stack
 
 
 async def _timed_get(client: httpx.AsyncClient, path: str) -> tuple[httpx.Response, float]:
@@ -50,12 +28,12 @@ async def _timed_get(client: httpx.AsyncClient, path: str) -> tuple[httpx.Respon
     return response, time.monotonic() - started
 
 
-async def test_requests_accepted_while_nats_is_down_take_effect_once_it_is_back(own_stack: OwnStack) -> None:
-    async with httpx.AsyncClient(base_url=own_stack.gateway_url, timeout=30) as client:
+async def test_requests_accepted_while_nats_is_down_take_effect_once_it_is_back(outage_stack: OwnStack) -> None:
+    async with httpx.AsyncClient(base_url=outage_stack.gateway_url, timeout=30) as client:
         to_render = await approved_script(client, "outbox-render")
         to_cancel = await approved_script(client, "outbox-cancel")
 
-        own_stack.stack.kill("nats")
+        outage_stack.stack.kill("nats")
         try:
             generated = await client.post(
                 "/api/videos/outbox-generate/scripts/generate",
@@ -86,7 +64,7 @@ async def test_requests_accepted_while_nats_is_down_take_effect_once_it_is_back(
             assert ready.status_code == 503 and ready.json()["down"] == ["nats"], ready.text
             assert ready_sec < 2.0, ready_sec
         finally:
-            own_stack.stack.restart("nats")
+            outage_stack.stack.restart("nats")
 
         written = generated.json()["script_id"]
         deadline = time.monotonic() + 60
@@ -100,7 +78,7 @@ async def test_requests_accepted_while_nats_is_down_take_effect_once_it_is_back(
         assert (await wait_for_job(client, cancel_job_id, timeout_sec=60))["status"] == "CANCELED"
         assert (await client.post(f"/api/render-jobs/{cancel_job_id}/cancel")).status_code == 409
 
-    messages = await stream_messages(own_stack.endpoints.nats_url)
+    messages = await stream_messages(outage_stack.endpoints.nats_url)
     assert [m.subject for m in messages if m.body and m.body.get("script_id") == written][:1] == ["rf.script.requested"]
     for job_id in (rendered.json()["job"]["job_id"], cancel_job_id):
         counts = Counter(m.subject for m in messages_of_job(messages, job_id))

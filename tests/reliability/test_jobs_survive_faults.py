@@ -17,44 +17,22 @@ import httpx
 import pytest
 from minio import Minio
 from tests.gateway_jobs import messages_of_job, start_lesson_job, stream_messages, wait_for_job
+from tests.own_stack import QUICK_RESTARTS, OwnStack, own_stack
 
-from reelflow.local.ports import LOOPBACK, free_port
-from reelflow.local.restarts import RestartPolicy
-from reelflow.local.servers import EmbeddedStack, StackEndpoints, s3_client
-from reelflow.local.workers import WorkerGroup
+from reelflow.local.servers import s3_client
 
 pytestmark = [pytest.mark.connected, pytest.mark.reliability]
 
 JOB_COUNT = 20
 OUTAGE_SEC = 155.0
 ASSETS_PER_JOB = 5  # video, srt, vtt, thumbnail, chapters
-QUICK_RESTARTS = RestartPolicy(first_delay_sec=0.5, max_delay_sec=5.0, healthy_after_sec=30.0)
-
-
-@dataclass(frozen=True)
-class ChaosStack:
-    stack: EmbeddedStack
-    endpoints: StackEndpoints
-    workers: WorkerGroup
-    gateway_url: str
 
 
 @pytest.fixture
-def chaos_stack(tmp_path: Path) -> Iterator[ChaosStack]:
+def chaos_stack(tmp_path: Path) -> Iterator[OwnStack]:
     """Its own servers and supervised workers, as `reelflow up` runs them; NATS is killed here, so never shared."""
-    stack = EmbeddedStack(tmp_path / "stack")
-    endpoints = stack.start()
-    gateway_port = free_port()
-    workers = WorkerGroup(endpoints.service_env() | {"REELFLOW_GATEWAY_PORT": str(gateway_port)}, tmp_path / "logs")
-    workers.start()
-    try:
-        workers.supervise(QUICK_RESTARTS)
-        gateway_url = f"http://{LOOPBACK}:{gateway_port}"
-        workers.wait_ready(endpoints.nats_url, gateway_url, timeout_sec=120)
-        yield ChaosStack(stack, endpoints, workers, gateway_url)
-    finally:
-        workers.stop()
-        stack.stop()
+    with own_stack(tmp_path, restarts=QUICK_RESTARTS) as stack:
+        yield stack
 
 
 @dataclass
@@ -104,14 +82,14 @@ def scratch_of(s3: Minio, bucket: str, job_ids: list[str]) -> list[str]:
 
 
 @pytest.fixture
-async def gateway(chaos_stack: ChaosStack) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway(chaos_stack: OwnStack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=chaos_stack.gateway_url, timeout=30) as client:
         yield client
 
 
 @pytest.mark.timeout(900)
 async def test_twenty_jobs_survive_killed_workers_a_nats_restart_and_a_long_outage(
-    chaos_stack: ChaosStack, gateway: httpx.AsyncClient
+    chaos_stack: OwnStack, gateway: httpx.AsyncClient
 ) -> None:
     workers, stack = chaos_stack.workers, chaos_stack.stack
     job_ids = [await start_lesson_job(gateway, f"chaos-video-{n}") for n in range(JOB_COUNT)]

@@ -10,67 +10,30 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.gateway_jobs import approved_script, wait_for_job
-from tests.process_tree import alive, descendants
-
-from reelflow.local.ports import LOOPBACK, free_port
-from reelflow.local.restarts import RestartPolicy
-from reelflow.local.servers import EmbeddedStack
-from reelflow.local.workers import WorkerGroup
+from tests.own_stack import QUICK_RESTARTS, OwnStack, ffmpeg_under, own_stack
+from tests.process_tree import alive
 
 pytestmark = [pytest.mark.connected, pytest.mark.reliability]
 
-QUICK_RESTARTS = RestartPolicy(first_delay_sec=0.5, max_delay_sec=5.0, healthy_after_sec=30.0)
 LESSON = (Path(__file__).parents[2] / "services/script/src/reelflow/script/samples/lesson_en.md").read_text()
 
 
-@dataclass(frozen=True)
-class SupervisedStack:
-    workers: WorkerGroup
-    gateway_url: str
-
-
 @pytest.fixture(scope="module")
-def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SupervisedStack]:
+def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnStack]:
     """Servers and supervised workers of its own: these tests kill and restart workers."""
-    stack = EmbeddedStack(tmp_path_factory.mktemp("supervised-stack"))
-    endpoints = stack.start()
-    gateway_port = free_port()
-    workers = WorkerGroup(
-        endpoints.service_env() | {"REELFLOW_GATEWAY_PORT": str(gateway_port)}, tmp_path_factory.mktemp("logs")
-    )
-    workers.start()
-    try:
-        workers.supervise(QUICK_RESTARTS)
-        gateway_url = f"http://{LOOPBACK}:{gateway_port}"
-        workers.wait_ready(endpoints.nats_url, gateway_url, timeout_sec=240)
-        yield SupervisedStack(workers, gateway_url)
-    finally:
-        workers.stop()
-        stack.stop()
+    with own_stack(tmp_path_factory.mktemp("supervised"), restarts=QUICK_RESTARTS, ready_timeout_sec=240) as stack:
+        yield stack
 
 
 @pytest.fixture
-async def gateway(supervised: SupervisedStack) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway(supervised: OwnStack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=supervised.gateway_url, timeout=30) as client:
         yield client
-
-
-def ffmpeg_under(pid: int) -> set[int]:
-    """The FFmpeg processes below ``pid`` (never another test's or another program's)."""
-    found = set()
-    for child in descendants(pid):
-        try:
-            if Path(f"/proc/{child}/comm").read_text().strip() == "ffmpeg" and alive(child):
-                found.add(child)
-        except OSError:
-            continue
-    return found
 
 
 async def until_ready(url: str, timeout_sec: float) -> None:
@@ -88,7 +51,7 @@ async def until_ready(url: str, timeout_sec: float) -> None:
 
 @pytest.mark.timeout(600)
 async def test_a_worker_killed_mid_encode_takes_its_ffmpeg_along_comes_back_and_finishes_the_job(
-    supervised: SupervisedStack, gateway: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    supervised: OwnStack, gateway: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     workers = supervised.workers
     script_id = await approved_script(gateway, "supervised-video", LESSON)
@@ -124,7 +87,7 @@ async def test_a_worker_killed_mid_encode_takes_its_ffmpeg_along_comes_back_and_
     assert done["attempt"] == 1, "the handed-back step finished the same attempt"
 
 
-async def test_a_deliberate_restart_is_not_taken_for_a_crash(supervised: SupervisedStack) -> None:
+async def test_a_deliberate_restart_is_not_taken_for_a_crash(supervised: OwnStack) -> None:
     workers = supervised.workers
     supervisor = workers.supervise()  # the one already running
     restarts_before = dict(supervisor.restarts)

@@ -2,7 +2,7 @@
 # The whole suite: lint, types, then unit, connected and end-to-end tests on real servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --tests
 export PATH="$HOME/.local/bin:$PATH"
 echo "== ruff"; uv run --no-sync ruff check .
 uv run --no-sync ruff format --check .

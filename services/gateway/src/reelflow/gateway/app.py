@@ -11,7 +11,7 @@ from pymongo import AsyncMongoClient
 
 from reelflow.gateway.api.deps import GatewayState
 from reelflow.gateway.api.errors import install_error_handlers
-from reelflow.gateway.api.routes import assets, health, metrics, ranking_jobs, render_jobs, scripts, uploads
+from reelflow.gateway.api.routes import assets, health, metrics, ranking_jobs, render_jobs, scripts, studio, uploads
 from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
 from reelflow.gateway.http_observability import instrument_http
@@ -105,6 +105,6 @@ def build_api(lifespan: Lifespan | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     instrument_http(app)
-    for module in (scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics):
+    for module in (scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics, studio):
         app.include_router(module.router)
     return app

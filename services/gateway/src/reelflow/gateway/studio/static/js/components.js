@@ -1,0 +1,133 @@
+// Pieces several pages use: a progress bar, the music picker (an upload) and the render options form.
+
+import { uploadFile } from './api.js';
+import { field, h, retranslate, select, showError } from './dom.js';
+
+// The frame sizes offered (any even WIDTHxHEIGHT of at least 64 renders; these are the common ones).
+export const LESSON_SIZES = ['1280x720', '1920x1080', '854x480', '640x360', '1080x1920', '720x1280'];
+export const SHORT_SIZES = ['1080x1920', '720x1280', '540x960'];
+export const FRAME_RATES = ['30', '25', '24'];
+const STYLES = [['basic', 'options.style.basic'], ['animated', 'options.style.animated']];
+const SUBTITLES = [['both', 'options.subtitles.both'], ['burn', 'options.subtitles.burn'], ['sidecar', 'options.subtitles.sidecar']];
+
+export function progressBar() {
+  const fill = h('span', { class: 'bar-fill' });
+  const bar = h('div', { class: 'bar', attrs: { role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0' } }, fill);
+  return {
+    element: bar,
+    set(percent) {
+      const clamped = Math.max(0, Math.min(100, Math.round(percent)));
+      fill.style.width = `${clamped}%`;
+      bar.setAttribute('aria-valuenow', String(clamped));
+    },
+    fail() {
+      bar.classList.add('failed');
+    },
+  };
+}
+
+/** A music track: pick an audio file, it is uploaded at once; value() is a MusicTrack or null. */
+export function musicPicker() {
+  let track = null;
+  const input = h('input', { type: 'file', accept: 'audio/*,.mp3,.m4a,.wav,.ogg', class: 'music-file' });
+  const volume = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: '0.15', class: 'music-volume' });
+  const status = h('span', { class: 'muted music-status', i18n: 'music.none' });
+  const bar = progressBar();
+  bar.element.hidden = true;
+  const errors = h('div', { class: 'error-slot' });
+  const remove = h('button', { type: 'button', class: 'link-button', i18n: 'music.remove', hidden: true });
+  input.addEventListener('change', async () => {
+    const file = input.files[0];
+    track = null;
+    showError(errors, null);
+    if (!file) return;
+    bar.element.hidden = false;
+    bar.set(0);
+    retranslate(status, 'music.uploading', { name: file.name });
+    try {
+      const uploaded = await uploadFile(file, (fraction) => bar.set(fraction * 100));
+      track = uploaded.media_key;
+      retranslate(status, 'music.ready', { name: file.name, seconds: uploaded.duration_sec.toFixed(1) });
+      remove.hidden = false;
+    } catch (error) {
+      bar.fail();
+      retranslate(status, 'music.none');
+      showError(errors, error);
+    }
+  });
+  remove.addEventListener('click', () => {
+    track = null;
+    input.value = '';
+    remove.hidden = true;
+    bar.element.hidden = true;
+    retranslate(status, 'music.none');
+  });
+  const element = h(
+    'div',
+    { class: 'music-picker' },
+    field('music.file', input),
+    h('div', { class: 'music-row' }, status, remove),
+    bar.element,
+    field('music.volume', volume),
+    errors,
+  );
+  return { element, value: () => (track ? { media_key: track, volume: Number(volume.value) } : null) };
+}
+
+/** Size, frame rate, look, subtitles, voice and music of a lesson render; value() is the request's fields. */
+export function renderOptionsForm(initial = {}) {
+  const size = select(LESSON_SIZES.map((s) => [s, `size.${s}`]), initial.size || '1280x720');
+  size.name = 'size';
+  const fps = select(FRAME_RATES.map((r) => [r, `fps.${r}`]), String(initial.fps || 30));
+  fps.name = 'fps';
+  const style = select(STYLES, initial.visual_style || 'basic');
+  style.name = 'visual_style';
+  const subtitles = select(SUBTITLES, initial.subtitles || 'both');
+  subtitles.name = 'subtitles';
+  const voiceName = h('input', {
+    type: 'text', name: 'voice', value: (initial.voice && initial.voice.voice) || '', i18nAttrs: { placeholder: 'options.voice.placeholder' },
+  });
+  const rate = h('input', { type: 'number', name: 'rate', min: '0.5', max: '2', step: '0.1', value: String((initial.voice && initial.voice.rate) || 1) });
+  const music = musicPicker();
+  const element = h(
+    'fieldset',
+    { class: 'options-grid' },
+    h('legend', { i18n: 'options.render' }),
+    field('options.size', size),
+    field('options.fps', fps),
+    field('options.style', style),
+    field('options.subtitles', subtitles),
+    field('options.voice', voiceName, 'options.voice.hint'),
+    field('options.rate', rate),
+    h('div', { class: 'wide' }, h('span', { class: 'field-label', i18n: 'options.music' }), music.element),
+  );
+  function value() {
+    const options = { size: size.value, fps: Number(fps.value), visual_style: style.value, subtitles: subtitles.value };
+    const voice = voiceName.value.trim();
+    const speed = Number(rate.value);
+    if (voice || speed !== 1) options.voice = { provider: 'espeak', voice: voice || null, rate: speed };
+    const track = music.value() || initial.music || null;
+    if (track) options.music = track;
+    return options;
+  }
+  return { element, value };
+}
+
+/** Render options chosen on the New lesson page, kept for the script's review (the API keeps them only when checked). */
+export function keepRenderOptions(scriptId, options) {
+  window.localStorage.setItem(`reelflow.studio.render.${scriptId}`, JSON.stringify(options));
+}
+
+export function keptRenderOptions(scriptId) {
+  try {
+    return JSON.parse(window.localStorage.getItem(`reelflow.studio.render.${scriptId}`) || '{}');
+  } catch {
+    return {};
+  }
+}
+
+export function newVideoId(prefix) {
+  const stamp = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+  const random = Math.random().toString(36).slice(2, 10);
+  return `${prefix}-${stamp}-${random}`;
+}

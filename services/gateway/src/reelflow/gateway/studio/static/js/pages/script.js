@@ -297,7 +297,7 @@ startPage(async (main, { params }) => {
       keepRenderOptions(scriptId, options.value());
       window.location.assign(`/studio/videos/${encodeURIComponent(script.video_id)}/progress?job=${encodeURIComponent(started.job.job_id)}`);
     });
-    renderPanel.append(h('h2', { i18n: 'render.heading' }), options.element, renderErrors, h('div', { class: 'actions' }, start));
+    renderPanel.append(options.element, renderErrors, h('div', { class: 'actions' }, start));
   }
 
   function adopt(next) {
@@ -338,8 +338,8 @@ startPage(async (main, { params }) => {
   clear(main).append(
     heading,
     jobsNote,
-    h('div', { class: 'review-layout' }, h('div', { class: 'review-main' }, editor), h('aside', { class: 'review-side' }, versionsPanel)),
     h('div', { class: 'sticky-actions' }, dirtyNote, errors, h('div', { class: 'actions' }, discardButton, saveButton, approveButton)),
+    h('div', { class: 'review-layout' }, h('div', { class: 'review-main' }, editor), h('aside', { class: 'review-side' }, versionsPanel)),
     renderPanel,
   );
   adopt(script);

@@ -24,6 +24,7 @@ import httpx
 
 from bench.lesson_manifest import BenchLesson, load_lesson
 from reelflow.cli.render_client import sse_events
+from reelflow.local.admin_credentials import throwaway_credentials
 from reelflow.local.ports import free_port
 from reelflow.local.servers import EmbeddedStack
 from reelflow.local.workers import WorkerGroup
@@ -149,12 +150,18 @@ def run_end_to_end(markdown: str, *, language: str, data_dir: Path) -> EndToEndR
     with EmbeddedStack(data_dir) as endpoints:
         port = free_port()
         gateway_url = f"http://127.0.0.1:{port}"
-        env = endpoints.service_env() | {"REELFLOW_GATEWAY_HOST": "127.0.0.1", "REELFLOW_GATEWAY_PORT": str(port)}
+        credentials = throwaway_credentials()
+        env = (
+            endpoints.service_env()
+            | {"REELFLOW_GATEWAY_HOST": "127.0.0.1", "REELFLOW_GATEWAY_PORT": str(port)}
+            | credentials.gateway_env()
+        )
         workers = WorkerGroup(env, data_dir / "logs")
         workers.start()
         try:
             workers.wait_ready(endpoints.nats_url, gateway_url, timeout_sec=READY_TIMEOUT_SEC)
-            with httpx.Client(base_url=gateway_url, timeout=REQUEST_TIMEOUT) as http:
+            headers = {"Authorization": f"Bearer {credentials.api_key}"}
+            with httpx.Client(base_url=gateway_url, headers=headers, timeout=REQUEST_TIMEOUT) as http:
                 return render_through_gateway(http, markdown, language=language)
         finally:
             workers.stop()

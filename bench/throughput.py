@@ -29,6 +29,7 @@ from typing import Any, Self
 import httpx
 
 from bench.machine_facts import load_average, machine_facts
+from reelflow.local.admin_credentials import throwaway_credentials
 from reelflow.local.ports import LOOPBACK, free_port
 from reelflow.local.servers import EmbeddedStack
 from reelflow.local.supervision import ChildProcess, stop_all
@@ -112,6 +113,7 @@ class BenchPipeline:
         self.work_dir = work_dir
         self.stack = EmbeddedStack(work_dir / "stack")
         self.gateway_url = ""
+        self.credentials = throwaway_credentials()
         self._workers: WorkerGroup | None = None
         self._compose: list[tuple[ChildProcess, str]] = []
         self._compose_replicas = compose_replicas
@@ -133,7 +135,7 @@ class BenchPipeline:
         endpoints = self.stack.start()
         gateway_port = free_port()
         self.gateway_url = f"http://{LOOPBACK}:{gateway_port}"
-        env = endpoints.service_env() | {"REELFLOW_GATEWAY_PORT": str(gateway_port)}
+        env = endpoints.service_env() | {"REELFLOW_GATEWAY_PORT": str(gateway_port)} | self.credentials.gateway_env()
         log_dir = self.work_dir / "logs"
         others = [name for name in SERVICE_NAMES if name != COMPOSE]
         self._workers = WorkerGroup(env, log_dir, services=others)
@@ -220,7 +222,8 @@ def seconds_between(start: str, end: str) -> float:
 async def measure(pipeline: BenchPipeline, options: ThroughputOptions, compose_replicas: int) -> ThroughputRun:
     lesson = sample_lesson(options.language)
     render = {"size": options.size, "fps": options.fps}
-    async with httpx.AsyncClient(base_url=pipeline.gateway_url, timeout=HTTP_TIMEOUT_SEC) as client:
+    headers = {"Authorization": f"Bearer {pipeline.credentials.api_key}"}
+    async with httpx.AsyncClient(base_url=pipeline.gateway_url, headers=headers, timeout=HTTP_TIMEOUT_SEC) as client:
         videos = [f"throughput-{compose_replicas}-{index}" for index in range(options.jobs)]
         scripts = [await approved_script(client, video, lesson, options.language) for video in videos]
         load_before = load_average()

@@ -12,6 +12,7 @@ import pytest
 from reelflow.local.ports import LOOPBACK, free_port
 from reelflow.local.servers import EmbeddedStack, StackEndpoints
 from reelflow.local.workers import WorkerGroup
+from tests.gateway_auth import credentials_env
 
 # Port 9 (discard) on loopback: nothing answers, so a call that slips through fails fast and costs nothing.
 UNROUTABLE_API_URL = "http://127.0.0.1:9/v1"
@@ -36,6 +37,7 @@ class RunningServices:
 def no_paid_apis() -> Iterator[None]:
     """Point every paid API at a dead local port with a dummy key; a test may override with monkeypatch.
 
+    Every gateway also starts with the test admin and its API key (``tests.gateway_auth``) and no rate limits.
     Worker processes inherit this environment, so it covers them too.
     """
     with pytest.MonkeyPatch.context() as patch:
@@ -44,6 +46,8 @@ def no_paid_apis() -> Iterator[None]:
         patch.setenv("REELFLOW_LLM_BASE_URL", UNROUTABLE_API_URL)
         patch.setenv("REELFLOW_YOUTUBE_API_URL", UNROUTABLE_API_URL)
         patch.setenv("REELFLOW_YOUTUBE_TOKEN_URI", UNROUTABLE_API_URL)
+        for name, value in credentials_env().items():
+            patch.setenv(name, value)
         yield
 
 

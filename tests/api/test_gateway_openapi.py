@@ -22,6 +22,7 @@ import hypothesis
 import pytest
 import schemathesis
 from schemathesis import Case, Response
+from tests.gateway_auth import ADMIN_HEADERS
 
 from reelflow.gateway.app import build_api
 from reelflow.local.ports import LOOPBACK, free_port
@@ -89,7 +90,7 @@ ANSWERS: dict[str, Counter[int]] = defaultdict(Counter)
 def test_every_operation_answers_only_documented_statuses_and_never_a_server_error(
     case: Case[Any], gateway_url: str
 ) -> None:
-    response = case.call_and_validate(base_url=gateway_url)
+    response = case.call_and_validate(base_url=gateway_url, headers=ADMIN_HEADERS)
     ANSWERS[case.operation.label][response.status_code] += 1
 
 
@@ -106,7 +107,7 @@ class GatewayWorkflow(schema.as_state_machine()):  # type: ignore[misc]
     seen_script_ids: ClassVar[set[str]] = set()
 
     def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
-        return {"base_url": self.base_url}
+        return {"base_url": self.base_url, "headers": ADMIN_HEADERS}
 
     def before_call(self, case: Case[Any]) -> None:
         super().before_call(case)
@@ -147,7 +148,7 @@ def test_chained_operations_keep_every_check(gateway_url: str) -> None:
 
 def written_script(gateway_url: str) -> str:
     """A script the gateway has written (DRAFT), for the chains to approve and render."""
-    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+    with httpx.Client(base_url=gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         accepted = client.post(
             "/api/videos/openapi-chains/scripts/generate",
             json={"source_text": "# Lifting\n\nBend your knees.", "options": {"language": "en"}},

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import TINY_LESSON, TINY_RENDER, approved_script, messages_of_job, stream_messages, wait_for_job
 from tests.own_stack import OwnStack, own_stack
 
@@ -29,7 +30,7 @@ async def _timed_get(client: httpx.AsyncClient, path: str) -> tuple[httpx.Respon
 
 
 async def test_requests_accepted_while_nats_is_down_take_effect_once_it_is_back(outage_stack: OwnStack) -> None:
-    async with httpx.AsyncClient(base_url=outage_stack.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=outage_stack.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         to_render = await approved_script(client, "outbox-render")
         to_cancel = await approved_script(client, "outbox-cancel")
 

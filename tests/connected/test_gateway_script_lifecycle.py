@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import RunningServices
+from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import wait_for_job
 
 from reelflow.gateway.event_projector import auto_render_job_id
@@ -28,7 +29,7 @@ POLL_SEC = 0.1
 
 @pytest.fixture
 async def gateway(services: RunningServices) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         yield client
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from minio import Minio
 from tests.conftest import RunningServices
+from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import wait_for_job
 
 pytestmark = pytest.mark.connected
@@ -34,7 +35,7 @@ def make_clip(path: Path, *, seconds: float, tag: str) -> Path:
 
 @pytest.fixture
 async def gateway(services: RunningServices) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         yield client
 
 

@@ -19,6 +19,7 @@ from reelflow.script.outline import write_outline
 from tests.conftest import RunningServices
 from tests.e2e.job_events import events_until_status
 from tests.e2e.media_checks import brightness_spread, cues_per_scene, frame_at, probe, srt_cue_times
+from tests.gateway_auth import ADMIN_HEADERS
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
 
@@ -72,7 +73,7 @@ async def _narrated_durations(nats_url: str, job_id: str) -> list[float]:
 
 
 async def _render_through_api(services: RunningServices, lesson: str, language: str, video_id: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         response = await client.post(
             f"/api/videos/{video_id}/scripts/generate",
             json={"source_text": lesson, "options": {"language": language}},
@@ -132,7 +133,9 @@ async def test_lesson_becomes_a_checked_mp4(
     video_key = next(a["key"] for a in stored["assets"] if a["kind"] == "video")
     assert video_key == f"videos/{job['video_id']}/{job['script_id']}/{job['job_id']}/video.mp4"
 
-    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=60, follow_redirects=True) as client:
+    async with httpx.AsyncClient(
+        base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=60, follow_redirects=True
+    ) as client:
         video = tmp_path / "video.mp4"
         video.write_bytes((await client.get(f"/api/assets/{job['job_id']}/video")).content)
         srt = (await client.get(f"/api/assets/{job['job_id']}/subtitles_srt")).text
@@ -190,6 +193,6 @@ async def test_backend_publishes_render_requested_and_gets_completed(services: R
     assert event.attempt == 1 and event.video_id == request.video_id
     assert {asset.kind.value for asset in event.assets} >= {"video", "subtitles_srt", "thumbnail"}
     assert time.monotonic() - started < 180
-    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=10) as client:
         job = (await client.get(f"/api/render-jobs/{request.job_id}")).json()
     assert job["status"] == "COMPLETED"

@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import RunningServices
 from tests.e2e.job_events import events_until_status
 from tests.e2e.media_checks import brightness_spread, frame_at, probe
+from tests.gateway_auth import ADMIN_HEADERS
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
 
@@ -57,7 +58,7 @@ def make_clip(source: ClipSource, folder: Path, tag: str) -> Path:
 async def test_three_uploaded_clips_become_a_ranking_short(
     services: RunningServices, unique_id: str, tmp_path: Path
 ) -> None:
-    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=60) as client:
         uploads: list[dict[str, Any]] = []
         for source in CLIPS:
             path = make_clip(source, tmp_path, unique_id)

@@ -6,6 +6,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import RunningServices
+from tests.gateway_auth import ADMIN_HEADERS
 
 pytestmark = pytest.mark.connected
 
@@ -21,7 +22,7 @@ def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
 async def test_requests_are_counted_by_route_template_and_the_ledger_lag_is_served(
     services: RunningServices, unique_id: str
 ) -> None:
-    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=10) as client:
         for suffix in ("a", "b", "c"):
             assert (await client.get(f"/api/render-jobs/missing-{unique_id}-{suffix}")).status_code == 404
         before = samples((await client.get("/metrics")).text)

@@ -18,6 +18,7 @@ import pytest
 from reelflow.local.ports import LOOPBACK, free_port
 from reelflow.local.servers import EmbeddedStack
 from reelflow.local.workers import WorkerGroup
+from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import start_lesson_job, wait_for_job
 from tests.observability.otlp_collector import CollectedSpan, SpanStore, otlp_collector
 
@@ -75,7 +76,7 @@ def job_trace(spans: list[CollectedSpan], job_id: str) -> tuple[str | None, list
 async def test_a_lesson_job_is_one_trace_from_the_rest_call_through_every_service_back_to_the_ledger(
     traced_services: TracedServices, unique_id: str
 ) -> None:
-    async with httpx.AsyncClient(base_url=traced_services.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=traced_services.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         job_id = await start_lesson_job(client, f"traced-{unique_id}")
         job = await wait_for_job(client, job_id)
     assert job["status"] == "COMPLETED", job

@@ -10,6 +10,7 @@ import httpx
 import nats
 import pytest
 from tests.conftest import RunningServices
+from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import TINY_LESSON, messages_of_job, start_lesson_job, stream_messages, wait_for_job
 
 from reelflow.contracts import LessonSpec, RenderRequested, ScriptOptions
@@ -22,7 +23,7 @@ CANCEL_ROUNDS = 50
 
 @pytest.fixture
 async def gateway(services: RunningServices) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         yield client
 
 

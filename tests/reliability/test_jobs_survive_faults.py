@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from minio import Minio
+from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import messages_of_job, start_lesson_job, stream_messages, wait_for_job
 from tests.own_stack import QUICK_RESTARTS, OwnStack, own_stack
 
@@ -83,7 +84,7 @@ def scratch_of(s3: Minio, bucket: str, job_ids: list[str]) -> list[str]:
 
 @pytest.fixture
 async def gateway(chaos_stack: OwnStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=chaos_stack.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=chaos_stack.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         yield client
 
 

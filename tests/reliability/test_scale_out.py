@@ -21,6 +21,7 @@ import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
 from tests.deploy.nats_cluster import NatsCluster
+from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import messages_of_job, start_lesson_job, stream_messages, wait_for_job
 from tests.service_replicas import Replica, ServiceReplicas
 
@@ -133,7 +134,7 @@ async def test_jobs_complete_exactly_once_on_a_nats_cluster_through_the_loss_of_
     assert await answered(lambda: stream_replica_counts(cluster.urls)) == (STREAM_REPLICAS, STREAM_REPLICAS)
     started = time.monotonic()
 
-    async with httpx.AsyncClient(base_url=scaled_out.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=scaled_out.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         job_ids = [await start_lesson_job(client, f"scale-{unique_id}-{n}") for n in range(JOB_COUNT)]
 
         busy = await first_busy(replicas, "compose")

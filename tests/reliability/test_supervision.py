@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import approved_script, wait_for_job
 from tests.own_stack import QUICK_RESTARTS, OwnStack, ffmpeg_under, own_stack
 from tests.process_tree import alive
@@ -32,7 +33,7 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnStack]:
 
 @pytest.fixture
 async def gateway(supervised: OwnStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=supervised.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=supervised.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         yield client
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import approved_script, wait_for_job
 from tests.own_stack import OwnStack, ffmpeg_under, own_stack
 from tests.process_tree import alive
@@ -28,7 +29,7 @@ def drain_stack(tmp_path: Path) -> Iterator[OwnStack]:
 
 @pytest.fixture
 async def gateway(drain_stack: OwnStack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=drain_stack.gateway_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=drain_stack.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         yield client
 
 

@@ -20,6 +20,13 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from reelflow.local import worker_launcher
+from reelflow.local.admin_credentials import (
+    ADMIN_KEY_FILE,
+    StackCredentials,
+    api_key_for_running_stack,
+    credentials_for,
+    throwaway_credentials,
+)
 from reelflow.local.ports import free_port, port_accepts_connections
 from reelflow.local.stack_defaults import (
     DEFAULT_DATA_DIR,
@@ -85,13 +92,16 @@ def _announce_restart(name: str, how: str, delay_sec: float) -> None:
     console().print(f"[yellow]{name} {how}[/]; restarting it in {delay_sec:.0f}s")
 
 
-def _start_services(endpoints: "StackEndpoints", data_dir: Path, gateway_port: int) -> tuple[WorkerGroup, str]:
+def _start_services(
+    endpoints: "StackEndpoints", data_dir: Path, gateway_port: int, credentials: StackCredentials
+) -> tuple[WorkerGroup, str]:
     """Start the six services, supervised, against servers that already answer; wait until every one is ready."""
     gateway_url = f"http://127.0.0.1:{gateway_port}"
-    env = endpoints.service_env() | {
-        "REELFLOW_GATEWAY_HOST": "127.0.0.1",
-        "REELFLOW_GATEWAY_PORT": str(gateway_port),
-    }
+    env = (
+        endpoints.service_env()
+        | {"REELFLOW_GATEWAY_HOST": "127.0.0.1", "REELFLOW_GATEWAY_PORT": str(gateway_port)}
+        | credentials.gateway_env()
+    )
     workers = WorkerGroup(env, data_dir / "logs")
     workers.start()
     workers.supervise(on_restart=_announce_restart)
@@ -104,7 +114,7 @@ def _start_services(endpoints: "StackEndpoints", data_dir: Path, gateway_port: i
 
 
 def _start_embedded(
-    stack: "EmbeddedStack", data_dir: Path, gateway_port: int, *, started: float
+    stack: "EmbeddedStack", data_dir: Path, gateway_port: int, credentials: StackCredentials, *, started: float
 ) -> tuple["StackEndpoints", WorkerGroup, str]:
     """The servers, then the services, in as little time as the machine allows.
 
@@ -114,7 +124,7 @@ def _start_embedded(
     """
     endpoints = stack.start()
     servers_ready = time.monotonic()
-    workers, gateway_url = _start_services(endpoints, data_dir, gateway_port)
+    workers, gateway_url = _start_services(endpoints, data_dir, gateway_port, credentials)
     ready = time.monotonic()
     servers_sec, services_sec = servers_ready - started, ready - servers_ready
     console().print(
@@ -140,7 +150,10 @@ def command_up(args: argparse.Namespace) -> int:
         try:
             try:
                 gateway_port = args.port or free_port()
-                endpoints, workers, gateway_url = _start_embedded(stack, data_dir, gateway_port, started=started)
+                credentials = credentials_for(data_dir)
+                endpoints, workers, gateway_url = _start_embedded(
+                    stack, data_dir, gateway_port, credentials, started=started
+                )
                 try:
                     for name in workers.services:
                         if name != GATEWAY:
@@ -149,6 +162,12 @@ def command_up(args: argparse.Namespace) -> int:
                     console().print(
                         f"NATS {endpoints.nats_url} · MongoDB {endpoints.mongo_url} · S3 {endpoints.s3_endpoint}"
                     )
+                    console().print(f"web studio {gateway_url}/studio/ · admin API key in {data_dir / ADMIN_KEY_FILE}")
+                    if credentials.password:
+                        console().print(
+                            f"[bold]first admin[/]: {credentials.email} / {credentials.password} "
+                            "(shown this once; add people with `reelflow admin create-user`)"
+                        )
                     console().print(f"logs in {data_dir / 'logs'}; Ctrl-C or SIGTERM stops everything")
                     threading.Event().wait()
                 finally:
@@ -178,7 +197,8 @@ def command_render(args: argparse.Namespace) -> int:
     language = args.lang or detect_language(text)
     output = Path(args.output) if args.output else source.with_suffix(".mp4")
     if not embedded and _gateway_is_up(gateway_url):
-        return _render_with(gateway_url, text, output, language, args)
+        api_key = api_key_for_running_stack(args.api_key, Path(DEFAULT_DATA_DIR))
+        return _render_with(gateway_url, api_key, text, output, language, args)
     if args.gateway:
         console().print(f"[red]error[/]: no reelflow gateway answers at {args.gateway}")
         return 2
@@ -192,10 +212,11 @@ def command_render(args: argparse.Namespace) -> int:
             with tempfile.TemporaryDirectory(prefix="reelflow-render-") as tmp:
                 data_dir = Path(tmp)
                 stack = EmbeddedStack(data_dir)
+                credentials = throwaway_credentials()
                 try:
-                    _, workers, url = _start_embedded(stack, data_dir, free_port(), started=started)
+                    _, workers, url = _start_embedded(stack, data_dir, free_port(), credentials, started=started)
                     try:
-                        return _render_with(url, text, output, language, args)
+                        return _render_with(url, credentials.api_key, text, output, language, args)
                     finally:
                         workers.stop()
                 finally:
@@ -205,10 +226,12 @@ def command_render(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
 
 
-def _render_with(gateway_url: str, text: str, output: Path, language: str, args: argparse.Namespace) -> int:
+def _render_with(
+    gateway_url: str, api_key: str | None, text: str, output: Path, language: str, args: argparse.Namespace
+) -> int:
     from reelflow.cli.render_client import GatewayClient, RenderFailedError
 
-    client = GatewayClient(gateway_url, console())
+    client = GatewayClient(gateway_url, console(), api_key=api_key)
     started = time.monotonic()
     try:
         files = client.render_lesson(
@@ -216,6 +239,11 @@ def _render_with(gateway_url: str, text: str, output: Path, language: str, args:
         )
     except RenderFailedError as error:
         console().print(f"[red]render failed[/] {error.code}: {error}")
+        if error.code in ("UNAUTHENTICATED", "FORBIDDEN"):
+            console().print(
+                "the running stack wants an API key with the scripts and render scopes: pass --api-key or set "
+                "REELFLOW_API_KEY (make one in the studio's Account page or with `reelflow admin create-key`)"
+            )
         return 1
     finally:
         client.close()
@@ -279,6 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
     stack = render.add_mutually_exclusive_group()
     stack.add_argument("--gateway", help="gateway URL of a running stack (default: :8000, else embedded)")
     stack.add_argument("--embedded", action="store_true", help="start a stack of its own even if one answers on :8000")
+    stack.add_argument(
+        "--api-key",
+        help="API key for a running stack (default: $REELFLOW_API_KEY, else the one `reelflow up` saved in .reelflow/)",
+    )
     render.set_defaults(run=command_render)
 
     worker = commands.add_parser("worker", help="run one service in the foreground")

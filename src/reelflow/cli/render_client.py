@@ -71,8 +71,9 @@ def sse_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 class GatewayClient:
-    def __init__(self, base_url: str, console: Console) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT)
+    def __init__(self, base_url: str, console: Console, *, api_key: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=REQUEST_TIMEOUT)
         self._console = console
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ import pytest
 import structlog
 from fastapi import FastAPI
 from pymongo.errors import ServerSelectionTimeoutError
+from tests.gateway_auth import as_admin_without_accounts
 
 from reelflow.contracts import ErrorCode, ErrorInfo, IllegalTransitionError
 from reelflow.contracts.errors import ApiErrorCode
@@ -99,6 +100,7 @@ class RaisingCommands:
 def api() -> FastAPI:
     app = build_api()
     app.state.gateway = SimpleNamespace(scripts=RaisingCommands(), jobs=RaisingCommands())
+    as_admin_without_accounts(app)
     return app
 
 

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
+from tests.gateway_auth import as_admin_without_accounts
 
 from reelflow.contracts import RankingClip, RankingSpec
 from reelflow.contracts.errors import ApiErrorCode
@@ -285,6 +286,7 @@ def upload_app(bucket_root: Path, tmp_path: Path) -> Iterator[FastAPI]:
         scratch_dir=tmp_path,
     )
     app.dependency_overrides[upload_routes.upload_intake] = lambda: intake
+    as_admin_without_accounts(app)
     yield app
 
 

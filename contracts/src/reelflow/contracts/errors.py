@@ -41,3 +41,6 @@ class ApiErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     UNAVAILABLE = "UNAVAILABLE"  # a dependency (MongoDB, S3) cannot be reached right now; nothing was changed
+    UNAUTHENTICATED = "UNAUTHENTICATED"  # no credentials, or ones that are wrong, expired or revoked
+    FORBIDDEN = "FORBIDDEN"  # the caller is known but may not do this (a scope, admin, or a missing CSRF token)
+    RATE_LIMITED = "RATE_LIMITED"  # too many requests in the window; Retry-After says when to try again

@@ -4,19 +4,36 @@ lifespan."""
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
+from reelflow.gateway.account_commands import AccountCommands
+from reelflow.gateway.account_store import AccountStore
 from reelflow.gateway.api.deps import GatewayState
 from reelflow.gateway.api.errors import install_error_handlers
-from reelflow.gateway.api.routes import assets, health, metrics, ranking_jobs, render_jobs, scripts, studio, uploads
+from reelflow.gateway.api.routes import (
+    accounts,
+    assets,
+    health,
+    metrics,
+    ranking_jobs,
+    render_jobs,
+    scripts,
+    studio,
+    uploads,
+)
+from reelflow.gateway.authentication import Authenticator, Budgets
 from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
 from reelflow.gateway.http_observability import instrument_http
 from reelflow.gateway.outbox import OutboxRelay
+from reelflow.gateway.ownership import Access, VideoRegistry
 from reelflow.gateway.progress_hub import ProgressHub
+from reelflow.gateway.rate_limits import Budget, RateLimiter
 from reelflow.gateway.readiness import DependencyCheck, Readiness
 from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.render_job_commands import RenderJobCommands
@@ -27,6 +44,7 @@ from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 
 READINESS_PROBE_KEY = ".readyz"
+log = structlog.get_logger("reelflow.gateway")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -40,6 +58,44 @@ def _readiness(runtime: ServiceRuntime[GatewaySettings], store: LedgerStore, tim
 
     checks = [DependencyCheck("nats", nats), DependencyCheck("mongo", store.ping), DependencyCheck("s3", s3)]
     return Readiness(checks, timeout_sec=timeout_sec)
+
+
+def _budgets(settings: GatewaySettings) -> Budgets:
+    window = settings.rate_limit_window_sec
+    return Budgets(
+        every_request=Budget("requests", settings.rate_limit_requests, window),
+        writes=Budget("writes", settings.rate_limit_writes, window),
+        sign_ins=Budget("sign-ins", settings.rate_limit_sign_ins, window),
+    )
+
+
+async def _open_accounts(
+    settings: GatewaySettings, mongo: AsyncMongoClient[dict[str, Any]], ledger: LedgerStore
+) -> tuple[AccountCommands, Authenticator, Access]:
+    """The account side of the gateway, with a first admin on a fresh install (its made-up password logged once)."""
+    account_store = AccountStore(mongo, settings.mongo_db)
+    registry = VideoRegistry(mongo, settings.mongo_db)
+    await account_store.ensure_indexes()
+    await registry.ensure_indexes()
+    commands = AccountCommands(account_store, session_lifetime=timedelta(hours=settings.session_lifetime_hours))
+    first = await commands.ensure_first_admin(
+        settings.admin_email, settings.admin_password.get_secret_value(), settings.admin_api_key.get_secret_value()
+    )
+    if first is not None:
+        log.warning(
+            "first admin created",
+            email=first.email,
+            password=first.password or "(REELFLOW_ADMIN_PASSWORD)",
+            note="shown once; sign in at /studio/ and change it, or add users with `reelflow admin`",
+        )
+    authenticator = Authenticator(
+        account_store,
+        RateLimiter(mongo, settings.mongo_db),
+        _budgets(settings),
+        internal_token=settings.internal_token.get_secret_value(),
+        internal_workspace=settings.internal_workspace,
+    )
+    return commands, authenticator, Access(registry, ledger)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -60,6 +116,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         store = LedgerStore(mongo, settings.mongo_db)
         await store.ensure_indexes()
+        account_commands, authenticator, access = await _open_accounts(settings, mongo, store)
         relay = OutboxRelay(store, runtime.bus, idle_sec=settings.outbox_idle_sec)
         checks = RenderChecks(
             runtime.blobs, settings.media_bucket, publishing_available=bool(settings.youtube_client_id.strip())
@@ -79,6 +136,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             jobs=jobs,
             hub=hub,
             readiness=_readiness(runtime, store, settings.readiness_timeout_sec),
+            accounts=account_commands,
+            authenticator=authenticator,
+            access=access,
         )
         try:
             yield
@@ -105,6 +165,6 @@ def build_api(lifespan: Lifespan | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     instrument_http(app)
-    for module in (scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics, studio):
+    for module in (accounts, scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics, studio):
         app.include_router(module.router)
     return app

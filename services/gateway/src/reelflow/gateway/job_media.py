@@ -51,7 +51,8 @@ def media_keys(spec: RankingSpec) -> list[str]:
     return [key for key in dict.fromkeys(keys) if is_upload_key(key)]
 
 
-def _missing(key: str) -> str:
+def missing_upload_problem(key: str) -> str:
+    """Why ``key`` cannot be used: nothing is uploaded under it, or it is not an upload key at all."""
     return NOT_UPLOADED if is_upload_key(key) else NOT_AN_UPLOAD_KEY
 
 
@@ -61,7 +62,7 @@ def media_problems(spec: RankingSpec, stored: Mapping[str, BlobInfo | None]) -> 
     for index, clip in enumerate(spec.clips):
         found = stored.get(clip.media_key)
         if found is None:
-            problem = _missing(clip.media_key)
+            problem = missing_upload_problem(clip.media_key)
         elif found.content_type.startswith("audio/"):
             problem = f"it is an audio upload ({found.content_type}); a clip needs video, use it as the music instead"
         else:
@@ -70,7 +71,9 @@ def media_problems(spec: RankingSpec, stored: Mapping[str, BlobInfo | None]) -> 
             MediaProblem(f"clips.{index}.media_key", clip.media_key, problem, rank=clip.rank, label=clip.label)
         )
     if spec.music is not None and stored.get(spec.music.media_key) is None:
-        problems.append(MediaProblem("music.media_key", spec.music.media_key, _missing(spec.music.media_key)))
+        problems.append(
+            MediaProblem("music.media_key", spec.music.media_key, missing_upload_problem(spec.music.media_key))
+        )
     return problems
 
 
@@ -117,5 +120,5 @@ async def require_lesson_music(blobs: BlobStore, bucket: str, music: MusicTrack 
     key = music.media_key
     stored = await _stored(blobs, bucket, [key] if is_upload_key(key) else [])
     if stored.get(key) is None:
-        problem = MediaProblem("music.media_key", key, _missing(key))
+        problem = MediaProblem("music.media_key", key, missing_upload_problem(key))
         raise unusable_media_error([problem], template="lesson", within=within)

@@ -55,6 +55,29 @@ class InvalidRequestError(GatewayError):
         return cls(message or describe_problems(listed), details={"problems": listed})
 
 
+class UnauthenticatedError(GatewayError):
+    """No credentials, or ones the gateway does not accept; the message says which way to sign in."""
+
+    api_code = ApiErrorCode.UNAUTHENTICATED
+
+
+class ForbiddenError(GatewayError):
+    """The caller is known but may not do this: a scope its key lacks, an admin-only route, a missing CSRF token."""
+
+    api_code = ApiErrorCode.FORBIDDEN
+
+
+class RateLimitedError(GatewayError):
+    """Too many requests from one caller in the current window; ``retry_after_sec`` says when the next one is let in."""
+
+    api_code = ApiErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, *, retry_after_sec: int) -> None:
+        super().__init__(message, details={"retry_after_sec": retry_after_sec})
+        self.retry_after_sec = retry_after_sec
+        self.retryable = True
+
+
 class PayloadTooLargeError(GatewayError):
     api_code = ApiErrorCode.PAYLOAD_TOO_LARGE
 

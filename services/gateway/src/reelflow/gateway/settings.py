@@ -1,13 +1,16 @@
 """Settings of the gateway: the REST API, the ledger and its MongoDB."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 
 from reelflow.runtime.settings import ServiceSettings
 
 MIB = 1024 * 1024
+MIN_INTERNAL_TOKEN_CHARS = 24
 
 
 class GatewaySettings(ServiceSettings):
+    """The gateway's settings (env ``REELFLOW_<NAME>``)."""
+
     service_name: str = "gateway"
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
@@ -34,4 +37,53 @@ class GatewaySettings(ServiceSettings):
     upload_probe_timeout_sec: float = Field(default=30.0, gt=0, description="How long ffprobe may look at an upload.")
     upload_scratch_dir: str | None = Field(
         default=None, description="Where uploads are received before they are checked; the system temp dir when unset."
+    )
+    admin_email: str = Field(
+        default="admin@reelflow.local", description="The first admin, made on a fresh install (no users yet)."
+    )
+    admin_password: SecretStr = Field(
+        default=SecretStr(""),
+        description="The first admin's password; when empty one is made up and shown once (by `reelflow up`, or in "
+        "the gateway's log).",
+    )
+    admin_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="An API key (rf_<12 hex>_<32 chars>) to give the first admin with every scope, for programs "
+        "that start the stack themselves (`reelflow render`, tests). Made once; revoking it sticks.",
+    )
+    internal_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="The Spring backend's X-Internal-Token; empty turns that way in off.",
+    )
+    internal_workspace: str = Field(
+        default="default", description="The workspace whose things the backend's internal token acts on."
+    )
+    session_lifetime_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="How long a sign-in lasts.")
+    session_cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; unset means: when the request came over https.",
+    )
+    rate_limit_window_sec: int = Field(default=60, ge=1, le=3600, description="The window the budgets count in.")
+    rate_limit_requests: int = Field(
+        default=600, ge=1, description="Requests per window for one API key or one signed-in person."
+    )
+    rate_limit_writes: int = Field(
+        default=60, ge=1, description="Of those, how many may change something (POST, PUT, PATCH, DELETE)."
+    )
+    rate_limit_sign_ins: int = Field(default=10, ge=1, description="Sign-in attempts per window from one address.")
+
+    @model_validator(mode="after")
+    def _no_placeholder_tokens_in_prod(self) -> "GatewaySettings":
+        token = self.internal_token.get_secret_value()
+        if self.environment == "prod" and token and len(token) < MIN_INTERNAL_TOKEN_CHARS:
+            raise ValueError(
+                f"REELFLOW_INTERNAL_TOKEN must be at least {MIN_INTERNAL_TOKEN_CHARS} characters when "
+                "REELFLOW_ENVIRONMENT=prod"
+            )
+        return self
+
+    cors_allow_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) whose pages may call the API with credentials; also the "
+        "origins a cookie-signed WebSocket may come from besides the gateway's own.",
     )

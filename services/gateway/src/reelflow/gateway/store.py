@@ -160,6 +160,18 @@ class LedgerStore:
         document = await self._jobs.find_one({"_id": job_id})
         return _job_view(document) if document else None
 
+    async def video_of_job(self, job_id: str) -> str | None:
+        document = await self._jobs.find_one({"_id": job_id}, {"video_id": 1})
+        return document.get("video_id") if document else None
+
+    async def video_of_script(self, script_id: str) -> str | None:
+        """The video a script (or a script still being written) is for."""
+        for collection in (self._scripts, self._requests):
+            document = await collection.find_one({"_id": script_id}, {"video_id": 1})
+            if document is not None:
+                return document.get("video_id")
+        return None
+
     async def jobs_of_video(self, video_id: str, limit: int = 50) -> list[RenderJobView]:
         cursor = self._jobs.find({"video_id": video_id}).sort("created_at", DESCENDING).limit(limit)
         return [_job_view(document) async for document in cursor]

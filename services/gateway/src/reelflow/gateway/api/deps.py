@@ -1,10 +1,28 @@
-"""FastAPI dependencies: the gateway's process-wide state, as ``Annotated`` aliases for routes."""
+"""FastAPI dependencies: the gateway's process-wide state and the caller of each request, as ``Annotated`` aliases.
 
+Every route but sign-in, health and metrics takes one of the caller aliases (:data:`Reader`, :data:`ScriptWriter`,
+…): it authenticates the request, spends its rate-limit budget, and checks the scope the route needs. FastAPI
+caches the caller within a request, so a route that needs two scopes still counts once.
+"""
+
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Security
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
+from starlette.requests import HTTPConnection
 
+from reelflow.gateway.account_commands import AccountCommands
+from reelflow.gateway.accounts import Caller, Scope
+from reelflow.gateway.authentication import (
+    INTERNAL_TOKEN_HEADER,
+    SESSION_COOKIE,
+    Authenticator,
+    RequestCredentials,
+    origin_is_allowed,
+)
+from reelflow.gateway.ownership import Access
 from reelflow.gateway.progress_hub import ProgressHub
 from reelflow.gateway.readiness import Readiness
 from reelflow.gateway.render_job_commands import RenderJobCommands
@@ -21,21 +39,105 @@ class GatewayState:
     jobs: RenderJobCommands
     hub: ProgressHub
     readiness: Readiness
+    accounts: AccountCommands
+    authenticator: Authenticator
+    access: Access
 
 
-def gateway_state(request: Request) -> GatewayState:
-    state: GatewayState = request.app.state.gateway
+def gateway_state(connection: HTTPConnection) -> GatewayState:
+    state: GatewayState = connection.app.state.gateway
     return state
 
 
-def _scripts(state: Annotated[GatewayState, Depends(gateway_state)]) -> ScriptCommands:
+StateDep = Annotated[GatewayState, Depends(gateway_state)]
+
+
+def _scripts(state: StateDep) -> ScriptCommands:
     return state.scripts
 
 
-def _jobs(state: Annotated[GatewayState, Depends(gateway_state)]) -> RenderJobCommands:
+def _jobs(state: StateDep) -> RenderJobCommands:
     return state.jobs
 
 
-StateDep = Annotated[GatewayState, Depends(gateway_state)]
+def accounts_of(state: StateDep) -> AccountCommands:
+    return state.accounts
+
+
+def access_of(state: StateDep) -> Access:
+    return state.access
+
+
 ScriptsDep = Annotated[ScriptCommands, Depends(_scripts)]
 JobsDep = Annotated[RenderJobCommands, Depends(_jobs)]
+AccountsDep = Annotated[AccountCommands, Depends(accounts_of)]
+AccessDep = Annotated[Access, Depends(access_of)]
+
+
+# Declared so the OpenAPI document names the three ways in; the Authenticator reads the headers itself.
+_API_KEY = HTTPBearer(
+    auto_error=False, scheme_name="apiKey", description="An API key: `Authorization: Bearer rf_<id>_<secret>`."
+)
+_SESSION = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="A person's session from POST /api/auth/login; writes also need `X-CSRF-Token`.",
+)
+_INTERNAL = APIKeyHeader(
+    name=INTERNAL_TOKEN_HEADER,
+    auto_error=False,
+    scheme_name="internalToken",
+    description="The Spring backend's shared token (REELFLOW_INTERNAL_TOKEN).",
+)
+
+
+async def authenticated_caller(
+    connection: HTTPConnection,
+    state: StateDep,
+    _api_key: Annotated[object, Security(_API_KEY)],
+    _session: Annotated[object, Security(_SESSION)],
+    _internal: Annotated[object, Security(_INTERNAL)],
+) -> Caller:
+    """The request's caller, its budget spent."""
+    return await caller_of(connection, state)
+
+
+async def websocket_caller(connection: HTTPConnection, state: StateDep) -> Caller:
+    """The caller of a WebSocket handshake (the same credentials; a cookie must come from an allowed origin)."""
+    return await caller_of(connection, state)
+
+
+async def caller_of(connection: HTTPConnection, state: GatewayState) -> Caller:
+    websocket = connection.scope["type"] == "websocket"
+    method = "GET" if websocket else connection.scope["method"]
+    credentials = RequestCredentials(
+        headers=connection.headers,
+        cookies=connection.cookies,
+        method=method,
+        websocket=websocket,
+        origin_allowed=origin_is_allowed(
+            connection.headers.get("origin"), connection.headers.get("host"), state.settings.cors_allow_origins
+        ),
+    )
+    caller = await state.authenticator.caller(credentials)
+    await state.authenticator.spend(caller, method)
+    return caller
+
+
+def scoped(scope: Scope) -> Callable[[Caller], Awaitable[Caller]]:
+    async def caller_with_scope(caller: Annotated[Caller, Depends(authenticated_caller)]) -> Caller:
+        caller.require(scope)
+        return caller
+
+    return caller_with_scope
+
+
+Reader = Annotated[Caller, Depends(scoped(Scope.READ))]
+ScriptWriter = Annotated[Caller, Depends(scoped(Scope.SCRIPTS))]
+Renderer = Annotated[Caller, Depends(scoped(Scope.RENDER))]
+Uploader = Annotated[Caller, Depends(scoped(Scope.UPLOADS))]
+Publisher = Annotated[Caller, Depends(scoped(Scope.PUBLISH))]
+Admin = Annotated[Caller, Depends(scoped(Scope.ADMIN))]
+SignedInCaller = Annotated[Caller, Depends(authenticated_caller)]
+SocketCaller = Annotated[Caller, Depends(websocket_caller)]

@@ -28,12 +28,15 @@ from reelflow.contracts.validation import describe_problems, validation_problems
 from reelflow.gateway.refusals import (
     ConflictError,
     DependencyUnavailableError,
+    ForbiddenError,
     GatewayError,
     InvalidRequestError,
     NotFoundError,
     NotReadyError,
     PayloadTooLargeError,
+    RateLimitedError,
     ScriptWritingFailedError,
+    UnauthenticatedError,
     UnsupportedMediaTypeError,
 )
 from reelflow.runtime.failures import (
@@ -55,12 +58,15 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     ScriptWritingFailedError: 422,
     MediaInvalidError: 422,
     InvalidScriptError: 422,
+    UnauthenticatedError: 401,
+    ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
     IllegalTransitionError: 409,
     NotReadyError: 409,
     PayloadTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
+    RateLimitedError: 429,
     StepTimeoutError: 504,
     DependencyUnavailableError: 503,
     StorageUploadError: 503,
@@ -79,8 +85,9 @@ CALLER_FACING_STEP_ERRORS = (MediaInvalidError, InvalidScriptError, StepTimeoutE
 
 class ApiErrorInfo(BaseModel):
     code: str = Field(
-        description="NOT_FOUND, METHOD_NOT_ALLOWED, VALIDATION_FAILED, CONFLICT, NOT_READY, PAYLOAD_TOO_LARGE, "
-        "UNSUPPORTED_MEDIA_TYPE, UNAVAILABLE (a dependency is down; nothing changed), INTERNAL, or a job error code."
+        description="UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, VALIDATION_FAILED, CONFLICT, "
+        "NOT_READY, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED (see Retry-After), UNAVAILABLE (a "
+        "dependency is down; nothing changed), INTERNAL, or a job error code."
     )
     message: str = Field(description="What went wrong and, where there is one, the call that fixes it.")
     details: dict[str, Any] = Field(
@@ -96,6 +103,11 @@ class ApiError(BaseModel):
 
 # Statuses any route may answer whatever it does: its body is invalid, a dependency is down, or a bug.
 COMMON_ERRORS: dict[int, str] = {
+    401: "No credentials, or wrong, expired or revoked ones (`UNAUTHENTICATED`): send `Authorization: Bearer "
+    "<api key>` or sign in with POST /api/auth/login.",
+    403: "The credentials lack the scope this route needs, or a cookie-session request lacks `X-CSRF-Token` "
+    "(`FORBIDDEN`).",
+    429: "Too many requests from this key or user (`RATE_LIMITED`); `Retry-After` says how many seconds to wait.",
     422: "The request is invalid: `details.problems` names each field and what to change.",
     500: "Unexpected: the message carries a trace id to report; nothing is guaranteed to have happened.",
     503: "MongoDB, S3 or NATS cannot be reached (`UNAVAILABLE`, `details.dependency`); nothing was changed.",
@@ -182,11 +194,20 @@ def _logged(error: BaseException, failure: ApiFailure, request: Request, trace_i
         log.info("request refused", code=failure.code, **where)
 
 
+def headers_of(error: BaseException) -> dict[str, str]:
+    """The headers an answer to ``error`` carries besides the body: when to retry, how to authenticate."""
+    if isinstance(error, RateLimitedError):
+        return {"Retry-After": str(error.retry_after_sec)}
+    if isinstance(error, UnauthenticatedError):
+        return {"WWW-Authenticate": 'Bearer realm="reelflow"'}
+    return {}
+
+
 async def _answer(request: Request, error: Exception) -> JSONResponse:
     trace_id = current_trace_id()
     failure = failure_of(error, trace_id=trace_id)
     _logged(error, failure, request, trace_id)
-    return failure.response({TRACE_HEADER: trace_id})
+    return failure.response({TRACE_HEADER: trace_id, **headers_of(error)})
 
 
 HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")

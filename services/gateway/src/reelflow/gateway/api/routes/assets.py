@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
 from reelflow.contracts import AssetKind
-from reelflow.gateway.api.deps import JobsDep, StateDep
+from reelflow.gateway.api.deps import AccessDep, JobsDep, Reader, StateDep
 from reelflow.gateway.api.errors import error_responses
 
 router = APIRouter(prefix="/api", tags=["assets"])
@@ -24,7 +24,10 @@ router = APIRouter(prefix="/api", tags=["assets"])
         **error_responses({404: "No such job, or no such asset yet."}),
     },
 )
-async def download_asset(job_id: str, kind: AssetKind, jobs: JobsDep, state: StateDep) -> RedirectResponse:
+async def download_asset(
+    job_id: str, kind: AssetKind, caller: Reader, access: AccessDep, jobs: JobsDep, state: StateDep
+) -> RedirectResponse:
+    await access.job(caller, job_id)
     asset = await jobs.asset(job_id, kind)
     url = state.runtime.blobs.presigned_get_url(
         asset.bucket, asset.key, timedelta(seconds=state.settings.presigned_url_ttl_sec)

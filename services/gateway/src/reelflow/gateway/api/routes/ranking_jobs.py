@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter, Response
 
-from reelflow.gateway.api.deps import JobsDep
+from reelflow.gateway.accounts import Scope
+from reelflow.gateway.api.deps import AccessDep, JobsDep, Renderer
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.api.links import JOB_CREATED_LINKS
 from reelflow.gateway.api.routes.render_jobs import RenderJobCreated
+from reelflow.gateway.ownership import VideoKind
 from reelflow.gateway.render_specs import RankingOptions
 
 router = APIRouter(prefix="/api", tags=["ranking-jobs"])
@@ -38,7 +40,13 @@ router = APIRouter(prefix="/api", tags=["ranking-jobs"])
         ),
     },
 )
-async def start_ranking_job(options: RankingOptions, jobs: JobsDep, response: Response) -> RenderJobCreated:
+async def start_ranking_job(
+    options: RankingOptions, caller: Renderer, access: AccessDep, jobs: JobsDep, response: Response
+) -> RenderJobCreated:
+    if options.publish is not None:
+        caller.require(Scope.PUBLISH)
+    await access.ranking_media(caller, options)
+    await access.claim_video(caller, options.video_id, VideoKind.RANKING, options.title)
     started = await jobs.start_ranking(options)
     response.status_code = 201 if started.created else 200
     return RenderJobCreated(job=started.job, created=started.created)

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Path, Response
 from fastapi.responses import StreamingResponse
 
 from reelflow.contracts._base import Contract
-from reelflow.gateway.api.deps import JobsDep, StateDep
+from reelflow.gateway.accounts import Scope
+from reelflow.gateway.api.deps import AccessDep, JobsDep, Reader, Renderer, StateDep
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.api.links import JOB_CREATED_LINKS, JOB_LINKS
 from reelflow.gateway.job_views import RenderJobView
@@ -55,8 +56,18 @@ class RenderJobCreated(Contract):
     },
 )
 async def start_render_job(
-    video_id: VideoIdPath, options: RenderOptions, jobs: JobsDep, response: Response
+    video_id: VideoIdPath,
+    options: RenderOptions,
+    caller: Renderer,
+    access: AccessDep,
+    jobs: JobsDep,
+    response: Response,
 ) -> RenderJobCreated:
+    if options.publish is not None:
+        caller.require(Scope.PUBLISH)
+    await access.video(caller, video_id)
+    await access.script(caller, options.script_id)
+    await access.lesson_music(caller, options.music)
     started = await jobs.start_lesson(video_id, options)
     response.status_code = 201 if started.created else 200
     return RenderJobCreated(job=started.job, created=started.created)
@@ -71,7 +82,8 @@ async def start_render_job(
     "straight to NATS) is FAILED with a null `spec` and the reason in `error`.",
     responses={200: {"description": "The job.", "links": JOB_LINKS}, **error_responses(NO_JOB)},
 )
-async def get_render_job(job_id: str, jobs: JobsDep) -> RenderJobView:
+async def get_render_job(job_id: str, caller: Reader, access: AccessDep, jobs: JobsDep) -> RenderJobView:
+    await access.job(caller, job_id)
     return await jobs.job(job_id)
 
 
@@ -82,7 +94,10 @@ async def get_render_job(job_id: str, jobs: JobsDep) -> RenderJobView:
     summary="List a video's render jobs, newest first",
     responses=error_responses(),
 )
-async def list_render_jobs(video_id: VideoIdPath, jobs: JobsDep) -> list[RenderJobView]:
+async def list_render_jobs(
+    video_id: VideoIdPath, caller: Reader, access: AccessDep, jobs: JobsDep
+) -> list[RenderJobView]:
+    await access.video(caller, video_id)
     return await jobs.jobs_of_video(video_id)
 
 
@@ -104,7 +119,10 @@ async def list_render_jobs(video_id: VideoIdPath, jobs: JobsDep) -> list[RenderJ
         ),
     },
 )
-async def cancel_render_job(job_id: str, jobs: JobsDep, response: Response) -> RenderJobView:
+async def cancel_render_job(
+    job_id: str, caller: Renderer, access: AccessDep, jobs: JobsDep, response: Response
+) -> RenderJobView:
+    await access.job(caller, job_id)
     outcome = await jobs.cancel(job_id)
     response.status_code = 200 if outcome.done else 202
     return outcome.job
@@ -121,7 +139,8 @@ async def cancel_render_job(job_id: str, jobs: JobsDep, response: Response) -> R
         NO_JOB | {409: "The job is active or COMPLETED, was a rejected request, or the video has another active job."}
     ),
 )
-async def retry_render_job(job_id: str, jobs: JobsDep) -> RenderJobView:
+async def retry_render_job(job_id: str, caller: Renderer, access: AccessDep, jobs: JobsDep) -> RenderJobView:
+    await access.job(caller, job_id)
     return await jobs.retry(job_id)
 
 
@@ -133,7 +152,10 @@ async def retry_render_job(job_id: str, jobs: JobsDep) -> RenderJobView:
     description="A `progress` event per update (never decreasing), then one `status` event when the job ends.",
     responses={200: {"content": {"text/event-stream": {}}}, **error_responses(NO_JOB)},
 )
-async def render_job_events(job_id: str, jobs: JobsDep, state: StateDep) -> StreamingResponse:
+async def render_job_events(
+    job_id: str, caller: Reader, access: AccessDep, jobs: JobsDep, state: StateDep
+) -> StreamingResponse:
+    await access.job(caller, job_id)
     await jobs.require_job(job_id)
     events = job_progress_events(
         job_id,

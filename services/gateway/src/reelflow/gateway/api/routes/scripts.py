@@ -6,9 +6,11 @@ from fastapi import APIRouter, Body, Header, Path, Response
 from fastapi.responses import JSONResponse
 
 from reelflow.contracts import Script
-from reelflow.gateway.api.deps import ScriptsDep
+from reelflow.gateway.accounts import Scope
+from reelflow.gateway.api.deps import AccessDep, Reader, ScriptsDep, ScriptWriter
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.api.links import SCRIPT_ACCEPTED_LINKS, SCRIPT_LINKS
+from reelflow.gateway.ownership import VideoKind
 from reelflow.gateway.script_commands import GenerateScript, ScriptAccepted, ScriptBeingWritten
 from reelflow.gateway.script_versions import (
     IF_MATCH_PATTERN,
@@ -51,7 +53,17 @@ STILL_WRITING = {409: "The script is still being written (NOT_READY); ask again 
         ),
     },
 )
-async def generate_script(video_id: VideoIdPath, body: GenerateScript, scripts: ScriptsDep) -> ScriptAccepted:
+async def generate_script(
+    video_id: VideoIdPath, body: GenerateScript, caller: ScriptWriter, access: AccessDep, scripts: ScriptsDep
+) -> ScriptAccepted:
+    if body.auto_render:
+        caller.require(Scope.RENDER)
+    defaults = body.render_defaults
+    if defaults is not None and defaults.publish is not None:
+        caller.require(Scope.PUBLISH)
+    if defaults is not None:
+        await access.lesson_music(caller, defaults.music, within="render_defaults")
+    await access.claim_video(caller, video_id, VideoKind.LESSON, body.title)
     return await scripts.request_script(video_id, body)
 
 
@@ -67,7 +79,8 @@ async def generate_script(video_id: VideoIdPath, body: GenerateScript, scripts: 
         **error_responses(NOT_FOUND | {422: "Writing the script failed; the error (its job code) says why."}),
     },
 )
-async def get_script(script_id: str, scripts: ScriptsDep, response: Response) -> Any:
+async def get_script(script_id: str, caller: Reader, access: AccessDep, scripts: ScriptsDep, response: Response) -> Any:
+    await access.script(caller, script_id)
     found = await scripts.read_script(script_id)
     if isinstance(found, ScriptBeingWritten):
         accepted = ScriptAccepted(script_id=found.script_id, status=found.state)
@@ -99,8 +112,15 @@ async def get_script(script_id: str, scripts: ScriptsDep, response: Response) ->
     },
 )
 async def edit_script(
-    script_id: str, edit: ScriptEdit, scripts: ScriptsDep, response: Response, if_match: IfMatch = None
+    script_id: str,
+    edit: ScriptEdit,
+    caller: ScriptWriter,
+    access: AccessDep,
+    scripts: ScriptsDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> Script:
+    await access.script(caller, script_id)
     script = await scripts.edit_script(script_id, edit, expected_version=expected_version(edit.version, if_match))
     response.headers["ETag"] = version_etag(script.version)
     return script
@@ -126,11 +146,14 @@ async def edit_script(
 )
 async def approve_script(
     script_id: str,
+    caller: ScriptWriter,
+    access: AccessDep,
     scripts: ScriptsDep,
     response: Response,
     approval: Annotated[ScriptApproval | None, Body()] = None,
     if_match: IfMatch = None,
 ) -> Script:
+    await access.script(caller, script_id)
     body_version = approval.version if approval is not None else None
     script = await scripts.approve_script(script_id, expected_version=expected_version(body_version, if_match))
     response.headers["ETag"] = version_etag(script.version)
@@ -144,7 +167,8 @@ async def approve_script(
     summary="List a script's versions, newest first",
     responses=error_responses(NOT_FOUND | STILL_WRITING),
 )
-async def list_script_versions(script_id: str, scripts: ScriptsDep) -> ScriptHistory:
+async def list_script_versions(script_id: str, caller: Reader, access: AccessDep, scripts: ScriptsDep) -> ScriptHistory:
+    await access.script(caller, script_id)
     return await scripts.script_history(script_id)
 
 
@@ -157,8 +181,13 @@ async def list_script_versions(script_id: str, scripts: ScriptsDep) -> ScriptHis
     responses=error_responses({404: "No script with this id, or it has no such version."} | STILL_WRITING),
 )
 async def get_script_version(
-    script_id: str, version: Annotated[int, Path(ge=1, le=1_000_000)], scripts: ScriptsDep
+    script_id: str,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    caller: Reader,
+    access: AccessDep,
+    scripts: ScriptsDep,
 ) -> Script:
+    await access.script(caller, script_id)
     return await scripts.script_version(script_id, version)
 
 
@@ -170,5 +199,8 @@ async def get_script_version(
     description="Most recently written script first (at most 50); each lists its versions newest first.",
     responses=error_responses(),
 )
-async def list_video_scripts(video_id: VideoIdPath, scripts: ScriptsDep) -> list[ScriptHistory]:
+async def list_video_scripts(
+    video_id: VideoIdPath, caller: Reader, access: AccessDep, scripts: ScriptsDep
+) -> list[ScriptHistory]:
+    await access.video(caller, video_id)
     return await scripts.scripts_of_video(video_id)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from reelflow.gateway.api.deps import StateDep
+from reelflow.gateway.api.deps import AccessDep, StateDep, Uploader
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.upload_intake import UploadIntake
 from reelflow.gateway.uploads import ACCEPTED_EXTENSIONS, UPLOAD_FIELD, UploadedMedia
@@ -67,7 +67,10 @@ MULTIPART_BODY = {
         ),
     },
 )
-async def upload_media(request: Request, intake: UploadIntakeDep, response: Response) -> UploadedMedia:
+async def upload_media(
+    request: Request, caller: Uploader, access: AccessDep, intake: UploadIntakeDep, response: Response
+) -> UploadedMedia:
     uploaded = await intake.accept(request.headers, request.stream())
+    await access.registry.grant_upload(caller.workspace_id, uploaded.media_key)
     response.status_code = 201 if uploaded.created else 200
     return uploaded

@@ -1,0 +1,173 @@
+"""Which workspace owns what: every video (and with it its scripts, jobs, assets and comments) and every upload.
+
+A caller sees and changes only its own workspace's things; anything else answers exactly as if it did not exist
+(404), so ids cannot be probed. A video id is claimed by the first workspace that uses it; documents written before
+workspaces existed belong to the default workspace.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pymongo import AsyncMongoClient
+from pymongo.errors import DuplicateKeyError
+
+from reelflow.contracts import MusicTrack
+from reelflow.gateway.accounts import DEFAULT_WORKSPACE, Caller
+from reelflow.gateway.job_media import MediaProblem, missing_upload_problem, unusable_media_error
+from reelflow.gateway.refusals import ConflictError, NotFoundError
+from reelflow.gateway.render_specs import RankingOptions
+from reelflow.gateway.store import LedgerStore
+from reelflow.gateway.stored_times import epoch_now, required_time_of
+
+Document = dict[str, Any]
+
+
+class VideoKind(StrEnum):
+    LESSON = "lesson"
+    RANKING = "ranking"
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    video_id: str
+    workspace_id: str
+    kind: VideoKind
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    review: str
+    review_reason: str
+
+
+def video_record(document: Document) -> VideoRecord:
+    return VideoRecord(
+        video_id=document["_id"],
+        workspace_id=document["workspace_id"],
+        kind=VideoKind(document.get("kind", VideoKind.LESSON)),
+        title=document.get("title", ""),
+        created_at=required_time_of(document["created_at"]),
+        updated_at=required_time_of(document.get("updated_at") or document["created_at"]),
+        review=document.get("review", "PENDING"),
+        review_reason=document.get("review_reason", ""),
+    )
+
+
+class VideoRegistry:
+    """The ``videos`` collection: one document per video id, naming its workspace, kind, title and review."""
+
+    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+        db = client[database]
+        self.videos = db["videos"]
+        self._grants = db["upload_grants"]
+
+    async def ensure_indexes(self) -> None:
+        await self.videos.create_index([("workspace_id", 1), ("updated_at", -1)])
+
+    async def claim(self, video_id: str, workspace_id: str, kind: VideoKind, title: str) -> VideoRecord:
+        """The video, made ``workspace_id``'s if nobody had it; a video id another workspace holds is refused."""
+        now = epoch_now()
+        document = {
+            "_id": video_id,
+            "workspace_id": workspace_id,
+            "kind": kind.value,
+            "title": title,
+            "created_at": now,
+            "updated_at": now,
+            "review": "PENDING",
+            "review_reason": "",
+        }
+        try:
+            await self.videos.insert_one(document)
+            return video_record(document)
+        except DuplicateKeyError:
+            pass
+        existing = await self.videos.find_one({"_id": video_id})
+        if existing is None or existing["workspace_id"] != workspace_id:
+            raise ConflictError(f"the video id {video_id!r} is taken; choose another one")
+        changes: Document = {"updated_at": now} | ({"title": title} if title else {})
+        await self.videos.update_one({"_id": video_id}, {"$set": changes})
+        return video_record(existing | changes)
+
+    async def find(self, video_id: str) -> VideoRecord | None:
+        document = await self.videos.find_one({"_id": video_id})
+        return video_record(document) if document else None
+
+    async def owner_of(self, video_id: str) -> str:
+        document = await self.videos.find_one({"_id": video_id}, {"workspace_id": 1})
+        return document["workspace_id"] if document else DEFAULT_WORKSPACE
+
+    async def touch(self, video_id: str, changes: Document | None = None) -> None:
+        await self.videos.update_one({"_id": video_id}, {"$set": {"updated_at": epoch_now(), **(changes or {})}})
+
+    async def forget(self, video_id: str) -> None:
+        await self.videos.delete_one({"_id": video_id})
+
+    async def grant_upload(self, workspace_id: str, media_key: str) -> None:
+        await self._grants.update_one(
+            {"_id": f"{workspace_id}:{media_key}"},
+            {"$set": {"workspace_id": workspace_id, "media_key": media_key, "at": epoch_now()}},
+            upsert=True,
+        )
+
+    async def ungranted_uploads(self, workspace_id: str, media_keys: Iterable[str]) -> list[str]:
+        wanted = sorted(set(media_keys))
+        found = self._grants.find({"_id": {"$in": [f"{workspace_id}:{key}" for key in wanted]}}, {"media_key": 1})
+        granted = {document["media_key"] async for document in found}
+        return [key for key in wanted if key not in granted]
+
+
+class Access:
+    """Checks that a caller's workspace owns what a request names, before any command acts on it."""
+
+    def __init__(self, registry: VideoRegistry, ledger: LedgerStore) -> None:
+        self.registry = registry
+        self._ledger = ledger
+
+    async def claim_video(self, caller: Caller, video_id: str, kind: VideoKind, title: str = "") -> VideoRecord:
+        return await self.registry.claim(video_id, caller.workspace_id, kind, title)
+
+    async def video(self, caller: Caller, video_id: str) -> None:
+        if await self.registry.owner_of(video_id) != caller.workspace_id:
+            raise NotFoundError(f"no video {video_id}")
+
+    async def script(self, caller: Caller, script_id: str) -> None:
+        video_id = await self._ledger.video_of_script(script_id)
+        if video_id is None or await self.registry.owner_of(video_id) != caller.workspace_id:
+            raise NotFoundError(f"no script {script_id}")
+
+    async def job(self, caller: Caller, job_id: str) -> None:
+        video_id = await self._ledger.video_of_job(job_id)
+        if video_id is None or await self.registry.owner_of(video_id) != caller.workspace_id:
+            raise NotFoundError(f"no render job {job_id}")
+
+    async def lesson_music(self, caller: Caller, music: MusicTrack | None, *, within: str = "") -> None:
+        """Refuse (422) music the caller's workspace never uploaded, exactly as if it was not uploaded at all."""
+        if music is None or not await self.registry.ungranted_uploads(caller.workspace_id, [music.media_key]):
+            return
+        problem = MediaProblem("music.media_key", music.media_key, missing_upload_problem(music.media_key))
+        raise unusable_media_error([problem], template="lesson", within=within)
+
+    async def ranking_media(self, caller: Caller, options: RankingOptions) -> None:
+        """Refuse (422) clips and music the caller's workspace never uploaded, as if they were not uploaded."""
+        music = [options.music.media_key] if options.music else []
+        named = [clip.media_key for clip in options.clips] + music
+        hidden = set(await self.registry.ungranted_uploads(caller.workspace_id, named))
+        problems = [
+            MediaProblem(
+                f"clips.{index}.media_key",
+                clip.media_key,
+                missing_upload_problem(clip.media_key),
+                rank=clip.rank,
+                label=clip.label,
+            )
+            for index, clip in enumerate(options.clips)
+            if clip.media_key in hidden
+        ]
+        problems += [
+            MediaProblem("music.media_key", key, missing_upload_problem(key)) for key in music if key in hidden
+        ]
+        if problems:
+            raise unusable_media_error(problems)

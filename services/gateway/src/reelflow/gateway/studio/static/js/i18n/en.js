@@ -249,4 +249,8 @@ export default {
   'users.created': 'Created',
   'users.new': 'New user',
   'users.create': 'Create user',
+  'users.workspace': 'Workspace',
+  'users.ownWorkspace': 'Their own (new)',
+  'users.myWorkspace': 'Mine (shared)',
+  'users.passwordHint': 'At least 10 characters.',
 };

@@ -249,4 +249,8 @@ export default {
   'users.created': '만든 시각',
   'users.new': '새 사용자',
   'users.create': '사용자 만들기',
+  'users.workspace': '워크스페이스',
+  'users.ownWorkspace': '새 워크스페이스',
+  'users.myWorkspace': '내 워크스페이스',
+  'users.passwordHint': '10자 이상.',
 };

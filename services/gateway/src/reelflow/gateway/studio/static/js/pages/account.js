@@ -83,13 +83,15 @@ function keysSection(user) {
   return section;
 }
 
-function usersSection() {
+function usersSection(me) {
   const section = h('section', { class: 'card users' });
   const table = h('div', { class: 'users-table' }, loading());
   const email = h('input', { type: 'email', name: 'user_email', required: true, autocomplete: 'off' });
-  const password = h('input', { type: 'password', name: 'user_password', required: true, autocomplete: 'new-password', minLength: 8 });
+  const password = h('input', { type: 'password', name: 'user_password', required: true, autocomplete: 'new-password', minLength: 10 });
   const role = select(ROLES, 'member');
   role.name = 'user_role';
+  const workspace = select([['own', 'users.ownWorkspace'], ['mine', 'users.myWorkspace']], 'own');
+  workspace.name = 'user_workspace';
   const errors = h('div', { class: 'error-slot' });
   const create = h('button', { type: 'submit', class: 'primary create-user', i18n: 'users.create' });
 
@@ -100,8 +102,8 @@ function usersSection() {
         h(
           'table',
           { class: 'table' },
-          h('thead', {}, h('tr', {}, ['users.email', 'users.role', 'users.created'].map((key) => h('th', { i18n: key })))),
-          h('tbody', {}, users.map((user) => h('tr', { dataset: { userId: user.user_id } }, h('td', { text: user.email }), h('td', {}, h('span', { class: 'badge badge-kind', i18n: `role.${user.role}` })), h('td', { datetime: user.created_at })))),
+          h('thead', {}, h('tr', {}, ['users.email', 'users.role', 'users.workspace', 'users.created'].map((key) => h('th', { i18n: key })))),
+          h('tbody', {}, users.map((user) => h('tr', { dataset: { userId: user.user_id } }, h('td', { text: user.email }), h('td', {}, h('span', { class: 'badge badge-kind', i18n: `role.${user.role}` })), h('td', {}, h('code', { text: user.workspace_id })), h('td', { datetime: user.created_at })))),
         ),
       );
       translate(table);
@@ -110,11 +112,13 @@ function usersSection() {
     }
   }
 
-  const form = h('form', { class: 'inline-form' }, field('users.email', email), field('users.password', password), field('users.role', role), h('div', { class: 'actions left' }, create));
+  const form = h('form', { class: 'inline-form' }, field('users.email', email), field('users.password', password, 'users.passwordHint'), field('users.role', role), field('users.workspace', workspace), h('div', { class: 'actions left' }, create));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     showError(errors, null);
-    const created = await busy(create, errors, () => api.post('/api/users', { email: email.value.trim(), password: password.value, role: role.value }));
+    const body = { email: email.value.trim(), password: password.value, role: role.value };
+    if (workspace.value === 'mine') body.workspace_id = me.workspace_id;
+    const created = await busy(create, errors, () => api.post('/api/users', body));
     if (!created) return;
     email.value = '';
     password.value = '';
@@ -141,6 +145,6 @@ startPage(async (main, { user }) => {
       ),
     ),
     keysSection(user),
-    user.role === 'admin' ? usersSection() : null,
+    user.role === 'admin' ? usersSection(user) : null,
   );
 });

@@ -1,0 +1,283 @@
+"""Who may do what, against the real gateway: credentials (401), scopes (403), workspaces (404), CSRF on cookie
+sessions, API keys made and revoked by their owner, the backend's internal token, and rate limits that two
+gateway replicas share (429 with Retry-After)."""
+
+import math
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from tests.conftest import RunningServices
+from tests.gateway_auth import ADMIN_EMAIL, ADMIN_HEADERS, ADMIN_PASSWORD
+
+from reelflow.gateway.app import build_api
+from reelflow.local.ports import LOOPBACK, free_port
+from reelflow.local.servers import EmbeddedStack, StackEndpoints
+from reelflow.local.workers import WorkerGroup
+
+pytestmark = pytest.mark.connected
+
+# Routes anyone may call: probes, metrics, the API's own description, and signing in.
+PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/api/auth/login"}
+PATH_VALUES = {
+    "video_id": "access-video",
+    "script_id": "0" * 32,
+    "job_id": "0" * 32,
+    "kind": "video",
+    "version": "1",
+    "key_id": "0123456789ab",
+    "comment_id": "0" * 32,
+}
+LESSON = {"source_text": "# Lifting\n\nBend your knees and keep your back straight.", "options": {"language": "en"}}
+INTERNAL_TOKEN = "internal-token-for-the-access-tests"
+WRITES_PER_WINDOW = 4
+SIGN_INS_PER_WINDOW = 3
+LONG_WINDOW_SEC = 3600
+
+
+def guarded_routes() -> list[tuple[str, str]]:
+    """(method, path with its parameters filled) of every API route that needs credentials, from the OpenAPI
+    document, which lists every route the gateway serves."""
+    paths: dict[str, dict[str, Any]] = build_api().openapi()["paths"]
+    return [
+        (method.upper(), path.format(**PATH_VALUES))
+        for path, operations in sorted(paths.items())
+        if path.startswith("/api/") and path not in PUBLIC_PATHS
+        for method in sorted(operations)
+    ]
+
+
+@pytest.fixture
+async def anonymous(services: RunningServices) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def admin(services: RunningServices) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
+        yield client
+
+
+async def signed_in(gateway_url: str, email: str, password: str) -> httpx.AsyncClient:
+    """A client holding a session cookie, sending its CSRF token on every request."""
+    client = httpx.AsyncClient(base_url=gateway_url, timeout=30)
+    answer = await client.post("/api/auth/login", json={"email": email, "password": password})
+    assert answer.status_code == 200, answer.text
+    assert "httponly" in answer.headers["set-cookie"].lower() and "samesite=lax" in answer.headers["set-cookie"].lower()
+    client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+    return client
+
+
+async def new_member(admin: httpx.AsyncClient, unique_id: str) -> tuple[str, str]:
+    email, password = f"member-{unique_id}@reelflow.test", f"password-{unique_id}"
+    made = await admin.post("/api/users", json={"email": email, "password": password})
+    assert made.status_code == 201, made.text
+    assert made.json()["role"] == "member" and made.json()["workspace_id"] != "default"
+    return email, password
+
+
+def error_code(response: httpx.Response) -> str:
+    code: str = response.json()["error"]["code"]
+    return code
+
+
+async def test_every_api_route_refuses_a_caller_without_credentials(anonymous: httpx.AsyncClient) -> None:
+    routes = guarded_routes()
+    assert len(routes) > 20, routes
+    answered = {}
+    for method, path in routes:
+        response = await anonymous.request(method, path, json={})
+        answered[(method, path)] = (response.status_code, response.json()["error"]["code"])
+        assert response.headers.get("www-authenticate", "").startswith("Bearer"), (method, path)
+    assert set(answered.values()) == {(401, "UNAUTHENTICATED")}, answered
+
+
+async def test_wrong_or_revoked_credentials_are_refused_saying_why(anonymous: httpx.AsyncClient) -> None:
+    answers = [
+        await anonymous.get("/api/keys", headers={"Authorization": "Basic abc"}),
+        await anonymous.get("/api/keys", headers={"Authorization": "Bearer not-a-key"}),
+        await anonymous.get("/api/keys", headers={"Authorization": f"Bearer rf_ffffffffffff_{'x' * 32}"}),
+        await anonymous.get("/api/keys", cookies={"rf_session": "expired-or-made-up"}),
+        await anonymous.get("/api/keys", headers={"X-Internal-Token": "guess"}),
+    ]
+    assert [answer.status_code for answer in answers] == [401] * 5
+    messages = [answer.json()["error"]["message"] for answer in answers]
+    assert "Bearer <api key>" in messages[0] and "rf_<id>_<secret>" in messages[1]
+    assert "revoked" in messages[2] and "sign in again" in messages[3] and "REELFLOW_INTERNAL_TOKEN" in messages[4]
+
+
+async def test_a_key_without_the_scope_is_forbidden_and_one_with_it_is_let_in(
+    admin: httpx.AsyncClient, services: RunningServices, unique_id: str
+) -> None:
+    created = await admin.post("/api/keys", json={"name": "reader", "scopes": ["read"]})
+    assert created.status_code == 201, created.text
+    secret = created.json()["secret"]
+    assert secret.startswith("rf_") and created.json()["scopes"] == ["read"]
+    listed = (await admin.get("/api/keys")).json()
+    assert any(key["key_id"] == created.json()["key_id"] for key in listed)
+    assert all("secret" not in key for key in listed)
+
+    headers = {"Authorization": f"Bearer {secret}"}
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=headers, timeout=30) as reader:
+        refused = await reader.post(f"/api/videos/scoped-{unique_id}/scripts/generate", json=LESSON)
+        assert refused.status_code == 403, refused.text
+        assert error_code(refused) == "FORBIDDEN" and refused.json()["error"]["details"]["needed_scope"] == "scripts"
+        assert (await reader.get(f"/api/videos/scoped-{unique_id}/scripts")).status_code == 200
+        beyond = await reader.post("/api/keys", json={"name": "escalate", "scopes": ["read", "admin"]})
+        assert beyond.status_code == 403 and "admin" in beyond.json()["error"]["message"]
+        assert (await reader.get("/api/users")).status_code == 403
+
+    assert (await admin.delete(f"/api/keys/{created.json()['key_id']}")).status_code == 204
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=headers, timeout=30) as revoked:
+        assert (await revoked.get(f"/api/videos/scoped-{unique_id}/scripts")).status_code == 401
+
+
+async def test_another_workspace_sees_nothing_of_a_video_and_cannot_take_its_id(
+    admin: httpx.AsyncClient, services: RunningServices, unique_id: str
+) -> None:
+    video_id = f"owned-{unique_id}"
+    accepted = await admin.post(f"/api/videos/{video_id}/scripts/generate", json=LESSON)
+    assert accepted.status_code == 202, accepted.text
+    script_id = accepted.json()["script_id"]
+
+    email, password = await new_member(admin, unique_id)
+    member = await signed_in(services.gateway_url, email, password)
+    try:
+        me = (await member.get("/api/me")).json()
+        assert me["user"]["email"] == email and me["csrf_token"] == member.headers["X-CSRF-Token"]
+        hidden = [
+            await member.get(f"/api/scripts/{script_id}"),
+            await member.get(f"/api/scripts/{script_id}/versions"),
+            await member.post(f"/api/scripts/{script_id}/approve"),
+            await member.get(f"/api/videos/{video_id}/scripts"),
+            await member.get(f"/api/videos/{video_id}/render-jobs"),
+            await member.post(f"/api/videos/{video_id}/render-jobs", json={"script_id": script_id}),
+        ]
+        assert [(answer.status_code, error_code(answer)) for answer in hidden] == [(404, "NOT_FOUND")] * 6
+        taken = await member.post(f"/api/videos/{video_id}/scripts/generate", json=LESSON)
+        assert taken.status_code == 409 and "taken" in taken.json()["error"]["message"]
+        own = await member.post(f"/api/videos/mine-{unique_id}/scripts/generate", json=LESSON)
+        assert own.status_code == 202, own.text
+        assert (await admin.get(f"/api/scripts/{own.json()['script_id']}")).status_code == 404
+    finally:
+        await member.aclose()
+
+
+async def test_a_cookie_session_needs_its_csrf_token_to_change_anything_and_ends_at_sign_out(
+    admin: httpx.AsyncClient, services: RunningServices, unique_id: str
+) -> None:
+    email, password = await new_member(admin, unique_id)
+    member = await signed_in(services.gateway_url, email, password)
+    try:
+        csrf = member.headers.pop("X-CSRF-Token")
+        without = await member.post(f"/api/videos/csrf-{unique_id}/scripts/generate", json=LESSON)
+        assert without.status_code == 403 and "X-CSRF-Token" in without.json()["error"]["message"]
+        assert (await member.get(f"/api/videos/csrf-{unique_id}/scripts")).status_code in (200, 404)
+        member.headers["X-CSRF-Token"] = csrf
+        key = await member.post("/api/keys", json={"name": "mine", "scopes": ["read"]})
+        assert key.status_code == 201, key.text
+        assert (await member.post("/api/auth/logout")).status_code == 204
+        assert (await member.get("/api/me")).status_code == 401
+    finally:
+        await member.aclose()
+    wrong = await admin.post("/api/auth/login", json={"email": email, "password": "not-the-password"})
+    assert wrong.status_code == 401 and wrong.json()["error"]["message"] == "the email or the password is wrong"
+    nobody = await admin.post("/api/auth/login", json={"email": f"nobody-{unique_id}@x.test", "password": "x"})
+    assert nobody.json()["error"]["message"] == wrong.json()["error"]["message"]
+
+
+async def test_the_test_admin_can_sign_in_with_the_password_it_was_given(services: RunningServices) -> None:
+    client = await signed_in(services.gateway_url, ADMIN_EMAIL, ADMIN_PASSWORD)
+    try:
+        me = (await client.get("/api/me")).json()
+        assert (me["user"]["role"], me["user"]["workspace_id"]) == ("admin", "default")
+        assert (await client.get("/api/users")).status_code == 200
+    finally:
+        await client.aclose()
+
+
+# ---- two gateway replicas on servers of their own, with small budgets ---------------------------------------------
+@pytest.fixture(scope="module")
+def limited_gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Two gateways sharing one MongoDB, with budgets small enough to spend in a test, and an internal token."""
+    root = tmp_path_factory.mktemp("limits")
+    stack = EmbeddedStack(root / "stack")
+    endpoints: StackEndpoints = stack.start()
+    groups, urls = [], []
+    try:
+        for index in range(2):
+            port = free_port()
+            env = endpoints.service_env() | {
+                "REELFLOW_GATEWAY_PORT": str(port),
+                "REELFLOW_RATE_LIMIT_WRITES": str(WRITES_PER_WINDOW),
+                "REELFLOW_RATE_LIMIT_SIGN_INS": str(SIGN_INS_PER_WINDOW),
+                "REELFLOW_RATE_LIMIT_WINDOW_SEC": str(LONG_WINDOW_SEC),
+                "REELFLOW_INTERNAL_TOKEN": INTERNAL_TOKEN,
+            }
+            group = WorkerGroup(env, root / f"logs-{index}", services=("gateway",))
+            group.start()
+            groups.append(group)
+            url = f"http://{LOOPBACK}:{port}"
+            group.wait_ready(endpoints.nats_url, url, timeout_sec=90)
+            urls.append(url)
+        yield urls[0], urls[1]
+    finally:
+        for group in groups:
+            group.stop()
+        stack.stop()
+
+
+def _same_window(started: float) -> bool:
+    return math.floor(started / LONG_WINDOW_SEC) == math.floor(time.time() / LONG_WINDOW_SEC)
+
+
+async def _writes_until_refused(urls: tuple[str, str], unique_id: str) -> list[httpx.Response]:
+    answers = []
+    for attempt in range(WRITES_PER_WINDOW + 2):
+        url = urls[attempt % 2]  # alternate replicas: the budget is one, wherever the request lands
+        async with httpx.AsyncClient(base_url=url, headers=ADMIN_HEADERS, timeout=30) as client:
+            answers.append(
+                await client.post("/api/keys", json={"name": f"k-{unique_id}-{attempt}", "scopes": ["read"]})
+            )
+    return answers
+
+
+async def test_the_write_budget_is_shared_by_the_replicas_and_answers_429_with_retry_after(
+    limited_gateways: tuple[str, str], unique_id: str
+) -> None:
+    started = time.time()
+    answers = await _writes_until_refused(limited_gateways, unique_id)
+    if not _same_window(started):  # the hour turned during the test: its budget started again; try once more
+        started = time.time()
+        answers = await _writes_until_refused(limited_gateways, f"{unique_id}-again")
+    statuses = [answer.status_code for answer in answers]
+    assert statuses == [201] * WRITES_PER_WINDOW + [429, 429], statuses
+    refused = answers[WRITES_PER_WINDOW]
+    assert error_code(refused) == "RATE_LIMITED"
+    retry_after = int(refused.headers["retry-after"])
+    assert 1 <= retry_after <= LONG_WINDOW_SEC and refused.json()["error"]["details"]["retry_after_sec"] == retry_after
+    async with httpx.AsyncClient(base_url=limited_gateways[1], headers=ADMIN_HEADERS, timeout=30) as client:
+        assert (await client.get("/api/keys")).status_code == 200  # reads have their own, larger budget
+
+
+async def test_sign_in_attempts_are_limited_per_address(limited_gateways: tuple[str, str]) -> None:
+    statuses = []
+    for attempt in range(SIGN_INS_PER_WINDOW + 1):
+        async with httpx.AsyncClient(base_url=limited_gateways[attempt % 2], timeout=30) as client:
+            body: dict[str, Any] = {"email": "someone@reelflow.test", "password": "guess"}
+            statuses.append((await client.post("/api/auth/login", json=body)).status_code)
+    assert statuses == [401] * SIGN_INS_PER_WINDOW + [429], statuses
+
+
+async def test_the_backend_internal_token_acts_in_its_workspace_without_a_budget(
+    limited_gateways: tuple[str, str], unique_id: str
+) -> None:
+    headers = {"X-Internal-Token": INTERNAL_TOKEN}
+    async with httpx.AsyncClient(base_url=limited_gateways[0], headers=headers, timeout=30) as backend:
+        for index in range(WRITES_PER_WINDOW + 2):
+            accepted = await backend.post(f"/api/videos/backend-{unique_id}-{index}/scripts/generate", json=LESSON)
+            assert accepted.status_code == 202, accepted.text
+        assert (await backend.get("/api/me")).status_code == 404  # the backend is not a user

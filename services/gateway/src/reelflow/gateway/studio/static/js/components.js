@@ -10,6 +10,29 @@ export const FRAME_RATES = ['30', '25', '24'];
 const STYLES = [['basic', 'options.style.basic'], ['animated', 'options.style.animated']];
 const SUBTITLES = [['both', 'options.subtitles.both'], ['burn', 'options.subtitles.burn'], ['sidecar', 'options.subtitles.sidecar']];
 
+/** A file input whose button and "nothing chosen" text are the studio's own (the browser's are in its language). */
+export function filePicker(labelKey, buttonKey, props = {}, hintKey = null) {
+  const input = h('input', { type: 'file', class: 'file-input', ...props });
+  const chosen = h('span', { class: 'file-name muted', i18n: props.multiple ? 'file.noneMany' : 'file.none' });
+  input.addEventListener('change', () => {
+    const names = [...input.files].map((file) => file.name);
+    if (names.length) {
+      delete chosen.dataset.i18n;
+      chosen.textContent = names.join(', ');
+    } else {
+      retranslate(chosen, props.multiple ? 'file.noneMany' : 'file.none');
+    }
+  });
+  const element = h(
+    'div',
+    { class: 'field' },
+    labelKey ? h('span', { class: 'field-label', i18n: labelKey }) : null,
+    h('label', { class: 'file-picker' }, input, h('span', { class: 'button', i18n: buttonKey }), chosen),
+    hintKey ? h('span', { class: 'hint', i18n: hintKey }) : null,
+  );
+  return { element, input, reset: () => { input.value = ''; retranslate(chosen, props.multiple ? 'file.noneMany' : 'file.none'); } };
+}
+
 export function progressBar() {
   const fill = h('span', { class: 'bar-fill' });
   const bar = h('div', { class: 'bar', attrs: { role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0' } }, fill);
@@ -29,9 +52,10 @@ export function progressBar() {
 /** A music track: pick an audio file, it is uploaded at once; value() is a MusicTrack or null. */
 export function musicPicker() {
   let track = null;
-  const input = h('input', { type: 'file', accept: 'audio/*,.mp3,.m4a,.wav,.ogg', class: 'music-file' });
+  const picker = filePicker('music.file', 'file.choose', { accept: 'audio/*,.mp3,.m4a,.wav,.ogg', class: 'file-input music-file' });
+  const { input } = picker;
   const volume = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: '0.15', class: 'music-volume' });
-  const status = h('span', { class: 'muted music-status', i18n: 'music.none' });
+  const status = h('span', { class: 'muted music-status', i18n: 'music.none', hidden: true });
   const bar = progressBar();
   bar.element.hidden = true;
   const errors = h('div', { class: 'error-slot' });
@@ -42,6 +66,7 @@ export function musicPicker() {
     showError(errors, null);
     if (!file) return;
     bar.element.hidden = false;
+    status.hidden = false;
     bar.set(0);
     retranslate(status, 'music.uploading', { name: file.name });
     try {
@@ -57,15 +82,16 @@ export function musicPicker() {
   });
   remove.addEventListener('click', () => {
     track = null;
-    input.value = '';
+    picker.reset();
     remove.hidden = true;
     bar.element.hidden = true;
+    status.hidden = true;
     retranslate(status, 'music.none');
   });
   const element = h(
     'div',
     { class: 'music-picker' },
-    field('music.file', input),
+    picker.element,
     h('div', { class: 'music-row' }, status, remove),
     bar.element,
     field('music.volume', volume),

@@ -202,7 +202,7 @@ export default {
   'ranking.title': 'Title',
   'ranking.titlePlaceholder': 'e.g. Top 5 moments',
   'ranking.dropHere': 'Drop video clips here',
-  'ranking.dropHint': 'or click to choose files (MP4, MOV, MKV, WebM)',
+  'ranking.dropHint': 'MP4, MOV, MKV or WebM; each one uploads as soon as it is added.',
   'ranking.noClips': 'No clips yet.',
   'ranking.label': 'Label',
   'ranking.start': 'Start (s)',
@@ -253,4 +253,8 @@ export default {
   'users.ownWorkspace': 'Their own (new)',
   'users.myWorkspace': 'Mine (shared)',
   'users.passwordHint': 'At least 10 characters.',
+  'file.choose': 'Choose a file…',
+  'file.chooseMany': 'Choose files…',
+  'file.none': 'No file chosen',
+  'file.noneMany': 'No files chosen',
 };

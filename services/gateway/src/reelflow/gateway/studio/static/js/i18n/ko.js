@@ -202,7 +202,7 @@ export default {
   'ranking.title': '제목',
   'ranking.titlePlaceholder': '예: 베스트 5 장면',
   'ranking.dropHere': '영상 클립을 여기에 끌어다 놓으세요',
-  'ranking.dropHint': '또는 눌러서 파일 선택 (MP4, MOV, MKV, WebM)',
+  'ranking.dropHint': 'MP4, MOV, MKV, WebM 파일. 추가하는 즉시 올라갑니다.',
   'ranking.noClips': '아직 클립이 없습니다.',
   'ranking.label': '라벨',
   'ranking.start': '시작 (초)',
@@ -253,4 +253,8 @@ export default {
   'users.ownWorkspace': '새 워크스페이스',
   'users.myWorkspace': '내 워크스페이스',
   'users.passwordHint': '10자 이상.',
+  'file.choose': '파일 선택…',
+  'file.chooseMany': '파일 선택…',
+  'file.none': '선택한 파일 없음',
+  'file.noneMany': '선택한 파일 없음',
 };

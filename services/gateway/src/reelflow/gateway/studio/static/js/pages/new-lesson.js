@@ -2,7 +2,7 @@
 
 import { api } from '../api.js';
 import { busy, field, h, retranslate, select, showError } from '../dom.js';
-import { keepRenderOptions, newVideoId, renderOptionsForm } from '../components.js';
+import { filePicker, keepRenderOptions, newVideoId, renderOptionsForm } from '../components.js';
 import { currentLanguage } from '../i18n.js';
 import { pageHeading, startPage } from '../layout.js';
 
@@ -12,7 +12,8 @@ const MAX_SOURCE_CHARS = 100000;
 startPage(async (main) => {
   const title = h('input', { type: 'text', name: 'title', maxLength: 200, i18nAttrs: { placeholder: 'lesson.titlePlaceholder' } });
   const text = h('textarea', { name: 'source_text', rows: 14, maxLength: MAX_SOURCE_CHARS, i18nAttrs: { placeholder: 'lesson.textPlaceholder' } });
-  const file = h('input', { type: 'file', name: 'source_file', accept: '.md,.markdown,.txt,text/plain,text/markdown' });
+  const picker = filePicker('lesson.file', 'file.choose', { name: 'source_file', accept: '.md,.markdown,.txt,text/plain,text/markdown' }, 'lesson.fileHint');
+  const file = picker.input;
   const counter = h('span', { class: 'hint', i18n: 'lesson.characters', i18nVars: { n: 0 } });
   const updateCount = () => retranslate(counter, 'lesson.characters', { n: text.value.length.toLocaleString() });
   text.addEventListener('input', updateCount);
@@ -41,7 +42,7 @@ startPage(async (main) => {
       h('h2', { i18n: 'lesson.source' }),
       field('lesson.title', title),
       h('label', { class: 'field' }, h('span', { class: 'field-label', i18n: 'lesson.text' }), text, counter),
-      field('lesson.file', file, 'lesson.fileHint'),
+      picker.element,
     ),
     h(
       'section',

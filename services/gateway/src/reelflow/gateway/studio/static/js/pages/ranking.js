@@ -51,13 +51,14 @@ startPage(async (main) => {
   const list = h('ol', { class: 'clip-list' });
   const errors = h('div', { class: 'error-slot' });
   const render = h('button', { type: 'button', class: 'primary render', i18n: 'ranking.render', disabled: true });
-  const fileInput = h('input', { type: 'file', multiple: true, accept: 'video/*,.mp4,.mov,.mkv,.webm', class: 'clip-files' });
+  const fileInput = h('input', { type: 'file', multiple: true, accept: 'video/*,.mp4,.mov,.mkv,.webm', class: 'file-input clip-files' });
   const drop = h(
     'label',
     { class: 'dropzone' },
+    fileInput,
     h('strong', { i18n: 'ranking.dropHere' }),
     h('span', { class: 'muted', i18n: 'ranking.dropHint' }),
-    fileInput,
+    h('span', { class: 'button', i18n: 'file.chooseMany' }),
   );
   let dragging = null;
 

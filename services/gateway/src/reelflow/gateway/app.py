@@ -19,6 +19,7 @@ from reelflow.gateway.api.routes import (
     accounts,
     assets,
     health,
+    library,
     metrics,
     ranking_jobs,
     render_jobs,
@@ -40,6 +41,7 @@ from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
+from reelflow.gateway.video_library import VideoLibrary
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 
@@ -71,7 +73,7 @@ def _budgets(settings: GatewaySettings) -> Budgets:
 
 async def _open_accounts(
     settings: GatewaySettings, mongo: AsyncMongoClient[dict[str, Any]], ledger: LedgerStore
-) -> tuple[AccountCommands, Authenticator, Access]:
+) -> tuple[AccountCommands, Authenticator, Access, VideoRegistry]:
     """The account side of the gateway, with a first admin on a fresh install (its made-up password logged once)."""
     account_store = AccountStore(mongo, settings.mongo_db)
     registry = VideoRegistry(mongo, settings.mongo_db)
@@ -95,7 +97,7 @@ async def _open_accounts(
         internal_token=settings.internal_token.get_secret_value(),
         internal_workspace=settings.internal_workspace,
     )
-    return commands, authenticator, Access(registry, ledger)
+    return commands, authenticator, Access(registry, ledger), registry
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -116,7 +118,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         store = LedgerStore(mongo, settings.mongo_db)
         await store.ensure_indexes()
-        account_commands, authenticator, access = await _open_accounts(settings, mongo, store)
+        account_commands, authenticator, access, registry = await _open_accounts(settings, mongo, store)
+        video_library = VideoLibrary(
+            mongo, settings.mongo_db, registry, store, runtime.blobs, media_bucket=settings.media_bucket
+        )
+        await video_library.ensure_indexes()
         relay = OutboxRelay(store, runtime.bus, idle_sec=settings.outbox_idle_sec)
         checks = RenderChecks(
             runtime.blobs, settings.media_bucket, publishing_available=bool(settings.youtube_client_id.strip())
@@ -139,6 +145,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             accounts=account_commands,
             authenticator=authenticator,
             access=access,
+            library=video_library,
         )
         try:
             yield
@@ -165,6 +172,6 @@ def build_api(lifespan: Lifespan | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     instrument_http(app)
-    for module in (accounts, scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics, studio):
+    for module in (accounts, library, scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics, studio):
         app.include_router(module.router)
     return app

@@ -19,10 +19,14 @@ from reelflow.gateway.accounts import DEFAULT_WORKSPACE, Caller
 from reelflow.gateway.job_media import MediaProblem, missing_upload_problem, unusable_media_error
 from reelflow.gateway.refusals import ConflictError, NotFoundError
 from reelflow.gateway.render_specs import RankingOptions
-from reelflow.gateway.store import LedgerStore
+from reelflow.gateway.store import LedgerStore, searchable
 from reelflow.gateway.stored_times import epoch_now, required_time_of
 
 Document = dict[str, Any]
+
+
+# A video's state until its first render job: its script is being written or reviewed.
+NO_JOB_STATE = "SCRIPT"
 
 
 class VideoKind(StrEnum):
@@ -74,6 +78,8 @@ class VideoRegistry:
             "workspace_id": workspace_id,
             "kind": kind.value,
             "title": title,
+            "search_text": searchable(video_id, title),
+            "state": NO_JOB_STATE,
             "created_at": now,
             "updated_at": now,
             "review": "PENDING",
@@ -87,7 +93,8 @@ class VideoRegistry:
         existing = await self.videos.find_one({"_id": video_id})
         if existing is None or existing["workspace_id"] != workspace_id:
             raise ConflictError(f"the video id {video_id!r} is taken; choose another one")
-        changes: Document = {"updated_at": now} | ({"title": title} if title else {})
+        retitled = {"title": title, "search_text": searchable(video_id, title)} if title else {}
+        changes: Document = {"updated_at": now} | retitled
         await self.videos.update_one({"_id": video_id}, {"$set": changes})
         return video_record(existing | changes)
 
@@ -137,6 +144,10 @@ class Access:
         video_id = await self._ledger.video_of_script(script_id)
         if video_id is None or await self.registry.owner_of(video_id) != caller.workspace_id:
             raise NotFoundError(f"no script {script_id}")
+
+    async def note_script(self, video_id: str, script_id: str) -> None:
+        """The library shows the video's newest script (to review it) until a job supersedes it."""
+        await self.registry.touch(video_id, {"latest_script_id": script_id})
 
     async def job(self, caller: Caller, job_id: str) -> None:
         video_id = await self._ledger.video_of_job(job_id)

@@ -28,6 +28,8 @@ CAS_ATTEMPTS = 20
 UNWRITTEN_CLAIM_GRACE_SEC = 30.0
 JOBS = "render_jobs"
 SCRIPT_REQUESTS = "script_requests"
+# The library's documents, one per video (``ownership.VideoRegistry``); the ledger keeps their latest-job summary.
+VIDEOS = "videos"
 # Fields of a job document that are the gateway's own, not the contract's; every rewrite of the job keeps them.
 GATEWAY_JOB_FIELDS = ("script_version",)
 # Every document that can owe events: the pending events, and a flag the relay finds them by (indexed).
@@ -79,6 +81,11 @@ def _job_view(document: Document) -> RenderJobView:
     return RenderJobView.model_validate({**_strip(document), **_gateway_fields(document)})
 
 
+def searchable(video_id: str, title: str) -> str:
+    """What a library search looks in: the video id and the title, lower-cased."""
+    return f"{video_id} {title}".lower()
+
+
 def _version_key(script_id: str, version: int) -> str:
     return f"{script_id}:{version}"
 
@@ -92,6 +99,7 @@ class LedgerStore:
         self._script_versions = db["script_versions"]
         self._requests = db[SCRIPT_REQUESTS]
         self._active = db["active_jobs"]
+        self._videos = db[VIDEOS]
         self._owing_collections: dict[str, AsyncCollection[Document]] = {
             JOBS: self._jobs,
             SCRIPT_REQUESTS: self._requests,
@@ -151,6 +159,7 @@ class LedgerStore:
         await self._jobs.insert_one(
             {"_id": job.job_id, "rev": 0, **job.model_dump(mode="python"), **gateway_fields, **_outbox_fields(outbox)}
         )
+        await self._summarise_on_video(job)
 
     async def get_job(self, job_id: str) -> RenderJob | None:
         document = await self._jobs.find_one({"_id": job_id})
@@ -200,7 +209,39 @@ class LedgerStore:
             }
 
         document, changed = await self._rewrite(self._jobs, job_id, change)
-        return (RenderJob.model_validate(_strip(document)) if document else None), changed
+        job = RenderJob.model_validate(_strip(document)) if document else None
+        if changed and job is not None:
+            await self._summarise_on_video(job)
+        return job, changed
+
+    async def _summarise_on_video(self, job: RenderJob) -> None:
+        """Keep the video's library document showing its newest job (state, duration), for lists and filters.
+
+        An older job of the video (a retry of one that is not the newest) leaves the summary alone.
+        """
+        if job.video_id is None:
+            return
+        video = await self._videos.find_one({"_id": job.video_id}, {"latest_job_created": 1})
+        if video is None:
+            return
+        created = math.floor(job.created_at.timestamp() * 1000)  # milliseconds: what MongoDB keeps of a datetime
+        if (video.get("latest_job_created") or 0) > created:
+            return
+        summary = {
+            "state": job.status.value,
+            "latest_job_id": job.job_id,
+            "latest_job_created": created,
+            "latest_script_id": job.script_id,
+            "duration_sec": job.duration_sec,
+            "updated_at": datetime.now(UTC).timestamp(),
+        }
+        await self._videos.update_one({"_id": job.video_id}, {"$set": summary})
+
+    async def forget_video(self, video_id: str) -> None:
+        """Delete every ledger document of the video: jobs, scripts, their versions and requests, its job slot."""
+        for collection in (self._jobs, self._scripts, self._script_versions, self._requests):
+            await collection.delete_many({"video_id": video_id})
+        await self._active.delete_one({"_id": video_id})
 
     # ---- one active job per video -----------------------------------------------------------------------------
     async def claim_active(self, video_id: str, job_id: str) -> str | None:
@@ -276,7 +317,15 @@ class LedgerStore:
             await self._scripts.insert_one({"_id": script.script_id, "rev": 0, **script.model_dump(mode="python")})
         except DuplicateKeyError:
             return False
+        await self._title_video(script)
         return True
+
+    async def _title_video(self, script: Script) -> None:
+        """A video named by nobody takes its first script's title (the lesson's heading) in the library."""
+        await self._videos.update_one(
+            {"_id": script.video_id, "title": ""},
+            {"$set": {"title": script.title, "search_text": searchable(script.video_id, script.title)}},
+        )
 
     async def get_script(self, script_id: str) -> Script | None:
         document = await self._scripts.find_one({"_id": script_id})

@@ -28,6 +28,7 @@ from reelflow.gateway.readiness import Readiness
 from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
+from reelflow.gateway.video_library import VideoLibrary
 from reelflow.runtime.service import ServiceRuntime
 
 
@@ -42,6 +43,7 @@ class GatewayState:
     accounts: AccountCommands
     authenticator: Authenticator
     access: Access
+    library: VideoLibrary
 
 
 def gateway_state(connection: HTTPConnection) -> GatewayState:
@@ -72,6 +74,13 @@ ScriptsDep = Annotated[ScriptCommands, Depends(_scripts)]
 JobsDep = Annotated[RenderJobCommands, Depends(_jobs)]
 AccountsDep = Annotated[AccountCommands, Depends(accounts_of)]
 AccessDep = Annotated[Access, Depends(access_of)]
+
+
+def library_of(state: StateDep) -> VideoLibrary:
+    return state.library
+
+
+LibraryDep = Annotated[VideoLibrary, Depends(library_of)]
 
 
 # Declared so the OpenAPI document names the three ways in; the Authenticator reads the headers itself.

@@ -64,7 +64,9 @@ async def generate_script(
     if defaults is not None:
         await access.lesson_music(caller, defaults.music, within="render_defaults")
     await access.claim_video(caller, video_id, VideoKind.LESSON, body.title)
-    return await scripts.request_script(video_id, body)
+    accepted = await scripts.request_script(video_id, body)
+    await access.note_script(video_id, accepted.script_id)
+    return accepted
 
 
 @router.get(

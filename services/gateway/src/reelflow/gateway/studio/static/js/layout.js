@@ -66,6 +66,7 @@ export async function startPage(render) {
   try {
     await render(clear(main), { user, params, query: new URLSearchParams(window.location.search) });
   } catch (error) {
+    if (!main.querySelector('h1')) main.prepend(pageHeading(document.body.dataset.titleKey));
     main.append(errorBox(error));
   }
   translate(main);

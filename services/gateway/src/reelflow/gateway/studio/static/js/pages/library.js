@@ -101,7 +101,7 @@ startPage(async (main, { query }) => {
       page += 1;
       load();
     });
-    pager.append(previous, h('span', { class: 'muted', i18n: 'library.page', i18nVars: { n: page + 1 } }), next);
+    if (page > 0 || answer.next_cursor) pager.append(previous, h('span', { class: 'muted', i18n: 'library.page', i18nVars: { n: page + 1 } }), next);
     translate(grid);
   }
 

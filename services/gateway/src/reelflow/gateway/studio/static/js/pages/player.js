@@ -23,10 +23,6 @@ function humanBytes(bytes) {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-async function reviewOf(videoId) {
-  const page = await api.get(`/api/videos?q=${encodeURIComponent(videoId)}&limit=50`);
-  return page.items.find((item) => item.video_id === videoId) || null;
-}
 
 startPage(async (main, { params, query, user }) => {
   const videoId = params.videoId;
@@ -103,7 +99,13 @@ startPage(async (main, { params, query, user }) => {
   };
   approve.addEventListener('click', decide('APPROVED', approve));
   reject.addEventListener('click', decide('REJECTED', reject));
-  reviewOf(videoId).then(showReview, (error) => clear(reviewState).append(errorBox(error)));
+  api.get(`/api/videos/${videoPath}`).then(
+    (summary) => {
+      showReview(summary);
+      translate(reviewState);
+    },
+    (error) => clear(reviewState).append(errorBox(error)),
+  );
 
   // Comments
   const commentList = h('ul', { class: 'comments' });

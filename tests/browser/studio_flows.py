@@ -1,0 +1,45 @@
+"""Steps the browser tests share: signing in, and reading the API as the signed-in person does."""
+
+from typing import Any
+
+from playwright.sync_api import Page
+
+from tests.gateway_auth import ADMIN_EMAIL, ADMIN_PASSWORD
+
+
+def sign_in(page: Page, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> None:
+    page.goto("/studio/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("form button[type=submit]")
+    page.wait_for_url("**/studio/")
+    page.wait_for_selector(".video-grid > li:not(:has(.loading))")
+
+
+def api_get(page: Page, path: str) -> tuple[int, Any]:
+    """GET an API path with the page's own session (its cookie), as the studio's modules do."""
+    answer: tuple[int, Any] = page.evaluate(
+        """async (path) => {
+            const response = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+            const type = response.headers.get('Content-Type') || '';
+            return [response.status, type.includes('json') ? await response.json() : await response.text()];
+        }""",
+        path,
+    )
+    return answer
+
+
+def wait_until_played(page: Page) -> dict[str, float]:
+    """Start the player's <video> (muted, as autoplay rules allow) and answer its duration and current time.
+
+    Predicates are functions, not expression strings: a string is evaluated with eval, which the studio's CSP blocks.
+    """
+    page.wait_for_selector("video.player-video")
+    page.wait_for_function("() => document.querySelector('video.player-video').readyState >= 1", timeout=30_000)
+    page.evaluate("() => { const v = document.querySelector('video.player-video'); v.muted = true; return v.play(); }")
+    page.wait_for_function("() => document.querySelector('video.player-video').currentTime > 0.3", timeout=15_000)
+    played: dict[str, float] = page.evaluate(
+        "() => { const v = document.querySelector('video.player-video');"
+        " return {duration: v.duration, time: v.currentTime}; }"
+    )
+    return played

@@ -1,0 +1,71 @@
+"""One workspace never sees another's video: not in the studio (library, script, player) and not through the API."""
+
+import re
+import time
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import StudioPages
+from tests.browser.studio_flows import api_get, sign_in
+from tests.conftest import RunningServices
+from tests.gateway_auth import ADMIN_HEADERS
+
+pytestmark = [pytest.mark.connected, pytest.mark.browser]
+
+SCRIPT_TIMEOUT_SEC = 30
+
+
+def written_script(gateway_url: str, video_id: str) -> str:
+    """A's video: a script written for it through the API with the admin's key (no render needed)."""
+    with httpx.Client(base_url=gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
+        accepted = client.post(
+            f"/api/videos/{video_id}/scripts/generate",
+            json={"title": "Private lesson", "source_text": "# Private\n\nOnly workspace A may read this."},
+        )
+        assert accepted.status_code == 202, accepted.text
+        script_id: str = accepted.json()["script_id"]
+        deadline = time.monotonic() + SCRIPT_TIMEOUT_SEC
+        while client.get(f"/api/scripts/{script_id}").status_code != 200:
+            assert time.monotonic() < deadline, "the script was not written in time"
+            time.sleep(0.3)
+    return script_id
+
+
+def test_user_b_cannot_see_user_a_video(studio: StudioPages, services: RunningServices, unique_id: str) -> None:
+    video_id = f"private-{unique_id}"
+    script_id = written_script(services.gateway_url, video_id)
+    b_email, b_password = f"b-{unique_id}@reelflow.test", f"b-password-{unique_id}"
+
+    # The admin (workspace A) adds user B, who gets a workspace of their own, and makes and revokes an API key.
+    admin = studio.new_page()
+    sign_in(admin)
+    admin.goto("/studio/account")
+    admin.fill("input[name=user_email]", b_email)
+    admin.fill("input[name=user_password]", b_password)
+    admin.click("button.create-user")
+    expect(admin.locator(".users-table tr", has_text=b_email)).to_be_visible()
+    admin.fill("input[name=key_name]", f"ci-{unique_id}")
+    admin.check("input[name=scope][value=render]")
+    admin.click("button.create-key")
+    expect(admin.locator(".secret-value")).to_have_text(re.compile(r"^rf_\w+$"))
+    studio.snap(admin, "account-en")
+    admin.once("dialog", lambda dialog: dialog.accept())
+    admin.locator(".keys-table tr", has_text=f"ci-{unique_id}").locator("button.revoke").click()
+    expect(admin.locator(".keys-table tr", has_text=f"ci-{unique_id}").locator(".badge-failed")).to_be_visible()
+    assert api_get(admin, f"/api/scripts/{script_id}")[0] == 200
+
+    # User B: an empty library, and A's script and video are not found, in the studio and in the API.
+    b = studio.new_page(locale="ko-KR")
+    sign_in(b, b_email, b_password)
+    expect(b.locator(f".video-card[data-video-id='{video_id}']")).to_have_count(0)
+    expect(b.locator(".empty-state")).to_be_visible()
+    studio.snap(b, "library-empty-ko")
+    b.goto(f"/studio/scripts/{script_id}")
+    expect(b.locator(".error .error-code")).to_have_text("NOT_FOUND")
+    studio.snap(b, "script-not-found-ko")
+    b.goto(f"/studio/videos/{video_id}")
+    expect(b.locator(".error .error-code, .notice").first).to_be_visible()
+    assert api_get(b, f"/api/scripts/{script_id}")[0] == 404
+    assert api_get(b, f"/api/videos/{video_id}/render-jobs")[0] == 404

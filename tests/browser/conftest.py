@@ -67,8 +67,10 @@ class StudioPages:
         return page
 
     def snap(self, page: Page, name: str) -> None:
-        page.wait_for_load_state("networkidle")
+        # Not "networkidle": a <video> keeps fetching ranges. Each test waits for what it shows before a snap.
+        page.wait_for_load_state("load")
         page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(200)
         page.screenshot(path=self.screenshots / f"{name}.png", full_page=True)
 
     def close(self) -> None:

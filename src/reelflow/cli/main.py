@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from reelflow.cli.admin import add_admin_commands
 from reelflow.local import worker_launcher
 from reelflow.local.admin_credentials import (
     ADMIN_KEY_FILE,
@@ -307,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     stack = render.add_mutually_exclusive_group()
     stack.add_argument("--gateway", help="gateway URL of a running stack (default: :8000, else embedded)")
     stack.add_argument("--embedded", action="store_true", help="start a stack of its own even if one answers on :8000")
-    stack.add_argument(
+    render.add_argument(
         "--api-key",
         help="API key for a running stack (default: $REELFLOW_API_KEY, else the one `reelflow up` saved in .reelflow/)",
     )
@@ -316,6 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run one service in the foreground")
     worker.add_argument("name", choices=SERVICE_NAMES)
     worker.set_defaults(run=command_worker)
+
+    add_admin_commands(commands)
 
     contracts = commands.add_parser("contracts", help="contract tooling")
     contracts_commands = contracts.add_subparsers(dest="contracts_command", required=True)

@@ -147,7 +147,7 @@ def test_every_key_the_studio_uses_is_in_the_dictionaries() -> None:
     used |= {f"status.{status}" for status in [*JobStatus, *ScriptStatus, "SCRIPT"]}
     used |= {f"step.{step}" for step in Step} | {f"asset.{kind}" for kind in AssetKind}
     used |= {f"review.{decision}" for decision in ("PENDING", "APPROVED", "REJECTED")}
-    used |= {f"progress.ended.{status}" for status in ("FAILED", "CANCELED")}
+    used |= {f"progress.{outcome}.{status}" for outcome in ("ended", "noDetail") for status in ("FAILED", "CANCELED")}
     assert sorted(used - known) == []
 
 

@@ -68,7 +68,7 @@ export function clear(element) {
 /** An error as the API gave it: its code and its message, visibly. */
 export function errorBox(error) {
   const code = error && error.code ? error.code : 'ERROR';
-  const message = error && error.message ? error.message : String(error);
+  const message = error && typeof error === 'object' ? error.message || '' : String(error);
   const problems = error && error.details && Array.isArray(error.details.problems) ? error.details.problems : [];
   return h(
     'div',

@@ -257,4 +257,6 @@ export default {
   'file.chooseMany': 'Choose files…',
   'file.none': 'No file chosen',
   'file.noneMany': 'No files chosen',
+  'progress.noDetail.CANCELED': 'The job was canceled before it finished; try again to render it from the start.',
+  'progress.noDetail.FAILED': 'The job failed without saying why; its service logs have the detail.',
 };

@@ -257,4 +257,6 @@ export default {
   'file.chooseMany': '파일 선택…',
   'file.none': '선택한 파일 없음',
   'file.noneMany': '선택한 파일 없음',
+  'progress.noDetail.CANCELED': '작업이 끝나기 전에 취소되었습니다. 다시 시도하면 처음부터 렌더링합니다.',
+  'progress.noDetail.FAILED': '작업이 이유 없이 실패했습니다. 서비스 로그에 자세한 내용이 있습니다.',
 };

@@ -64,13 +64,16 @@ startPage(async (main, { params, query }) => {
       return;
     }
     bar.fail();
-    const failure = update.error || { code: update.status, message: '' };
+    // A job canceled by a person carries no error of its own: say what happened in the studio's words.
+    const failure = update.error
+      ? errorBox(update.error)
+      : h('div', { class: 'error', attrs: { role: 'alert' } }, h('strong', { class: 'error-code', text: update.status }), h('span', { class: 'error-message', i18n: `progress.noDetail.${update.status}` }));
     const retry = h('button', { type: 'button', class: 'primary retry', i18n: 'progress.retry' });
     retry.addEventListener('click', async () => {
       const retried = await busy(retry, errors, () => api.post(`/api/render-jobs/${encodeURIComponent(update.job_id)}/retry`));
       if (retried) window.location.assign(`/studio/videos/${videoPath}/progress?job=${encodeURIComponent(retried.job_id)}`);
     });
-    outcome.append(h('p', { class: 'failure', i18n: `progress.ended.${update.status}` }), errorBox(failure), h('div', { class: 'actions left' }, retry));
+    outcome.append(h('p', { class: 'failure', i18n: `progress.ended.${update.status}` }), failure, h('div', { class: 'actions left' }, retry));
   }
 
   async function pollJob() {

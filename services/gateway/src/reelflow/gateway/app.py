@@ -23,6 +23,7 @@ from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
+from reelflow.runtime.blobs import PresignedLinks
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 
@@ -79,6 +80,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             jobs=jobs,
             hub=hub,
             readiness=_readiness(runtime, store, settings.readiness_timeout_sec),
+            public_links=PresignedLinks(settings, settings.public_s3_url) if settings.public_s3_url else None,
         )
         try:
             yield

@@ -26,6 +26,11 @@ class GatewayError(ReelflowError):
         """The code the caller reads in ``error.code``."""
         return self.api_code
 
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        """Headers the answer must carry besides the error body (HTTP requires some, e.g. on a 416)."""
+        return {}
+
 
 class NotFoundError(GatewayError):
     api_code = ApiErrorCode.NOT_FOUND
@@ -61,6 +66,23 @@ class PayloadTooLargeError(GatewayError):
 
 class UnsupportedMediaTypeError(GatewayError):
     api_code = ApiErrorCode.UNSUPPORTED_MEDIA_TYPE
+
+
+class RangeNotSatisfiableError(GatewayError):
+    """A ``Range`` that names no byte of the file; the answer says how long the file is (``Content-Range``)."""
+
+    api_code = ApiErrorCode.RANGE_NOT_SATISFIABLE
+
+    def __init__(self, requested: str, size_bytes: int) -> None:
+        super().__init__(
+            f"range {requested!r} is outside the file, which has {size_bytes} bytes (0-{max(size_bytes - 1, 0)})",
+            details={"range": requested, "size_bytes": size_bytes},
+        )
+        self.size_bytes = size_bytes
+
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        return {"Content-Range": f"bytes */{self.size_bytes}"}
 
 
 class DependencyUnavailableError(GatewayError):

@@ -1,6 +1,8 @@
 """Settings of the gateway: the REST API, the ledger and its MongoDB."""
 
-from pydantic import Field
+from urllib.parse import urlparse
+
+from pydantic import Field, field_validator
 
 from reelflow.runtime.settings import ServiceSettings
 
@@ -35,3 +37,31 @@ class GatewaySettings(ServiceSettings):
     upload_scratch_dir: str | None = Field(
         default=None, description="Where uploads are received before they are checked; the system temp dir when unset."
     )
+    public_s3_url: str = Field(
+        default="",
+        description="The S3 endpoint as clients outside the cluster reach it (http(s)://host[:port], no path), e.g. "
+        "https://media.example.com. When set, GET /api/assets/{job_id}/{kind} answers with a 302 to a URL presigned "
+        "for that endpoint, valid for REELFLOW_PRESIGNED_URL_TTL_SEC, and the file no longer passes through the "
+        "gateway; when empty, the gateway streams the file itself (with Range support) from REELFLOW_S3_ENDPOINT.",
+    )
+    asset_read_timeout_sec: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="While the gateway streams an asset, how long it waits for each chunk from S3 before it cuts "
+        "the download short.",
+    )
+
+    @field_validator("public_s3_url")
+    @classmethod
+    def _public_s3_url_is_an_endpoint(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        url = urlparse(value)
+        if url.scheme not in ("http", "https") or not url.hostname or url.path not in ("", "/") or url.query:
+            raise ValueError(
+                f"REELFLOW_PUBLIC_S3_URL must be http(s)://host[:port] with no path or query, got {value!r}; "
+                "presigned URLs are signed for a host, so an S3 endpoint under a path prefix cannot be used"
+            )
+        return value.rstrip("/")

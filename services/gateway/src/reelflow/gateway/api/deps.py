@@ -10,6 +10,7 @@ from reelflow.gateway.readiness import Readiness
 from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
+from reelflow.runtime.blobs import PresignedLinks
 from reelflow.runtime.service import ServiceRuntime
 
 
@@ -21,6 +22,7 @@ class GatewayState:
     jobs: RenderJobCommands
     hub: ProgressHub
     readiness: Readiness
+    public_links: PresignedLinks | None = None  # set with REELFLOW_PUBLIC_S3_URL: assets are redirected there
 
 
 def gateway_state(request: Request) -> GatewayState:

@@ -33,6 +33,7 @@ from reelflow.gateway.refusals import (
     NotFoundError,
     NotReadyError,
     PayloadTooLargeError,
+    RangeNotSatisfiableError,
     ScriptWritingFailedError,
     UnsupportedMediaTypeError,
 )
@@ -61,6 +62,7 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     NotReadyError: 409,
     PayloadTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
+    RangeNotSatisfiableError: 416,
     StepTimeoutError: 504,
     DependencyUnavailableError: 503,
     StorageUploadError: 503,
@@ -80,7 +82,8 @@ CALLER_FACING_STEP_ERRORS = (MediaInvalidError, InvalidScriptError, StepTimeoutE
 class ApiErrorInfo(BaseModel):
     code: str = Field(
         description="NOT_FOUND, METHOD_NOT_ALLOWED, VALIDATION_FAILED, CONFLICT, NOT_READY, PAYLOAD_TOO_LARGE, "
-        "UNSUPPORTED_MEDIA_TYPE, UNAVAILABLE (a dependency is down; nothing changed), INTERNAL, or a job error code."
+        "UNSUPPORTED_MEDIA_TYPE, RANGE_NOT_SATISFIABLE, UNAVAILABLE (a dependency is down; nothing changed), "
+        "INTERNAL, or a job error code."
     )
     message: str = Field(description="What went wrong and, where there is one, the call that fixes it.")
     details: dict[str, Any] = Field(
@@ -118,10 +121,13 @@ class ApiFailure:
     code: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # what the status itself requires (a 416's Content-Range)
 
     def response(self, headers: Mapping[str, str] | None = None) -> JSONResponse:
         return JSONResponse(
-            error_body(self.code, self.message, self.details), status_code=self.status, headers=dict(headers or {})
+            error_body(self.code, self.message, self.details),
+            status_code=self.status,
+            headers={**self.headers, **(headers or {})},
         )
 
 
@@ -159,7 +165,7 @@ def failure_of(error: BaseException, *, trace_id: str) -> ApiFailure:
         unavailable = DependencyUnavailableError(dependency)
         return ApiFailure(status, unavailable.public_code, unavailable.message, unavailable.details)
     if isinstance(error, GatewayError):
-        return ApiFailure(status, error.public_code, error.message, error.details)
+        return ApiFailure(status, error.public_code, error.message, error.details, dict(error.response_headers))
     if isinstance(error, RequestValidationError):
         problems = validation_problems(error.errors())
         return ApiFailure(status, ApiErrorCode.VALIDATION_FAILED, describe_problems(problems), {"problems": problems})

@@ -7,11 +7,22 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from pymongo import AsyncMongoClient
 
 from reelflow.gateway.api.deps import GatewayState
+from reelflow.gateway.api.docs_pages import install_docs_pages
 from reelflow.gateway.api.errors import install_error_handlers
-from reelflow.gateway.api.routes import assets, health, metrics, ranking_jobs, render_jobs, scripts, uploads
+from reelflow.gateway.api.response_headers import SecurityHeadersMiddleware
+from reelflow.gateway.api.routes import (
+    assets,
+    health,
+    metrics,
+    ranking_jobs,
+    render_jobs,
+    scripts,
+    uploads,
+)
 from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
 from reelflow.gateway.http_observability import instrument_http
@@ -28,6 +39,11 @@ from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 
 READINESS_PROBE_KEY = ".readyz"
+# What a page on an allowed origin may send, and which answer headers its script may read (ETag for If-Match on
+# script edits, Content-Range for partial downloads, X-Trace-Id for reporting an error, Retry-After when limited).
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "X-CSRF-Token", "X-Internal-Token"]
+CORS_EXPOSED_HEADERS = ["ETag", "Content-Range", "Content-Disposition", "X-Trace-Id", "Retry-After", "Location"]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -89,24 +105,40 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await runtime.broker.stop()
             await mongo.close()
 
-    return build_api(lifespan)
+    return build_api(lifespan, settings)
 
 
-def build_api(lifespan: Lifespan | None = None) -> FastAPI:
-    """The REST API itself (routes, error handling, OpenAPI document), without the process it runs in.
+def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None = None) -> FastAPI:
+    """The REST API itself (routes, error handling, headers, OpenAPI document and its pages), without the process
+    it runs in.
 
-    ``create_app`` gives it the lifespan that connects it; on its own it serves the OpenAPI document to tools that
-    need it before any server runs (the schemathesis tests).
+    ``create_app`` gives it the lifespan that connects it and its settings; on its own it serves the OpenAPI
+    document to tools that need it before any server runs (the schemathesis tests).
     """
+    settings = settings or GatewaySettings()
     app = FastAPI(
         title="reelflow gateway",
         version="0.1.0",
         description="Lesson text to narrated, subtitled video; uploaded clips to ranking shorts. "
         "Errors are {'error': {code, message, details}}.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     instrument_http(app)
     for module in (scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics):
         app.include_router(module.router)
+    install_docs_pages(app)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_credentials=True,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+        )
+    # Added last, so it is outermost: CORS preflights and every error answer get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, trust_forwarded_headers=settings.trust_forwarded_headers)
     return app

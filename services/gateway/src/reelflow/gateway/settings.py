@@ -1,5 +1,6 @@
 """Settings of the gateway: the REST API, the ledger and its MongoDB."""
 
+import json
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator
@@ -51,6 +52,19 @@ class GatewaySettings(ServiceSettings):
         description="While the gateway streams an asset, how long it waits for each chunk from S3 before it cuts "
         "the download short.",
     )
+    trust_forwarded_headers: bool = Field(
+        default=False,
+        description="Behind a proxy that terminates TLS: believe its X-Forwarded-Proto, so a request it received "
+        "over HTTPS gets Strict-Transport-Security. Leave off when clients reach the gateway directly, since "
+        "anyone can send the header.",
+    )
+    cors_allow_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) whose pages may call the API from a browser with credentials, "
+        'as a JSON list, e.g. ["https://studio.example.com"]. Empty: no CORS headers at all (the studio the '
+        "gateway serves is same-origin and needs none). '*' is refused: with credentials it would let any site "
+        "act as a signed-in user.",
+    )
 
     @field_validator("public_s3_url")
     @classmethod
@@ -65,3 +79,26 @@ class GatewaySettings(ServiceSettings):
                 "presigned URLs are signed for a host, so an S3 endpoint under a path prefix cannot be used"
             )
         return value.rstrip("/")
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _cors_origins_from_json_text(cls, value: object) -> object:
+        """The environment's JSON list is decoded by pydantic-settings; the same text given any other way is too."""
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _cors_origins_are_exact(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if "*" in origin:
+                raise ValueError(
+                    f"REELFLOW_CORS_ALLOW_ORIGINS may not contain {origin!r}: credentials are allowed, and a "
+                    "wildcard would let any web site call the API as a signed-in user; list each origin instead"
+                )
+            url = urlparse(origin)
+            if url.scheme not in ("http", "https") or not url.hostname or url.path or url.query or url.fragment:
+                raise ValueError(
+                    f"REELFLOW_CORS_ALLOW_ORIGINS entry {origin!r} is not an origin: write scheme://host[:port], "
+                    "with no path and no trailing slash, exactly as browsers send it in the Origin header"
+                )
+        return origins

@@ -1,5 +1,5 @@
-"""The gateway process: FastAPI (REST, SSE) plus the ledger's NATS subscribers and the outbox relay, sharing one
-lifespan."""
+"""The gateway process: FastAPI (REST, SSE, WebSocket) plus the ledger's NATS subscribers and the outbox relay,
+sharing one lifespan."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +18,7 @@ from reelflow.gateway.api.routes import (
     assets,
     health,
     metrics,
+    progress_socket,
     ranking_jobs,
     render_jobs,
     scripts,
@@ -127,7 +128,7 @@ def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None
     )
     install_error_handlers(app)
     instrument_http(app)
-    for module in (scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics):
+    for module in (scripts, render_jobs, uploads, ranking_jobs, assets, progress_socket, health, metrics):
         app.include_router(module.router)
     install_docs_pages(app)
     if settings.cors_allow_origins:

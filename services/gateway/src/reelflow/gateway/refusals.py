@@ -36,6 +36,16 @@ class NotFoundError(GatewayError):
     api_code = ApiErrorCode.NOT_FOUND
 
 
+class NoRenderJobYetError(NotFoundError):
+    """A video followed for progress got no render job within the time a follower may wait for one."""
+
+    def __init__(self, video_id: str, waited_sec: float) -> None:
+        super().__init__(
+            f"video {video_id} got no render job within {waited_sec:g} s; start one, then follow it again",
+            details={"video_id": video_id},
+        )
+
+
 class ConflictError(GatewayError):
     """The request does not fit the current state (a stale version, an ended job, another active job)."""
 

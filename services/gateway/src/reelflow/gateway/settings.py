@@ -65,6 +65,13 @@ class GatewaySettings(ServiceSettings):
         "gateway serves is same-origin and needs none). '*' is refused: with credentials it would let any site "
         "act as a signed-in user.",
     )
+    ws_idle_timeout_sec: float = Field(
+        default=600.0,
+        gt=0,
+        le=86400,
+        description="How long WS /ws/videos/{video_id}/render-progress waits for a video with no render job to get "
+        "one before it closes (code 4408).",
+    )
 
     @field_validator("public_s3_url")
     @classmethod

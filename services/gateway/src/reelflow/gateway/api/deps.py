@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
+from starlette.requests import HTTPConnection
 
 from reelflow.gateway.progress_hub import ProgressHub
 from reelflow.gateway.readiness import Readiness
@@ -25,8 +26,9 @@ class GatewayState:
     public_links: PresignedLinks | None = None  # set with REELFLOW_PUBLIC_S3_URL: assets are redirected there
 
 
-def gateway_state(request: Request) -> GatewayState:
-    state: GatewayState = request.app.state.gateway
+def gateway_state(connection: HTTPConnection) -> GatewayState:
+    """The state of the app serving this request or WebSocket."""
+    state: GatewayState = connection.app.state.gateway
     return state
 
 

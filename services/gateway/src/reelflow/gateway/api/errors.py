@@ -4,23 +4,29 @@
 commands raise typed errors and never pick a status. A failure of a dependency is a 503 ``UNAVAILABLE`` naming
 the dependency; anything unexpected is a 500 ``INTERNAL`` whose message carries only a trace id. Messages never
 carry exception text from a client library (it may name internal hosts); the log keeps the detail.
+
+A WebSocket route raises the same errors. It is accepted before its checks, so a refusal closes it, with the code
+:data:`CLOSE_CODE_BY_ERROR` gives and the same caller-facing message as the reason.
 """
 
+import contextlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.websockets import WebSocket
 from opentelemetry import trace
 from pydantic import BaseModel, Field
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 
 from reelflow.contracts import ErrorCode, IllegalTransitionError
 from reelflow.contracts.errors import ApiErrorCode
@@ -30,6 +36,7 @@ from reelflow.gateway.refusals import (
     DependencyUnavailableError,
     GatewayError,
     InvalidRequestError,
+    NoRenderJobYetError,
     NotFoundError,
     NotReadyError,
     PayloadTooLargeError,
@@ -69,6 +76,20 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     BusUnavailableError: 503,
     PyMongoError: 503,
 }
+# The one map from error to WebSocket close code, for a socket that is already open; any other refusal is a
+# policy violation (1008), anything unexpected an internal error (1011).
+CLOSE_CODE_BY_ERROR: Mapping[type[Exception], int] = {
+    GatewayError: 1008,
+    RequestValidationError: 1008,
+    NoRenderJobYetError: 4408,  # 4000 + the HTTP status for "timed out waiting"
+    DependencyUnavailableError: 1013,  # try again later
+    StorageUploadError: 1013,
+    BusUnavailableError: 1013,
+    PyMongoError: 1013,
+}
+UNEXPECTED_CLOSE_CODE = 1011
+# RFC 6455: a close frame's reason is at most 123 bytes of UTF-8.
+CLOSE_REASON_MAX_BYTES = 123
 # Failures of a dependency whose own message is for the log, not the caller: the caller learns which one.
 DEPENDENCY_BY_ERROR: Mapping[type[Exception], str] = {
     StorageUploadError: "the media store (S3)",
@@ -136,6 +157,22 @@ def status_of(error: BaseException) -> int | None:
     return next((STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in STATUS_BY_ERROR), None)
 
 
+def close_code_of(error: BaseException) -> int:
+    """The WebSocket close code :data:`CLOSE_CODE_BY_ERROR` gives ``error``'s nearest type."""
+    return next(
+        (CLOSE_CODE_BY_ERROR[kind] for kind in type(error).__mro__ if kind in CLOSE_CODE_BY_ERROR),
+        UNEXPECTED_CLOSE_CODE,
+    )
+
+
+def close_reason(message: str) -> str:
+    """``message`` cut to fit a close frame, never inside a character."""
+    encoded = message.encode()
+    if len(encoded) <= CLOSE_REASON_MAX_BYTES:
+        return message
+    return encoded[: CLOSE_REASON_MAX_BYTES - 3].decode(errors="ignore") + "..."
+
+
 def _dependency_of(error: BaseException) -> str | None:
     return next((DEPENDENCY_BY_ERROR[kind] for kind in type(error).__mro__ if kind in DEPENDENCY_BY_ERROR), None)
 
@@ -178,8 +215,9 @@ def failure_of(error: BaseException, *, trace_id: str) -> ApiFailure:
     return unexpected_failure(trace_id)
 
 
-def _logged(error: BaseException, failure: ApiFailure, request: Request, trace_id: str) -> None:
-    where = {"method": request.method, "path": request.url.path, "trace_id": trace_id, "status": failure.status}
+def _logged(error: BaseException, failure: ApiFailure, request: HTTPConnection, trace_id: str) -> None:
+    method = request.scope.get("method", "WEBSOCKET")
+    where = {"method": method, "path": request.url.path, "trace_id": trace_id, "status": failure.status}
     if failure.status >= 500:
         log.error(
             "request failed", code=failure.code, error=f"{type(error).__name__}: {error}", exc_info=error, **where
@@ -188,11 +226,27 @@ def _logged(error: BaseException, failure: ApiFailure, request: Request, trace_i
         log.info("request refused", code=failure.code, **where)
 
 
-async def _answer(request: Request, error: Exception) -> JSONResponse:
+async def _answer(request: HTTPConnection, error: Exception) -> JSONResponse:
     trace_id = current_trace_id()
     failure = failure_of(error, trace_id=trace_id)
     _logged(error, failure, request, trace_id)
     return failure.response({TRACE_HEADER: trace_id})
+
+
+async def _close_refused(websocket: WebSocket, error: Exception) -> None:
+    """A WebSocket route's refusal: the socket closes with the error's code and its caller-facing message."""
+    trace_id = current_trace_id()
+    failure = failure_of(error, trace_id=trace_id)
+    _logged(error, failure, websocket, trace_id)
+    await websocket.close(code=close_code_of(error), reason=close_reason(failure.message))
+
+
+async def _answer_or_close(connection: HTTPConnection, error: Exception) -> JSONResponse | None:
+    """Starlette calls one handler for both kinds of route: a request gets an answer, a WebSocket is closed."""
+    if isinstance(connection, WebSocket):
+        await _close_refused(connection, error)
+        return None
+    return await _answer(connection, error)
 
 
 HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
@@ -239,6 +293,9 @@ class UnexpectedErrorMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._socket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -260,9 +317,34 @@ class UnexpectedErrorMiddleware:
             if not started:  # a stream that already began can only be cut short
                 await failure.response({TRACE_HEADER: trace_id})(scope, receive, send)
 
+    async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket whose route failed unexpectedly closes with 1011 and the trace id, if it is still open."""
+        open_ = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal open_
+            if message["type"] == "websocket.accept":
+                open_ = True
+            elif message["type"] == "websocket.close":
+                open_ = False
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as error:
+            trace_id = current_trace_id()
+            failure = failure_of(error, trace_id=trace_id)
+            _logged(error, failure, HTTPConnection(scope), trace_id)
+            if open_:
+                reason = close_reason(failure.message)
+                with contextlib.suppress(OSError, RuntimeError):  # the client may be gone already
+                    await send({"type": "websocket.close", "code": close_code_of(error), "reason": reason})
+
 
 def install_error_handlers(app: FastAPI) -> None:
+    # Starlette's type names a handler for requests or one for WebSockets; this one takes both, as Starlette calls it.
+    answer_or_close = cast(ExceptionHandler, _answer_or_close)
     for kind in STATUS_BY_ERROR:
-        app.add_exception_handler(kind, _answer)
+        app.add_exception_handler(kind, answer_or_close)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -1,7 +1,9 @@
 """Asset downloads through the gateway: byte ranges as RFC 9110 reads them, and the route streaming a stored file
 (whole, in part, HEAD, 416) from a directory store, or redirecting to a public presigned URL."""
 
+import asyncio
 import hashlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,15 +12,17 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.types import Message
 
 from reelflow.contracts import Asset, AssetKind
 from reelflow.gateway.api.errors import status_of
+from reelflow.gateway.api.streamed_blob import StreamedBlobResponse
 from reelflow.gateway.app import build_api
 from reelflow.gateway.asset_delivery import FORMAT_BY_KIND, content_disposition, file_name
 from reelflow.gateway.byte_ranges import ByteRange, range_still_applies, requested_range
 from reelflow.gateway.refusals import NotFoundError, RangeNotSatisfiableError
 from reelflow.gateway.settings import GatewaySettings
-from reelflow.runtime.blobs import DirectoryBlobStore, PresignedLinks
+from reelflow.runtime.blobs import BlobStream, DirectoryBlobStore, PresignedLinks
 
 SIZE = 1000
 
@@ -204,3 +208,32 @@ async def test_with_a_public_s3_url_the_answer_is_a_redirect_signed_for_that_hos
 def test_a_public_s3_url_must_be_an_endpoint(url: str) -> None:
     with pytest.raises(ValueError, match="REELFLOW_PUBLIC_S3_URL"):
         GatewaySettings(public_s3_url=url)
+
+
+async def test_a_client_that_leaves_mid_download_stops_the_read_and_frees_the_stream() -> None:
+    chunks_read = 0
+    closed = asyncio.Event()
+
+    def read_chunk() -> bytes:
+        nonlocal chunks_read
+        chunks_read += 1
+        time.sleep(0.01)
+        return b"x" * 1024
+
+    stream = BlobStream(
+        1024 * 1000, read_chunk=read_chunk, close=lambda: closed.set(), what="read of m/k", read_timeout_sec=5
+    )
+    response = StreamedBlobResponse(stream, status_code=200, headers={"Content-Length": str(1024 * 1000)})
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        await asyncio.sleep(0.1)
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "asgi": {"spec_version": "2.3"}}
+    await asyncio.wait_for(response(scope, receive, send), timeout=5)
+    assert closed.is_set()
+    assert 0 < chunks_read < 1000, "the rest of the file was never read"

@@ -110,6 +110,9 @@ async def test_the_video_streams_whole_and_in_ranges_from_the_real_store(
         assert refused.status_code == 416 and refused.headers["content-range"] == f"bytes */{size}"
         assert refused.json()["error"]["code"] == "RANGE_NOT_SATISFIABLE"
 
+        unchanged = await client.get(url, headers={"If-None-Match": whole.headers["etag"]})
+        assert (unchanged.status_code, unchanged.content) == (304, b"")
+
         head = await client.head(url)
         assert (head.status_code, head.headers["content-length"], head.content) == (200, str(size), b"")
 

@@ -171,6 +171,21 @@ async def test_a_stale_if_range_gets_the_whole_file(client: httpx.AsyncClient) -
     assert response.status_code == 200 and response.content == CONTENT
 
 
+@pytest.mark.parametrize(
+    ("if_none_match", "status"), [("ETAG", 304), ("W/ETAG", 304), ('"old", ETAG', 304), ("*", 304), ('"old"', 200)]
+)
+async def test_a_copy_the_client_already_has_is_a_304_without_a_body(
+    client: httpx.AsyncClient, if_none_match: str, status: int
+) -> None:
+    etag = f'"{hashlib.sha256(CONTENT).hexdigest()}"'
+    response = await client.get(
+        f"/api/assets/{JOB_ID}/video", headers={"If-None-Match": if_none_match.replace("ETAG", etag)}
+    )
+    assert response.status_code == status
+    assert response.headers["etag"] == etag
+    assert response.content == (b"" if status == 304 else CONTENT)
+
+
 async def test_head_answers_the_headers_of_get_without_a_body(client: httpx.AsyncClient) -> None:
     response = await client.head(f"/api/assets/{JOB_ID}/video", headers={"Range": "bytes=5-"})
     assert response.status_code == 206

@@ -1,5 +1,5 @@
 """How a job's asset goes out over HTTP: its media type and file name, whether a browser shows or saves it, its
-ETag, and the part of it a ``Range`` asks for."""
+ETag, whether the client's copy is still current (``If-None-Match``), and the part of it a ``Range`` asks for."""
 
 import re
 from collections.abc import Mapping
@@ -30,16 +30,28 @@ FORMAT_BY_KIND: Mapping[AssetKind, AssetFormat] = {
 
 
 @dataclass(frozen=True)
+class AssetRequest:
+    """What a GET or HEAD of an asset asks for besides the asset: its request headers and ``?download``."""
+
+    range_header: str | None = None
+    if_range: str | None = None
+    if_none_match: str | None = None
+    download: bool = False
+
+
+@dataclass(frozen=True)
 class AssetDelivery:
-    """What to answer for one request of an asset: 200 with the whole file, or 206 with ``part`` of it."""
+    """What to answer for one request of an asset: 200 with the whole file, 206 with ``part`` of it, or 304 with
+    nothing (the client's copy is current)."""
 
     status: int
     headers: dict[str, str]
-    part: ByteRange | None  # None: the whole file
+    part: ByteRange | None  # None: the whole file, or nothing for a 304
 
     @property
     def length(self) -> int:
-        return int(self.headers["Content-Length"])
+        """The bytes the answer carries."""
+        return int(self.headers.get("Content-Length", "0"))
 
 
 def etag_of(asset: Asset) -> str:
@@ -59,21 +71,28 @@ def content_disposition(job_id: str, kind: AssetKind, *, download: bool) -> str:
     return f'{"inline" if shown else "attachment"}; filename="{file_name(job_id, kind)}"'
 
 
-def plan_delivery(
-    asset: Asset, job_id: str, *, range_header: str | None, if_range: str | None, download: bool
-) -> AssetDelivery:
+def is_current(if_none_match: str | None, etag: str) -> bool:
+    """``If-None-Match`` names ``etag`` (compared weakly, as RFC 9110 says for it) or is ``*``."""
+    if if_none_match is None:
+        return False
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def plan_delivery(asset: Asset, job_id: str, request: AssetRequest) -> AssetDelivery:
     """The status, headers and part for a GET or HEAD of ``asset``; a range past its end is refused (416)."""
     etag = etag_of(asset)
+    # The API decides who may read a job's files: no shared cache keeps a copy for the next caller.
+    validators = {"ETag": etag, "Cache-Control": "private"}
+    if is_current(request.if_none_match, etag):
+        return AssetDelivery(304, validators, None)
     size = asset.size_bytes
-    part = requested_range(range_header, size) if range_still_applies(if_range, etag) else None
-    headers = {
+    part = requested_range(request.range_header, size) if range_still_applies(request.if_range, etag) else None
+    headers = validators | {
         "Accept-Ranges": RANGE_UNIT,
         "Content-Type": FORMAT_BY_KIND[asset.kind].media_type,
         "Content-Length": str(part.length if part else size),
-        "Content-Disposition": content_disposition(job_id, asset.kind, download=download),
-        "ETag": etag,
-        # The API decides who may read a job's files: no shared cache keeps a copy for the next caller.
-        "Cache-Control": "private",
+        "Content-Disposition": content_disposition(job_id, asset.kind, download=request.download),
     }
     if part is None:
         return AssetDelivery(200, headers, None)

@@ -11,7 +11,13 @@ from reelflow.contracts import AssetKind
 from reelflow.gateway.api.deps import GatewayState, JobsDep, StateDep
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.api.streamed_blob import StreamedBlobResponse
-from reelflow.gateway.asset_delivery import FORMAT_BY_KIND, open_delivery, plan_delivery, presigned_response_headers
+from reelflow.gateway.asset_delivery import (
+    FORMAT_BY_KIND,
+    AssetRequest,
+    open_delivery,
+    plan_delivery,
+    presigned_response_headers,
+)
 from reelflow.gateway.render_job_commands import RenderJobCommands
 
 router = APIRouter(prefix="/api", tags=["assets"])
@@ -27,6 +33,10 @@ RangeHeader = Annotated[
 IfRangeHeader = Annotated[
     str | None,
     Header(alias="If-Range", description="The ETag of the copy being resumed: the range applies only if it matches."),
+]
+IfNoneMatchHeader = Annotated[
+    str | None,
+    Header(alias="If-None-Match", description="The ETag of the copy the client has: 304 while it is current."),
 ]
 DownloadQuery = Annotated[
     bool, Query(description="Save the file (`Content-Disposition: attachment; filename=<job_id>.<ext>`).")
@@ -51,6 +61,7 @@ ASSET_RESPONSES: dict[int | str, dict[str, Any]] = {
         "headers": DELIVERY_HEADERS | {"Content-Range": {"schema": {"type": "string"}}},
     },
     302: {"description": "Only with REELFLOW_PUBLIC_S3_URL set: a presigned URL of the file on that endpoint."},
+    304: {"description": "The copy the client has (If-None-Match) is current; no body."},
     **error_responses(
         {
             404: "No such job, or no such asset yet.",
@@ -71,10 +82,8 @@ async def _asset_answer(
     kind: AssetKind,
     jobs: RenderJobCommands,
     state: GatewayState,
+    request: AssetRequest,
     *,
-    range_header: str | None,
-    if_range: str | None,
-    download: bool,
     with_body: bool,
 ) -> Response:
     asset = await jobs.asset(job_id, kind)
@@ -83,10 +92,10 @@ async def _asset_answer(
             asset.bucket,
             asset.key,
             timedelta(seconds=state.settings.presigned_url_ttl_sec),
-            response_headers=presigned_response_headers(job_id, kind, download=download),
+            response_headers=presigned_response_headers(job_id, kind, download=request.download),
         )
         return RedirectResponse(url, status_code=302)
-    delivery = plan_delivery(asset, job_id, range_header=range_header, if_range=if_range, download=download)
+    delivery = plan_delivery(asset, job_id, request)
     stream = None
     if with_body:
         timeout = state.settings.asset_read_timeout_sec
@@ -109,11 +118,11 @@ async def download_asset(
     state: StateDep,
     range_header: RangeHeader = None,
     if_range: IfRangeHeader = None,
+    if_none_match: IfNoneMatchHeader = None,
     download: DownloadQuery = False,
 ) -> Response:
-    return await _asset_answer(
-        job_id, kind, jobs, state, range_header=range_header, if_range=if_range, download=download, with_body=True
-    )
+    request = AssetRequest(range_header, if_range, if_none_match, download)
+    return await _asset_answer(job_id, kind, jobs, state, request, with_body=True)
 
 
 @router.head(
@@ -131,8 +140,8 @@ async def describe_asset(
     state: StateDep,
     range_header: RangeHeader = None,
     if_range: IfRangeHeader = None,
+    if_none_match: IfNoneMatchHeader = None,
     download: DownloadQuery = False,
 ) -> Response:
-    return await _asset_answer(
-        job_id, kind, jobs, state, range_header=range_header, if_range=if_range, download=download, with_body=False
-    )
+    request = AssetRequest(range_header, if_range, if_none_match, download)
+    return await _asset_answer(job_id, kind, jobs, state, request, with_body=False)

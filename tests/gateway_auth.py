@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 
 from reelflow.gateway.accounts import DEFAULT_WORKSPACE, Caller, CallerKind, Scope
-from reelflow.gateway.api.deps import access_of, authenticated_caller
+from reelflow.gateway.api.deps import access_of, authenticated_caller, websocket_caller
 
 ADMIN_API_KEY = "rf_0123456789ab_" + "t" * 32
 ADMIN_EMAIL = "admin@reelflow.test"
@@ -49,4 +49,5 @@ ADMIN_CALLER = Caller(CallerKind.API_KEY, "0123456789ab", DEFAULT_WORKSPACE, fro
 def as_admin_without_accounts(app: FastAPI) -> None:
     """Let every request of ``app`` (a gateway API without its lifespan) in as the admin, owning everything."""
     app.dependency_overrides[authenticated_caller] = lambda: ADMIN_CALLER
+    app.dependency_overrides[websocket_caller] = lambda: ADMIN_CALLER
     app.dependency_overrides[access_of] = OpenAccess

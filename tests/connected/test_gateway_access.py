@@ -2,6 +2,8 @@
 sessions, API keys made and revoked by their owner, the backend's internal token, and rate limits that two
 gateway replicas share (429 with Retry-After)."""
 
+import asyncio
+import json
 import math
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -11,6 +13,8 @@ import httpx
 import pytest
 from tests.conftest import RunningServices
 from tests.gateway_auth import ADMIN_EMAIL, ADMIN_HEADERS, ADMIN_PASSWORD
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from reelflow.gateway.app import build_api
 from reelflow.local.ports import LOOPBACK, free_port
@@ -281,3 +285,43 @@ async def test_the_backend_internal_token_acts_in_its_workspace_without_a_budget
             accepted = await backend.post(f"/api/videos/backend-{unique_id}-{index}/scripts/generate", json=LESSON)
             assert accepted.status_code == 202, accepted.text
         assert (await backend.get("/api/me")).status_code == 404  # the backend is not a user
+
+
+# ---- the progress WebSocket takes the same credentials ---------------------------------------------------------
+def _socket_url(gateway_url: str, video_id: str) -> str:
+    return f"ws{gateway_url.removeprefix('http')}/ws/videos/{video_id}/render-progress"
+
+
+async def _close_of(url: str, **options: Any) -> tuple[int | None, str]:
+    async with connect(url, open_timeout=10, **options) as socket:
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(socket.recv(), timeout=10)
+    return socket.close_code, socket.close_reason or ""
+
+
+async def test_the_progress_socket_needs_credentials_and_the_videos_workspace(
+    admin: httpx.AsyncClient, services: RunningServices, unique_id: str
+) -> None:
+    video_id = f"socket-{unique_id}"
+    assert (await admin.post(f"/api/videos/{video_id}/scripts/generate", json=LESSON)).status_code == 202
+    url = _socket_url(services.gateway_url, video_id)
+
+    code, reason = await _close_of(url)
+    assert code == 4401 and "credentials" in reason
+    email, password = await new_member(admin, unique_id)
+    member = await signed_in(services.gateway_url, email, password)
+    try:
+        cookie = f"rf_session={member.cookies['rf_session']}"
+        code, _ = await _close_of(url, additional_headers={"Cookie": cookie})
+        assert code == 4404  # the member's own workspace does not hold the video
+        code, reason = await _close_of(
+            _socket_url(services.gateway_url, f"mine-{unique_id}"),
+            additional_headers={"Cookie": cookie},
+            origin="https://evil.example",
+        )
+        assert code == 4403 and "origin" in reason
+    finally:
+        await member.aclose()
+    async with connect(url, additional_headers=ADMIN_HEADERS, open_timeout=10) as socket:
+        first = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+    assert first["event"] in ("waiting", "progress", "status")

@@ -136,3 +136,19 @@ def test_a_killed_worker_is_restarted_then_sigterm_stops_everything(reelflow_up:
 
 def test_sigint_stops_everything(reelflow_up: RunningUp) -> None:
     stop_and_check_nothing_is_left(reelflow_up, signal.SIGINT)
+
+
+def test_sigkill_of_reelflow_up_takes_its_servers_and_workers_with_it(reelflow_up: RunningUp) -> None:
+    """kill -9 cannot be handled by `reelflow up` itself: the kernel tells its children (PR_SET_PDEATHSIG), the
+    servers stop and the workers drain and stop, so nothing is left holding the ports."""
+    children = descendants(reelflow_up.process.pid)
+    assert len(children) >= 9, f"expected 3 servers and 6 workers under reelflow up, found {len(children)}"
+    ports = set(reelflow_up.ports.values()) | set(health_ports(reelflow_up).values())
+    reelflow_up.process.kill()
+    reelflow_up.process.wait(timeout=10)
+    deadline = time.monotonic() + STOP_TIMEOUT_SEC
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = {pid: Path(f"/proc/{pid}/comm").read_text().strip() for pid in children if alive(pid)}
+    assert not left, f"processes outlived a SIGKILLed reelflow up: {left}"
+    assert all(port_is_free(port) for port in ports), [port for port in ports if not port_is_free(port)]

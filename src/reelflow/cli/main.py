@@ -119,7 +119,7 @@ def _start_embedded(
 ) -> tuple["StackEndpoints", WorkerGroup, str]:
     """The servers, then the services, in as little time as the machine allows.
 
-    The caller has set the worker launcher importing (``worker_launcher.warm_up()``, at ``started``);
+    The caller has set the worker launcher importing (``worker_launcher.warm_up``, at ``started``);
     the servers start meanwhile, and the workers are forked once the servers answer (the gateway needs MongoDB at
     start-up), which then takes a fraction of a second. ``stack.stop()`` is the caller's, also when this raises.
     """
@@ -138,7 +138,7 @@ def command_up(args: argparse.Namespace) -> int:
     started = time.monotonic()
     data_dir = Path(args.data_dir)
     with stop_on_signals():
-        worker_launcher.warm_up()
+        worker_launcher.warm_up(ends_with_caller=True)
         from reelflow.local.servers import EmbeddedStack
 
         stack = EmbeddedStack(
@@ -147,6 +147,7 @@ def command_up(args: argparse.Namespace) -> int:
             nats_monitor_port=args.nats_monitor_port,
             mongo_port=args.mongo_port,
             s3_port=args.s3_port,
+            signal_on_parent_death=signal.SIGTERM,
         )
         try:
             try:
@@ -191,7 +192,7 @@ def command_render(args: argparse.Namespace) -> int:
     # Nothing listening on the default port means no stack: set the launcher's imports going before anything else.
     embedded = args.embedded or (args.gateway is None and not port_accepts_connections(DEFAULT_GATEWAY_PORT))
     if embedded:
-        worker_launcher.warm_up()
+        worker_launcher.warm_up(ends_with_caller=True)
     from reelflow.cli.render_client import detect_language
 
     text = source.read_text(encoding="utf-8")
@@ -206,13 +207,13 @@ def command_render(args: argparse.Namespace) -> int:
     reason = "as asked" if args.embedded else "no running stack found"
     console().print(f"{reason}: starting an embedded stack (nats-server, nx-27017, nanio, six services)…")
     with stop_on_signals():
-        worker_launcher.warm_up()
+        worker_launcher.warm_up(ends_with_caller=True)
         from reelflow.local.servers import EmbeddedStack
 
         try:
             with tempfile.TemporaryDirectory(prefix="reelflow-render-") as tmp:
                 data_dir = Path(tmp)
-                stack = EmbeddedStack(data_dir)
+                stack = EmbeddedStack(data_dir, signal_on_parent_death=signal.SIGTERM)
                 credentials = throwaway_credentials()
                 try:
                     _, workers, url = _start_embedded(stack, data_dir, free_port(), credentials, started=started)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -237,6 +238,7 @@ class EmbeddedStack:
         access_key: str = DEFAULT_S3_ACCESS_KEY,
         secret_key: str = DEFAULT_S3_SECRET_KEY,
         servers: Sequence[ServerName] = SERVER_NAMES,
+        signal_on_parent_death: signal.Signals | None = None,
     ) -> None:
         # Absolute, so the servers (and their pid files) do not depend on any working directory.
         self.data_dir = data_dir.absolute()
@@ -244,6 +246,9 @@ class EmbeddedStack:
         self.access_key = access_key
         self.secret_key = secret_key
         self.servers = tuple(name for name in SERVER_NAMES if name in servers)
+        # The CLI's servers stop when it dies, kill -9 included (see ChildProcess); tests restart servers from other
+        # threads, which this must not be tied to, so it is off unless asked for.
+        self.signal_on_parent_death = signal_on_parent_death
         self._requested_ports = {
             "nats": nats_port,
             "nats_monitor": nats_monitor_port,
@@ -366,6 +371,7 @@ class EmbeddedStack:
                     ),
                     env=base_env,
                     log_path=self.log_path("nats"),
+                    signal_on_parent_death=self.signal_on_parent_death,
                 ),
                 port=ports["nats"],
                 probe=lambda: probe_nats(ports["nats_monitor"]),
@@ -380,6 +386,7 @@ class EmbeddedStack:
                     ),
                     env=base_env,
                     log_path=self.log_path("mongo"),
+                    signal_on_parent_death=self.signal_on_parent_death,
                 ),
                 port=ports["mongo"],
                 probe=lambda: probe_mongo(endpoints.mongo_url),
@@ -390,6 +397,7 @@ class EmbeddedStack:
                     s3_command(port=ports["s3"], data_dir=self.data_dir / "s3"),
                     env=s3_env(base_env, access_key=self.access_key, secret_key=self.secret_key),
                     log_path=self.log_path("s3"),
+                    signal_on_parent_death=self.signal_on_parent_death,
                 ),
                 port=ports["s3"],
                 probe=lambda: probe_s3(endpoints, ports["s3"]),

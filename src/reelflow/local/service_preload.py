@@ -10,7 +10,18 @@ own modules. A module that fails to import here is skipped: the worker imports i
 
 import contextlib
 import importlib
+import os
+import signal
 import warnings
+
+from reelflow.local.worker_launcher import ENDS_WITH_PARENT_ENV
+from reelflow.runtime.parent_death import end_with_parent
+
+# Asked for by the CLI, which starts the launcher from its main thread: the launcher then stops when the CLI dies, even
+# by kill -9, and its workers (which stop with the launcher) drain and stop too. Tests start the launcher from
+# whatever thread comes first, so it is not tied to one unless asked.
+if os.environ.get(ENDS_WITH_PARENT_ENV) == "1":
+    end_with_parent(signal.SIGTERM)
 
 PRELOADED_MODULES = (
     "reelflow.cli.main",

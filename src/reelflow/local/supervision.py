@@ -9,10 +9,12 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
+
+from reelflow.runtime.parent_death import die_with_parent
 
 LOG_TAIL_LINES = 40
 _LOG_TAIL_MAX_BYTES = 64 * 1024
@@ -121,11 +123,22 @@ class ChildProcess:
     spawned stop with it.
     """
 
-    def __init__(self, name: str, argv: Sequence[str], *, env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        log_path: Path,
+        signal_on_parent_death: signal.Signals | None = None,
+    ) -> None:
         self.name = name
         self.argv = tuple(argv)
         self.env = dict(env)
         self.log_path = log_path
+        # Sent by the kernel when the thread that started the child dies (kill -9 of `reelflow up` included): only
+        # for children started from a thread that lives as long as they should, the main thread of the CLI.
+        self.signal_on_parent_death = signal_on_parent_death
         self._process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
@@ -164,7 +177,13 @@ class ChildProcess:
                     stderr=subprocess.STDOUT,
                     env=self.env,
                     start_new_session=True,
+                    preexec_fn=self._watch_parent(),
                 )
+
+    def _watch_parent(self) -> Callable[[], None] | None:
+        if self.signal_on_parent_death is None:
+            return None
+        return die_with_parent(os.getpid(), self.signal_on_parent_death)
 
     def send_signal(self, signum: signal.Signals) -> None:
         """Signal the child's process group; a no-op once the child has ended."""

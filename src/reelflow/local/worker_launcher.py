@@ -30,17 +30,24 @@ from multiprocessing.context import ForkServerProcess
 from pathlib import Path
 
 from reelflow.local.supervision import LOG_TAIL_LINES, describe_exit_code, read_log_tail, spawning
+from reelflow.runtime.parent_death import end_with_parent
 
 PRELOAD_MODULE = "reelflow.local.service_preload"
+# Read by the preload in the launcher: "1" ties the launcher's life to its caller's (see ``warm_up``).
+ENDS_WITH_PARENT_ENV = "REELFLOW_LAUNCHER_ENDS_WITH_PARENT"
 _PR_SET_NAME = 15
 _COMM_MAX_CHARS = 15  # the kernel keeps 16 bytes, the last one a NUL
 
 
-def warm_up() -> None:
+def warm_up(*, ends_with_caller: bool = False) -> None:
     """Start the fork server now, so it imports what the services share while the caller does other work (servers …).
 
     Idempotent, and cheap after the first call; the first worker started waits for the imports to finish.
+    ``ends_with_caller`` (the CLI, calling from its main thread before anything else) ties the launcher's life to the
+    calling thread's: when it dies, even by kill -9, the launcher and then every worker get SIGTERM.
     """
+    if ends_with_caller:
+        os.environ[ENDS_WITH_PARENT_ENV] = "1"
     context = multiprocessing.get_context("forkserver")
     # multiprocessing also runs the caller's main module again in every child (as __mp_main__): for the `reelflow`
     # script or `python -m reelflow.cli.main` that is the CLI, which the preload has imported already.
@@ -152,6 +159,8 @@ class ForkedWorker:
 def run_forked_worker(name: str, env: Mapping[str, str], log_path: str) -> None:
     """The forked child: become ``reelflow worker NAME`` with ``env``, its output appended to ``log_path``."""
     os.setsid()  # its own session: a Ctrl+C in the terminal does not reach it, and its group is its own
+    # The launcher exits when whatever started it dies (kill -9 of `reelflow up` too); the worker then drains and stops.
+    end_with_parent(signal.SIGTERM)
     _set_process_name(process_name(name))
     log_fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(log_fd, sys.stdout.fileno())

@@ -1,12 +1,13 @@
 """The directory blob store: the S3 twin that handler tests and single-machine installs run on."""
 
 import hashlib
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from reelflow.runtime.blobs import DirectoryBlobStore, sha256_of_file, work_prefix
+from reelflow.runtime.blobs import STREAM_CHUNK_BYTES, BlobStream, DirectoryBlobStore, sha256_of_file, work_prefix
 from reelflow.runtime.failures import StorageUploadError
 
 WORK = "reelflow-work"
@@ -106,3 +107,30 @@ async def test_an_unreachable_s3_fails_without_naming_its_endpoint() -> None:
         await S3BlobStore(settings).stat("reelflow-media", "videos/x.mp4")
     assert "stat of reelflow-media/videos/x.mp4 failed" in caught.value.message
     assert "127.0.0.1" not in caught.value.message and ":9" not in caught.value.message
+
+
+async def test_a_ranged_read_streams_exactly_that_part_of_the_file(store: DirectoryBlobStore) -> None:
+    content = bytes(range(256)) * 4096  # 1 MiB: four chunks
+    await store.put_bytes(MEDIA, "videos/v/video.mp4", content, "video/mp4")
+    stream = await store.open_range(MEDIA, "videos/v/video.mp4", start=1000, length=600_000, read_timeout_sec=5)
+    assert stream is not None
+    chunks = [chunk async for chunk in stream.chunks()]
+    await stream.close()
+    assert b"".join(chunks) == content[1000:601_000]
+    assert max(len(chunk) for chunk in chunks) <= STREAM_CHUNK_BYTES, "never the whole file in memory"
+    assert await store.open_range(MEDIA, "videos/v/none.mp4", start=0, length=1, read_timeout_sec=5) is None
+
+
+async def test_a_stalled_or_short_read_fails_instead_of_hanging() -> None:
+    def stall() -> bytes:
+        time.sleep(0.5)
+        return b"late"
+
+    stalled = BlobStream(10, read_chunk=stall, close=lambda: None, what="read of m/k", read_timeout_sec=0.05)
+    with pytest.raises(StorageUploadError, match="stalled"):
+        _ = [chunk async for chunk in stalled.chunks()]
+    short = BlobStream(
+        10, read_chunk=iter([b"12345", b""]).__next__, close=lambda: None, what="read", read_timeout_sec=1
+    )
+    with pytest.raises(StorageUploadError, match="5 bytes early"):
+        _ = [chunk async for chunk in short.chunks()]

@@ -40,6 +40,7 @@ class ApiErrorCode(StrEnum):
     NOT_READY = "NOT_READY"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    RANGE_NOT_SATISFIABLE = "RANGE_NOT_SATISFIABLE"  # a Range header that starts past the end of the file
     UNAVAILABLE = "UNAVAILABLE"  # a dependency (MongoDB, S3) cannot be reached right now; nothing was changed
     UNAUTHENTICATED = "UNAUTHENTICATED"  # no credentials, or ones that are wrong, expired or revoked
     FORBIDDEN = "FORBIDDEN"  # the caller is known but may not do this (a scope, admin, or a missing CSRF token)

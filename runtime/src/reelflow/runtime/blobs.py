@@ -4,7 +4,7 @@ import asyncio
 import hashlib
 import io
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,10 @@ from reelflow.runtime.settings import ServiceSettings
 
 log = structlog.get_logger("reelflow.blobs")
 HASH_CHUNK_BYTES = 1024 * 1024
+# What a streamed read holds in memory at once: big enough for few round trips, small enough for many readers.
+STREAM_CHUNK_BYTES = 256 * 1024
+# The codes S3 servers answer for a key that holds nothing.
+MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
 T = TypeVar("T")
 
 
@@ -50,6 +54,85 @@ def work_prefix(job_id: str, attempt: int) -> str:
     return f"jobs/{job_id}/{attempt}/"
 
 
+class BlobStream:
+    """Part of a stored object, open for reading chunk by chunk, so a whole video is never held in memory.
+
+    Each chunk must arrive within ``read_timeout_sec``: a stalled store fails the read instead of hanging its
+    reader. ``close`` frees the connection (or file) whether or not the part was read to its end.
+    """
+
+    def __init__(
+        self,
+        length: int,
+        *,
+        read_chunk: Callable[[], bytes],
+        close: Callable[[], None],
+        what: str,
+        read_timeout_sec: float,
+    ) -> None:
+        self.length = length
+        self._read_chunk = read_chunk
+        self._close = close
+        self._what = what
+        self._read_timeout_sec = read_timeout_sec
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The part's bytes in order, exactly ``length`` of them; a store that sends fewer fails the read."""
+        remaining = self.length
+        while remaining > 0:
+            try:
+                chunk = await asyncio.wait_for(asyncio.to_thread(self._read_chunk), self._read_timeout_sec)
+            except TimeoutError as exc:
+                log.warning("blob read stalled", what=self._what, timeout_sec=self._read_timeout_sec)
+                raise StorageUploadError(
+                    f"{self._what} stalled: no data within {self._read_timeout_sec:g} s; the media store may be down"
+                ) from exc
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                log.warning("blob read failed", what=self._what, error=str(exc))
+                raise StorageUploadError(f"{self._what} failed ({type(exc).__name__})") from exc
+            if not chunk:
+                raise StorageUploadError(f"{self._what} ended {remaining} bytes early")
+            chunk = chunk[:remaining]
+            remaining -= len(chunk)
+            yield chunk
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._close)
+
+
+def _minio_client(settings: ServiceSettings, endpoint_url: str, http: urllib3.PoolManager | None = None) -> Minio:
+    endpoint = urlparse(endpoint_url)
+    if not endpoint.hostname or endpoint.scheme not in ("http", "https"):
+        raise ValueError(f"an S3 endpoint must look like http(s)://host:port, got {endpoint_url!r}")
+    return Minio(
+        endpoint.netloc,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
+        secure=endpoint.scheme == "https",
+        region=settings.s3_region,
+        http_client=http,
+    )
+
+
+class PresignedLinks:
+    """Presigned GET URLs signed for an S3 endpoint of their own: the address clients outside the cluster reach,
+    when it is not the one the services call. Signing is local (the region is set), so no request is made."""
+
+    def __init__(self, settings: ServiceSettings, endpoint_url: str) -> None:
+        self._client = _minio_client(settings, endpoint_url)
+
+    def presigned_get_url(
+        self, bucket: str, key: str, expires: timedelta, *, response_headers: Mapping[str, str] | None = None
+    ) -> str:
+        """A URL that reads ``bucket/key`` until ``expires``; S3 answers it with ``response_headers`` (only the
+        ``response-content-type`` / ``response-content-disposition`` family) in place of the stored ones."""
+        return str(
+            self._client.presigned_get_object(
+                bucket, key, expires=expires, response_headers=dict(response_headers or {})
+            )
+        )
+
+
 class BlobStore(Protocol):
     async def ensure_buckets(self, *buckets: str) -> None: ...
     async def put_file(self, bucket: str, key: str, path: Path, content_type: str) -> None: ...
@@ -61,6 +144,9 @@ class BlobStore(Protocol):
     async def delete_prefix(self, bucket: str, prefix: str) -> int: ...
     async def list_keys(self, bucket: str, prefix: str) -> list[BlobListing]: ...
     def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str: ...
+    async def open_range(
+        self, bucket: str, key: str, *, start: int, length: int, read_timeout_sec: float
+    ) -> BlobStream | None: ...
 
 
 class S3BlobStore:
@@ -76,14 +162,7 @@ class S3BlobStore:
             retries=urllib3.Retry(total=3, backoff_factor=0.3, status_forcelist=(500, 502, 503, 504)),
             maxsize=16,
         )
-        self._client = Minio(
-            endpoint.netloc,
-            access_key=settings.s3_access_key,
-            secret_key=settings.s3_secret_key.get_secret_value(),
-            secure=endpoint.scheme == "https",
-            region=settings.s3_region,
-            http_client=http,
-        )
+        self._client = _minio_client(settings, settings.s3_endpoint, http)
         self._endpoint = settings.s3_endpoint
 
     async def _call(self, what: str, function: Callable[[], T]) -> T:
@@ -140,7 +219,7 @@ class S3BlobStore:
             try:
                 found = self._client.stat_object(bucket, key)
             except S3Error as exc:
-                if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                if exc.code in MISSING_OBJECT_CODES:
                     return None
                 raise
             return BlobInfo(size_bytes=found.size or 0, content_type=found.content_type or "")
@@ -175,6 +254,42 @@ class S3BlobStore:
 
     def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
         return str(self._client.presigned_get_object(bucket, key, expires=expires))
+
+    async def open_range(
+        self, bucket: str, key: str, *, start: int, length: int, read_timeout_sec: float
+    ) -> BlobStream | None:
+        """``length`` bytes of the object from ``start`` (a ranged GET), open for streaming; None: no such object.
+
+        Opening is bounded by the client's own timeouts (``REELFLOW_S3_TIMEOUT_SEC``); each chunk after that by
+        ``read_timeout_sec``.
+        """
+        if start < 0 or length < 1:
+            raise ValueError(f"a ranged read needs start >= 0 and length >= 1, got {start}, {length}")
+        what = f"S3 download of {bucket}/{key}"
+
+        def open_object() -> urllib3.BaseHTTPResponse | None:
+            try:
+                return self._client.get_object(bucket, key, offset=start, length=length)
+            except S3Error as exc:
+                if exc.code in MISSING_OBJECT_CODES:
+                    return None
+                raise
+
+        response = await self._call(f"download of {bucket}/{key}", open_object)
+        if response is None:
+            return None
+
+        def close() -> None:
+            response.close()
+            response.release_conn()
+
+        return BlobStream(
+            length,
+            read_chunk=lambda: bytes(response.read(min(STREAM_CHUNK_BYTES, length))),
+            close=close,
+            what=what,
+            read_timeout_sec=read_timeout_sec,
+        )
 
 
 class DirectoryBlobStore:
@@ -239,3 +354,22 @@ class DirectoryBlobStore:
 
     def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
         return self._path(bucket, key).as_uri()
+
+    async def open_range(
+        self, bucket: str, key: str, *, start: int, length: int, read_timeout_sec: float
+    ) -> BlobStream | None:
+        if start < 0 or length < 1:
+            raise ValueError(f"a ranged read needs start >= 0 and length >= 1, got {start}, {length}")
+        path = self._path(bucket, key)
+        try:
+            handle = await asyncio.to_thread(path.open, "rb")
+        except FileNotFoundError:
+            return None
+        await asyncio.to_thread(handle.seek, start)
+        return BlobStream(
+            length,
+            read_chunk=lambda: handle.read(STREAM_CHUNK_BYTES),
+            close=handle.close,
+            what=f"read of {bucket}/{key}",
+            read_timeout_sec=read_timeout_sec,
+        )

@@ -2,16 +2,14 @@
 
 import asyncio
 import contextlib
-import ctypes
 import os
-import signal
-import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import JobCanceledError, ReelflowError, RenderError, StepTimeoutError
+from reelflow.runtime.parent_death import die_with_parent
 
 ProgressCallback = Callable[[float], Awaitable[None]]
 STDERR_TAIL_CHARS = 4000
@@ -24,46 +22,6 @@ class ProcessResult:
     stdout: bytes
     stderr: str
     elapsed_sec: float
-
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _bind_prctl() -> Callable[..., int] | None:
-    """libc's ``prctl``, looked up once here: the child calls it between fork and exec, where loading a library
-    (and taking the loader's lock another thread of the worker may hold) is not safe."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return prctl
-
-
-_PRCTL = _bind_prctl()
-
-
-def _die_with_parent(parent_pid: int) -> Callable[[], None] | None:
-    """For ``preexec_fn``: the child asks the kernel for SIGKILL when the worker that started it dies, kill -9
-    included, so no FFmpeg or espeak-ng outlives its worker. None (no ``preexec_fn``) where there is no ``prctl``.
-
-    - PR_SET_PDEATHSIG follows the *thread* that forked the child. asyncio forks from the event loop's thread, which
-      outlives every child (``run_process`` always waits for or kills its child before it returns).
-    - It is kept this small because ``preexec_fn`` runs in the child of a worker that has other threads: one call
-      into a function bound before the fork, and no imports, locks or allocation worth the name.
-    - A worker that died before the call leaves the child reparented already; it then kills itself.
-    """
-    prctl = _PRCTL
-    if prctl is None:
-        return None
-
-    def in_child() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent_pid:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return in_child
 
 
 def parse_progress_seconds(line: str) -> float | None:
@@ -102,7 +60,7 @@ async def run_process(
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        preexec_fn=_die_with_parent(os.getpid()),
+        preexec_fn=die_with_parent(os.getpid()),
     )
     stdout_chunks: list[bytes] = []
     stderr_chunks: list[bytes] = []

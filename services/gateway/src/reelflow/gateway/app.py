@@ -1,5 +1,5 @@
-"""The gateway process: FastAPI (REST, SSE) plus the ledger's NATS subscribers and the outbox relay, sharing one
-lifespan."""
+"""The gateway process: FastAPI (REST, SSE, WebSocket) plus the ledger's NATS subscribers and the outbox relay,
+sharing one lifespan."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
@@ -9,18 +9,22 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from pymongo import AsyncMongoClient
 
 from reelflow.gateway.account_commands import AccountCommands
 from reelflow.gateway.account_store import AccountStore
 from reelflow.gateway.api.deps import GatewayState
+from reelflow.gateway.api.docs_pages import install_docs_pages
 from reelflow.gateway.api.errors import install_error_handlers
+from reelflow.gateway.api.response_headers import SecurityHeadersMiddleware
 from reelflow.gateway.api.routes import (
     accounts,
     assets,
     health,
     library,
     metrics,
+    progress_socket,
     ranking_jobs,
     render_jobs,
     scripts,
@@ -42,11 +46,17 @@ from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
 from reelflow.gateway.video_library import VideoLibrary
+from reelflow.runtime.blobs import PresignedLinks
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 
 READINESS_PROBE_KEY = ".readyz"
 log = structlog.get_logger("reelflow.gateway")
+# What a page on an allowed origin may send, and which answer headers its script may read (ETag for If-Match on
+# script edits, Content-Range for partial downloads, X-Trace-Id for reporting an error, Retry-After when limited).
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "If-Match", "X-CSRF-Token", "X-Internal-Token"]
+CORS_EXPOSED_HEADERS = ["ETag", "Content-Range", "Content-Disposition", "X-Trace-Id", "Retry-After", "Location"]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -146,6 +156,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             authenticator=authenticator,
             access=access,
             library=video_library,
+            public_links=PresignedLinks(settings, settings.public_s3_url) if settings.public_s3_url else None,
         )
         try:
             yield
@@ -154,24 +165,41 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await runtime.broker.stop()
             await mongo.close()
 
-    return build_api(lifespan)
+    return build_api(lifespan, settings)
 
 
-def build_api(lifespan: Lifespan | None = None) -> FastAPI:
-    """The REST API itself (routes, error handling, OpenAPI document), without the process it runs in.
+def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None = None) -> FastAPI:
+    """The REST API itself (routes, error handling, headers, OpenAPI document and its pages), without the process
+    it runs in.
 
-    ``create_app`` gives it the lifespan that connects it; on its own it serves the OpenAPI document to tools that
-    need it before any server runs (the schemathesis tests).
+    ``create_app`` gives it the lifespan that connects it and its settings; on its own it serves the OpenAPI
+    document to tools that need it before any server runs (the schemathesis tests).
     """
+    settings = settings or GatewaySettings()
     app = FastAPI(
         title="reelflow gateway",
         version="0.1.0",
         description="Lesson text to narrated, subtitled video; uploaded clips to ranking shorts. "
         "Errors are {'error': {code, message, details}}.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     instrument_http(app)
-    for module in (accounts, library, scripts, render_jobs, uploads, ranking_jobs, assets, health, metrics, studio):
+    routers = (accounts, library, scripts, render_jobs, uploads, ranking_jobs, assets, progress_socket, health, metrics)
+    for module in (*routers, studio):
         app.include_router(module.router)
+    install_docs_pages(app)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_credentials=True,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+        )
+    # Added last, so it is outermost: CORS preflights and every error answer get the headers too.
+    app.add_middleware(SecurityHeadersMiddleware, trust_forwarded_headers=settings.trust_forwarded_headers)
     return app

@@ -26,9 +26,24 @@ class GatewayError(ReelflowError):
         """The code the caller reads in ``error.code``."""
         return self.api_code
 
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        """Headers the answer must carry besides the error body (HTTP requires some, e.g. on a 416)."""
+        return {}
+
 
 class NotFoundError(GatewayError):
     api_code = ApiErrorCode.NOT_FOUND
+
+
+class NoRenderJobYetError(NotFoundError):
+    """A video followed for progress got no render job within the time a follower may wait for one."""
+
+    def __init__(self, video_id: str, waited_sec: float) -> None:
+        super().__init__(
+            f"video {video_id} got no render job within {waited_sec:g} s; start one, then follow it again",
+            details={"video_id": video_id},
+        )
 
 
 class ConflictError(GatewayError):
@@ -60,6 +75,10 @@ class UnauthenticatedError(GatewayError):
 
     api_code = ApiErrorCode.UNAUTHENTICATED
 
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        return {"WWW-Authenticate": 'Bearer realm="reelflow"'}
+
 
 class ForbiddenError(GatewayError):
     """The caller is known but may not do this: a scope its key lacks, an admin-only route, a missing CSRF token."""
@@ -77,6 +96,10 @@ class RateLimitedError(GatewayError):
         self.retry_after_sec = retry_after_sec
         self.retryable = True
 
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        return {"Retry-After": str(self.retry_after_sec)}
+
 
 class PayloadTooLargeError(GatewayError):
     api_code = ApiErrorCode.PAYLOAD_TOO_LARGE
@@ -84,6 +107,23 @@ class PayloadTooLargeError(GatewayError):
 
 class UnsupportedMediaTypeError(GatewayError):
     api_code = ApiErrorCode.UNSUPPORTED_MEDIA_TYPE
+
+
+class RangeNotSatisfiableError(GatewayError):
+    """A ``Range`` that names no byte of the file; the answer says how long the file is (``Content-Range``)."""
+
+    api_code = ApiErrorCode.RANGE_NOT_SATISFIABLE
+
+    def __init__(self, requested: str, size_bytes: int) -> None:
+        super().__init__(
+            f"range {requested!r} is outside the file, which has {size_bytes} bytes (0-{max(size_bytes - 1, 0)})",
+            details={"range": requested, "size_bytes": size_bytes},
+        )
+        self.size_bytes = size_bytes
+
+    @property
+    def response_headers(self) -> Mapping[str, str]:
+        return {"Content-Range": f"bytes */{self.size_bytes}"}
 
 
 class DependencyUnavailableError(GatewayError):

@@ -203,6 +203,11 @@ class RenderJobCommands:
     async def jobs_of_video(self, video_id: str) -> list[RenderJobView]:
         return await self._store.jobs_of_video(video_id)
 
+    async def latest_job_id(self, video_id: str) -> str | None:
+        """The video's newest render job, the one its progress follows; None while it has none."""
+        jobs = await self.jobs_of_video(video_id)
+        return jobs[0].job_id if jobs else None
+
     async def asset(self, job_id: str, kind: AssetKind) -> Asset:
         job = await self.require_job(job_id)
         found = next((asset for asset in job.assets if asset.kind == kind), None)

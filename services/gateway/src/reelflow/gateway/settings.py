@@ -1,6 +1,9 @@
 """Settings of the gateway: the REST API, the ledger and its MongoDB."""
 
-from pydantic import Field, SecretStr, model_validator
+import json
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from reelflow.runtime.settings import ServiceSettings
 
@@ -72,6 +75,78 @@ class GatewaySettings(ServiceSettings):
     )
     rate_limit_sign_ins: int = Field(default=10, ge=1, description="Sign-in attempts per window from one address.")
 
+    public_s3_url: str = Field(
+        default="",
+        description="The S3 endpoint as clients outside the cluster reach it (http(s)://host[:port], no path), e.g. "
+        "https://media.example.com. When set, GET /api/assets/{job_id}/{kind} answers with a 302 to a URL presigned "
+        "for that endpoint, valid for REELFLOW_PRESIGNED_URL_TTL_SEC, and the file no longer passes through the "
+        "gateway; when empty, the gateway streams the file itself (with Range support) from REELFLOW_S3_ENDPOINT.",
+    )
+    asset_read_timeout_sec: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="While the gateway streams an asset, how long it waits for each chunk from S3 before it cuts "
+        "the download short.",
+    )
+    trust_forwarded_headers: bool = Field(
+        default=False,
+        description="Behind a proxy that terminates TLS: believe its X-Forwarded-Proto, so a request it received "
+        "over HTTPS gets Strict-Transport-Security. Leave off when clients reach the gateway directly, since "
+        "anyone can send the header.",
+    )
+    cors_allow_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (scheme://host[:port]) whose pages may call the API from a browser with credentials, "
+        'as a JSON list, e.g. ["https://studio.example.com"]. Empty: no CORS headers at all (the studio the '
+        "gateway serves is same-origin and needs none). '*' is refused: with credentials it would let any site "
+        "act as a signed-in user.",
+    )
+    ws_idle_timeout_sec: float = Field(
+        default=600.0,
+        gt=0,
+        le=86400,
+        description="How long WS /ws/videos/{video_id}/render-progress waits for a video with no render job to get "
+        "one before it closes (code 4408).",
+    )
+
+    @field_validator("public_s3_url")
+    @classmethod
+    def _public_s3_url_is_an_endpoint(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        url = urlparse(value)
+        if url.scheme not in ("http", "https") or not url.hostname or url.path not in ("", "/") or url.query:
+            raise ValueError(
+                f"REELFLOW_PUBLIC_S3_URL must be http(s)://host[:port] with no path or query, got {value!r}; "
+                "presigned URLs are signed for a host, so an S3 endpoint under a path prefix cannot be used"
+            )
+        return value.rstrip("/")
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _cors_origins_from_json_text(cls, value: object) -> object:
+        """The environment's JSON list is decoded by pydantic-settings; the same text given any other way is too."""
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _cors_origins_are_exact(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if "*" in origin:
+                raise ValueError(
+                    f"REELFLOW_CORS_ALLOW_ORIGINS may not contain {origin!r}: credentials are allowed, and a "
+                    "wildcard would let any web site call the API as a signed-in user; list each origin instead"
+                )
+            url = urlparse(origin)
+            if url.scheme not in ("http", "https") or not url.hostname or url.path or url.query or url.fragment:
+                raise ValueError(
+                    f"REELFLOW_CORS_ALLOW_ORIGINS entry {origin!r} is not an origin: write scheme://host[:port], "
+                    "with no path and no trailing slash, exactly as browsers send it in the Origin header"
+                )
+        return origins
+
     @model_validator(mode="after")
     def _no_placeholder_tokens_in_prod(self) -> "GatewaySettings":
         token = self.internal_token.get_secret_value()
@@ -81,9 +156,3 @@ class GatewaySettings(ServiceSettings):
                 "REELFLOW_ENVIRONMENT=prod"
             )
         return self
-
-    cors_allow_origins: list[str] = Field(
-        default_factory=list,
-        description="Origins (scheme://host[:port]) whose pages may call the API with credentials; also the "
-        "origins a cookie-signed WebSocket may come from besides the gateway's own.",
-    )

@@ -29,6 +29,7 @@ from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.video_library import VideoLibrary
+from reelflow.runtime.blobs import PresignedLinks
 from reelflow.runtime.service import ServiceRuntime
 
 
@@ -44,9 +45,11 @@ class GatewayState:
     authenticator: Authenticator
     access: Access
     library: VideoLibrary
+    public_links: PresignedLinks | None = None  # set with REELFLOW_PUBLIC_S3_URL: assets are redirected there
 
 
 def gateway_state(connection: HTTPConnection) -> GatewayState:
+    """The state of the app serving this request or WebSocket."""
     state: GatewayState = connection.app.state.gateway
     return state
 

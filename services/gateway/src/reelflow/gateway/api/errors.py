@@ -4,23 +4,30 @@
 commands raise typed errors and never pick a status. A failure of a dependency is a 503 ``UNAVAILABLE`` naming
 the dependency; anything unexpected is a 500 ``INTERNAL`` whose message carries only a trace id. Messages never
 carry exception text from a client library (it may name internal hosts); the log keeps the detail.
+
+A WebSocket route raises the same errors. It is accepted before its checks, so a refusal closes it, with the code
+:data:`CLOSE_CODE_BY_ERROR` gives and the same caller-facing message as the reason.
 """
 
+import contextlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.websockets import WebSocket
 from opentelemetry import trace
 from pydantic import BaseModel, Field
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+from starlette.websockets import WebSocketState
 
 from reelflow.contracts import ErrorCode, IllegalTransitionError
 from reelflow.contracts.errors import ApiErrorCode
@@ -31,9 +38,11 @@ from reelflow.gateway.refusals import (
     ForbiddenError,
     GatewayError,
     InvalidRequestError,
+    NoRenderJobYetError,
     NotFoundError,
     NotReadyError,
     PayloadTooLargeError,
+    RangeNotSatisfiableError,
     RateLimitedError,
     ScriptWritingFailedError,
     UnauthenticatedError,
@@ -66,6 +75,7 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     NotReadyError: 409,
     PayloadTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
+    RangeNotSatisfiableError: 416,
     RateLimitedError: 429,
     StepTimeoutError: 504,
     DependencyUnavailableError: 503,
@@ -73,6 +83,24 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     BusUnavailableError: 503,
     PyMongoError: 503,
 }
+# The one map from error to WebSocket close code, for a socket that is already open; any other refusal is a
+# policy violation (1008), anything unexpected an internal error (1011).
+CLOSE_CODE_BY_ERROR: Mapping[type[Exception], int] = {
+    GatewayError: 1008,
+    RequestValidationError: 1008,
+    NoRenderJobYetError: 4408,  # 4000 + the HTTP status for "timed out waiting"
+    UnauthenticatedError: 4401,  # 4000 + the HTTP status, as for the refusals below
+    ForbiddenError: 4403,
+    NotFoundError: 4404,
+    RateLimitedError: 4429,
+    DependencyUnavailableError: 1013,  # try again later
+    StorageUploadError: 1013,
+    BusUnavailableError: 1013,
+    PyMongoError: 1013,
+}
+UNEXPECTED_CLOSE_CODE = 1011
+# RFC 6455: a close frame's reason is at most 123 bytes of UTF-8.
+CLOSE_REASON_MAX_BYTES = 123
 # Failures of a dependency whose own message is for the log, not the caller: the caller learns which one.
 DEPENDENCY_BY_ERROR: Mapping[type[Exception], str] = {
     StorageUploadError: "the media store (S3)",
@@ -86,8 +114,8 @@ CALLER_FACING_STEP_ERRORS = (MediaInvalidError, InvalidScriptError, StepTimeoutE
 class ApiErrorInfo(BaseModel):
     code: str = Field(
         description="UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, VALIDATION_FAILED, CONFLICT, "
-        "NOT_READY, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RATE_LIMITED (see Retry-After), UNAVAILABLE (a "
-        "dependency is down; nothing changed), INTERNAL, or a job error code."
+        "NOT_READY, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RANGE_NOT_SATISFIABLE, RATE_LIMITED (see "
+        "Retry-After), UNAVAILABLE (a dependency is down; nothing changed), INTERNAL, or a job error code."
     )
     message: str = Field(description="What went wrong and, where there is one, the call that fixes it.")
     details: dict[str, Any] = Field(
@@ -130,16 +158,35 @@ class ApiFailure:
     code: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # what the status itself requires (a 416's Content-Range)
 
     def response(self, headers: Mapping[str, str] | None = None) -> JSONResponse:
         return JSONResponse(
-            error_body(self.code, self.message, self.details), status_code=self.status, headers=dict(headers or {})
+            error_body(self.code, self.message, self.details),
+            status_code=self.status,
+            headers={**self.headers, **(headers or {})},
         )
 
 
 def status_of(error: BaseException) -> int | None:
     """The status :data:`STATUS_BY_ERROR` gives ``error``'s nearest type; None when it is unexpected."""
     return next((STATUS_BY_ERROR[kind] for kind in type(error).__mro__ if kind in STATUS_BY_ERROR), None)
+
+
+def close_code_of(error: BaseException) -> int:
+    """The WebSocket close code :data:`CLOSE_CODE_BY_ERROR` gives ``error``'s nearest type."""
+    return next(
+        (CLOSE_CODE_BY_ERROR[kind] for kind in type(error).__mro__ if kind in CLOSE_CODE_BY_ERROR),
+        UNEXPECTED_CLOSE_CODE,
+    )
+
+
+def close_reason(message: str) -> str:
+    """``message`` cut to fit a close frame, never inside a character."""
+    encoded = message.encode()
+    if len(encoded) <= CLOSE_REASON_MAX_BYTES:
+        return message
+    return encoded[: CLOSE_REASON_MAX_BYTES - 3].decode(errors="ignore") + "..."
 
 
 def _dependency_of(error: BaseException) -> str | None:
@@ -171,7 +218,7 @@ def failure_of(error: BaseException, *, trace_id: str) -> ApiFailure:
         unavailable = DependencyUnavailableError(dependency)
         return ApiFailure(status, unavailable.public_code, unavailable.message, unavailable.details)
     if isinstance(error, GatewayError):
-        return ApiFailure(status, error.public_code, error.message, error.details)
+        return ApiFailure(status, error.public_code, error.message, error.details, dict(error.response_headers))
     if isinstance(error, RequestValidationError):
         problems = validation_problems(error.errors())
         return ApiFailure(status, ApiErrorCode.VALIDATION_FAILED, describe_problems(problems), {"problems": problems})
@@ -184,8 +231,9 @@ def failure_of(error: BaseException, *, trace_id: str) -> ApiFailure:
     return unexpected_failure(trace_id)
 
 
-def _logged(error: BaseException, failure: ApiFailure, request: Request, trace_id: str) -> None:
-    where = {"method": request.method, "path": request.url.path, "trace_id": trace_id, "status": failure.status}
+def _logged(error: BaseException, failure: ApiFailure, request: HTTPConnection, trace_id: str) -> None:
+    method = request.scope.get("method", "WEBSOCKET")
+    where = {"method": method, "path": request.url.path, "trace_id": trace_id, "status": failure.status}
     if failure.status >= 500:
         log.error(
             "request failed", code=failure.code, error=f"{type(error).__name__}: {error}", exc_info=error, **where
@@ -194,20 +242,31 @@ def _logged(error: BaseException, failure: ApiFailure, request: Request, trace_i
         log.info("request refused", code=failure.code, **where)
 
 
-def headers_of(error: BaseException) -> dict[str, str]:
-    """The headers an answer to ``error`` carries besides the body: when to retry, how to authenticate."""
-    if isinstance(error, RateLimitedError):
-        return {"Retry-After": str(error.retry_after_sec)}
-    if isinstance(error, UnauthenticatedError):
-        return {"WWW-Authenticate": 'Bearer realm="reelflow"'}
-    return {}
-
-
-async def _answer(request: Request, error: Exception) -> JSONResponse:
+async def _answer(request: HTTPConnection, error: Exception) -> JSONResponse:
     trace_id = current_trace_id()
     failure = failure_of(error, trace_id=trace_id)
     _logged(error, failure, request, trace_id)
-    return failure.response({TRACE_HEADER: trace_id, **headers_of(error)})
+    return failure.response({TRACE_HEADER: trace_id})
+
+
+async def _close_refused(websocket: WebSocket, error: Exception) -> None:
+    """A WebSocket route's refusal: the socket closes with the error's code and its caller-facing message."""
+    trace_id = current_trace_id()
+    failure = failure_of(error, trace_id=trace_id)
+    _logged(error, failure, websocket, trace_id)
+    if websocket.client_state is WebSocketState.CONNECTING:
+        # Refused during the handshake (credentials, ownership): accepted first, so the client reads the code and
+        # the reason instead of a bare HTTP 403.
+        await websocket.accept()
+    await websocket.close(code=close_code_of(error), reason=close_reason(failure.message))
+
+
+async def _answer_or_close(connection: HTTPConnection, error: Exception) -> JSONResponse | None:
+    """Starlette calls one handler for both kinds of route: a request gets an answer, a WebSocket is closed."""
+    if isinstance(connection, WebSocket):
+        await _close_refused(connection, error)
+        return None
+    return await _answer(connection, error)
 
 
 HTTP_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
@@ -254,6 +313,9 @@ class UnexpectedErrorMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._socket(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -275,9 +337,34 @@ class UnexpectedErrorMiddleware:
             if not started:  # a stream that already began can only be cut short
                 await failure.response({TRACE_HEADER: trace_id})(scope, receive, send)
 
+    async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket whose route failed unexpectedly closes with 1011 and the trace id, if it is still open."""
+        open_ = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal open_
+            if message["type"] == "websocket.accept":
+                open_ = True
+            elif message["type"] == "websocket.close":
+                open_ = False
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as error:
+            trace_id = current_trace_id()
+            failure = failure_of(error, trace_id=trace_id)
+            _logged(error, failure, HTTPConnection(scope), trace_id)
+            if open_:
+                reason = close_reason(failure.message)
+                with contextlib.suppress(OSError, RuntimeError):  # the client may be gone already
+                    await send({"type": "websocket.close", "code": close_code_of(error), "reason": reason})
+
 
 def install_error_handlers(app: FastAPI) -> None:
+    # Starlette's type names a handler for requests or one for WebSockets; this one takes both, as Starlette calls it.
+    answer_or_close = cast(ExceptionHandler, _answer_or_close)
     for kind in STATUS_BY_ERROR:
-        app.add_exception_handler(kind, _answer)
+        app.add_exception_handler(kind, answer_or_close)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(UnexpectedErrorMiddleware)

@@ -11,7 +11,7 @@ from reelflow.gateway.api.deps import AccessDep, JobsDep, Reader, Renderer, Stat
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.api.links import JOB_CREATED_LINKS, JOB_LINKS
 from reelflow.gateway.job_views import RenderJobView
-from reelflow.gateway.progress_stream import job_progress_events
+from reelflow.gateway.progress_stream import job_progress_events, sse_frame
 from reelflow.gateway.render_specs import RenderOptions
 from reelflow.gateway.video_ids import VIDEO_ID_PATTERN
 
@@ -165,5 +165,7 @@ async def render_job_events(
         keepalive_sec=state.settings.sse_keepalive_sec,
     )
     return StreamingResponse(
-        events, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        (sse_frame(event) async for event in events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -19,18 +19,15 @@ from reelflow.gateway.video_ids import VIDEO_ID_PATTERN
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
-# blob: and data: serve previews of a clip that is still on the person's own disk (ranking builder thumbnails).
+# The gateway's strict policy (api/response_headers.py) plus blob: and data: for previews of a clip that is still on
+# the person's own disk (the ranking builder's thumbnails); the other security headers come from the middleware.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-STUDIO_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-cache",
-}
+# no-cache: revalidated on every load (FileResponse answers 304 to an unchanged ETag), so a new release is seen at once.
+STUDIO_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-cache"}
 VideoIdPath = Annotated[str, PathParam(pattern=VIDEO_ID_PATTERN)]
 AcceptLanguage = Annotated[str | None, Header()]
 

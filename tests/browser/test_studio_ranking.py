@@ -1,0 +1,78 @@
+"""The ranking-short builder: upload clips with progress, reorder them by dragging, label and trim, render, play."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import StudioPages
+from tests.browser.studio_flows import api_get, sign_in, wait_until_played
+
+pytestmark = [pytest.mark.connected, pytest.mark.browser]
+
+RENDER_TIMEOUT_MS = 120_000
+
+
+def make_clip(path: Path, size: str, seconds: float, tag: str) -> Path:
+    """A small H.264 test-pattern clip with a tone, unique per test so its upload is new."""
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-nostdin", "-y"),
+            *("-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25", "-f", "lavfi", "-i", "sine=frequency=440"),
+            *("-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"),
+            *("-metadata", f"comment={tag}", str(path)),
+        ],
+        check=True,
+        timeout=60,
+    )
+    return path
+
+
+def test_a_ranking_short_built_in_the_browser(studio: StudioPages, tmp_path: Path, unique_id: str) -> None:
+    clips = [
+        make_clip(tmp_path / "first.mp4", "320x240", 1.5, unique_id),
+        make_clip(tmp_path / "second.mp4", "240x320", 1.2, unique_id),
+    ]
+    page = studio.new_page()
+    sign_in(page)
+    page.goto("/studio/ranking")
+    page.fill("input[name=title]", "Top two patterns")
+    page.set_input_files("input.clip-files", [str(clip) for clip in clips])
+
+    rows = page.locator(".clip-list .clip")
+    expect(rows).to_have_count(2)
+    expect(page.locator("button.render")).to_be_enabled(timeout=30_000)
+    expect(rows.locator("img.clip-thumb")).to_have_count(2)
+    assert [rows.nth(i).get_attribute("data-name") for i in range(2)] == ["first.mp4", "second.mp4"]
+
+    # Drag the second clip above the first: it plays first, so it gets the higher rank.
+    rows.nth(1).drag_to(rows.nth(0))
+    expect(rows.nth(0)).to_have_attribute("data-name", "second.mp4")
+    expect(rows.nth(0).locator(".rank")).to_have_text("#2")
+    rows.nth(0).locator("input[name=label]").fill("tall")
+    rows.nth(1).locator("input[name=label]").fill("wide")
+    rows.nth(1).locator("input[name=start]").fill("0.2")
+    rows.nth(1).locator("input[name=end]").fill("1.4")
+    rows.nth(0).locator("input[name=keep_audio]").uncheck()
+    page.select_option("select[name=size]", "540x960")
+    studio.snap(page, "ranking-builder-en")
+    page.click("button.render")
+
+    page.wait_for_url(re.compile(r"/studio/videos/[^/]+/progress\?job="))
+    job_id = page.url.rsplit("job=", 1)[1]
+    expect(page.locator("a.open-player")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    studio.snap(page, "ranking-progress-en")
+    status, job = api_get(page, f"/api/render-jobs/{job_id}")
+    assert status == 200 and job["status"] == "COMPLETED", job
+    spec_clips = job["spec"]["clips"]
+    assert [(c["rank"], c["label"], c["keep_audio"]) for c in spec_clips] == [(2, "tall", False), (1, "wide", True)]
+    assert (spec_clips[1]["start"], spec_clips[1]["end"]) == (0.2, 1.4)
+    assert job["spec"]["size"] == "540x960"
+
+    page.click("a.open-player")
+    played = wait_until_played(page)
+    assert abs(played["duration"] - job["duration_sec"]) <= 0.5, (played, job["duration_sec"])
+    assert played["time"] > 0.3
+    studio.snap(page, "ranking-player-en")

@@ -1,6 +1,8 @@
 """The whole lesson flow in the studio: sign in, paste a lesson, edit a scene, approve, watch progress, play."""
 
+import json
 import re
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -91,6 +93,8 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     expect(page.locator("button.start-render")).to_have_text("렌더링 시작")
     studio.snap(page, "script-approved-ko")
     page.select_option("#lang-switch", "en")
+    frames: list[dict[str, Any]] = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: frames.append(json.loads(frame))))
     page.click("button.start-render")
 
     # Live progress over the WebSocket, to the end.
@@ -103,6 +107,9 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     studio.snap(page, "progress-completed-en")
     status, job = api_get(page, f"/api/render-jobs/{job_id}")
     assert status == 200 and job["status"] == "COMPLETED", job
+    # The page followed the job over the WebSocket: progress frames, then the final status.
+    assert [f["event"] for f in frames].count("progress") >= 2, frames
+    assert frames[-1]["event"] == "status" and frames[-1]["data"]["status"] == "COMPLETED", frames[-1]
 
     # The player plays the rendered video, with its subtitles track, chapters and downloads.
     page.click("a.open-player")

@@ -141,7 +141,6 @@ export default {
   'step.PUBLISH': 'Publishing',
   'step.FINALIZE': 'Finishing',
 
-  'progress.noJob': 'This video has no render job yet.',
   'progress.kind.lesson': 'Lesson',
   'progress.kind.ranking': 'Ranking short',
   'progress.cancel': 'Cancel',
@@ -259,4 +258,5 @@ export default {
   'file.noneMany': 'No files chosen',
   'progress.noDetail.CANCELED': 'The job was canceled before it finished; try again to render it from the start.',
   'progress.noDetail.FAILED': 'The job failed without saying why; its service logs have the detail.',
+  'progress.waiting': 'Waiting for the render job to start…',
 };

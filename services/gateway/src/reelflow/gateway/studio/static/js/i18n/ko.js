@@ -141,7 +141,6 @@ export default {
   'step.PUBLISH': '게시',
   'step.FINALIZE': '마무리',
 
-  'progress.noJob': '이 영상에는 아직 렌더링 작업이 없습니다.',
   'progress.kind.lesson': '강의',
   'progress.kind.ranking': '랭킹 쇼츠',
   'progress.cancel': '취소',
@@ -259,4 +258,5 @@ export default {
   'file.noneMany': '선택한 파일 없음',
   'progress.noDetail.CANCELED': '작업이 끝나기 전에 취소되었습니다. 다시 시도하면 처음부터 렌더링합니다.',
   'progress.noDetail.FAILED': '작업이 이유 없이 실패했습니다. 서비스 로그에 자세한 내용이 있습니다.',
+  'progress.waiting': '렌더링 작업이 시작되기를 기다리는 중…',
 };

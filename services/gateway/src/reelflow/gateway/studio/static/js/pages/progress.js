@@ -16,7 +16,17 @@ startPage(async (main, { params, query }) => {
   const wanted = query.get('job');
   let job = jobs.find((candidate) => candidate.job_id === wanted) || jobs[0];
   if (!job) {
-    main.append(pageHeading('page.progress'), h('p', { class: 'notice', i18n: 'progress.noJob' }));
+    // The socket waits for the video's first job (a script still being written, say), then follows it.
+    main.append(pageHeading('page.progress'), h('p', { class: 'notice waiting' }, h('span', { class: 'loading', i18n: 'progress.waiting' })));
+    const waiting = followRenderProgress(videoId, {
+      onMessage: (frame) => {
+        if (frame && frame.data && frame.data.job_id) {
+          waiting.close();
+          window.location.replace(`/studio/videos/${videoPath}/progress?job=${encodeURIComponent(frame.data.job_id)}`);
+        }
+      },
+      onClose: () => {},
+    });
     return;
   }
   const publishes = Boolean(job.spec && job.spec.publish);

@@ -22,7 +22,7 @@ import hypothesis
 import pytest
 import schemathesis
 from schemathesis import Case, Response
-from tests.gateway_auth import ADMIN_HEADERS
+from tests.gateway_auth import ADMIN_API_KEY, ADMIN_HEADERS
 
 from reelflow.gateway.app import build_api
 from reelflow.local.ports import LOOPBACK, free_port
@@ -70,6 +70,8 @@ CONFIG = schemathesis.Config.from_dict(
         # Chains get far only on data the API accepts; invalid data is the per-operation phases' job.
         "phases": {"stateful": {"generation": {"mode": "positive"}}},
         "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED_OR_REFUSED_ON_CHECKS}},
+        # Every call signs in with the test admin's key, through the document's own security scheme.
+        "auth": {"openapi": {"apiKey": {"bearer": ADMIN_API_KEY}}},
     }
 )
 # The document the gateway serves, built without a server so the operations are known when pytest collects them

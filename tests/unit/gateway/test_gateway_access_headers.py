@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
+from tests.gateway_auth import as_admin_without_accounts
 
 from reelflow.gateway.api.docs_pages import docs_page_policy, inline_script_hashes
 from reelflow.gateway.api.response_headers import STRICT_CONTENT_SECURITY_POLICY
@@ -31,6 +32,7 @@ class RaisingCommands:
 def _api(**settings: Any) -> FastAPI:
     app = build_api(settings=GatewaySettings(**settings))
     app.state.gateway = SimpleNamespace(scripts=RaisingCommands(), jobs=RaisingCommands())
+    as_admin_without_accounts(app)
     return app
 
 

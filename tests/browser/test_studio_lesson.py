@@ -43,7 +43,8 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     page.goto("/studio/new")
     page.click("form button[type=submit]")
     expect(page.locator(".error .error-code")).to_have_text("VALIDATION_FAILED")
-    expect(page.locator(".error-problems")).to_contain_text("source_text")
+    expect(page.locator(".error .error-message")).to_contain_text("source_text")
+    studio.snap(page, "new-lesson-refused-en")
     page.fill("input[name=title]", "Strong passwords")
     page.fill("textarea[name=source_text]", LESSON)
     page.select_option("select[name=language]", "en")
@@ -70,7 +71,7 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     chapter.locator(".scene button.move-up").last.click()
     expect(chapter.locator(".scene textarea[name=narration]")).to_have_count(2)
     page.click("button.save")
-    expect(page.locator(".page-heading .meta")).to_contain_text("version 2")
+    expect(page.locator(".page-heading .meta")).to_contain_text("Version 2")
     status, saved = api_get(page, f"/api/scripts/{script_id}")
     assert status == 200 and saved["version"] == 2
     narrations = [scene["narration"] for scene in saved["script"]["chapters"][0]["scenes"]]

@@ -69,7 +69,9 @@ export function clear(element) {
 export function errorBox(error) {
   const code = error && error.code ? error.code : 'ERROR';
   const message = error && typeof error === 'object' ? error.message || '' : String(error);
-  const problems = error && error.details && Array.isArray(error.details.problems) ? error.details.problems : [];
+  const listed = error && error.details && Array.isArray(error.details.problems) ? error.details.problems : [];
+  // The message often is the one problem already; list the problems only when they add something.
+  const problems = listed.filter((p) => `${p.field}: ${p.problem}` !== message);
   return h(
     'div',
     { class: 'error', attrs: { role: 'alert' } },

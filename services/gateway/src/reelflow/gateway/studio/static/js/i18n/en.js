@@ -77,7 +77,7 @@ export default {
 
   'script.writing': 'The script is being written…',
   'script.titleLabel': 'Title',
-  'script.version': 'version {n}',
+  'script.version': 'Version {n}',
   'script.summary': 'Chapters: {chapters} · scenes: {scenes} · about {duration}',
   'script.save': 'Save as a new version',
   'script.discard': 'Discard changes',

@@ -61,6 +61,7 @@ startPage(async (main) => {
     errors,
     h('div', { class: 'actions' }, submit),
   );
+  form.addEventListener('input', () => showError(errors, null));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     showError(errors, null);

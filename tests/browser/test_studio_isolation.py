@@ -69,3 +69,10 @@ def test_user_b_cannot_see_user_a_video(studio: StudioPages, services: RunningSe
     expect(b.locator(".error .error-code, .notice").first).to_be_visible()
     assert api_get(b, f"/api/scripts/{script_id}")[0] == 404
     assert api_get(b, f"/api/videos/{video_id}/render-jobs")[0] == 404
+
+    # Signing out ends the session: the studio sends B back to the sign-in page.
+    b.click("#sign-out")
+    b.wait_for_url("**/studio/login")
+    assert api_get(b, "/api/me")[0] == 401
+    b.goto("/studio/account")
+    b.wait_for_url("**/studio/login?next=%2Fstudio%2Faccount")

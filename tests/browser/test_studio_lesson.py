@@ -142,7 +142,18 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     card = page.locator(f".video-card[data-video-id='{job['video_id']}']")
     expect(card).to_be_visible()
     expect(card.locator(".badge-completed")).to_be_visible()
+    expect(card.locator("img.thumb")).to_have_js_property("complete", True)
+    assert card.locator("img.thumb").evaluate("img => img.naturalWidth") > 0
     studio.snap(page, "library-en")
+    # Search and filters narrow the list (and say so when nothing is left).
+    page.fill("input[name=q]", "Strong passwords")
+    expect(page.locator(".video-card")).to_have_count(1)
+    page.select_option("select[name=review]", "REJECTED")
+    expect(page.locator(".empty-state")).to_contain_text("No video matches")
+    page.select_option("select[name=review]", "APPROVED")
+    page.select_option("select[name=state]", "COMPLETED")
+    expect(page.locator(".video-card")).to_have_count(1)
+    assert "state=COMPLETED" in page.url and "review=APPROVED" in page.url
     page.select_option("#lang-switch", "ko")
     expect(page.locator("h1")).to_have_text("라이브러리")
     studio.snap(page, "library-ko")

@@ -159,4 +159,5 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     studio.snap(page, "library-ko")
     page.goto(f"/studio/videos/{job['video_id']}")
     expect(page.locator(".comments-card h2")).to_have_text("코멘트")
+    page.wait_for_function("() => document.querySelector('video.player-video').readyState >= 2")
     studio.snap(page, "player-ko")

@@ -259,4 +259,5 @@ export default {
   'progress.noDetail.CANCELED': 'The job was canceled before it finished; try again to render it from the start.',
   'progress.noDetail.FAILED': 'The job failed without saying why; its service logs have the detail.',
   'progress.waiting': 'Waiting for the render job to start…',
+  'step.ranking.VALIDATE_SCRIPT': 'Checking the clips',
 };

@@ -259,4 +259,5 @@ export default {
   'progress.noDetail.CANCELED': '작업이 끝나기 전에 취소되었습니다. 다시 시도하면 처음부터 렌더링합니다.',
   'progress.noDetail.FAILED': '작업이 이유 없이 실패했습니다. 서비스 로그에 자세한 내용이 있습니다.',
   'progress.waiting': '렌더링 작업이 시작되기를 기다리는 중…',
+  'step.ranking.VALIDATE_SCRIPT': '클립 확인',
 };

@@ -17,6 +17,14 @@ export function parseChapters(text) {
     .map(([, hours, minutes, seconds, title]) => ({ at: Number(hours || 0) * 3600 + Number(minutes) * 60 + Number(seconds), title: title.trim() }));
 }
 
+/** A chapter's start as YouTube writes it: m:ss, or h:mm:ss past an hour. */
+function chapterTime(seconds) {
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = String(Math.floor(seconds % 60)).padStart(2, '0');
+  return hours ? `${hours}:${String(minutes).padStart(2, '0')}:${rest}` : `${minutes}:${rest}`;
+}
+
 function humanBytes(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
@@ -61,7 +69,7 @@ startPage(async (main, { params, query, user }) => {
     try {
       const text = await api.get(assetUrl(job.job_id, 'chapters'));
       for (const chapter of parseChapters(String(text))) {
-        chapters.append(h('li', {}, h('button', { type: 'button', class: 'link-button seek', on: { click: () => seek(chapter.at) } }, h('span', { class: 'time', text: formatSeconds(chapter.at) }), ` ${chapter.title}`)));
+        chapters.append(h('li', {}, h('button', { type: 'button', class: 'link-button seek', on: { click: () => seek(chapter.at) } }, h('span', { class: 'time', text: chapterTime(chapter.at) }), chapter.title)));
       }
     } catch (error) {
       chapters.append(h('li', {}, errorBox(error)));

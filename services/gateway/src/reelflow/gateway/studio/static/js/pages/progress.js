@@ -5,7 +5,9 @@ import { busy, clear, errorBox, h, retranslate, showError } from '../dom.js';
 import { progressBar } from '../components.js';
 import { pageHeading, startPage } from '../layout.js';
 
-const STEPS = ['VALIDATE_SCRIPT', 'GENERATE_TTS', 'GENERATE_SUBTITLE', 'RENDER_SLIDES', 'COMPOSE_VIDEO', 'UPLOAD_ASSETS', 'PUBLISH', 'FINALIZE'];
+const LESSON_STEPS = ['VALIDATE_SCRIPT', 'GENERATE_TTS', 'GENERATE_SUBTITLE', 'RENDER_SLIDES', 'COMPOSE_VIDEO', 'UPLOAD_ASSETS', 'PUBLISH', 'FINALIZE'];
+// A short has no narration, subtitles or slides of its own: its clips are checked, then cut and joined in one pass.
+const RANKING_STEPS = ['VALIDATE_SCRIPT', 'COMPOSE_VIDEO', 'UPLOAD_ASSETS', 'PUBLISH', 'FINALIZE'];
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELED']);
 const POLL_MS = 2000;
 
@@ -30,12 +32,14 @@ startPage(async (main, { params, query }) => {
     return;
   }
   const publishes = Boolean(job.spec && job.spec.publish);
-  const steps = STEPS.filter((step) => step !== 'PUBLISH' || publishes);
+  const ranking = Boolean(job.spec && job.spec.template === 'ranking');
+  const steps = (ranking ? RANKING_STEPS : LESSON_STEPS).filter((step) => step !== 'PUBLISH' || publishes);
+  const stepKey = (step) => (ranking && step === 'VALIDATE_SCRIPT' ? 'step.ranking.VALIDATE_SCRIPT' : `step.${step}`);
   const bar = progressBar();
   const percent = h('span', { class: 'percent', text: '0%' });
   const statusLine = h('span', { class: 'status-line', i18n: `status.${job.status}` });
   const message = h('p', { class: 'muted step-message' });
-  const stepItems = new Map(steps.map((step) => [step, h('li', { class: 'step', dataset: { step } }, h('span', { class: 'step-dot' }), h('span', { i18n: `step.${step}` }))]));
+  const stepItems = new Map(steps.map((step) => [step, h('li', { class: 'step', dataset: { step } }, h('span', { class: 'step-dot' }), h('span', { i18n: stepKey(step) }))]));
   const outcome = h('div', { class: 'outcome' });
   const errors = h('div', { class: 'error-slot' });
   const cancel = h('button', { type: 'button', class: 'danger cancel', i18n: 'progress.cancel' });
@@ -48,7 +52,8 @@ startPage(async (main, { params, query }) => {
     bar.set(progress);
     percent.textContent = `${progress}%`;
     retranslate(statusLine, `status.${update.status}`);
-    message.textContent = update.message || '';
+    // The services' own words for the step in progress (not translated); once the job has ended the status says it.
+    message.textContent = TERMINAL.has(update.status) ? '' : update.message || '';
     const current = update.step ? steps.indexOf(update.step) : -1;
     steps.forEach((step, index) => {
       const item = stepItems.get(step);
@@ -110,7 +115,7 @@ startPage(async (main, { params, query }) => {
   }
 
   cancel.addEventListener('click', () => busy(cancel, errors, () => api.post(`/api/render-jobs/${encodeURIComponent(job.job_id)}/cancel`)));
-  const kind = job.spec && job.spec.template === 'ranking' ? 'progress.kind.ranking' : 'progress.kind.lesson';
+  const kind = ranking ? 'progress.kind.ranking' : 'progress.kind.lesson';
   main.append(
     pageHeading('page.progress'),
     h(

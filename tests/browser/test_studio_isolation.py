@@ -17,15 +17,17 @@ pytestmark = [pytest.mark.connected, pytest.mark.browser]
 SCRIPT_TIMEOUT_SEC = 30
 
 
-def written_script(gateway_url: str, video_id: str) -> str:
-    """A's video: a script written for it through the API with the admin's key (no render needed)."""
+def written_script(gateway_url: str, video_id: str, *, title: str = "Private lesson", wait: bool = True) -> str:
+    """A video of workspace A: a script asked for through the API with the admin's key (no render needed)."""
     with httpx.Client(base_url=gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         accepted = client.post(
             f"/api/videos/{video_id}/scripts/generate",
-            json={"title": "Private lesson", "source_text": "# Private\n\nOnly workspace A may read this."},
+            json={"title": title, "source_text": "# Private\n\nOnly workspace A may read this."},
         )
         assert accepted.status_code == 202, accepted.text
         script_id: str = accepted.json()["script_id"]
+        if not wait:
+            return script_id
         deadline = time.monotonic() + SCRIPT_TIMEOUT_SEC
         while client.get(f"/api/scripts/{script_id}").status_code != 200:
             assert time.monotonic() < deadline, "the script was not written in time"
@@ -55,6 +57,17 @@ def test_user_b_cannot_see_user_a_video(studio: StudioPages, services: RunningSe
     admin.locator(".keys-table tr", has_text=f"ci-{unique_id}").locator("button.revoke").click()
     expect(admin.locator(".keys-table tr", has_text=f"ci-{unique_id}").locator(".badge-failed")).to_be_visible()
     assert api_get(admin, f"/api/scripts/{script_id}")[0] == 200
+
+    # The library pages through the workspace's videos, 12 at a time (here the 13 this test made, found by search).
+    for n in range(12):
+        written_script(services.gateway_url, f"paging-{unique_id}-{n}", title=f"Paging {unique_id} {n}", wait=False)
+    admin.goto(f"/studio/?q={unique_id}")
+    expect(admin.locator(".video-card")).to_have_count(12)
+    admin.click(".pager button.next")
+    expect(admin.locator(".video-card")).to_have_count(1)
+    expect(admin.locator(".pager")).to_contain_text("Page 2")
+    admin.click(".pager button.previous")
+    expect(admin.locator(".video-card")).to_have_count(12)
 
     # User B: an empty library, and A's script and video are not found, in the studio and in the API.
     b = studio.new_page(locale="ko-KR")

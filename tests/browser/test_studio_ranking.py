@@ -1,5 +1,7 @@
-"""The ranking-short builder: upload clips with progress, reorder them by dragging, label and trim, render, play."""
+"""The ranking-short builder: add clips (chosen or dropped; each uploads with progress), reorder them by dragging,
+label and trim them, render, play."""
 
+import base64
 import re
 import subprocess
 from pathlib import Path
@@ -39,7 +41,20 @@ def test_a_ranking_short_built_in_the_browser(studio: StudioPages, tmp_path: Pat
     sign_in(page)
     page.goto("/studio/ranking")
     page.fill("input[name=title]", "Top two patterns")
-    page.set_input_files("input.clip-files", [str(clip) for clip in clips])
+    # One clip through the file chooser, one dropped onto the drop zone as a file from the desktop would be.
+    page.set_input_files("input.clip-files", [str(clips[0])])
+    expect(page.locator(".clip-list .clip")).to_have_count(1)
+    dropped = page.evaluate_handle(
+        """([name, data]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: 'video/mp4' }));
+            return transfer;
+        }""",
+        [clips[1].name, base64.b64encode(clips[1].read_bytes()).decode()],
+    )
+    page.dispatch_event(".dropzone", "dragover", {"dataTransfer": dropped})
+    page.dispatch_event(".dropzone", "drop", {"dataTransfer": dropped})
 
     rows = page.locator(".clip-list .clip")
     expect(rows).to_have_count(2)

@@ -70,19 +70,25 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     chapter.locator(".scene button.remove").last.click()
     chapter.locator(".scene button.move-up").last.click()
     expect(chapter.locator(".scene textarea[name=narration]")).to_have_count(2)
+    # And a chapter of its own at the end.
+    page.click("button.add-chapter")
+    page.locator(".chapter").last.locator("input.chapter-title").fill("Managers")
+    page.locator(".chapter").last.locator("textarea[name=narration]").fill("Keep them in a password manager.")
     page.click("button.save")
     expect(page.locator(".page-heading .meta")).to_contain_text("Version 2")
     status, saved = api_get(page, f"/api/scripts/{script_id}")
     assert status == 200 and saved["version"] == 2
     narrations = [scene["narration"] for scene in saved["script"]["chapters"][0]["scenes"]]
     assert narrations == [ADDED_NARRATION, EDITED_NARRATION]
+    assert [chapter["title"] for chapter in saved["script"]["chapters"]][-1] == "Managers"
 
     # What changed between version 1 and 2.
     page.select_option("select[name=from]", "1")
     page.select_option("select[name=to]", "2")
     page.click("button.compare")
     expect(page.locator(".changes .change-scene-narration")).to_contain_text(EDITED_NARRATION)
-    expect(page.locator(".changes .change-sceneAdded")).to_contain_text(ADDED_NARRATION)
+    expect(page.locator(".changes .change-sceneAdded").first).to_contain_text(ADDED_NARRATION)
+    expect(page.locator(".changes .change-chapterAdded")).to_contain_text("Managers")
     studio.snap(page, "script-review-en")
 
     page.click("button.approve")

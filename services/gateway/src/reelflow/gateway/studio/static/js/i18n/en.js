@@ -260,4 +260,6 @@ export default {
   'progress.noDetail.FAILED': 'The job failed without saying why; its service logs have the detail.',
   'progress.waiting': 'Waiting for the render job to start…',
   'step.ranking.VALIDATE_SCRIPT': 'Checking the clips',
+  'chapter.add': '+ Add a chapter',
+  'chapter.newTitle': 'New chapter',
 };

@@ -260,4 +260,6 @@ export default {
   'progress.noDetail.FAILED': '작업이 이유 없이 실패했습니다. 서비스 로그에 자세한 내용이 있습니다.',
   'progress.waiting': '렌더링 작업이 시작되기를 기다리는 중…',
   'step.ranking.VALIDATE_SCRIPT': '클립 확인',
+  'chapter.add': '+ 챕터 추가',
+  'chapter.newTitle': '새 챕터',
 };

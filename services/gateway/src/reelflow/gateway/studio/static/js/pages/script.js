@@ -4,6 +4,7 @@
 import { ApiError, api } from '../api.js';
 import { busy, clear, errorBox, field, formatSeconds, h, loading, retranslate, select, showError, translate } from '../dom.js';
 import { keepRenderOptions, keptRenderOptions, renderOptionsForm } from '../components.js';
+import { t } from '../i18n.js';
 import { pageHeading, startPage } from '../layout.js';
 
 const WRITING_POLL_MS = 1000;
@@ -185,8 +186,17 @@ startPage(async (main, { params }) => {
     );
   }
 
+  function addChapter() {
+    draft.chapters.push({ chapter_id: `c-${Math.random().toString(36).slice(2, 10)}`, title: t('chapter.newTitle'), scenes: [{ scene_id: sceneId(), narration: '', on_screen_text: null, duration_sec: null }] });
+    markDirty();
+    renderEditor();
+    const titles = editor.querySelectorAll('.chapter-title');
+    titles[titles.length - 1].select();
+  }
+
   function renderEditor() {
     renderHeading();
+    const newChapter = h('button', { type: 'button', class: 'add-chapter', i18n: 'chapter.add', on: { click: addChapter } });
     clear(editor).append(
       ...draft.chapters.map((chapter, c) => {
         const chapterTitle = h('input', { type: 'text', class: 'chapter-title', value: chapter.title, i18nAttrs: { 'aria-label': 'chapter.title' } });
@@ -210,6 +220,7 @@ startPage(async (main, { params }) => {
           h('div', { class: 'actions left' }, add),
         );
       }),
+      h('div', { class: 'actions left' }, newChapter),
     );
   }
 

@@ -51,7 +51,7 @@ def test_user_b_cannot_see_user_a_video(studio: StudioPages, services: RunningSe
     admin.fill("input[name=key_name]", f"ci-{unique_id}")
     admin.check("input[name=scope][value=render]")
     admin.click("button.create-key")
-    expect(admin.locator(".secret-value")).to_have_text(re.compile(r"^rf_\w+$"))
+    expect(admin.locator(".secret-value")).to_have_text(re.compile(r"^rf_[0-9a-f]{12}_[\w-]+$"))
     studio.snap(admin, "account-en")
     admin.once("dialog", lambda dialog: dialog.accept())
     admin.locator(".keys-table tr", has_text=f"ci-{unique_id}").locator("button.revoke").click()

@@ -82,6 +82,8 @@ ENGLISH_ORDINALS_AND_YEARS: list[Case] = [
     ("in 2005", "in two thousand five"),
     ("in 1905", "in nineteen oh-five"),
     ("the 1990s and the '80s", "the nineteen nineties and the eighties"),
+    ("in the 80s", "in the eighties"),
+    ("wait 30s", "wait 30s"),  # thirty seconds or the thirties: left to the voice
     ("2020-2021", "twenty twenty to twenty twenty-one"),
 ]
 ENGLISH_DIALLED: list[Case] = [
@@ -263,6 +265,8 @@ ENGLISH_ABBREVIATIONS_AND_ADDRESSES: list[Case] = [
     ("apples etc. and pears", "apples et cetera and pears"),
     ("Dr. Kim vs. Mr. Lee", "Doctor Kim versus Mister Lee"),
     ("Mrs. Park and Ms. Choi", "Missus Park and Miz Choi"),
+    ("It took 5 ms.", "It took five milliseconds."),
+    ("Smith Ltd. They", "Smith Limited. They"),
     ("Q&A", "Q and A"),
     ("Visit https://www.example.com/help.", "Visit example dot com slash help."),
     ("See docs.example.org/getting-started", "See docs dot example dot org slash getting dash started"),

@@ -119,26 +119,30 @@ _CURRENCIES: dict[str, tuple[str, str]] = {
 _CENTS: dict[str, tuple[str, str]] = {"$": ("cent", "cents"), "€": ("cent", "cents"), "£": ("penny", "pence")}
 _SCALES = {"k": "thousand", "m": "million", "bn": "billion", "b": "billion", "tn": "trillion"}
 
+# Written in any case (E.g., ETC.).
 _ABBREVIATIONS: dict[str, str] = {
     "e.g.": "for example",
     "i.e.": "that is",
     "etc.": "et cetera",
     "vs.": "versus",
     "vs": "versus",
-    "dr.": "Doctor",
-    "mr.": "Mister",
-    "mrs.": "Missus",
-    "ms.": "Miz",
-    "prof.": "Professor",
-    "jr.": "Junior",
-    "sr.": "Senior",
     "approx.": "approximately",
     "a.k.a.": "also known as",
-    "inc.": "Incorporated",
-    "ltd.": "Limited",
+}
+# Capitalised only: "5 ms." is milliseconds, "Ms. Choi" a person.
+_TITLES: dict[str, str] = {
+    "Dr.": "Doctor",
+    "Mr.": "Mister",
+    "Mrs.": "Missus",
+    "Ms.": "Miz",
+    "Prof.": "Professor",
+    "Jr.": "Junior",
+    "Sr.": "Senior",
+    "Inc.": "Incorporated",
+    "Ltd.": "Limited",
 }
 # These can close a sentence, and then their full stop is the sentence's too.
-_SENTENCE_FINAL_ABBREVIATIONS = frozenset({"etc.", "jr.", "sr.", "inc.", "ltd."})
+_SENTENCE_FINAL_ABBREVIATIONS = frozenset({"etc.", "Jr.", "Sr.", "Inc.", "Ltd."})
 
 Spelling = Literal["american", "british"]
 
@@ -186,6 +190,11 @@ class _EnglishReader:
             ReadingRule(
                 "abbreviation",
                 re.compile(rf"(?<![\w.])(?:{_alternatives(list(_ABBREVIATIONS))})(?!\w)", re.IGNORECASE),
+                self.abbreviation,
+            ),
+            ReadingRule(
+                "title",
+                re.compile(rf"(?<![\w.])(?:{_alternatives(list(_TITLES))})(?!\w)"),
                 self.abbreviation,
             ),
             ReadingRule("number sign", re.compile(r"(?:\bNo\.|#)\s?(?=\d)"), lambda match: "number "),
@@ -284,10 +293,10 @@ class _EnglishReader:
 
     def abbreviation(self, match: re.Match[str]) -> str:
         written = match.group(0)
-        spoken = _ABBREVIATIONS[written.lower()]
+        spoken = _TITLES.get(written) or _ABBREVIATIONS[written.lower()]
         if written[0].isupper():
             spoken = spoken[0].upper() + spoken[1:]
-        if written.lower() in _SENTENCE_FINAL_ABBREVIATIONS and ends_sentence(match):
+        if (written in _SENTENCE_FINAL_ABBREVIATIONS or written.lower() == "etc.") and ends_sentence(match):
             spoken += "."
         return spoken
 
@@ -387,8 +396,11 @@ class _EnglishReader:
         one = match.group("n") == "1" and match.group("n_frac") is None
         return f"{self.number_in(match)} {singular if one else plural}"
 
-    def decade(self, match: re.Match[str]) -> str:
+    def decade(self, match: re.Match[str]) -> str | None:
         number = int(match.group("n"))
+        written_as_decade = match.group(0)[0] in "'’" or match.string[: match.start()].endswith("the ")
+        if number < 1000 and not written_as_decade:
+            return None  # "30s" may as well be thirty seconds
         spoken = english_year(number, self.spelling) if number >= 1000 else english_cardinal(number)
         return spoken[:-1] + "ies" if spoken.endswith("y") else spoken + "s"
 

@@ -44,6 +44,9 @@ KOREAN_COUNTERS: list[Case] = [
     ("100명", "백명"),  # past 99 people say the Sino-Korean number
     ("3개월", "삼개월"),  # 개월 is not the counter 개
     ("3달러", "삼달러"),
+    ("일주일에 3번 운동합니다", "일주일에 세번 운동합니다"),
+    ("2번씩 누르세요", "두번씩 누르세요"),
+    ("3번 출구", "삼번 출구"),  # 번 naming an item stays Sino-Korean
     ("3~5개", "삼에서 다섯개"),
 ]
 KOREAN_DIALLED: list[Case] = [

@@ -84,6 +84,9 @@ _NOT_A_COUNTER_AFTER = {
     "벌": "금|레",
 }
 _SPECIAL_MONTHS = {6: "유월", 10: "시월"}
+# 번 counts times (하루에 3번, 3번씩 → 세번) or names an item (3번 출구 → 삼번): native only with these around it.
+_TIMES_BEFORE = re.compile(r"에\s?$")
+_TIMES_AFTER = re.compile(r"\s?(?:씩|더|이상|이하|정도|반복|만에|이나|연속|시도|눌|클릭)")
 _BIG_UNITS = "십백천만억조"
 
 _UNITS: dict[str, str] = {
@@ -288,6 +291,10 @@ def _read_number(match: re.Match[str]) -> str:
         if name == "월" and plain and int(whole) in _SPECIAL_MONTHS:
             return _SPECIAL_MONTHS[int(whole)]
         limit = _NATIVE_COUNTERS.get(name, 0)
+        if name == "번" and (
+            _TIMES_BEFORE.search(match.string, 0, match.start()) or _TIMES_AFTER.match(match.string, match.end())
+        ):
+            limit = 99
         if plain and 1 <= int(whole) <= limit:
             native = "첫" if name == "번째" and whole == "1" else native_korean(int(whole))
             return f"{native}{space}{name}"
@@ -296,7 +303,7 @@ def _read_number(match: re.Match[str]) -> str:
 
 
 def _counter_alternatives() -> str:
-    names = sorted([*_NATIVE_COUNTERS, "월"], key=len, reverse=True)
+    names = sorted([*_NATIVE_COUNTERS, "월", "번"], key=len, reverse=True)
     return "|".join(
         re.escape(name) + (f"(?!{_NOT_A_COUNTER_AFTER[name]})" if name in _NOT_A_COUNTER_AFTER else "")
         for name in names

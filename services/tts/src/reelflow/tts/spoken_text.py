@@ -28,8 +28,6 @@ def spoken_form(text: str, language: str, lexicon: Mapping[str, str] | None = No
 
 
 def _read(text: str, language: str, region: str | None) -> str:
-    if not text or not any(char.isdigit() or not char.isalpha() for char in text):
-        return text
     if language == "ko":
         return read_korean(text)
     if language == "en":

@@ -7,6 +7,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from reelflow.contracts import (
+    MAX_LEXICON_ENTRIES,
     Asset,
     Chapter,
     LessonSpec,
@@ -17,6 +18,7 @@ from reelflow.contracts import (
     Scene,
     ScriptRequested,
     VideoScript,
+    Voice,
 )
 
 SPEC = TypeAdapter[LessonSpec | RankingSpec](RenderSpec)
@@ -240,3 +242,29 @@ def test_render_defaults_keep_the_specs_frame_rules() -> None:
     for bad in ({"size": "63x64"}, {"size": "640x361"}, {"size": "640*360"}, {"fps": 61}):
         with pytest.raises(pydantic.ValidationError):
             RenderDefaults.model_validate(bad)
+
+
+def test_a_voice_lexicon_defaults_to_empty_and_keeps_its_words() -> None:
+    assert Voice().lexicon == {}
+    voice = Voice.model_validate({"lexicon": {" SQL ": "sequel", "119": "일일구"}})
+    assert voice.lexicon == {"SQL": "sequel", "119": "일일구"}
+    spec = SPEC.validate_python(
+        {"template": "lesson", "script": one_chapter_script(), "voice": {"lexicon": {"SQL": "sequel"}}}
+    )
+    assert isinstance(spec, LessonSpec)
+    assert spec.voice.lexicon == {"SQL": "sequel"}
+
+
+@pytest.mark.parametrize(
+    "lexicon",
+    [
+        {"": "blank word"},
+        {"word": "  "},
+        {"w" * 101: "too long a word"},
+        {"word": "s" * 201},
+        {f"word{index}": "spoken" for index in range(MAX_LEXICON_ENTRIES + 1)},
+    ],
+)
+def test_a_voice_lexicon_is_bounded(lexicon: dict[str, str]) -> None:
+    with pytest.raises(pydantic.ValidationError, match="lexicon"):
+        Voice.model_validate({"lexicon": lexicon})

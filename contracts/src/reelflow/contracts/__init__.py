@@ -56,6 +56,7 @@ from reelflow.contracts.scripts import (
     VideoScript,
 )
 from reelflow.contracts.specs import (
+    MAX_LEXICON_ENTRIES,
     LessonSpec,
     MusicTrack,
     PublishTarget,
@@ -72,6 +73,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "ALL_EVENTS",
     "MAX_CHAPTERS_PER_SCRIPT",
+    "MAX_LEXICON_ENTRIES",
     "MAX_NARRATION_CHARS",
     "MAX_SCENES_PER_SCRIPT",
     "PROGRESS_SUBJECT_PREFIX",

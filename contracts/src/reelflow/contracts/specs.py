@@ -74,10 +74,24 @@ FrameSize = Annotated[
 FrameRate = Annotated[int, Field(ge=10, le=60, description="Frames per second, 10 to 60.")]
 
 
+MAX_LEXICON_ENTRIES = 500
+LexiconWord = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+LexiconSpoken = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
 class Voice(Contract):
     provider: Literal["espeak"] = "espeak"
     voice: str | None = Field(default=None, description="Provider voice name; by default derived from the language.")
     rate: float = Field(default=1.0, ge=0.5, le=2.0, description="Speaking-rate multiplier.")
+    lexicon: dict[LexiconWord, LexiconSpoken] = Field(
+        default_factory=dict,
+        max_length=MAX_LEXICON_ENTRIES,
+        description=(
+            'Pronunciation lexicon: a written word and how to say it (e.g. {"SQL": "sequel"}). Whole words, '
+            "case-insensitive, applied before the built-in reading of numbers, dates and units; "
+            "subtitles keep the written word."
+        ),
+    )
 
 
 class VisualStyle(StrEnum):

@@ -1,6 +1,7 @@
 """Settings of the gateway: the REST API, the ledger and its MongoDB."""
 
 import json
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -62,9 +63,10 @@ class GatewaySettings(ServiceSettings):
         default="default", description="The workspace whose things the backend's internal token acts on."
     )
     session_lifetime_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="How long a sign-in lasts.")
-    session_cookie_secure: bool | None = Field(
-        default=None,
-        description="Mark the session cookie Secure; unset means: when the request came over https.",
+    session_cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="When the session cookie is marked Secure: auto (when the request came over https), always "
+        "(behind a proxy that terminates TLS), or never.",
     )
     rate_limit_window_sec: int = Field(default=60, ge=1, le=3600, description="The window the budgets count in.")
     rate_limit_requests: int = Field(

@@ -20,6 +20,7 @@ from reelflow.runtime.step_results import record_result, recorded_result, result
 from reelflow.runtime.voice_catalogue import espeak_catalogue, espeak_voice_for
 from reelflow.tts.narration import narrate_scene
 from reelflow.tts.settings import TtsSettings
+from reelflow.tts.spoken_text import spoken_form
 
 
 def narration_manifest_key(job_id: str, attempt: int) -> str:
@@ -115,8 +116,9 @@ async def _narrate_scenes(
         scene = scenes[index]
         async with limiter:
             wav = workdir / f"{index:03d}.wav"
+            # The voice hears the spoken form (119 → 일일구); the subtitles keep scene.narration as written.
             duration = await narrate_scene(
-                scene.narration,
+                spoken_form(scene.narration, spec.language, spec.voice.lexicon),
                 spec.voice,
                 spec.language,
                 wav,

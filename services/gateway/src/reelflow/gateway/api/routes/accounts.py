@@ -15,7 +15,7 @@ SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE, include_in_sc
 
 def _cookie_is_secure(request: Request, state: StateDep) -> bool:
     configured = state.settings.session_cookie_secure
-    return request.url.scheme == "https" if configured is None else configured
+    return request.url.scheme == "https" if configured == "auto" else configured == "always"
 
 
 @router.post(

@@ -280,7 +280,8 @@ def test_only_standard_secrets_are_settings(secret: str) -> None:
 def test_the_settings_refuse_a_malformed_webhook_secret() -> None:
     with pytest.raises(ValueError, match="REELFLOW_WEBHOOK_SECRET"):
         GatewaySettings(webhook_secret=SecretStr("not-a-secret"))
-    assert GatewaySettings(webhook_secret=SecretStr(new_webhook_secret())).webhook_allow_private_targets is False
+    secret = new_webhook_secret()
+    assert GatewaySettings(webhook_secret=SecretStr(secret)).webhook_secret.get_secret_value() == secret
 
 
 def finished_job(status: JobStatus) -> RenderJob:

@@ -101,9 +101,14 @@ class EventProjector:
         if job is None:
             log.warning("event for an unknown job ignored", job_id=job_id, event_type=event.event_type)
             return
+        if changed:
+            await self._follow_change(job, now)
         await self._queue_webhooks(event, job)
-        if not changed:
-            return
+
+    async def _follow_change(self, job: RenderJob, now: datetime) -> None:
+        """What a changed job sets off: its listeners told, its video's slot freed when it ended, its completion
+        published."""
+        job_id = job.job_id
         self._hub.announce(job_id, job_update(job, "done" if job.status == JobStatus.COMPLETED else ""))
         if job.status in TERMINAL_STATUSES:
             if job.video_id is not None:
@@ -115,8 +120,8 @@ class EventProjector:
             await self._relay.relay_now(JOBS, job_id)
 
     async def _queue_webhooks(self, event: Event, job: RenderJob) -> None:
-        """Queue the webhooks the recorded event owes. A redelivered event queues them again, which is a no-op once
-        they are queued, and what a crash between the job's write and this call needs."""
+        """Queue the webhooks the recorded event owes, last, whether or not this delivery changed the job: a
+        redelivered event (after a crash, or MongoDB failing here) queues them again, a no-op once they are queued."""
         if isinstance(event, RenderCompleted | RenderFailed) and event.attempt == job.attempt:
             await self._webhooks.enqueue_job_end(job)
         elif isinstance(event, RenderPublished) and event.attempt == job.attempt:

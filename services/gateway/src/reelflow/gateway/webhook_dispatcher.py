@@ -47,7 +47,8 @@ from reelflow.gateway.webhook_targets import Resolver, TargetRefusedError, check
 log = structlog.get_logger("reelflow.webhooks")
 Document = dict[str, Any]
 Clock = Callable[[], float]
-DUE_BATCH = 50
+# At most this many deliveries are claimed and sent at once by one replica.
+DUE_BATCH = 20
 # What the delivery log keeps of an answer's body or an error: enough to tell what went wrong.
 MAX_ERROR_CHARS = 300
 CALLBACK_TARGET = "callback"
@@ -219,11 +220,13 @@ class WebhookDispatcher:
         """One pass: every delivery due now that this replica can claim is attempted once."""
         report = PassReport()
         now = self._clock()
+        claimed: list[Document] = []
         for delivery in await self._store.due(now, DUE_BATCH):
-            claimed = await self._store.claim(delivery, until=now + self._policy.lease_sec, holder=self._holder)
-            if claimed is None:
-                continue  # another replica has it
-            outcome = await self._attempt(claimed)
+            mine = await self._store.claim(delivery, until=now + self._policy.lease_sec, holder=self._holder)
+            if mine is not None:  # else another replica has it
+                claimed.append(mine)
+        # Sent side by side, so one slow or silent receiver holds up no other (each waits its timeout at most).
+        for outcome in await asyncio.gather(*(self._attempt(delivery) for delivery in claimed)):
             report.attempted += 1
             report.delivered += outcome is AttemptOutcome.DELIVERED
             report.outcomes.append(outcome)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 from standardwebhooks.webhooks import Webhook
+from tests.gateway_auth import ADMIN_CALLER
 
 from reelflow.contracts import (
     Asset,
@@ -22,6 +23,8 @@ from reelflow.contracts import (
     VideoScript,
     move_job,
 )
+from reelflow.gateway.api.errors import failure_of
+from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.render_checks import CallbackChecks
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.webhook_dispatcher import AttemptResult, attempt_changes, delivery_document, subscription_after
@@ -36,6 +39,7 @@ from reelflow.gateway.webhook_schedule import (
 )
 from reelflow.gateway.webhook_signing import is_webhook_secret, new_webhook_secret, signed_headers
 from reelflow.gateway.webhook_store import SubscriptionRecord
+from reelflow.gateway.webhook_subscriptions import NewSubscription, WebhookSubscriptions
 from reelflow.gateway.webhook_targets import (
     Resolver,
     TargetRefusedError,
@@ -345,3 +349,21 @@ def test_script_and_publication_events() -> None:
     published = json.loads(published_event(finished_job(JobStatus.COMPLETED), publication, AT).body)
     assert published["type"] == "video.published"
     assert (published["data"]["platform"], published["data"]["url"]) == ("youtube", "https://youtu.be/abc")
+
+
+class NoStore:
+    """A store no refused subscription may reach."""
+
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the store was used ({name}) for a refused subscription")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://169.254.169.254/x", "http://[fd00::1]/x"])
+async def test_a_subscription_to_a_private_target_is_refused_with_422_naming_url(url: str) -> None:
+    subscriptions = WebhookSubscriptions(NoStore(), allow_private_targets=False)  # type: ignore[arg-type]
+    body = NewSubscription(url=url, event_types=[WebhookEventType.JOB_COMPLETED])
+    with pytest.raises(InvalidRequestError) as refused:
+        await subscriptions.create(ADMIN_CALLER, body)
+    failure = failure_of(refused.value, trace_id="t")
+    assert failure.status == 422 and failure.details["problems"][0]["field"] == "url"
+    assert "public addresses only" in failure.details["problems"][0]["problem"]

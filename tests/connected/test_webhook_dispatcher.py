@@ -142,6 +142,13 @@ async def test_a_failing_receiver_is_retried_on_the_schedule_and_the_log_shows_e
     assert [(a["number"], a["status_code"]) for a in logged["attempts"]] == [(1, 500), (2, 503), (3, 200)]
     assert (await store.subscription(subscription.subscription_id)).failing_since is None  # type: ignore[union-attr]
 
+    # The log keeps settled deliveries for the retention (30 days by default), then forgets them.
+    clock.now += 29 * 24 * 3600
+    assert await sender.forget_old() == 0
+    clock.now += 2 * 24 * 3600
+    assert await sender.forget_old() == 1
+    assert await store.deliveries(subscription_id=subscription.subscription_id, limit=10) == []
+
 
 async def test_two_replicas_never_send_one_delivery_twice_and_a_dead_senders_lease_runs_out(
     mongo: tuple[WebhookStore, VideoRegistry], http: httpx.AsyncClient, receiver: Receiver

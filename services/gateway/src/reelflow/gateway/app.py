@@ -112,6 +112,7 @@ def _delivery_policy(settings: GatewaySettings) -> DeliveryPolicy:
         disable_after_sec=settings.webhook_disable_after_days * DAY_SEC,
         lease_sec=settings.webhook_lease_sec,
         poll_sec=settings.webhook_poll_sec,
+        log_retention_sec=settings.webhook_log_retention_days * DAY_SEC,
         allow_private_targets=settings.webhook_allow_private_targets,
         callback_secret=settings.webhook_secret.get_secret_value(),
     )

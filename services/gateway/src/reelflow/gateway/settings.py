@@ -104,6 +104,9 @@ class GatewaySettings(ServiceSettings):
         description="How long a replica holds a delivery it is sending; a replica that dies meanwhile leaves it "
         "to be sent again after this. Keep it above webhook_timeout_sec.",
     )
+    webhook_log_retention_days: float = Field(
+        default=30.0, gt=0, description="How long delivered and failed webhook deliveries stay in the delivery log."
+    )
     webhook_poll_sec: float = Field(
         default=1.0, gt=0, le=60, description="How often each replica looks for webhook deliveries that are due."
     )

@@ -52,6 +52,7 @@ DUE_BATCH = 20
 # What the delivery log keeps of an answer's body or an error: enough to tell what went wrong.
 MAX_ERROR_CHARS = 300
 CALLBACK_TARGET = "callback"
+LOG_TRIM_INTERVAL_SEC = 3600.0
 NO_CALLBACK_SECRET = "REELFLOW_WEBHOOK_SECRET is not set, and callbacks are never sent unsigned"  # noqa: S105
 
 
@@ -64,6 +65,7 @@ class DeliveryPolicy:
     disable_after_sec: float = 5 * 24 * 3600.0
     lease_sec: float = 60.0
     poll_sec: float = 1.0
+    log_retention_sec: float = 30 * 24 * 3600.0
     allow_private_targets: bool = False
     callback_secret: str = ""
 
@@ -308,14 +310,23 @@ class WebhookDispatcher:
                     reason=changed.disabled_reason,
                 )
 
+    async def forget_old(self) -> int:
+        """Drop settled deliveries older than the log's retention (every replica may; it is idempotent)."""
+        return await self._store.forget_settled(self._clock() - self._policy.log_retention_sec)
+
     async def run(self) -> None:
-        """The background sender: after each kick, and every ``poll_sec`` in any case; it never dies."""
+        """The background sender: after each kick, and every ``poll_sec`` in any case; it never dies. Once an hour
+        it also trims the delivery log."""
+        next_trim = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._policy.poll_sec)
             self._wake.clear()
             try:
                 await self.deliver_due()
+                if time.monotonic() >= next_trim:
+                    next_trim = time.monotonic() + LOG_TRIM_INTERVAL_SEC
+                    await self.forget_old()
             except Exception as error:  # MongoDB unreachable, most likely: the deliveries wait in it
                 log.warning("webhooks: delivery pass failed; will try again", error=f"{type(error).__name__}: {error}")
 

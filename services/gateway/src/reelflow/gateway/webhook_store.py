@@ -127,12 +127,9 @@ class WebhookStore:
 
     async def due(self, now: float, limit: int) -> list[Document]:
         """Pending deliveries whose next attempt is due and that no replica holds a lease on, soonest first."""
-        cursor = (
-            self._deliveries.find({"state": DeliveryState.PENDING.value, "next_attempt_at": {"$lte": now}})
-            .sort("next_attempt_at", 1)
-            .limit(limit)
-        )
-        return [document async for document in cursor if float(document.get("lease_until") or 0) <= now]
+        query = {"state": DeliveryState.PENDING.value, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}}
+        cursor = self._deliveries.find(query).sort("next_attempt_at", 1).limit(limit)
+        return [document async for document in cursor]
 
     async def claim(self, delivery: Document, *, until: float, holder: str) -> Document | None:
         """``delivery`` leased to ``holder`` until ``until``, or None when another replica changed it first."""
@@ -150,6 +147,12 @@ class WebhookStore:
         written = {"rev": revision + 1, **replacement}
         result = await self._deliveries.replace_one({"_id": current["_id"], "rev": revision}, written)
         return {"_id": current["_id"], **written} if result.matched_count == 1 else None
+
+    async def forget_settled(self, before: float) -> int:
+        """Delete delivered and failed deliveries made before ``before`` (the log's retention); returns how many."""
+        settled = [DeliveryState.DELIVERED.value, DeliveryState.FAILED.value]
+        result = await self._deliveries.delete_many({"state": {"$in": settled}, "created_at": {"$lt": before}})
+        return result.deleted_count
 
     async def deliveries(
         self, *, subscription_id: str | None = None, job_id: str | None = None, limit: int

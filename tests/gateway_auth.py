@@ -1,9 +1,11 @@
 """The credentials every test gateway starts with: an admin (email and password) and that admin's API key.
 
 The session fixture in ``conftest`` puts them in the environment, which every gateway a test starts inherits
-(``REELFLOW_ADMIN_*``), and lifts the rate limits out of the way; the tests of auth and limits set their own.
+(``REELFLOW_ADMIN_*``), and lifts the rate limits out of the way; the tests of auth and limits set their own. The
+webhook settings let the tests' receivers on loopback be called back quickly.
 """
 
+import base64
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
@@ -16,6 +18,10 @@ ADMIN_EMAIL = "admin@reelflow.test"
 ADMIN_PASSWORD = "test-admin-password"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
 UNLIMITED = "1000000"
+# Every test gateway signs job callbacks with this secret, may call back its tests' receivers on 127.0.0.1, and
+# retries a failed webhook within a second (the schedule itself is tested on an injected clock).
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"reelflow test webhook secret, 32b").decode()
+WEBHOOK_RETRY_DELAYS_SEC = "[0, 0.2, 0.5, 1, 60]"
 
 
 def credentials_env() -> dict[str, str]:
@@ -26,6 +32,10 @@ def credentials_env() -> dict[str, str]:
         "REELFLOW_RATE_LIMIT_REQUESTS": UNLIMITED,
         "REELFLOW_RATE_LIMIT_WRITES": UNLIMITED,
         "REELFLOW_RATE_LIMIT_SIGN_INS": UNLIMITED,
+        "REELFLOW_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "REELFLOW_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        "REELFLOW_WEBHOOK_RETRY_DELAYS_SEC": WEBHOOK_RETRY_DELAYS_SEC,
+        "REELFLOW_WEBHOOK_POLL_SEC": "0.2",
     }
 
 

@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import RunningServices
 from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import approved_script, start_lesson_job, wait_for_job
+from tests.gateway_members import member_client
 
 pytestmark = pytest.mark.connected
 
@@ -16,23 +17,6 @@ pytestmark = pytest.mark.connected
 async def admin(services: RunningServices) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
         yield client
-
-
-async def member_client(admin: httpx.AsyncClient, services: RunningServices, unique_id: str) -> httpx.AsyncClient:
-    """A member of a workspace of their own, with an API key of every member scope."""
-    email, password = f"library-{unique_id}@reelflow.test", f"password-{unique_id}"
-    assert (await admin.post("/api/users", json={"email": email, "password": password})).status_code == 201
-    async with httpx.AsyncClient(base_url=services.gateway_url, timeout=30) as browser:
-        signed = await browser.post("/api/auth/login", json={"email": email, "password": password})
-        scopes = ["read", "scripts", "render", "uploads"]
-        key = await browser.post(
-            "/api/keys",
-            json={"name": "library test", "scopes": scopes},
-            headers={"X-CSRF-Token": signed.json()["csrf_token"]},
-        )
-        assert key.status_code == 201, key.text
-    headers = {"Authorization": f"Bearer {key.json()['secret']}"}
-    return httpx.AsyncClient(base_url=services.gateway_url, headers=headers, timeout=30)
 
 
 async def test_videos_are_listed_with_filters_search_and_pages(

@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -30,6 +31,7 @@ from reelflow.gateway.api.routes import (
     scripts,
     studio,
     uploads,
+    webhooks,
 )
 from reelflow.gateway.authentication import Authenticator, Budgets
 from reelflow.gateway.event_projector import EventProjector
@@ -40,12 +42,16 @@ from reelflow.gateway.ownership import Access, VideoRegistry
 from reelflow.gateway.progress_hub import ProgressHub
 from reelflow.gateway.rate_limits import Budget, RateLimiter
 from reelflow.gateway.readiness import DependencyCheck, Readiness
-from reelflow.gateway.render_checks import RenderChecks
+from reelflow.gateway.render_checks import CallbackChecks, RenderChecks
 from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
 from reelflow.gateway.video_library import VideoLibrary
+from reelflow.gateway.webhook_dispatcher import DeliveryPolicy, WebhookDispatcher
+from reelflow.gateway.webhook_schedule import DAY_SEC
+from reelflow.gateway.webhook_store import WebhookStore
+from reelflow.gateway.webhook_subscriptions import WebhookSubscriptions
 from reelflow.runtime.blobs import PresignedLinks
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
@@ -110,6 +116,19 @@ async def _open_accounts(
     return commands, authenticator, Access(registry, ledger), registry
 
 
+def _delivery_policy(settings: GatewaySettings) -> DeliveryPolicy:
+    return DeliveryPolicy(
+        timeout_sec=settings.webhook_timeout_sec,
+        retry_delays_sec=tuple(settings.webhook_retry_delays_sec),
+        disable_after_sec=settings.webhook_disable_after_days * DAY_SEC,
+        lease_sec=settings.webhook_lease_sec,
+        poll_sec=settings.webhook_poll_sec,
+        log_retention_sec=settings.webhook_log_retention_days * DAY_SEC,
+        allow_private_targets=settings.webhook_allow_private_targets,
+        callback_secret=settings.webhook_secret.get_secret_value(),
+    )
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     runtime = build_runtime("gateway", settings, router)
@@ -135,16 +154,27 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await video_library.ensure_indexes()
         relay = OutboxRelay(store, runtime.bus, idle_sec=settings.outbox_idle_sec)
         checks = RenderChecks(
-            runtime.blobs, settings.media_bucket, publishing_available=bool(settings.youtube_client_id.strip())
+            runtime.blobs,
+            settings.media_bucket,
+            publishing_available=bool(settings.youtube_client_id.strip()),
+            callbacks=CallbackChecks(
+                signed=bool(settings.webhook_secret.get_secret_value()),
+                allow_private_targets=settings.webhook_allow_private_targets,
+            ),
         )
         scripts_commands = ScriptCommands(store, relay, checks)
         jobs = RenderJobCommands(store, relay, checks, scripts_commands)
-        runtime.broker.context.set_global("projector", EventProjector(store, runtime.bus, hub, relay, jobs))
+        webhook_store = WebhookStore(mongo, settings.mongo_db)
+        await webhook_store.ensure_indexes()
+        webhook_http = httpx.AsyncClient(timeout=settings.webhook_timeout_sec, follow_redirects=False, trust_env=False)
+        dispatcher = WebhookDispatcher(webhook_store, registry, webhook_http, _delivery_policy(settings))
+        runtime.broker.context.set_global("projector", EventProjector(store, runtime.bus, hub, relay, jobs, dispatcher))
         await connect_bus(runtime)
         await runtime.broker.start()
         watch_consumers(runtime)
         runtime.background.append(asyncio.create_task(relay.run(), name="outbox relay"))
         relay.kick()  # events owed before a restart go out now, not at the first idle tick
+        runtime.background.append(asyncio.create_task(dispatcher.run(), name="webhook sender"))
         app.state.gateway = GatewayState(
             settings=settings,
             runtime=runtime,
@@ -157,12 +187,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             access=access,
             library=video_library,
             public_links=PresignedLinks(settings, settings.public_s3_url) if settings.public_s3_url else None,
+            webhooks=WebhookSubscriptions(webhook_store, allow_private_targets=settings.webhook_allow_private_targets),
         )
         try:
             yield
         finally:
             await stop_background(runtime)
             await runtime.broker.stop()
+            await webhook_http.aclose()
             await mongo.close()
 
     return build_api(lifespan, settings)
@@ -187,8 +219,8 @@ def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None
     )
     install_error_handlers(app)
     instrument_http(app)
-    routers = (accounts, library, scripts, render_jobs, uploads, ranking_jobs, assets, progress_socket, health, metrics)
-    for module in (*routers, studio):
+    routers = (accounts, library, scripts, render_jobs, uploads, ranking_jobs, webhooks, assets, progress_socket)
+    for module in (*routers, health, metrics, studio):
         app.include_router(module.router)
     install_docs_pages(app)
     if settings.cors_allow_origins:

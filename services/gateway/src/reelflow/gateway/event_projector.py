@@ -3,7 +3,8 @@
 Render events move a job through the pure projection (``projection``); a job that is stored (and published, when
 asked) owes its ``rf.render.completed``, written with that change and published by the outbox relay. The job turns
 COMPLETED when the ledger reads that event back from the stream, like any terminal state. Script events save the
-written script, and an ``auto_render`` request starts its job.
+written script, and an ``auto_render`` request starts its job. A job's end, its publication and a written script
+queue their webhooks (``webhook_dispatcher``) before the event is acked.
 """
 
 import contextlib
@@ -19,7 +20,11 @@ from reelflow.contracts import (
     Event,
     JobStatus,
     ProgressUpdate,
+    Publication,
+    RenderCompleted,
+    RenderFailed,
     RenderJob,
+    RenderPublished,
     ScriptFailed,
     ScriptGenerated,
     ScriptStatus,
@@ -32,6 +37,7 @@ from reelflow.gateway.projection import completion_of, is_ready_to_finalize, pro
 from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.render_specs import RenderOptions
 from reelflow.gateway.store import JOBS, JobChange, LedgerStore, ScriptRequestState
+from reelflow.gateway.webhook_dispatcher import WebhookDispatcher
 from reelflow.runtime.attempts import ClaimOutcome
 from reelflow.runtime.bus import TERMINAL_STATUS_BY_EVENT, EventBus, attempt_of
 from reelflow.runtime.failures import InvalidScriptError
@@ -67,9 +73,16 @@ def _progressed(job: RenderJob | None, update: ProgressUpdate) -> JobChange | No
 
 class EventProjector:
     def __init__(
-        self, store: LedgerStore, bus: EventBus, hub: ProgressHub, relay: OutboxRelay, jobs: RenderJobCommands
+        self,
+        store: LedgerStore,
+        bus: EventBus,
+        hub: ProgressHub,
+        relay: OutboxRelay,
+        jobs: RenderJobCommands,
+        webhooks: WebhookDispatcher,
     ) -> None:
         self._store = store
+        self._webhooks = webhooks
         self._bus = bus
         self._hub = hub
         self._relay = relay
@@ -88,8 +101,14 @@ class EventProjector:
         if job is None:
             log.warning("event for an unknown job ignored", job_id=job_id, event_type=event.event_type)
             return
-        if not changed:
-            return
+        if changed:
+            await self._follow_change(job, now)
+        await self._queue_webhooks(event, job)
+
+    async def _follow_change(self, job: RenderJob, now: datetime) -> None:
+        """What a changed job sets off: its listeners told, its video's slot freed when it ended, its completion
+        published."""
+        job_id = job.job_id
         self._hub.announce(job_id, job_update(job, "done" if job.status == JobStatus.COMPLETED else ""))
         if job.status in TERMINAL_STATUSES:
             if job.video_id is not None:
@@ -99,6 +118,15 @@ class EventProjector:
             await self._announce_done(job, now)
         if is_ready_to_finalize(job):
             await self._relay.relay_now(JOBS, job_id)
+
+    async def _queue_webhooks(self, event: Event, job: RenderJob) -> None:
+        """Queue the webhooks the recorded event owes, last, whether or not this delivery changed the job: a
+        redelivered event (after a crash, or MongoDB failing here) queues them again, a no-op once they are queued."""
+        if isinstance(event, RenderCompleted | RenderFailed) and event.attempt == job.attempt:
+            await self._webhooks.enqueue_job_end(job)
+        elif isinstance(event, RenderPublished) and event.attempt == job.attempt:
+            publication = Publication(platform=event.platform, external_id=event.external_id, url=event.url)
+            await self._webhooks.enqueue_publication(job, publication)
 
     async def _won_its_attempt(self, event: Event) -> bool:
         """A terminal event counts only if its outcome finished the attempt (the backend may publish one without
@@ -145,6 +173,7 @@ class EventProjector:
         await self._store.save_script(script)
         await self._store.keep_script_version(script)
         await self._store.finish_script_request(script.script_id, ScriptRequestState.DONE, None)
+        await self._webhooks.enqueue_script(script)
         if event.auto_render:
             await self._auto_render(event)
 

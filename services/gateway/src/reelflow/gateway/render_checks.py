@@ -1,5 +1,6 @@
 """Everything about a render request that can be checked before its job exists, beyond what its body's types say:
-the voice (espeak-ng must have it), the publish target (YouTube must be configured) and the uploads it names.
+the voice (espeak-ng must have it), the publish target (YouTube must be configured), the callback_url (a public
+address, and a secret to sign with) and the uploads it names.
 
 A request that passes renders; one that does not is refused with a 422 naming each field, instead of failing
 minutes later in tts or compose. The same checks run for ``POST …/render-jobs``, ``POST /api/ranking-jobs`` and
@@ -14,7 +15,8 @@ import structlog
 from reelflow.contracts import MusicTrack, PublishTarget, RankingSpec, Voice
 from reelflow.gateway.job_media import require_lesson_music, require_ranking_media
 from reelflow.gateway.refusals import InvalidRequestError
-from reelflow.gateway.render_specs import PUBLISH_NOT_CONFIGURED
+from reelflow.gateway.render_specs import CALLBACK_NOT_SIGNED, PUBLISH_NOT_CONFIGURED
+from reelflow.gateway.webhook_targets import target_problems
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.failures import TtsError
 from reelflow.runtime.voice_catalogue import VoiceCatalogue, espeak_catalogue, espeak_voice_for
@@ -51,11 +53,28 @@ def voice_problems(catalogue: VoiceCatalogue, voice: Voice | None, language: str
 
 
 @dataclass(frozen=True)
+class CallbackChecks:
+    """Whether a job's callback_url can be called: a secret signs it, and its target is allowed (no SSRF)."""
+
+    signed: bool = False
+    allow_private_targets: bool = False
+
+    def problems(self, callback_url: str | None, *, within: str = "") -> list[Problem]:
+        if callback_url is None:
+            return []
+        name = _field(within, "callback_url")
+        if not self.signed:
+            return [{"field": name, "problem": CALLBACK_NOT_SIGNED}]
+        return target_problems(name, callback_url, allow_private=self.allow_private_targets)
+
+
+@dataclass(frozen=True)
 class RenderChecks:
     blobs: BlobStore
     media_bucket: str
     publishing_available: bool = False
     voice_catalogue: Callable[[], Awaitable[VoiceCatalogue]] = espeak_catalogue
+    callbacks: CallbackChecks = CallbackChecks()
 
     async def _voice_problems(self, voice: Voice | None, language: str, within: str) -> list[Problem]:
         try:
@@ -73,19 +92,25 @@ class RenderChecks:
         language: str,
         music: MusicTrack | None,
         publish: PublishTarget | None,
+        callback_url: str | None = None,
         within: str = "",
     ) -> None:
-        """Refuse a lesson render whose voice, publish target or music cannot work (in that order)."""
-        problems = publish_problems(
-            publish, available=self.publishing_available, within=within
-        ) + await self._voice_problems(voice, language, within)
+        """Refuse a lesson render whose publish target, callback, voice or music cannot work (in that order)."""
+        problems = (
+            publish_problems(publish, available=self.publishing_available, within=within)
+            + self.callbacks.problems(callback_url, within=within)
+            + await self._voice_problems(voice, language, within)
+        )
         if problems:
             raise InvalidRequestError.of(problems)
         await require_lesson_music(self.blobs, self.media_bucket, music, within=within)
 
     async def ranking(self, spec: RankingSpec) -> None:
-        """Refuse a ranking short that asks to be published, or whose clips and music are not uploads."""
-        problems = publish_problems(spec.publish, available=self.publishing_available)
+        """Refuse a ranking short that asks to be published or called back where it cannot, or whose clips and music
+        are not uploads."""
+        problems = publish_problems(spec.publish, available=self.publishing_available) + self.callbacks.problems(
+            spec.callback_url
+        )
         if problems:
             raise InvalidRequestError.of(problems)
         await require_ranking_media(self.blobs, self.media_bucket, spec)

@@ -72,7 +72,11 @@ class RenderJobCommands:
         if script.status != ScriptStatus.APPROVED:
             raise _not_renderable(script)
         await self._checks.lesson(
-            voice=options.voice, language=script.options.language, music=options.music, publish=options.publish
+            voice=options.voice,
+            language=script.options.language,
+            music=options.music,
+            publish=options.publish,
+            callback_url=options.callback_url,
         )
         return await self.start_render(script, options)
 

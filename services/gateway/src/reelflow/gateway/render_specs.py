@@ -25,7 +25,16 @@ PUBLISH_NOT_CONFIGURED = (
     "_REFRESH_TOKEN for the uploader and the gateway); leave publish out and download the video with "
     "GET /api/assets/{job_id}/video"
 )
-CALLBACK_NOT_BUILT = "Not called yet (webhooks are not built); kept in the job's spec."
+CALLBACK = (
+    "Called with `job.completed` or `job.failed` when the job ends: a POST of `{type, timestamp, data}` signed the "
+    "Standard Webhooks way with the gateway's REELFLOW_WEBHOOK_SECRET, retried on the Standard Webhooks schedule; "
+    "see GET /api/render-jobs/{job_id}/callbacks. It must be a public address (no loopback, private or link-local "
+    "host unless REELFLOW_WEBHOOK_ALLOW_PRIVATE_TARGETS is set)."
+)
+CALLBACK_NOT_SIGNED = (
+    "this install cannot sign callbacks (REELFLOW_WEBHOOK_SECRET is not set) and never sends them unsigned; leave "
+    "callback_url out, or subscribe the URL to job.completed with POST /api/webhooks"
+)
 
 
 class RenderOptions(RequestBody):
@@ -47,7 +56,7 @@ class RenderOptions(RequestBody):
     publish: PublishTarget | None = Field(
         default=None, description="Upload the video to YouTube when done (only where YouTube is configured)."
     )
-    callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK_NOT_BUILT)
+    callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK)
 
     @classmethod
     def from_defaults(cls, script_id: str, defaults: RenderDefaults | None) -> "RenderOptions":
@@ -93,7 +102,7 @@ class RankingOptions(RequestBody):
     publish: PublishTarget | None = Field(
         default=None, description="Upload the short to YouTube when done (only where YouTube is configured)."
     )
-    callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK_NOT_BUILT)
+    callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK)
 
 
 def ranking_spec_for(options: RankingOptions) -> RankingSpec:

@@ -88,6 +88,7 @@ class ScriptCommands:
                 language=body.options.language,
                 music=defaults.music,
                 publish=defaults.publish,
+                callback_url=defaults.callback_url,
                 within="render_defaults",
             )
         request = ScriptRequested(video_id=video_id, script_id=uuid.uuid4().hex, **body.model_dump())

@@ -6,6 +6,8 @@ from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from reelflow.gateway.webhook_schedule import STANDARD_RETRY_DELAYS_SEC
+from reelflow.gateway.webhook_signing import is_webhook_secret
 from reelflow.runtime.settings import ServiceSettings
 
 MIB = 1024 * 1024
@@ -126,9 +128,9 @@ class GatewaySettings(ServiceSettings):
             )
         return value.rstrip("/")
 
-    @field_validator("cors_allow_origins", mode="before")
+    @field_validator("cors_allow_origins", "webhook_retry_delays_sec", mode="before")
     @classmethod
-    def _cors_origins_from_json_text(cls, value: object) -> object:
+    def _lists_from_json_text(cls, value: object) -> object:
         """The environment's JSON list is decoded by pydantic-settings; the same text given any other way is too."""
         return json.loads(value) if isinstance(value, str) else value
 
@@ -149,6 +151,43 @@ class GatewaySettings(ServiceSettings):
                 )
         return origins
 
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="The gateway-wide Standard Webhooks secret (`whsec_` + base64 of 24-64 random bytes) that signs "
+        "every job's callback_url (subscriptions have secrets of their own). Empty: render requests with a "
+        "callback_url are refused, since callbacks are never sent unsigned.",
+    )
+    webhook_timeout_sec: float = Field(
+        default=10.0, gt=0, le=120, description="How long one webhook request may take (connect, send, answer)."
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow webhooks to loopback, private (RFC 1918, fc00::/7), link-local and other non-public "
+        "addresses. Off, such targets are refused when saved and again after DNS at send time (no SSRF).",
+    )
+    webhook_retry_delays_sec: list[float] = Field(
+        default_factory=lambda: list(STANDARD_RETRY_DELAYS_SEC),
+        min_length=1,
+        description="The wait before each attempt of a webhook delivery (the first is normally 0); after the last "
+        "one fails the delivery is failed. The default is Standard Webhooks': 0, 5 s, 5 min, 30 min, 2 h, 5 h, "
+        "10 h, 10 h.",
+    )
+    webhook_disable_after_days: float = Field(
+        default=5.0, gt=0, description="A subscription whose deliveries have all failed this long is disabled."
+    )
+    webhook_lease_sec: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a replica holds a delivery it is sending; a replica that dies meanwhile leaves it "
+        "to be sent again after this. Keep it above webhook_timeout_sec.",
+    )
+    webhook_log_retention_days: float = Field(
+        default=30.0, gt=0, description="How long delivered and failed webhook deliveries stay in the delivery log."
+    )
+    webhook_poll_sec: float = Field(
+        default=1.0, gt=0, le=60, description="How often each replica looks for webhook deliveries that are due."
+    )
+
     @model_validator(mode="after")
     def _no_placeholder_tokens_in_prod(self) -> "GatewaySettings":
         token = self.internal_token.get_secret_value()
@@ -156,5 +195,16 @@ class GatewaySettings(ServiceSettings):
             raise ValueError(
                 f"REELFLOW_INTERNAL_TOKEN must be at least {MIN_INTERNAL_TOKEN_CHARS} characters when "
                 "REELFLOW_ENVIRONMENT=prod"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_secret_is_standard(self) -> "GatewaySettings":
+        secret = self.webhook_secret.get_secret_value()
+        if secret and not is_webhook_secret(secret):
+            raise ValueError(
+                "REELFLOW_WEBHOOK_SECRET must be a Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 "
+                "random bytes (e.g. python -c \"import base64,os;print('whsec_'+base64.b64encode(os.urandom(32))"
+                '.decode())")'
             )
         return self

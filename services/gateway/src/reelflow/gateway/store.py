@@ -90,6 +90,38 @@ def _version_key(script_id: str, version: int) -> str:
     return f"{script_id}:{version}"
 
 
+async def rewrite_document(
+    collection: AsyncCollection[Document],
+    document_id: str,
+    change: Callable[[Document | None], Document | None],
+) -> tuple[Document | None, bool]:
+    """Replace one document with ``change(current)`` (without ``_id``/``rev``) until the write lands.
+
+    ``change`` returns None to leave the document as it is; it is re-run on the newer document when another
+    writer got there first. Returns (the document as it now stands, whether this call wrote it).
+    """
+    for _ in range(CAS_ATTEMPTS):
+        document = await collection.find_one({"_id": document_id})
+        updated = change(document)
+        if updated is None:
+            return document, False
+        if document is None:
+            try:
+                await collection.insert_one({"_id": document_id, "rev": 0, **updated})
+            except DuplicateKeyError:
+                continue
+            return updated, True
+        revision = document.get("rev")
+        # Documents written before revisions existed have none: the first rewrite gives them one.
+        expected: Any = revision if revision is not None else {"$exists": False}
+        result = await collection.replace_one(
+            {"_id": document_id, "rev": expected}, {"rev": int(revision or 0) + 1, **updated}
+        )
+        if result.matched_count == 1:
+            return updated, True
+    raise DependencyUnavailableError("MongoDB", what=f"updating {collection.name} {document_id} (too many writers)")
+
+
 class LedgerStore:
     def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
         self._client = client
@@ -115,38 +147,6 @@ class LedgerStore:
         await self._scripts.create_index([("video_id", 1)])
         await self._script_versions.create_index([("script_id", 1), ("version", DESCENDING)])
         await self._script_versions.create_index([("video_id", 1)])
-
-    async def _rewrite(
-        self,
-        collection: AsyncCollection[Document],
-        document_id: str,
-        change: Callable[[Document | None], Document | None],
-    ) -> tuple[Document | None, bool]:
-        """Replace one document with ``change(current)`` (without ``_id``/``rev``) until the write lands.
-
-        ``change`` returns None to leave the document as it is; it is re-run on the newer document when another
-        writer got there first. Returns (the document as it now stands, whether this call wrote it).
-        """
-        for _ in range(CAS_ATTEMPTS):
-            document = await collection.find_one({"_id": document_id})
-            updated = change(document)
-            if updated is None:
-                return document, False
-            if document is None:
-                try:
-                    await collection.insert_one({"_id": document_id, "rev": 0, **updated})
-                except DuplicateKeyError:
-                    continue
-                return updated, True
-            revision = document.get("rev")
-            # Documents written before revisions existed have none: the first rewrite gives them one.
-            expected: Any = revision if revision is not None else {"$exists": False}
-            result = await collection.replace_one(
-                {"_id": document_id, "rev": expected}, {"rev": int(revision or 0) + 1, **updated}
-            )
-            if result.matched_count == 1:
-                return updated, True
-        raise DependencyUnavailableError("MongoDB", what=f"updating {collection.name} {document_id} (too many writers)")
 
     # ---- render jobs ------------------------------------------------------------------------------------------
     async def insert_job(
@@ -208,7 +208,7 @@ class LedgerStore:
                 **_outbox_fields(outbox),
             }
 
-        document, changed = await self._rewrite(self._jobs, job_id, change)
+        document, changed = await rewrite_document(self._jobs, job_id, change)
         job = RenderJob.model_validate(_strip(document)) if document else None
         if changed and job is not None:
             await self._summarise_on_video(job)
@@ -308,7 +308,7 @@ class LedgerStore:
                 **_outbox_fields(_outbox(document)),
             }
 
-        await self._rewrite(self._requests, script_id, finished)
+        await rewrite_document(self._requests, script_id, finished)
 
     # ---- scripts -----------------------------------------------------------------------------------------------
     async def save_script(self, script: Script) -> bool:
@@ -351,7 +351,7 @@ class LedgerStore:
             updated = change(current)
             return None if updated == current else updated.model_dump(mode="python")
 
-        document, changed = await self._rewrite(self._scripts, script_id, rewrite)
+        document, changed = await rewrite_document(self._scripts, script_id, rewrite)
         if document is None:
             return None
         before = seen[0]
@@ -402,4 +402,4 @@ class LedgerStore:
                 remaining
             )
 
-        await self._rewrite(self._owing_collections[collection], document_id, settled)
+        await rewrite_document(self._owing_collections[collection], document_id, settled)

@@ -29,6 +29,7 @@ from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.video_library import VideoLibrary
+from reelflow.gateway.webhook_subscriptions import WebhookSubscriptions
 from reelflow.runtime.blobs import PresignedLinks
 from reelflow.runtime.service import ServiceRuntime
 
@@ -45,6 +46,7 @@ class GatewayState:
     authenticator: Authenticator
     access: Access
     library: VideoLibrary
+    webhooks: WebhookSubscriptions
     public_links: PresignedLinks | None = None  # set with REELFLOW_PUBLIC_S3_URL: assets are redirected there
 
 
@@ -84,6 +86,13 @@ def library_of(state: StateDep) -> VideoLibrary:
 
 
 LibraryDep = Annotated[VideoLibrary, Depends(library_of)]
+
+
+def webhooks_of(state: StateDep) -> WebhookSubscriptions:
+    return state.webhooks
+
+
+WebhooksDep = Annotated[WebhookSubscriptions, Depends(webhooks_of)]
 
 
 # Declared so the OpenAPI document names the three ways in; the Authenticator reads the headers itself.

@@ -117,3 +117,11 @@ async def test_a_finished_video_is_reviewed_commented_and_deleted_with_its_asset
     ):
         assert gone.status_code == 404, gone.text
     assert (await admin.get("/api/videos", params={"q": video_id})).json()["items"] == []
+
+
+async def test_a_refused_request_leaves_no_video_in_the_library(admin: httpx.AsyncClient, unique_id: str) -> None:
+    video_id = f"refused-{unique_id}"
+    refused = await admin.post(f"/api/videos/{video_id}/scripts/generate", json={"source_text": ""})
+    assert refused.status_code == 422, refused.text
+    assert (await admin.get(f"/api/videos/{video_id}")).status_code == 404
+    assert (await admin.get("/api/videos", params={"q": video_id})).json()["items"] == []

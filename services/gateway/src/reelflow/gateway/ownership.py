@@ -5,7 +5,8 @@ A caller sees and changes only its own workspace's things; anything else answers
 workspaces existed belong to the default workspace.
 """
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -72,6 +73,13 @@ class VideoRegistry:
 
     async def claim(self, video_id: str, workspace_id: str, kind: VideoKind, title: str) -> VideoRecord:
         """The video, made ``workspace_id``'s if nobody had it; a video id another workspace holds is refused."""
+        record, _ = await self.claim_new(video_id, workspace_id, kind, title)
+        return record
+
+    async def claim_new(
+        self, video_id: str, workspace_id: str, kind: VideoKind, title: str
+    ) -> tuple[VideoRecord, bool]:
+        """As :meth:`claim`, and whether this call made the video."""
         now = epoch_now()
         document = {
             "_id": video_id,
@@ -87,7 +95,7 @@ class VideoRegistry:
         }
         try:
             await self.videos.insert_one(document)
-            return video_record(document)
+            return video_record(document), True
         except DuplicateKeyError:
             pass
         existing = await self.videos.find_one({"_id": video_id})
@@ -96,7 +104,7 @@ class VideoRegistry:
         retitled = {"title": title, "search_text": searchable(video_id, title)} if title else {}
         changes: Document = {"updated_at": now} | retitled
         await self.videos.update_one({"_id": video_id}, {"$set": changes})
-        return video_record(existing | changes)
+        return video_record(existing | changes), False
 
     async def find(self, video_id: str) -> VideoRecord | None:
         document = await self.videos.find_one({"_id": video_id})
@@ -133,8 +141,19 @@ class Access:
         self.registry = registry
         self._ledger = ledger
 
-    async def claim_video(self, caller: Caller, video_id: str, kind: VideoKind, title: str = "") -> VideoRecord:
-        return await self.registry.claim(video_id, caller.workspace_id, kind, title)
+    @asynccontextmanager
+    async def video_for(
+        self, caller: Caller, video_id: str, kind: VideoKind, title: str = ""
+    ) -> AsyncIterator[VideoRecord]:
+        """The caller's video, claimed for a request that makes something of it. A video this claim made is
+        released again when the request is refused, so a refused request leaves nothing in the library."""
+        record, made = await self.registry.claim_new(video_id, caller.workspace_id, kind, title)
+        try:
+            yield record
+        except BaseException:
+            if made:
+                await self.registry.forget(video_id)
+            raise
 
     async def video(self, caller: Caller, video_id: str) -> None:
         if await self.registry.owner_of(video_id) != caller.workspace_id:

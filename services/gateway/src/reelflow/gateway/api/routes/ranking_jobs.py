@@ -46,7 +46,7 @@ async def start_ranking_job(
     if options.publish is not None:
         caller.require(Scope.PUBLISH)
     await access.ranking_media(caller, options)
-    await access.claim_video(caller, options.video_id, VideoKind.RANKING, options.title)
-    started = await jobs.start_ranking(options)
+    async with access.video_for(caller, options.video_id, VideoKind.RANKING, options.title):
+        started = await jobs.start_ranking(options)
     response.status_code = 201 if started.created else 200
     return RenderJobCreated(job=started.job, created=started.created)

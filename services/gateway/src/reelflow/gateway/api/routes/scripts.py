@@ -63,8 +63,8 @@ async def generate_script(
         caller.require(Scope.PUBLISH)
     if defaults is not None:
         await access.lesson_music(caller, defaults.music, within="render_defaults")
-    await access.claim_video(caller, video_id, VideoKind.LESSON, body.title)
-    accepted = await scripts.request_script(video_id, body)
+    async with access.video_for(caller, video_id, VideoKind.LESSON, body.title):
+        accepted = await scripts.request_script(video_id, body)
     await access.note_script(video_id, accepted.script_id)
     return accepted
 

@@ -64,7 +64,7 @@ async def test_a_subscription_and_a_callback_get_the_signed_job_completed_with_r
         assert data["duration_sec"] == pytest.approx(job["duration_sec"])
         assert f"/api/assets/{job_id}/video" in [asset["download_path"] for asset in data["assets"]]
         video = await admin.get(f"/api/assets/{job_id}/video")
-        assert video.status_code in (302, 307)
+        assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
 
         script_hooks = await receiver.wait_for("/flaky", "script.completed", script_id=script_id)
         assert script_hooks[-1].body["data"]["video_id"] == video_id and script_hooks[-1].body["data"]["version"] == 1

@@ -96,17 +96,11 @@ async def _create_user(store: "AccountStore", args: argparse.Namespace) -> str:
 
 async def _create_key(store: "AccountStore", args: argparse.Namespace) -> str:
     from reelflow.gateway.account_commands import AccountCommands, NewApiKey
-    from reelflow.gateway.accounts import Caller, CallerKind, Scope, scopes_of_role
+    from reelflow.gateway.account_store import person_caller
+    from reelflow.gateway.accounts import Scope
 
     user = await _user(store, args.email)
-    owner = Caller(
-        CallerKind.SESSION,
-        user.user_id,
-        user.workspace_id,
-        scopes_of_role(user.role),
-        user_id=user.user_id,
-        email=user.email,
-    )
+    owner = person_caller(user)
     scopes = [Scope(scope.strip()) for scope in args.scopes.split(",") if scope.strip()]
     created = await AccountCommands(store, session_lifetime=timedelta(hours=1)).create_key(
         owner, NewApiKey(name=args.name, scopes=scopes)

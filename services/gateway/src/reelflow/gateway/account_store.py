@@ -9,7 +9,16 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
-from reelflow.gateway.accounts import MintedKey, Role, Scope, digest_matches, secret_digest
+from reelflow.gateway.accounts import (
+    Caller,
+    CallerKind,
+    MintedKey,
+    Role,
+    Scope,
+    digest_matches,
+    scopes_of_role,
+    secret_digest,
+)
 from reelflow.gateway.refusals import ConflictError
 from reelflow.gateway.stored_times import epoch_now, required_time_of, time_of
 
@@ -45,6 +54,18 @@ class ApiKeyRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+
+
+def person_caller(user: UserRecord) -> Caller:
+    """A person acting as themselves (signed in): their workspace, and the scopes of their role."""
+    return Caller(
+        CallerKind.SESSION,
+        user.user_id,
+        user.workspace_id,
+        scopes_of_role(user.role),
+        user_id=user.user_id,
+        email=user.email,
+    )
 
 
 def normalised_email(email: str) -> str:

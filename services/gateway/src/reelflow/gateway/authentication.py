@@ -10,8 +10,8 @@ import hmac
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from reelflow.gateway.account_store import AccountStore
-from reelflow.gateway.accounts import Caller, CallerKind, Scope, parse_api_key, scopes_of_role
+from reelflow.gateway.account_store import AccountStore, person_caller
+from reelflow.gateway.accounts import Caller, CallerKind, Scope, parse_api_key
 from reelflow.gateway.rate_limits import Budget, RateLimiter
 from reelflow.gateway.refusals import ForbiddenError, UnauthenticatedError
 
@@ -113,15 +113,7 @@ class Authenticator:
                     f"a request signed in with a cookie must send the {CSRF_HEADER} header that sign-in "
                     "(or GET /api/me) returned"
                 )
-        user = session.user
-        return Caller(
-            CallerKind.SESSION,
-            user.user_id,
-            user.workspace_id,
-            scopes_of_role(user.role),
-            user_id=user.user_id,
-            email=user.email,
-        )
+        return person_caller(session.user)
 
 
 def origin_is_allowed(origin: str | None, host: str | None, allowed_origins: Collection[str]) -> bool:

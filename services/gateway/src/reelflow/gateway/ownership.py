@@ -111,6 +111,10 @@ class VideoRegistry:
         return video_record(document) if document else None
 
     async def owner_of(self, video_id: str) -> str:
+        """The workspace of the video; the default one for ids nobody claimed (older documents, and bus requests
+        that named no video)."""
+        if not video_id:
+            return DEFAULT_WORKSPACE
         document = await self.videos.find_one({"_id": video_id}, {"workspace_id": 1})
         return document["workspace_id"] if document else DEFAULT_WORKSPACE
 

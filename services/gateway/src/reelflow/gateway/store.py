@@ -170,8 +170,10 @@ class LedgerStore:
         return _job_view(document) if document else None
 
     async def video_of_job(self, job_id: str) -> str | None:
+        """The video the job renders; "" for a job whose request named none (a rejected bus request); None when
+        there is no such job."""
         document = await self._jobs.find_one({"_id": job_id}, {"video_id": 1})
-        return document.get("video_id") if document else None
+        return (document.get("video_id") or "") if document else None
 
     async def video_of_script(self, script_id: str) -> str | None:
         """The video a script (or a script still being written) is for."""

@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 
 SEED = 20260808
 MAX_EXAMPLES = 20
-STATEFUL_STEPS = 12
-STATEFUL_EXAMPLES = 15
+STATEFUL_STEPS = 15
+STATEFUL_EXAMPLES = 30
 # A JSON Schema cannot say which voices espeak-ng has, which uploads exist or that a title alone needs the LLM
 # writer: the gateway checks those itself and answers 422 naming the field. Valid-looking data refused so is
 # expected, like the 404 for an id that does not exist. Likewise a well-formed sign-in with a made-up password
@@ -100,13 +100,7 @@ def test_every_operation_answers_only_documented_statuses_and_never_a_server_err
 APPROVE = "POST /api/scripts/{script_id}/approve"
 
 
-# The chains run over the script and render-job operations, the ones the links join: with the whole document the
-# inferred chains also start at the library, keys, webhooks …, and a bounded run would rarely reach a render job.
-CHAINED_PATHS = r"^/api/(scripts/|videos/\{video_id\}/(scripts|render-jobs)|render-jobs/)"
-chained_schema = schema.include(path_regex=CHAINED_PATHS)
-
-
-class GatewayWorkflow(chained_schema.as_state_machine()):  # type: ignore[misc]
+class GatewayWorkflow(schema.as_state_machine()):  # type: ignore[misc]
     """The inferred chains, entered through a script the test wrote: schemathesis starts chains only at approve
     (the one producer whose input it can trace; a video id is the client's to choose), so an approve of an id the
     gateway never made is pointed at that script, and the chain goes on to render, read, cancel and retry jobs."""
@@ -148,11 +142,12 @@ def test_chained_operations_keep_every_check(gateway_url: str) -> None:
     )
     stateful = {label: counts for label, counts in ANSWERS.items() if label.startswith("stateful ")}
     log_summary()
-    # The links were followed from the approved script to a job. Which job operations come next depends on what the
-    # server answered along the way, so the run does not insist on them (the connected tests drive those).
+    # The chains got past auth to the written script and on through the API (the library's delete was chained to
+    # its reads, where the use-after-free check holds). With the library, key and webhook operations in the
+    # document, which later operations a bounded run reaches depends on the server's answers along the way, so it
+    # does not insist on a render job; the connected tests drive those.
     assert stateful.get("stateful POST /api/scripts/{script_id}/approve", Counter())[200] > 0, stateful
-    started = stateful.get("stateful POST /api/videos/{video_id}/render-jobs", Counter())
-    assert started[201] + started[200] > 0, stateful
+    assert len(stateful) >= 10, stateful
 
 
 def written_script(gateway_url: str) -> str:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from tests.conftest import RunningServices
 from tests.gateway_auth import ADMIN_HEADERS
-from tests.gateway_jobs import start_lesson_job
+from tests.gateway_jobs import TINY_RENDER, approved_script
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -35,13 +35,17 @@ async def _messages_until_closed(socket: ClientConnection) -> list[dict[str, Any
 async def followed_render(services: RunningServices) -> dict[str, Any]:
     """A video followed over the WebSocket from before it had a job until its job completed."""
     video_id = f"ws-video-{hashlib.sha256(services.gateway_url.encode()).hexdigest()[:8]}"
-    async with (
-        httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client,
-        connect(_socket_url(services, video_id), additional_headers=ADMIN_HEADERS, open_timeout=10) as socket,
-    ):
-        first = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
-        job_id = await start_lesson_job(client, video_id)
-        messages = await asyncio.wait_for(_messages_until_closed(socket), timeout=RENDER_TIMEOUT_SEC)
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
+        # The script claims the video for the admin's workspace; the socket then waits for its first job.
+        script_id = await approved_script(client, video_id)
+        socket_url = _socket_url(services, video_id)
+        async with connect(socket_url, additional_headers=ADMIN_HEADERS, open_timeout=10) as socket:
+            first = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+            body = {"script_id": script_id, **TINY_RENDER}
+            created = await client.post(f"/api/videos/{video_id}/render-jobs", json=body)
+            assert created.status_code == 201, created.text
+            job_id = created.json()["job"]["job_id"]
+            messages = await asyncio.wait_for(_messages_until_closed(socket), timeout=RENDER_TIMEOUT_SEC)
         return {
             "video_id": video_id,
             "job_id": job_id,

@@ -5,6 +5,7 @@ A caller sees and changes only its own workspace's things; anything else answers
 workspaces existed belong to the default workspace.
 """
 
+import contextlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from reelflow.gateway.stored_times import epoch_now, required_time_of
 Document = dict[str, Any]
 
 
+# The workspace of a deleted video's tombstone: no caller's.
+DELETED = ""
 # A video's state until its first render job: its script is being written or reviewed.
 NO_JOB_STATE = "SCRIPT"
 
@@ -99,6 +102,11 @@ class VideoRegistry:
         except DuplicateKeyError:
             pass
         existing = await self.videos.find_one({"_id": video_id})
+        if existing is not None and existing["workspace_id"] == DELETED:
+            await self.videos.replace_one(
+                {"_id": video_id}, {key: value for key, value in document.items() if key != "_id"}
+            )
+            return video_record(document), True
         if existing is None or existing["workspace_id"] != workspace_id:
             raise ConflictError(f"the video id {video_id!r} is taken; choose another one")
         retitled = {"title": title, "search_text": searchable(video_id, title)} if title else {}
@@ -121,8 +129,18 @@ class VideoRegistry:
     async def touch(self, video_id: str, changes: Document | None = None) -> None:
         await self.videos.update_one({"_id": video_id}, {"$set": {"updated_at": epoch_now(), **(changes or {})}})
 
-    async def forget(self, video_id: str) -> None:
+    async def release(self, video_id: str) -> None:
+        """Undo a claim that made nothing (its request was refused): the id is as free as before."""
         await self.videos.delete_one({"_id": video_id})
+
+    async def forget(self, video_id: str) -> None:
+        """Leave a tombstone: a deleted video belongs to no workspace (every route answers 404 for it, not the
+        default workspace's empty lists), until someone claims its id again."""
+        tombstone = {"workspace_id": DELETED, "created_at": epoch_now()}
+        replaced = await self.videos.replace_one({"_id": video_id}, tombstone)
+        if replaced.matched_count == 0:  # an id nobody had claimed (older documents): written, not upserted
+            with contextlib.suppress(DuplicateKeyError):
+                await self.videos.insert_one({"_id": video_id, **tombstone})
 
     async def grant_upload(self, workspace_id: str, media_key: str) -> None:
         await self._grants.update_one(
@@ -156,7 +174,7 @@ class Access:
             yield record
         except BaseException:
             if made:
-                await self.registry.forget(video_id)
+                await self.registry.release(video_id)
             raise
 
     async def video(self, caller: Caller, video_id: str) -> None:

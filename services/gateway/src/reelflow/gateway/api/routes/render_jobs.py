@@ -92,7 +92,7 @@ async def get_render_job(job_id: str, caller: Reader, access: AccessDep, jobs: J
     operation_id="listRenderJobs",
     response_model=list[RenderJobView],
     summary="List a video's render jobs, newest first",
-    responses=error_responses(),
+    responses=error_responses({404: "No such video in this workspace (or it was deleted)."}),
 )
 async def list_render_jobs(
     video_id: VideoIdPath, caller: Reader, access: AccessDep, jobs: JobsDep

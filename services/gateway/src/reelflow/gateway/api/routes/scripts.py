@@ -199,7 +199,7 @@ async def get_script_version(
     response_model=list[ScriptHistory],
     summary="List a video's scripts with their versions",
     description="Most recently written script first (at most 50); each lists its versions newest first.",
-    responses=error_responses(),
+    responses=error_responses({404: "No such video in this workspace (or it was deleted)."}),
 )
 async def list_video_scripts(
     video_id: VideoIdPath, caller: Reader, access: AccessDep, scripts: ScriptsDep

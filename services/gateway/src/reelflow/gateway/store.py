@@ -169,6 +169,14 @@ class LedgerStore:
         document = await self._jobs.find_one({"_id": job_id})
         return _job_view(document) if document else None
 
+    async def jobs_of_videos(
+        self, video_ids: Sequence[str], *, status: str | None, skip: int, limit: int
+    ) -> list[RenderJobView]:
+        """Jobs of any of the videos (with ``status``, when given), newest first, ``limit`` of them after ``skip``."""
+        query: Document = {"video_id": {"$in": list(video_ids)}} | ({"status": status} if status else {})
+        cursor = self._jobs.find(query).sort([("created_at", DESCENDING), ("_id", 1)]).skip(skip).limit(limit)
+        return [_job_view(document) async for document in cursor]
+
     async def video_of_job(self, job_id: str) -> str | None:
         """The video the job renders; "" for a job whose request named none (a rejected bus request); None when
         there is no such job."""
@@ -336,6 +344,14 @@ class LedgerStore:
     async def scripts_of_video(self, video_id: str, limit: int = 50) -> list[Script]:
         """The latest version of each of the video's scripts, most recently written first."""
         cursor = self._scripts.find({"video_id": video_id}).sort("created_at", DESCENDING).limit(limit)
+        return [Script.model_validate(_strip(document)) async for document in cursor]
+
+    async def scripts_of_videos(
+        self, video_ids: Sequence[str], *, status: str | None, skip: int, limit: int
+    ) -> list[Script]:
+        """The latest versions of the videos' scripts (with ``status``, when given), newest first, paged."""
+        query: Document = {"video_id": {"$in": list(video_ids)}} | ({"status": status} if status else {})
+        cursor = self._scripts.find(query).sort([("created_at", DESCENDING), ("_id", 1)]).skip(skip).limit(limit)
         return [Script.model_validate(_strip(document)) async for document in cursor]
 
     async def update_script(self, script_id: str, change: Callable[[Script], Script]) -> tuple[Script, Script] | None:

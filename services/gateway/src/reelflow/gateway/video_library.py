@@ -168,8 +168,6 @@ class VideoLibrary:
         self._blobs = blobs
         self._media_bucket = media_bucket
         self._comments = db["comments"]
-        self._jobs = db["render_jobs"]
-        self._scripts = db["scripts"]
 
     async def ensure_indexes(self) -> None:
         await self._comments.create_index([("video_id", 1), ("at_sec", 1)])
@@ -213,24 +211,18 @@ class VideoLibrary:
 
     async def jobs(self, caller: Caller, *, status: JobStatus | None, limit: int, cursor: str | None) -> JobPage:
         offset = decode_cursor(cursor)
-        query: Document = {"video_id": {"$in": await self._video_ids(caller)}}
-        if status is not None:
-            query["status"] = status.value
-        found = self._jobs.find(query).sort([("created_at", DESCENDING), ("_id", 1)]).skip(offset).limit(limit + 1)
-        views = [await self._ledger.get_job_view(document["_id"]) async for document in found]
-        jobs = [view for view in views if view is not None]
+        jobs = await self._ledger.jobs_of_videos(
+            await self._video_ids(caller), status=status.value if status else None, skip=offset, limit=limit + 1
+        )
         return JobPage(items=jobs[:limit], next_cursor=_next_cursor(offset, len(jobs), limit))
 
     async def scripts(
         self, caller: Caller, *, status: ScriptStatus | None, limit: int, cursor: str | None
     ) -> ScriptPage:
         offset = decode_cursor(cursor)
-        query: Document = {"video_id": {"$in": await self._video_ids(caller)}}
-        if status is not None:
-            query["status"] = status.value
-        found = self._scripts.find(query).sort([("created_at", DESCENDING), ("_id", 1)]).skip(offset).limit(limit + 1)
-        scripts = [await self._ledger.get_script(document["_id"]) async for document in found]
-        listed = [script for script in scripts if script is not None]
+        listed = await self._ledger.scripts_of_videos(
+            await self._video_ids(caller), status=status.value if status else None, skip=offset, limit=limit + 1
+        )
         return ScriptPage(items=listed[:limit], next_cursor=_next_cursor(offset, len(listed), limit))
 
     async def video(self, video_id: str) -> VideoSummary:

@@ -25,7 +25,7 @@ from reelflow.contracts import (
 from reelflow.contracts.scripts import Chapter, Scene
 from reelflow.local.servers import StackEndpoints
 from reelflow.runtime.attempts import ClaimOutcome, KeyValueAttemptStates, attempt_key
-from reelflow.runtime.bus import EventBus, ensure_bus
+from reelflow.runtime.bus import EventBus, ensure_bus, handling_redelivery
 from reelflow.runtime.failures import AttemptFinishedError, BusUnavailableError
 
 pytestmark = pytest.mark.connected
@@ -206,3 +206,40 @@ async def test_a_terminal_event_stored_without_its_puback_is_not_stored_again_af
     assert await _stored_ids(connection, "rf.render.completed", lost_job) == [lost.idempotency_key()]
     for event in (stored, lost):
         assert (await attempts.claim(event.job_id, 1, JobStatus.COMPLETED)).outcome == ClaimOutcome.OURS_PUBLISHED
+
+
+async def test_a_step_event_published_before_a_lost_ack_is_not_stored_again_on_redelivery(
+    stack: StackEndpoints, connection: NatsClient, unique_id: str
+) -> None:
+    """A worker published its step's event, then NATS went down before the worker acked the message it answered.
+    Redelivered after an outage longer than the duplicate window, the handler runs again: its event must not be
+    stored a second time (the next step would run twice), while an event that really was lost is still published.
+    The window is shortened to one second here instead of waiting two minutes."""
+    stored_job, lost_job = f"job-{unique_id}-stored", f"job-{unique_id}-lost"
+    stored, lost = _narrated(stored_job, 1), _narrated(lost_job, 1)
+    js = connection.jetstream()
+    ack = await js.publish(
+        stored.subject_name(),
+        stored.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": stored.idempotency_key()},
+        stream=STREAM_NAME,
+    )
+    answered_sequence = ack.seq - 1  # the redelivered message was stored before the event that answered it
+    config = (await js.stream_info(STREAM_NAME)).config
+    window = config.duplicate_window
+    broker = NatsBroker(stack.nats_url)
+    await broker.start()
+    try:
+        await js.update_stream(dataclasses.replace(config, duplicate_window=1.0))
+        await asyncio.sleep(1.5)
+        bus = EventBus(broker, source="test")
+        bus.connection = connection
+        with handling_redelivery(answered_sequence):
+            await bus.publish(stored)
+            await bus.publish(lost)
+    finally:
+        await js.update_stream(dataclasses.replace(config, duplicate_window=window))
+        await broker.stop()
+
+    assert await _stored_ids(connection, stored.subject_name(), stored_job) == [stored.idempotency_key()]
+    assert await _stored_ids(connection, lost.subject_name(), lost_job) == [lost.idempotency_key()]

@@ -1,9 +1,11 @@
 """The NATS side of every service: the REELFLOW stream, durable consumer settings, CloudEvents publishing, progress."""
 
+import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -45,6 +47,25 @@ STREAM_MAX_AGE_SEC = 7 * 24 * 3600.0
 CE_SPEC_VERSION = "1.0"
 
 log = structlog.get_logger("reelflow.bus")
+
+# The stream sequence of the message being handled, while it is a redelivery (see :func:`handling_redelivery`).
+_redelivered_sequence: ContextVar[int | None] = ContextVar("redelivered_sequence", default=None)
+
+
+@contextlib.contextmanager
+def handling_redelivery(stream_sequence: int) -> Iterator[None]:
+    """While a redelivered message is handled, the events its handler publishes are first looked for in the stream.
+
+    The first delivery may have published them and then lost its ack (NATS went down in between). Within the
+    duplicate window JetStream drops the repeat; after a longer outage it would store a second copy, and the next
+    step would run twice. Whatever the first delivery published was stored after the message itself, so the
+    search starts at the message's own stream sequence.
+    """
+    reset = _redelivered_sequence.set(stream_sequence)
+    try:
+        yield
+    finally:
+        _redelivered_sequence.reset(reset)
 
 
 @dataclass(frozen=True)
@@ -251,7 +272,7 @@ class EventBus:
             raise BusUnavailableError(f"{event.subject_name()} not published: the NATS connection is down")
         attempt = attempt_of(event) if self.attempts is not None else None
         if attempt is None or self.attempts is None:
-            await self._publish_stored(event, body)
+            await self._publish_unless_republished(event, body)
             return
         terminal = TERMINAL_STATUS_BY_EVENT.get(type(event))
         if terminal is None:
@@ -260,7 +281,7 @@ class EventBus:
                 raise AttemptFinishedError(
                     f"{event.subject_name()} not published: job {attempt[0]} attempt {attempt[1]} is already {finished}"
                 )
-            await self._publish_stored(event, body)
+            await self._publish_unless_republished(event, body)
             return
         claim = await self.attempts.claim(*attempt, terminal)
         if not claim.should_publish:
@@ -268,24 +289,42 @@ class EventBus:
                 f"{event.subject_name()} not published: job {attempt[0]} attempt {attempt[1]} already ended "
                 f"{claim.record.status}"
             )
-        if claim.outcome is ClaimOutcome.WON or not await self._already_stored(event, claim.record.claimed_at):
+        if claim.outcome is ClaimOutcome.WON or not await self._already_stored(
+            event, claimed_at=claim.record.claimed_at
+        ):
             await self._publish_stored(event, body)
         await self.attempts.mark_published(*attempt, claim)
 
-    async def _already_stored(self, event: Event, claimed_at: float | None) -> bool:
-        """Whether the stream holds this terminal event already.
+    async def _publish_unless_republished(self, event: Event, body: bytes) -> None:
+        """Publish, unless the handler is answering a redelivery whose first delivery already published this."""
+        redelivered_sequence = _redelivered_sequence.get()
+        if redelivered_sequence is None or not await self._already_stored(event, after_sequence=redelivered_sequence):
+            await self._publish_stored(event, body)
 
-        An earlier try claimed the outcome but never marked it published: NATS went down between the publish and
-        its PubAck, or between the PubAck and the mark. The event may be stored, and once the duplicate window
-        has passed (a long outage) JetStream would store a second copy, so the stream is searched from the claim
-        on (headers only, this event's subject) for its ``Nats-Msg-Id``. A rare path: it runs only after such a
-        fault.
+    async def _already_stored(
+        self, event: Event, *, claimed_at: float | None = None, after_sequence: int | None = None
+    ) -> bool:
+        """Whether the stream holds this event already, searched from ``after_sequence`` or from ``claimed_at``.
+
+        A terminal event: an earlier try claimed the outcome but never marked it published (NATS went down between
+        the publish and its PubAck, or between the PubAck and the mark); it is searched for from the claim on. Any
+        other event: it is searched for after the redelivered message its handler is answering
+        (:func:`handling_redelivery`). The event may be stored, and once the duplicate window has passed (a long
+        outage) JetStream would store a second copy, so the stream is read (headers only, this event's subject) for
+        its ``Nats-Msg-Id``. A rare path: it runs only after such a fault.
         """
         if self.connection is None:
             return False
         since = None if claimed_at is None else datetime.fromtimestamp(claimed_at - CLOCK_SLACK_SEC, UTC)
+        if after_sequence is not None:
+            deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+        elif since is not None:
+            deliver_policy = DeliverPolicy.BY_START_TIME
+        else:
+            deliver_policy = DeliverPolicy.ALL
         config = ConsumerConfig(
-            deliver_policy=DeliverPolicy.ALL if since is None else DeliverPolicy.BY_START_TIME,
+            deliver_policy=deliver_policy,
+            opt_start_seq=None if after_sequence is None else after_sequence + 1,
             opt_start_time=since,
             ack_policy=JsAckPolicy.NONE,
             headers_only=True,

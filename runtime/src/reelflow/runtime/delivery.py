@@ -22,7 +22,7 @@ from faststream.nats.message import NatsMessage
 from opentelemetry import trace
 
 from reelflow.contracts import ErrorCode, ErrorInfo
-from reelflow.runtime.bus import Delivery, EventBus
+from reelflow.runtime.bus import Delivery, EventBus, handling_redelivery
 from reelflow.runtime.cancellation import CancellationRegistry, CancelToken
 from reelflow.runtime.dead_letters import (
     MessageIds,
@@ -63,6 +63,13 @@ def _delivered_count(message: NatsMessage) -> int:
         return int(message.raw_message.metadata.num_delivered)
     except Exception:  # core NATS or an in-memory test message has no JetStream metadata
         return 1
+
+
+def _stream_sequence(message: NatsMessage) -> int | None:
+    try:
+        return int(message.raw_message.metadata.sequence.stream)
+    except Exception:  # core NATS or an in-memory test message has no JetStream metadata
+        return None
 
 
 def read_body(subject: str, payload: bytes) -> dict[str, Any]:
@@ -137,6 +144,8 @@ def step_delivery_middleware(
                         return None
                 with contextlib.ExitStack() as running:
                     token = running.enter_context(cancellations.running(*attempt)) if attempt else None
+                    if delivered > 1 and (sequence := _stream_sequence(msg)) is not None:
+                        running.enter_context(handling_redelivery(sequence))
                     heartbeat = asyncio.ensure_future(
                         _keep_alive(msg, delivery, bus, attempt if delivery.drop_finished_attempts else None, token)
                     )

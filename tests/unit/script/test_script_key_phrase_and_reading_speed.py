@@ -10,40 +10,64 @@ from reelflow.script.reading_speed import estimate_speech_sec, scene_duration_se
 @pytest.mark.parametrize(
     ("text", "language", "phrase"),
     [
-        ("피싱은 흔하지만 막을 수 있습니다. 두 번째 문장.", "ko", "피싱은 흔하지만"),
-        ("메일을 열었는데 링크가 이상했습니다.", "ko", "메일을 열었는데"),
+        # The issue's own examples: the instruction or the warning, not the clause that leads to it.
+        (
+            "When you set the load down, bend your knees and keep your back straight.",
+            "en",
+            "Bend your knees and keep your back straight",
+        ),
+        ("If anything hurts, stop and tell your supervisor.", "en", "Stop and tell your supervisor"),
+        ("통증이 없다면 다음 동작을 시도할 수 있지만 무리하지 마세요.", "ko", "무리하지 마세요"),
+        # Korean is head-final: the main clause comes after the connective ending, with the topic carried over.
+        ("피싱은 흔하지만 막을 수 있습니다. 두 번째 문장.", "ko", "피싱은 막을 수 있습니다"),
+        ("메일을 열었는데 링크가 이상했습니다.", "ko", "링크가 이상했습니다"),
+        ("정리하면, 길고 고유한 비밀번호가 좋습니다.", "ko", "길고 고유한 비밀번호가 좋습니다"),
+        ("화면 필름을 쓰거나, 사람이 적은 곳에서 여세요.", "ko", "사람이 적은 곳에서 여세요"),
+        # A main clause too short to say anything takes the clause before it along.
+        ("비밀번호가 유출되더라도 이중 인증이 켜져 있으면 안전합니다.", "ko", "이중 인증이 켜져 있으면 안전합니다"),
+        # Of two main clauses the first, without the conjunction; a warning wins over the first.
         ("보낸 사람을 확인하세요, 그리고 링크를 보세요.", "ko", "보낸 사람을 확인하세요"),
-        ("정리하면, 길고 고유한 비밀번호가 좋습니다.", "ko", "정리하면, 길고 고유한 비밀번호가 좋습니다"),
-        ("Phishing is a scam, and it works. Second sentence.", "en", "Phishing is a scam"),
-        ("However, attackers adapt quickly; stay alert.", "en", "However, attackers adapt quickly"),
-        ("Stop and think before you click.", "en", "Stop and think before you click"),
+        ("You can lift twenty kilograms alone, but never twist your back.", "en", "Never twist your back"),
+        ("무거운 상자는 혼자 들 수 있지만, 허리를 비틀면 안 됩니다.", "ko", "허리를 비틀면 안 됩니다"),
+        # A short lead-in gives way; a short last clause keeps its neighbour.
+        ("However, attackers adapt quickly; stay alert.", "en", "Attackers adapt quickly; stay alert"),
+        ("Phishing is a scam, and it works. Second sentence.", "en", "Phishing is a scam, and it works"),
         ("The rule: verify first.", "en", "The rule: verify first"),
+        ("Stop and think before you click.", "en", "Stop and think before you click"),
         ("정말요?!", "ko", "정말요"),
-        # A Korean comma between listed nouns is not a clause end; after a verbal ending it is.
+        # A Korean comma between listed nouns is not a clause end.
         ("은행, 택배 회사, 심지어 IT 팀을 사칭합니다.", "ko", "은행, 택배 회사, 심지어 IT 팀을 사칭합니다"),
-        ("화면 필름을 쓰거나, 사람이 적은 곳에서 여세요.", "ko", "화면 필름을 쓰거나"),
-        ("비밀번호가 유출되더라도 이중 인증이 켜져 있으면 안전합니다.", "ko", "비밀번호가 유출되더라도"),
+        ("iPhone users, update today.", "en", "iPhone users, update today"),
     ],
 )
-def test_key_phrase_is_the_first_clause(text: str, language: str, phrase: str) -> None:
+def test_key_phrase_is_the_main_clause_or_the_warning(text: str, language: str, phrase: str) -> None:
     assert key_phrase(text, language) == phrase
 
 
-def test_key_phrase_is_cut_at_a_word_boundary_under_the_limit_with_an_ellipsis() -> None:
+def test_a_long_main_clause_fits_without_an_ellipsis_by_dropping_whole_phrases() -> None:
     english = "Attackers frequently impersonate delivery companies and banks to steal credentials quickly."
-    phrase = key_phrase(english, "en")
-    # Cut at a space, a dangling "and" dropped, the cut marked.
-    assert phrase == "Attackers frequently impersonate delivery companies…"
-    assert len(phrase) < 60
+    # A trailing phrase is dropped whole, before "and", and nothing marks a cut.
+    assert key_phrase(english, "en") == "Attackers frequently impersonate delivery companies"
     korean = (
         "공격자는 택배 회사와 은행과 카드 회사와 통신사를 사칭하여 사람들의 비밀번호와 인증 코드를 빼앗으려고 합니다."
     )
     phrase = key_phrase(korean, "ko")
+    # The predicate comes last in Korean, so leading words go: the phrase is a tail of whole words.
+    assert phrase == "통신사를 사칭하여 사람들의 비밀번호와 인증 코드를 빼앗으려고 합니다"
     assert len(phrase) < 40
-    assert phrase.endswith("…")
-    head = phrase.removesuffix("…")
-    assert korean.startswith(head)
-    assert korean[len(head)] == " "  # the cut falls between words
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_key_phrase_always_fits_without_an_ellipsis_when_the_text_has_spaces(language: str) -> None:
+    limit = 40 if language == "ko" else 60
+    word = "단어를" if language == "ko" else "words"
+    ending = " 했습니다." if language == "ko" else " matter."
+    for length in range(1, 60):
+        text = " ".join([word] * length) + ending
+        phrase = key_phrase(text, language)
+        assert 0 < len(phrase) < limit, phrase
+        assert not phrase.endswith("…"), phrase
+        assert phrase.lower() in text.lower(), phrase
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])

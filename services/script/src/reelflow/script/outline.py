@@ -85,8 +85,8 @@ def write_outline(source_text: str, options: ScriptOptions, *, title: str = "") 
       - ``duration_sec`` is the reading-speed estimate (see ``reading_speed``).
       - ``on_screen_text`` is a key phrase shorter than 40 characters (Korean, Japanese, Chinese) or 60
         (others), never cut inside a word (see ``key_phrase``): a minor heading's text; for a scene of
-        several list items, their leading phrases joined with `` · `` as far as they fit; otherwise the first
-        clause of the narration.
+        several list items, their key phrases joined with `` · `` as far as they fit; otherwise the main clause
+        of the narration's first sentence, or its warning, fitted without an ellipsis.
       - Code is never narrated. A fenced or indented code block is shown as the ``on_screen_text`` of the
         scene narrating the sentence just before it (the first sentence after it when it opens a chapter),
         at most 12 lines of 80 characters; a scene never holds two code blocks unless merged to fit bounds.

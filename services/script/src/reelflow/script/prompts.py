@@ -39,8 +39,9 @@ before or after it. The object has this shape and no other keys:
 - "scene_id": "<chapter_id>-s1", "<chapter_id>-s2", …; every scene_id is unique in the whole script.
 - "narration": plain spoken sentences, about {SCENE_MIN_SEC:g}–{SCENE_MAX_SEC:g} seconds of speech (one to \
 three sentences). No Markdown, lists, code, URLs, emoji or anything else a voice cannot read aloud.
-- "on_screen_text": a key phrase for the slide, not a full sentence, shorter than the character limit given \
-in the request.
+- "on_screen_text": the key phrase for the slide: the scene's main point or instruction (the main clause, never \
+a clause like "When you…" or "…지만" that only leads to it), keeping any warning ("never…", "…하지 마세요"), \
+complete and without "…", shorter than the character limit given in the request.
 - "duration_sec": your estimate of how many seconds the narration takes to read aloud.
 
 The request contains blocks of user-supplied text inside <{SOURCE_TAG}>…</{SOURCE_TAG}> and \

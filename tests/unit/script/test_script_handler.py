@@ -109,6 +109,38 @@ async def test_a_lesson_becomes_one_generated_script(
     assert bus.on(DLQ_SUBJECT) == []
 
 
+@pytest.mark.parametrize(
+    ("source_text", "given_title", "title"),
+    [
+        # A document title directly above its sections names the video, not the first section.
+        (
+            "# Safe lifting\n\n## Before you lift\n\nCheck the weight.\n\n## Carrying\n\nKeep it close.",
+            "",
+            "Safe lifting",
+        ),
+        ("# Safe lifting\n\n## Before you lift\n\nCheck the weight.", "Warehouse basics", "Warehouse basics"),
+        ("## Before you lift\n\nCheck the weight.\n\n## Carrying\n\nKeep it close.", "", "Before you lift"),
+    ],
+)
+async def test_the_lessons_h1_or_the_given_title_is_the_scripts_title(
+    script_service: ScriptService, bus: BusRecorder, unique_id: str, source_text: str, given_title: str, title: str
+) -> None:
+    request = ScriptRequested(
+        video_id=f"video-{unique_id}",
+        script_id=f"script-{unique_id}",
+        source_text=source_text,
+        title=given_title,
+        options=ScriptOptions(language="en"),
+    )
+
+    await publish(script_service, request.model_dump(mode="json"))
+
+    [message] = bus.on(ScriptGenerated.subject)
+    script = ScriptGenerated.model_validate(message.json()).script
+    assert script.title == title
+    assert script.script.chapters[0].title == "Before you lift"
+
+
 async def test_a_topic_only_request_fails_for_good_with_llm_failed(
     script_service: ScriptService, bus: BusRecorder, unique_id: str
 ) -> None:

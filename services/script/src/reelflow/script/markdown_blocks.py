@@ -103,6 +103,16 @@ def strip_inline_markdown(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def document_title(source: str) -> str:
+    """The lesson's own title: the text of a ``#`` heading that opens it (after any front matter), else ``""``.
+
+    A ``# Title`` directly above ``##`` sections names the whole video, not its first section.
+    """
+    blocks = parse_markdown(source)
+    first = blocks[0] if blocks else None
+    return first.text if isinstance(first, Heading) and first.level == 1 else ""
+
+
 def parse_markdown(source: str) -> list[Block]:
     """Split a lesson into headings, narratable paragraphs and code blocks, in document order.
 

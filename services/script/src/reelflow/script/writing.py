@@ -20,6 +20,7 @@ from reelflow.contracts import Script, ScriptGenerated, ScriptRequested, ScriptS
 from reelflow.runtime.failures import LlmError
 from reelflow.runtime.service import ServiceRuntime
 from reelflow.script.llm import LlmWriter
+from reelflow.script.markdown_blocks import document_title
 from reelflow.script.outline import write_outline
 from reelflow.script.settings import ScriptSettings
 
@@ -68,7 +69,7 @@ async def write_script(request: ScriptRequested, *, writer: ScriptWriter, now: d
         video_id=request.video_id,
         version=1,
         status=ScriptStatus.DRAFT,
-        title=request.title or video_script.chapters[0].title,
+        title=request.title or document_title(request.source_text) or video_script.chapters[0].title,
         source_text=request.source_text,
         options=request.options,
         script=video_script,

@@ -33,6 +33,12 @@ def make_clip(recipe: ClipRecipe, path: Path) -> Path:
     return path
 
 
+def make_turned_clip(source: Path, path: Path, *, degrees: int) -> Path:
+    """``source`` with a display rotation, as a phone held upright records it: stored sideways, shown turned."""
+    _ffmpeg("-i", str(source), "-c", "copy", "-metadata:s:v:0", f"rotate={degrees}", str(path))
+    return path
+
+
 def make_late_sound_clip(path: Path, *, work: Path) -> Path:
     """3 s that turn white at 1.0 s, with a tone from 1.0 s, whose audio stream starts 0.5 s after its video.
 

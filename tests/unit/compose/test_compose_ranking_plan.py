@@ -1,10 +1,13 @@
-"""Ranking planning without FFmpeg: countdown order, trims, crops, transition timing, filter text and badges."""
+"""Ranking planning: countdown order, trims, crops, transition timing, filter text and badges (FFmpeg only to
+make and probe one rotated clip)."""
 
+import json
 import logging
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from tests.unit.compose.clip_factory import ClipRecipe, make_clip, make_turned_clip
 
 from reelflow.compose.badges import BADGE_FILL, layout_badge, render_badge
 from reelflow.compose.fonts import FontSet
@@ -32,7 +35,7 @@ from reelflow.compose.short_encoding import (
     short_soundtrack_args,
 )
 from reelflow.contracts import ErrorCode, RankingClip, RankingSpec
-from reelflow.runtime.media_probe import MediaInfo, StreamInfo
+from reelflow.runtime.media_probe import MediaInfo, StreamInfo, parse_probe_output, probe_media
 
 WIDE = ClipMedia(duration_sec=20.0, width=640, height=360, has_audio=True)
 TALL = ClipMedia(duration_sec=3.0, width=360, height=640, has_audio=False)
@@ -116,6 +119,42 @@ def test_inspecting_a_probed_clip_names_what_is_wrong() -> None:
     assert "lasts 0 s" in str(inspect_clip(clip, _info(video, duration=float("nan"))))
     assert "picture size" in str(inspect_clip(clip, _info(StreamInfo(codec_type="video", codec_name="h264"))))
     assert "shorter than 1s" in str(inspect_clip(clip, _info(video, duration=0.5)))
+
+
+def test_a_phone_clip_turned_upright_is_planned_at_the_size_ffmpeg_decodes_it() -> None:
+    """A portrait phone recording is stored 640x360 with a quarter-turn display matrix; FFmpeg's decoder turns it
+    upright (360x640), so the plan must crop that picture, not the stored one (which over-cropped it)."""
+    probe = {
+        "format": {"duration": "2.0", "format_name": "mov,mp4"},
+        "streams": [
+            {
+                "codec_type": "video",
+                "codec_name": "h264",
+                "width": 640,
+                "height": 360,
+                "side_data_list": [{"side_data_type": "Display Matrix", "rotation": -90}],
+            }
+        ],
+    }
+    info = parse_probe_output(json.dumps(probe), source="phone.mp4")
+    [video] = info.streams
+    assert (video.rotation, video.display_width, video.display_height) == (270, 360, 640)
+    media = inspect_clip(_clip(1), info)
+    assert media == ClipMedia(2.0, 360, 640, has_audio=False)
+    assert isinstance(media, ClipMedia)
+    assert centre_crop(media.width, media.height, (1080, 1920)) == CropBox(width=360, height=640, x=0, y=0)
+    old_tag = {**probe, "streams": [{"codec_type": "video", "codec_name": "h264", "width": 640, "height": 360,
+                                     "tags": {"rotate": "90"}}]}  # fmt: skip
+    assert parse_probe_output(json.dumps(old_tag), source="old.mp4").streams[0].display_width == 360
+
+
+async def test_the_probe_reads_the_rotation_ffmpeg_writes(tmp_path: Path) -> None:
+    stored = make_clip(ClipRecipe("red", "320x180", 10, 1.0, tone_hz=None), tmp_path / "stored.mp4")
+    turned = make_turned_clip(stored, tmp_path / "turned.mp4", degrees=90)
+    [video] = (await probe_media(turned)).streams
+    assert (video.width, video.height, video.display_width, video.display_height) == (320, 180, 180, 320)
+    [plain] = (await probe_media(stored)).streams
+    assert (plain.rotation, plain.display_width) == (0, 320)
 
 
 @pytest.mark.parametrize(

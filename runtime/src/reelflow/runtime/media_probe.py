@@ -20,6 +20,16 @@ class StreamInfo:
     sample_rate: int | None = None
     profile: str | None = None
     avg_frame_rate: str | None = None
+    rotation: int = 0  # degrees a player turns the picture (a phone held upright); FFmpeg's decoder does the same
+
+    @property
+    def display_width(self) -> int | None:
+        """The picture's width as it is shown and as FFmpeg decodes it: a quarter turn swaps width and height."""
+        return self.height if self.rotation % 180 else self.width
+
+    @property
+    def display_height(self) -> int | None:
+        return self.width if self.rotation % 180 else self.height
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ def parse_probe_output(raw: str, *, source: str) -> MediaInfo:
                 sample_rate=int(stream["sample_rate"]) if stream.get("sample_rate") else None,
                 profile=stream.get("profile"),
                 avg_frame_rate=stream.get("avg_frame_rate"),
+                rotation=_rotation_of(stream),
             )
             for stream in data.get("streams", [])
         )
@@ -54,6 +65,18 @@ def parse_probe_output(raw: str, *, source: str) -> MediaInfo:
     except (ValueError, KeyError, TypeError) as exc:
         raise MediaInvalidError(f"{source}: ffprobe output could not be read ({exc})") from exc
     return MediaInfo(duration_sec=duration, format_name=str(fmt.get("format_name", "")), streams=streams)
+
+
+def _rotation_of(stream: dict[str, object]) -> int:
+    """The stream's display rotation in degrees (0, 90, 180 or 270): the display matrix FFmpeg reports in
+    ``side_data_list``, or the older ``rotate`` tag."""
+    for side_data in stream.get("side_data_list") or []:  # type: ignore[attr-defined]
+        if isinstance(side_data, dict) and "rotation" in side_data:
+            return round(float(side_data["rotation"])) % 360
+    tags = stream.get("tags")
+    if isinstance(tags, dict) and tags.get("rotate"):
+        return round(float(tags["rotate"])) % 360
+    return 0
 
 
 async def probe_media(path: Path, *, timeout_sec: float = PROBE_TIMEOUT_SEC) -> MediaInfo:

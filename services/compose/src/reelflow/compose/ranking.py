@@ -137,7 +137,8 @@ def inspect_clip(clip: RankingClip, info: MediaInfo) -> ClipMedia | str:
     video = info.first("video")
     if video is None:
         return "it has no video stream (an audio-only file?)"
-    if not video.width or not video.height:
+    width, height = video.display_width, video.display_height
+    if not width or not height:
         return "its video stream has no picture size"
     if not math.isfinite(info.duration_sec) or info.duration_sec <= 0:
         return "it lasts 0 s (a still image or an empty recording?)"
@@ -146,8 +147,8 @@ def inspect_clip(clip: RankingClip, info: MediaInfo) -> ClipMedia | str:
         return problem
     return ClipMedia(
         duration_sec=info.duration_sec,
-        width=video.width,
-        height=video.height,
+        width=width,
+        height=height,
         has_audio=info.first("audio") is not None,
     )
 

@@ -178,8 +178,8 @@ def check_media(info: MediaInfo, *, filename: str) -> CheckedMedia:
         kind=MediaKind.VIDEO if picture else MediaKind.AUDIO,
         extension=extension_for(container, audio_only=picture is None, filename=filename),
         duration_sec=round(info.duration_sec, 3),
-        width=picture.width if picture else None,
-        height=picture.height if picture else None,
+        width=picture.display_width if picture else None,
+        height=picture.display_height if picture else None,
         fps=frame_rate(picture) if picture else None,
         has_audio=has_audio,
     )

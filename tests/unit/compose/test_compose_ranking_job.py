@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from tests.bus_recording import RecordingBus
+from tests.media_probes import integrated_lufs
+from tests.media_probes import make_tone as make_quiet_tone
 from tests.unit.compose.clip_factory import (
     ClipRecipe,
     frame_rgb,
@@ -284,6 +286,31 @@ async def test_music_is_laid_under_the_clips_for_the_planned_length(
     # The muted clip's window now carries the (unducked) music; before the fade-out at the end.
     start, _ = _interior(plan, 1)
     assert max_volume_db(video, start_sec=start, seconds=0.4) > -45.0
+
+
+@pytest.mark.parametrize("music_volume", [0.3, 1.0])
+async def test_music_under_muted_clips_plays_at_the_published_loudness_however_quiet_the_file(
+    tmp_path: Path, clip_files: dict[int, Path], fonts: FontSet, music_volume: float
+) -> None:
+    """The issue measured a muted clip with music at volume 0.3 at about -40 dB: the bed kept the file's own
+    (quiet) level times the volume. With no clip sound to sit under, the music is the soundtrack."""
+    settings = _settings()
+    quiet = make_quiet_tone(tmp_path / "quiet.m4a", seconds=4.0, frequency=300, volume=0.1)
+    assert integrated_lufs(quiet) < -30.0
+    clips = [
+        RankingClip(media_key="uploads/red.mp4", rank=2, keep_audio=False),
+        RankingClip(media_key="uploads/blue.mp4", rank=1, keep_audio=False),
+    ]
+    blobs = await _store_with(
+        tmp_path / "blobs",
+        settings,
+        {"uploads/red.mp4": clip_files[3], "uploads/blue.mp4": clip_files[1], "uploads/quiet.m4a": quiet},
+    )
+    spec = RankingSpec(clips=clips, music=MusicTrack(media_key="uploads/quiet.m4a", volume=music_volume))
+    event, _ = await _compose(spec, blobs, settings, fonts, job_id=f"job-quiet-{music_volume}")
+
+    video = _scratch_file(tmp_path / "blobs", settings, event.outputs.video)
+    assert integrated_lufs(video) == pytest.approx(-16.0, abs=1.5)
 
 
 async def test_every_unusable_input_is_reported_at_once_before_any_encoding(

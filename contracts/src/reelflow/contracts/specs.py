@@ -107,7 +107,16 @@ class SubtitleMode(StrEnum):
 
 class MusicTrack(Contract):
     media_key: MediaKey
-    volume: float = Field(default=0.15, ge=0, le=1)
+    volume: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description=(
+            "The music's level under the narration or the clips' own sound, after the file is brought to the "
+            "published loudness (-16 LUFS), so a quiet file and a loud one sound alike. A ranking short whose "
+            "clips are all muted plays the music as its soundtrack, at that loudness."
+        ),
+    )
 
 
 class PublishTarget(Contract):

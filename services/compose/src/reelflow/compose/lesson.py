@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from reelflow.compose.audio_mix import music_gain_db
 from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
 from reelflow.compose.ffmpeg import (
     animated_part_args,
@@ -27,7 +28,13 @@ from reelflow.compose.ffmpeg import (
 )
 from reelflow.compose.fonts import FontSet, subtitle_fonts_folder
 from reelflow.compose.h264_hold import held_pictures_stream
-from reelflow.compose.loudness import TARGET_LUFS, TOLERANCE_LU, narration_levelling, parse_integrated_lufs
+from reelflow.compose.loudness import (
+    TARGET_LUFS,
+    TOLERANCE_LU,
+    measure_integrated_lufs,
+    narration_levelling,
+    parse_integrated_lufs,
+)
 from reelflow.compose.motion import MovingSlide, move_for_scene
 from reelflow.compose.picture_plan import PICTURE_SLOT_SEC, HeldPicture, picture_slot_cues, plan_held_pictures
 from reelflow.compose.scene_parts import PartPlan, plan_parts
@@ -67,6 +74,7 @@ DEFAULT_TRANSITION_SEC = 0.5
 # picture is one IDR frame, worth a few moving frames.
 SOUNDTRACK_WEIGHT_PER_FRAME = 0.1
 HELD_PICTURE_WEIGHT = 4.0
+MUSIC_SCAN_TIMEOUT_SEC = 120.0  # the music's loudness scan (a decode of the file; seconds for a long song)
 
 
 @dataclass(frozen=True)
@@ -509,7 +517,10 @@ async def _checked_music(track: MusicTrack | None, path: Path | None, *, narrati
         raise MediaInvalidError(
             f"background music {track.media_key!r} has no audio stream to play", details={"key": track.media_key}
         )
-    return MusicBed(path=path, input_index=narration_count, volume=track.volume)
+    measured = await measure_integrated_lufs(path, timeout_sec=MUSIC_SCAN_TIMEOUT_SEC)
+    return MusicBed(
+        path=path, input_index=narration_count, volume=track.volume, gain_db=music_gain_db(measured, TARGET_LUFS)
+    )
 
 
 def _write_subtitle_files(

@@ -7,10 +7,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from reelflow.compose.audio_mix import music_gain_db
 from reelflow.compose.badges import write_badge
 from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
 from reelflow.compose.ffmpeg import picture_and_soundtrack_mux_args
 from reelflow.compose.fonts import FontSet
+from reelflow.compose.loudness import TARGET_LUFS, measure_integrated_lufs
 from reelflow.compose.ranking import (
     ClipMedia,
     InputProblem,
@@ -233,8 +235,14 @@ async def _encode_picture_and_soundtrack(
         await meter.update(0, 1.0)
 
     async def soundtrack() -> None:
+        gain_db = 0.0
+        if music is not None:
+            measured = await measure_integrated_lufs(music, timeout_sec=timeout_sec, cancel=cancel)
+            gain_db = music_gain_db(measured, TARGET_LUFS)
         await run_process(
-            short_soundtrack_args(plan, sources, paths.soundtrack, music_path=music, music_volume=music_volume),
+            short_soundtrack_args(
+                plan, sources, paths.soundtrack, music_path=music, music_volume=music_volume, music_gain_db=gain_db
+            ),
             timeout_sec=timeout_sec,
             cancel=cancel,
         )

@@ -128,13 +128,17 @@ def short_soundtrack_args(
     *,
     music_path: Path | None = None,
     music_volume: float = 0.15,
+    music_gain_db: float = 0.0,
 ) -> list[str]:
     """Encode the short's whole soundtrack to AAC in an MP4 audio file, for the final mux to copy.
 
     Only the clips whose sound is heard are read (their audio alone, trimmed to their window). Neighbouring
     clips overlap by one transition's samples (``acrossfade``), exactly where their pictures blend, so every
     clip's sound stays under its picture. With ``music_path`` the music (opened with ``-stream_loop -1``) is
-    laid under the clips and ducked while a clip's own sound plays.
+    laid under the clips and ducked while a clip's own sound plays. ``music_gain_db`` brings the music to the
+    published loudness first; ``music_volume`` then sets its level under the clips' sound, and when no clip's
+    sound is heard at all the music is the soundtrack and plays at that loudness (a quiet bed at 0.3 under
+    nothing played at about -40 dB).
     """
     args = list(FFMPEG_WRITING)
     chains = []
@@ -164,9 +168,10 @@ def short_soundtrack_args(
                 voice=_JOINED_AUDIO,
                 music=f"{inputs}:a:0",
                 out="soundtrack",
-                volume=music_volume,
+                volume=music_volume if plan.has_clip_audio else 1.0,
                 total_sec=plan.total_sec,
                 duck=plan.has_clip_audio,
+                gain_db=music_gain_db,
             )
         )
     return [

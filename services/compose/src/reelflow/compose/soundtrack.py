@@ -29,6 +29,7 @@ class MusicBed:
     path: Path
     input_index: int
     volume: float
+    gain_db: float = 0.0  # brings the file to the published loudness before ``volume`` (see ``music_gain_db``)
 
 
 def soundtrack_layout(music: MusicBed | None) -> ChannelLayout:
@@ -56,6 +57,7 @@ def soundtrack_filter(levelling: Levelling, *, music: MusicBed | None, total_sec
                 music=f"{music.input_index}:a",
                 out=SOUNDTRACK_LABEL,
                 volume=music.volume,
+                gain_db=music.gain_db,
                 total_sec=total_sec,
                 fade_sec=MUSIC_FADE_SEC,
             ),

@@ -33,6 +33,15 @@ def make_clip(recipe: ClipRecipe, path: Path) -> Path:
     return path
 
 
+def make_edge_marked_clip(path: Path) -> Path:
+    """2 s of red at 640x360 with a white strip down its left tenth: shows whether a 9:16 short kept the edge."""
+    _ffmpeg(
+        "-f", "lavfi", "-i", "color=c=red:s=640x360:r=25:d=2,drawbox=x=0:y=0:w=64:h=360:c=white:t=fill",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path),
+    )  # fmt: skip
+    return path
+
+
 def make_turned_clip(source: Path, path: Path, *, degrees: int) -> Path:
     """``source`` with a display rotation, as a phone held upright records it: stored sideways, shown turned."""
     _ffmpeg("-i", str(source), "-c", "copy", "-metadata:s:v:0", f"rotate={degrees}", str(path))

@@ -13,6 +13,7 @@ from tests.unit.compose.clip_factory import (
     ClipRecipe,
     frame_rgb,
     make_clip,
+    make_edge_marked_clip,
     make_late_sound_clip,
     make_still,
     make_tone,
@@ -59,6 +60,7 @@ CLIPS = [
     RankingClip(media_key="uploads/red.mp4", rank=3, label="빨강"),
     RankingClip(media_key="uploads/green.mp4", rank=2, label="Green", start=0.5, end=2.0),
 ]
+TITLE = "Top 3 colours"
 COLOUR_TOLERANCE = 60
 SILENT_DB = -60.0
 
@@ -154,7 +156,7 @@ async def composed(tmp_path_factory: pytest.TempPathFactory, clip_files: dict[in
     settings = _settings()
     root = tmp_path_factory.mktemp("ranking-blobs")
     blobs = await _store_with(root, settings, {clip.media_key: clip_files[clip.rank] for clip in CLIPS})
-    spec = RankingSpec(clips=CLIPS, title="Top 3 colours")
+    spec = RankingSpec(clips=CLIPS, title=TITLE)
     event, bus = await _compose(spec, blobs, settings, fonts, job_id="job-ranking")
     return Composed(event, blobs, root, settings, bus, await _plan_for(spec, clip_files))
 
@@ -196,7 +198,7 @@ async def test_the_clips_play_as_a_countdown_and_fill_the_frame(composed: Compos
 async def test_each_clip_carries_its_rank_badge_at_the_top(composed: Composed, fonts: FontSet) -> None:
     video = composed.scratch_file(composed.event.outputs.video)
     for index, planned in enumerate(composed.plan.clips):
-        left, top, right, bottom = layout_badge(planned.rank, planned.clip.label, (1080, 1920), fonts).pill
+        left, top, right, bottom = layout_badge(planned.rank, planned.clip.label, (1080, 1920), fonts, title=TITLE).pill
         assert top >= 0.05 * 1920 and left >= 0.05 * 1080 and right <= 0.95 * 1080
         start, seconds = _interior(composed.plan, index)
         frame = frame_rgb(video, start + seconds / 2)
@@ -223,7 +225,7 @@ async def test_the_thumbnail_is_the_winner_with_its_badge(composed: Composed, fo
         assert image.format == "JPEG"
         assert image.size == (1080, 1920)
         frame = (1080, 1920, image.convert("RGB").tobytes())
-    left, top, right, bottom = layout_badge(1, "우승 Winner", (1080, 1920), fonts).pill
+    left, top, right, bottom = layout_badge(1, "우승 Winner", (1080, 1920), fonts, title=TITLE).pill
     assert _close(pixel(frame, 540, 1200), BLUE)
     assert _close(pixel(frame, (left + right) // 2, top + (bottom - top) // 8), BADGE_FILL)
 
@@ -255,7 +257,7 @@ async def test_a_finished_attempt_is_answered_from_its_manifest(composed: Compos
     # Pointed at an empty media bucket, a second run could only succeed by not fetching anything.
     settings = composed.settings.model_copy(update={"media_bucket": "no-such-bucket"})
     again, bus = await _compose(
-        RankingSpec(clips=CLIPS, title="Top 3 colours"), composed.blobs, settings, fonts, job_id="job-ranking"
+        RankingSpec(clips=CLIPS, title=TITLE), composed.blobs, settings, fonts, job_id="job-ranking"
     )
     assert again == composed.event
     assert bus.progress() == []
@@ -311,6 +313,26 @@ async def test_music_under_muted_clips_plays_at_the_published_loudness_however_q
 
     video = _scratch_file(tmp_path / "blobs", settings, event.outputs.video)
     assert integrated_lufs(video) == pytest.approx(-16.0, abs=1.5)
+
+
+@pytest.mark.parametrize(("framing", "edge_shown"), [("auto", True), ("fill", False)])
+async def test_a_wide_clip_is_shown_whole_over_its_blurred_self_unless_it_asks_to_fill(
+    tmp_path: Path, fonts: FontSet, framing: str, edge_shown: bool
+) -> None:
+    """A 16:9 clip with a white strip down its left edge: cropped to 9:16 (the old only way) the strip is cut
+    away with two thirds of the picture; fitted whole, it is on screen, and the frame above and below the clip
+    is its blurred red, not black bars."""
+    settings = _settings()
+    wide = make_edge_marked_clip(tmp_path / "wide.mp4")
+    blobs = await _store_with(tmp_path / "blobs", settings, {"uploads/wide.mp4": wide})
+    spec = RankingSpec(clips=[RankingClip(media_key="uploads/wide.mp4", rank=1, framing=framing)])
+    event, _ = await _compose(spec, blobs, settings, fonts, job_id=f"job-framing-{framing}")
+
+    frame = frame_rgb(_scratch_file(tmp_path / "blobs", settings, event.outputs.video), 1.0)
+    strip = pixel(frame, 40, 960)  # where a fitted clip's left edge lands, halfway down the frame
+    assert _close(strip, (255, 255, 255)) == edge_shown, strip
+    for x, y in [(540, 1500), (540, 1915)]:  # below a fitted clip: the blurred backdrop, still red
+        assert _close(pixel(frame, x, y), RED), (x, y, pixel(frame, x, y))
 
 
 async def test_every_unusable_input_is_reported_at_once_before_any_encoding(

@@ -211,7 +211,7 @@ def test_frames_follow_the_spec_frame_rate() -> None:
 
 
 def test_each_clip_is_trimmed_cropped_scaled_and_badged_once() -> None:
-    spec = _spec(_clip(2, start=1.5, end=4.0), _clip(1, keep_audio=False))
+    spec = _spec(_clip(2, start=1.5, end=4.0, framing="fill"), _clip(1, keep_audio=False))
     plan = plan_ranking(spec, {2: WIDE, 1: SQUARE})
     graph = clip_picture_filter(plan, 0, source="0:v:0", badge="1:v", out="c0")
     assert "[0:v:0]fps=30:start_time=0,crop=202:360:218:0,scale=1080:1920" in graph
@@ -230,6 +230,33 @@ def test_each_clip_is_trimmed_cropped_scaled_and_badged_once() -> None:
     assert inputs == ["a.mp4", "2.png", "b.mp4", "1.png"]  # each source read once, for its window only
     assert args[args.index("-frames:v") + 1] == str(plan.total_frames)
     assert "-an" in args and args[-1] == "p.mp4"
+
+
+@pytest.mark.parametrize(
+    ("media", "framing", "fit"),
+    [
+        (WIDE, "auto", (1080, 606)),  # a crop would keep 32% of a 16:9 clip: shown whole
+        (SQUARE, "auto", (1080, 1080)),  # 56%: shown whole
+        (TALL, "auto", None),  # already 9:16: filled
+        (ClipMedia(duration_sec=3.0, width=480, height=600, has_audio=False), "auto", None),  # 4:5 keeps 70%
+        (WIDE, "fill", None),
+        (TALL, "fit", (1080, 1920)),
+    ],
+)
+def test_framing_shows_a_clip_whole_when_a_crop_would_cut_most_of_it(
+    media: ClipMedia, framing: str, fit: tuple[int, int] | None
+) -> None:
+    plan = plan_ranking(_spec(_clip(1, framing=framing)), {1: media})
+    [planned] = plan.clips
+    assert planned.fit == fit
+    graph = clip_picture_filter(plan, 0, source="0:v:0", badge="1:v", out="c0")
+    if fit is None:
+        assert "boxblur" not in graph and "split" not in graph
+    else:
+        # The whole clip at its fitted size, centred over its blurred crop, which is made small and scaled up.
+        assert f"[c0_whole]scale={fit[0]}:{fit[1]}:flags=lanczos" in graph
+        assert "scale=136:240:flags=bilinear,boxblur=" in graph and "scale=1080:1920:flags=bilinear" in graph
+        assert "overlay=x=(W-w)/2:y=(H-h)/2" in graph
 
 
 def test_joins_start_where_each_next_clip_is_planned() -> None:
@@ -311,6 +338,23 @@ def test_the_badge_stays_in_the_top_title_safe_area(frame: tuple[int, int], font
     label_left, label_top, label_right, label_bottom = layout.label.ink_box
     assert label_left >= 0.05 * width and label_right <= 0.95 * width
     assert bottom <= label_top and label_bottom <= layout.size[1]
+
+
+@pytest.mark.parametrize("frame", [(1080, 1920), (720, 1280), (1080, 1080)])
+def test_the_shorts_title_heads_the_band_above_the_pill(frame: tuple[int, int], fonts: FontSet) -> None:
+    """The issue found the short's title nowhere in the video: it now tops every clip's band, inside the safe area,
+    with the pill and the label below it."""
+    width, height = frame
+    layout = layout_badge(
+        2, "두 번째", frame, fonts, title="올해 가장 많이 본 고양이 영상 Top 5 — the cutest cats of the year"
+    )
+    assert layout.title is not None and 1 <= len(layout.title.lines) <= 2
+    title_left, title_top, title_right, title_bottom = layout.title.ink_box
+    assert title_left >= 0.05 * width and title_right <= 0.95 * width and title_top >= 0.05 * height
+    assert title_bottom <= layout.pill[1] and layout.label is not None and layout.pill[3] <= layout.label.ink_box[1]
+    assert layout.size[1] <= height * 0.4
+    untitled = layout_badge(2, "두 번째", frame, fonts)
+    assert untitled.title is None and untitled.pill[1] < layout.pill[1]
 
 
 def test_the_badge_is_an_opaque_pill_on_a_band_that_fades_to_transparent(fonts: FontSet) -> None:

@@ -1,4 +1,5 @@
-"""Rank badges for ranking shorts: a ``#N`` pill and the clip's label on a transparent band across the top."""
+"""Rank badges for ranking shorts: the short's title, a ``#N`` pill and the clip's label on a transparent band
+across the top."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ SAFE_MARGIN = 0.06
 BADGE_FILL: Rgb = (255, 196, 0)
 BADGE_TEXT: Rgb = (20, 20, 20)
 LABEL_TEXT: Rgb = (255, 255, 255)
+TITLE_TEXT: Rgb = (255, 236, 170)  # a warm white: the title reads apart from the label under the pill
 LABEL_OUTLINE: Rgb = (0, 0, 0)
 # A soft dark gradient behind the badge keeps a white label readable on a bright clip.
 SHADE_ALPHA = 150
@@ -37,6 +39,7 @@ class BadgeLayout:
     rank_font_size: int
     pill: Box
     label: TextBlock | None
+    title: TextBlock | None = None
 
 
 def badge_unit(frame: tuple[int, int]) -> float:
@@ -45,12 +48,26 @@ def badge_unit(frame: tuple[int, int]) -> float:
     return min(height, width * 16 / 9)
 
 
-def layout_badge(rank: int, label: str, frame: tuple[int, int], fonts: FontSet) -> BadgeLayout:
-    """A pill with ``#rank`` centred under the top safe margin, the label (up to two lines) beneath it."""
+def layout_badge(rank: int, label: str, frame: tuple[int, int], fonts: FontSet, *, title: str = "") -> BadgeLayout:
+    """The short's title (up to two lines) under the top safe margin, a pill with ``#rank`` centred under it, and
+    the label (up to two lines) beneath that; without a title the pill sits at the safe margin."""
     width, height = frame
     unit = badge_unit(frame)
     margin_x = round(width * SAFE_MARGIN)
     top = round(height * SAFE_MARGIN)
+    title_block = None
+    if title.strip():
+        title_bottom = top + round(unit * 0.075)
+        title_block = fit_text(
+            " ".join(title.split()),
+            fonts.bold,
+            (margin_x, top, width - margin_x, title_bottom),
+            max_size=round(unit * 0.034),
+            min_size=round(unit * MIN_LABEL_SHARE),
+            align_middle=False,
+            max_lines=2,
+        )
+        top = title_bottom + round(unit * 0.012)
     rank_text = f"#{rank}"
     rank_size = max(12, round(unit * 0.065))
     text_width = load_font(fonts.bold, rank_size).getlength(rank_text)
@@ -73,7 +90,14 @@ def layout_badge(rank: int, label: str, frame: tuple[int, int], fonts: FontSet) 
             max_lines=2,
         )
     band_height = min(height, label_bottom + round(unit * 0.03))
-    return BadgeLayout(size=(width, band_height), rank_text=rank_text, rank_font_size=rank_size, pill=pill, label=block)
+    return BadgeLayout(
+        size=(width, band_height),
+        rank_text=rank_text,
+        rank_font_size=rank_size,
+        pill=pill,
+        label=block,
+        title=title_block,
+    )
 
 
 def render_badge(layout: BadgeLayout, fonts: FontSet) -> Image.Image:
@@ -90,24 +114,22 @@ def render_badge(layout: BadgeLayout, fonts: FontSet) -> Image.Image:
     draw.rounded_rectangle(layout.pill, radius=(bottom - top) // 2, fill=(*BADGE_FILL, 255))
     rank_font = load_font(fonts.bold, layout.rank_font_size)
     draw.text(((left + right) / 2, (top + bottom) / 2), layout.rank_text, font=rank_font, fill=BADGE_TEXT, anchor="mm")
-    if layout.label is not None:
-        label_font = load_font(layout.label.font_path, layout.label.font_size)
-        outline = max(2, layout.label.font_size // 12)
-        for line, origin in zip(layout.label.lines, layout.label.origins, strict=True):
+    for block, colour in ((layout.title, TITLE_TEXT), (layout.label, LABEL_TEXT)):
+        if block is None:
+            continue
+        font = load_font(block.font_path, block.font_size)
+        outline = max(2, block.font_size // 12)
+        for line, origin in zip(block.lines, block.origins, strict=True):
             draw.text(
-                origin,
-                line,
-                font=label_font,
-                fill=LABEL_TEXT,
-                anchor="la",
-                stroke_width=outline,
-                stroke_fill=LABEL_OUTLINE,
+                origin, line, font=font, fill=colour, anchor="la", stroke_width=outline, stroke_fill=LABEL_OUTLINE
             )
     return Image.alpha_composite(image, marks)
 
 
-def write_badge(rank: int, label: str, frame: tuple[int, int], fonts: FontSet, path: Path) -> BadgeLayout:
+def write_badge(
+    rank: int, label: str, frame: tuple[int, int], fonts: FontSet, path: Path, *, title: str = ""
+) -> BadgeLayout:
     """Render one clip's overlay PNG to ``path``; returns its layout (where the pill landed)."""
-    layout = layout_badge(rank, label, frame, fonts)
+    layout = layout_badge(rank, label, frame, fonts, title=title)
     save_png(render_badge(layout, fonts), path)
     return layout

@@ -1,8 +1,9 @@
-"""Planning a ranking short: countdown order, trims, 9:16 crops, transitions, captions and chapters.
+"""Planning a ranking short: countdown order, trims, framing, transitions, captions and chapters.
 
-Every clip is trimmed, centre-cropped and scaled to the frame at a constant frame rate, to an exact number
-of frames, so any mix of sizes, aspects and frame rates lines up on one timeline; neighbouring clips overlap
-by one transition. How that timeline is encoded is :mod:`reelflow.compose.ranking_parts`.
+Every clip is trimmed and framed (centre-cropped to the frame, or fitted whole over a blurred copy of itself:
+see :func:`fits_whole`) at a constant frame rate, to an exact number of frames, so any mix of sizes, aspects
+and frame rates lines up on one timeline; neighbouring clips overlap by one transition. How that timeline is
+encoded is :mod:`reelflow.compose.short_encoding`.
 """
 
 import logging
@@ -26,6 +27,8 @@ MIN_CLIP_SEC = 1.0
 TRANSITION = "slideup"  # the next rank pushes the previous one up and out: reads as "next!" in a countdown
 TRANSITION_SEC = 0.4
 BADGE_FADE_SEC = 0.4
+# ``framing: auto`` fits a clip whole when a crop to the frame would keep less than this share of its picture.
+AUTO_FIT_BELOW_KEPT_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class PlannedClip:
     frames: int
     start_frame: int  # where its transition in begins on the joined timeline (0 for the first clip)
     audio: bool  # its own sound is heard: kept by the spec and present in the file
+    fit: tuple[int, int] | None = None  # fitted whole at this size over a blurred fill, instead of cropped
 
     @property
     def rank(self) -> int:
@@ -225,6 +229,21 @@ def centre_crop(width: int, height: int, target: tuple[int, int]) -> CropBox:
     )
 
 
+def fitted_box(width: int, height: int, target: tuple[int, int]) -> tuple[int, int]:
+    """The largest even size of a ``width``×``height`` picture that fits inside ``target`` whole."""
+    target_width, target_height = target
+    scale = min(target_width / width, target_height / height)
+    return min(_even_floor(width * scale), target_width), min(_even_floor(height * scale), target_height)
+
+
+def fits_whole(clip: RankingClip, media: ClipMedia, target: tuple[int, int]) -> bool:
+    """Whether ``clip`` is shown whole (``fit``) rather than cropped (``fill``); see ``RankingClip.framing``."""
+    if clip.framing != "auto":
+        return clip.framing == "fit"
+    crop = centre_crop(media.width, media.height, target)
+    return crop.width * crop.height < AUTO_FIT_BELOW_KEPT_SHARE * media.width * media.height
+
+
 @dataclass(frozen=True)
 class InputProblem:
     """Why one input (a clip, or the music when ``clip`` is None) cannot be used."""
@@ -290,6 +309,7 @@ def plan_ranking(spec: RankingSpec, media: Mapping[int, ClipMedia]) -> RankingPl
                 frames=frames,
                 start_frame=start_frame,
                 audio=clip.keep_audio and info.has_audio,
+                fit=fitted_box(info.width, info.height, size) if fits_whole(clip, info, size) else None,
             )
         )
         start_frame += frames - transition_frames

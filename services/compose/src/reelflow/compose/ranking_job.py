@@ -112,7 +112,7 @@ async def compose_ranking(
         await progress.report(Step.COMPOSE_VIDEO, FETCHED_AT, "checking clips")
         plan = await _check_inputs(spec, paths, missing, gate)
         await progress.report(Step.COMPOSE_VIDEO, CHECKED_AT, f"encoding {len(plan.clips)} clips")
-        await asyncio.to_thread(_write_badges, plan, fonts, paths)
+        await asyncio.to_thread(_write_badges, plan, spec.title, fonts, paths)
         music = paths.music(spec.music.media_key) if spec.music is not None else None
         volume = spec.music.volume if spec.music is not None else 0.0
         await _encode_picture_and_soundtrack(plan, paths, music, volume, progress, cancel, step_timeout_sec)
@@ -200,9 +200,9 @@ async def _check_inputs(
     return plan_ranking(spec, media)
 
 
-def _write_badges(plan: RankingPlan, fonts: FontSet, paths: _WorkPaths) -> None:
+def _write_badges(plan: RankingPlan, title: str, fonts: FontSet, paths: _WorkPaths) -> None:
     for planned in plan.clips:
-        write_badge(planned.rank, planned.clip.label, plan.size, fonts, paths.badge(planned.rank))
+        write_badge(planned.rank, planned.clip.label, plan.size, fonts, paths.badge(planned.rank), title=title)
 
 
 async def _encode_picture_and_soundtrack(

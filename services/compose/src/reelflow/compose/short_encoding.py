@@ -31,6 +31,14 @@ from reelflow.compose.ranking import BADGE_FADE_SEC, TRANSITION, RankingPlan
 # Single pass per clip (dynamic mode): clips are short and each keeps its own level. Same target as lessons.
 LOUDNESS_FILTER = f"loudnorm={loudnorm_targets()}"
 _JOINED_AUDIO = "clips"
+# The backdrop of a clip fitted whole: its crop, blurred at a small size, a little darker, scaled up.
+BLUR_DOWNSCALE = 8
+BLUR_RADIUS = 5  # two passes of it
+BLUR_BRIGHTNESS = -0.08
+
+
+def _even(value: float) -> int:
+    return max(2, round(value / 2) * 2)
 
 
 def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: str, out: str) -> str:
@@ -39,20 +47,38 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
 
     The picture is brought to the plan's frame rate first (its grid anchored on the trim's start), padded by
     repeating its last frame and cut, so a source that ends a little early still yields every planned frame.
-    It is centre-cropped to the frame's shape and scaled to it once. The badge is decoded and converted to
-    the picture's own 4:2:0 (with alpha) once, then its frame is repeated, fading in on its alpha channel over
-    the clip's first :data:`BADGE_FADE_SEC`: blending it then needs no conversion per frame (left to pick
-    its own format, ``overlay`` converted every frame of the picture to RGB and back, which cost more than
-    cropping and scaling it).
+    It is centre-cropped to the frame's shape and scaled to it once; or, when the plan fits it whole
+    (``planned.fit``), scaled to fit and laid over a blurred, darkened copy of its crop: the blur is made at a
+    :data:`BLUR_DOWNSCALE`-th of the frame's size and scaled up, so it costs little next to the clip's own scale.
+    The badge is decoded and converted to the picture's own 4:2:0 (with alpha) once, then its frame is
+    repeated, fading in on its alpha channel over the clip's first :data:`BADGE_FADE_SEC`: blending it then
+    needs no conversion per frame (left to pick its own format, ``overlay`` converted every frame of the
+    picture to RGB and back, which cost more than cropping and scaling it).
     """
     planned = plan.clips[index]
     width, height = plan.size
     crop = planned.crop
-    picture = (
-        f"[{source}]fps={plan.fps}:start_time=0,crop={crop.width}:{crop.height}:{crop.x}:{crop.y},"
-        f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,"
-        f"tpad=stop_mode=clone:stop_duration=1,trim=end_frame={planned.frames},setpts=PTS-STARTPTS[{out}_base]"
-    )
+    fill = f"crop={crop.width}:{crop.height}:{crop.x}:{crop.y}"
+    timed = f"tpad=stop_mode=clone:stop_duration=1,trim=end_frame={planned.frames},setpts=PTS-STARTPTS"
+    if planned.fit is None:
+        picture = (
+            f"[{source}]fps={plan.fps}:start_time=0,{fill},"
+            f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,{timed}[{out}_base]"
+        )
+    else:
+        fit_width, fit_height = planned.fit
+        blur_width, blur_height = _even(width / BLUR_DOWNSCALE), _even(height / BLUR_DOWNSCALE)
+        # boxblur refuses a radius over half the chroma plane's shorter side: small frames get a smaller one.
+        radius = max(1, min(BLUR_RADIUS, min(blur_width, blur_height) // 4 - 1))
+        picture = ";".join(
+            [
+                f"[{source}]fps={plan.fps}:start_time=0,format=yuv420p,split=2[{out}_whole][{out}_cover]",
+                f"[{out}_cover]{fill},scale={blur_width}:{blur_height}:flags=bilinear,boxblur={radius}:2,"
+                f"eq=brightness={BLUR_BRIGHTNESS}:eval=init,scale={width}:{height}:flags=bilinear,setsar=1[{out}_blur]",
+                f"[{out}_whole]scale={fit_width}:{fit_height}:flags=lanczos,setsar=1[{out}_fit]",
+                f"[{out}_blur][{out}_fit]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420,{timed}[{out}_base]",
+            ]
+        )
     shown = (
         f"[{badge}]format=yuva420p,{repeated_frame_filter(planned.frames, plan.fps)},"
         f"fade=t=in:st=0:d={seconds_text(BADGE_FADE_SEC)}:alpha=1[{out}_badge]"

@@ -325,7 +325,8 @@ async def test_a_wide_clip_is_shown_whole_over_its_blurred_self_unless_it_asks_t
     settings = _settings()
     wide = make_edge_marked_clip(tmp_path / "wide.mp4")
     blobs = await _store_with(tmp_path / "blobs", settings, {"uploads/wide.mp4": wide})
-    spec = RankingSpec(clips=[RankingClip(media_key="uploads/wide.mp4", rank=1, framing=framing)])
+    clip = RankingClip.model_validate({"media_key": "uploads/wide.mp4", "rank": 1, "framing": framing})
+    spec = RankingSpec(clips=[clip])
     event, _ = await _compose(spec, blobs, settings, fonts, job_id=f"job-framing-{framing}")
 
     frame = frame_rgb(_scratch_file(tmp_path / "blobs", settings, event.outputs.video), 1.0)

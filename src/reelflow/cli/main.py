@@ -237,7 +237,13 @@ def _render_with(
     started = time.monotonic()
     try:
         files = client.render_lesson(
-            text, output, language=language, title=args.title or "", size=args.size, visual_style=args.style
+            text,
+            output,
+            language=language,
+            title=args.title or "",
+            size=args.size,
+            visual_style=args.style,
+            title_card=not args.no_title_card,
         )
     except RenderFailedError as error:
         console().print(f"[red]render failed[/] {error.code}: {error}")
@@ -303,6 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--lang", choices=("ko", "en"), help="narration language (default: detected)")
     render.add_argument("--title", help="video title (default: the first heading)")
     render.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
+    render.add_argument(
+        "--no-title-card", action="store_true", help="start with the first scene, without the 3-second title card"
+    )
     render.add_argument(
         "--style", choices=("basic", "animated"), default="basic", help="animated: Ken Burns motion and crossfades"
     )

@@ -88,6 +88,7 @@ class GatewayClient:
         title: str = "",
         size: str = "1280x720",
         visual_style: str = "basic",
+        title_card: bool = True,
     ) -> RenderedFiles:
         video_id = f"cli-{uuid.uuid4().hex[:12]}"
         body = {"source_text": source_text, "title": title, "options": {"language": language}}
@@ -102,7 +103,7 @@ class GatewayClient:
         _raise_for_error(self._http.post(f"/api/scripts/{script_id}/approve"))
         response = self._http.post(
             f"/api/videos/{video_id}/render-jobs",
-            json={"script_id": script_id, "size": size, "visual_style": visual_style},
+            json={"script_id": script_id, "size": size, "visual_style": visual_style, "title_card": title_card},
         )
         _raise_for_error(response)
         job_id = response.json()["job"]["job_id"]

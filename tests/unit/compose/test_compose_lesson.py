@@ -6,12 +6,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 from tests.media_probes import make_tone, top_level_boxes
+from tests.unit.compose.clip_factory import max_volume_db
 
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson import (
+    TITLE_CARD_SEC,
     NarratedScene,
     Timeline,
     compose_lesson,
@@ -147,6 +149,40 @@ async def test_compose_lesson_makes_a_checked_mp4_with_sidecars(
     assert len(reports.of(Step.RENDER_SLIDES)) >= len(scenes) + 1  # one report per slide
     steps_in_order = list(dict.fromkeys(step for step, _ in reports.seen))
     assert steps_in_order == [Step.GENERATE_SUBTITLE, Step.RENDER_SLIDES, Step.COMPOSE_VIDEO]
+
+
+@pytest.mark.parametrize("style", [VisualStyle.BASIC, VisualStyle.ANIMATED])
+async def test_a_title_card_opens_the_lesson_in_silence_before_the_first_scene(
+    tmp_path: Path, fonts: FontSet, wavs: list[Path], style: VisualStyle
+) -> None:
+    scenes = await _narrated(wavs)
+    spec = _spec(visual_style=style, title_card=True, size="640x360")
+
+    result = await compose_lesson(spec, scenes, tmp_path / "job", fonts=fonts, report=Reports(), parallelism=2)
+
+    narration = sum(scene.duration_sec for scene in scenes)
+    info = await probe_media(result.video)
+    assert abs(info.duration_sec - (narration + TITLE_CARD_SEC)) <= 0.1
+    # Every cue comes after the card, which is silent and has no subtitle.
+    srt = result.subtitles_srt.read_text(encoding="utf-8")
+    first_cue = srt.split("\n")[1].split(" --> ")[0]
+    assert first_cue >= "00:00:03,000", srt
+    assert srt.count(" --> ") == 3
+    assert max_volume_db(result.video, start_sec=0.2, seconds=2.5) < -60.0
+    # The card is the title over the first chapter's name, as the thumbnail: the frame at 1 s shows it.
+    _bright_subtitle_pixels(result.video, 1.0, tmp_path / "card.png")  # writes the frame at 1 s
+    title, subtitle = title_card_text(spec, scenes)
+    assert (title, subtitle) == ("Phishing 101", "1장. 피싱이란")
+    with Image.open(tmp_path / "card.png") as frame, Image.open(result.thumbnail) as thumbnail:
+        assert _mean_difference(frame, thumbnail) < 12, "the opening frame is not the title card"
+    # The card belongs to the first chapter, which still starts at 00:00.
+    assert result.chapters.read_text(encoding="utf-8").splitlines()[0].startswith("00:00 1장. 피싱이란")
+
+
+def _mean_difference(first: Image.Image, second: Image.Image) -> float:
+    a, b = first.convert("L"), second.convert("L").resize(first.size)
+    difference = ImageChops.difference(a, b).histogram()
+    return sum(level * count for level, count in enumerate(difference)) / (a.width * a.height)
 
 
 async def test_sidecar_only_leaves_the_picture_clean(tmp_path: Path, fonts: FontSet, wavs: list[Path]) -> None:

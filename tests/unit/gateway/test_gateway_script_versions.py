@@ -8,6 +8,7 @@ from reelflow.contracts import (
     Chapter,
     JobStatus,
     LessonSpec,
+    RenderDefaults,
     RenderJob,
     Scene,
     Script,
@@ -243,3 +244,12 @@ def test_an_auto_render_job_id_is_derived_from_its_script() -> None:
     assert first == auto_render_job_id("script-1")
     assert first != auto_render_job_id("script-2")
     assert len(first) == 32 and int(first, 16) >= 0
+
+
+def test_the_title_card_is_asked_for_per_render_and_reaches_the_spec() -> None:
+    approved = script(status=ScriptStatus.APPROVED)
+    assert lesson_spec_for(approved, RenderOptions(script_id=approved.script_id)).title_card is False
+    asked = RenderOptions.model_validate({"script_id": approved.script_id, "title_card": True})
+    assert lesson_spec_for(approved, asked).title_card is True
+    defaults = RenderDefaults(title_card=True)
+    assert RenderOptions.from_defaults(approved.script_id, defaults).title_card is True

@@ -68,6 +68,7 @@ class RenderDefaults(Contract):
     size: FrameSize = "1280x720"
     fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    title_card: bool = Field(default=False, description="Open the video with a 3-second title card.")
     music: MusicTrack | None = Field(default=None, description="Background music uploaded with POST /api/uploads.")
     publish: PublishTarget | None = None
     callback_url: HttpUrlText | None = None

@@ -162,6 +162,14 @@ class LessonSpec(_SpecCommon):
     visual_style: VisualStyle = VisualStyle.BASIC
     size: FrameSize = "1280x720"
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    title_card: bool = Field(
+        default=False,
+        description=(
+            "Open the video with a 3-second title card (the title over the first chapter's name, as on the "
+            "thumbnail), in silence, as part of the first chapter. Off by default in the contract, so a spec "
+            "written before it renders as it did; the studio and `reelflow render` turn it on."
+        ),
+    )
 
 
 class RankingClip(Contract):

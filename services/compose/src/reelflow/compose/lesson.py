@@ -12,6 +12,7 @@ import asyncio
 import logging
 import math
 import os
+import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 from reelflow.compose.audio_mix import music_gain_db
 from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
 from reelflow.compose.ffmpeg import (
+    AUDIO_SAMPLE_RATE,
     animated_part_args,
     concat_list_text,
     frame_boundaries,
@@ -74,17 +76,30 @@ DEFAULT_TRANSITION_SEC = 0.5
 # picture is one IDR frame, worth a few moving frames.
 SOUNDTRACK_WEIGHT_PER_FRAME = 0.1
 HELD_PICTURE_WEIGHT = 4.0
+TITLE_CARD_SEC = 3.0  # how long the title card opens a lesson that asks for one
 MUSIC_SCAN_TIMEOUT_SEC = 120.0  # the music's loudness scan (a decode of the file; seconds for a long song)
 
 
 @dataclass(frozen=True)
 class NarratedScene:
-    """One scene, in script order, with its narration already synthesized to a local WAV."""
+    """One scene, in script order, with its narration already synthesized to a local WAV.
+
+    The title card that opens a lesson (``LessonSpec.title_card``) is one too, with no script scene: its
+    picture is the card, its sound a moment of silence, and it belongs to the first chapter.
+    """
 
     chapter_title: str
-    scene: Scene
+    scene: Scene | None
     audio_path: Path
     duration_sec: float  # measured narration duration
+
+    @property
+    def narration(self) -> str:
+        return self.scene.narration if self.scene is not None else ""
+
+    @property
+    def name(self) -> str:
+        return f"scene {self.scene.scene_id!r}" if self.scene is not None else "the title card"
 
 
 @dataclass(frozen=True)
@@ -184,9 +199,7 @@ def lesson_cues(scenes: Sequence[NarratedScene], timeline: Timeline, size: tuple
     """Subtitle cues on the frame-aligned scene windows, so each one falls inside its own scene."""
     return plan_cues(
         [
-            TimedNarration(
-                text=item.scene.narration, start_sec=timeline.start_sec(i), duration_sec=timeline.duration_sec(i)
-            )
+            TimedNarration(text=item.narration, start_sec=timeline.start_sec(i), duration_sec=timeline.duration_sec(i))
             for i, item in enumerate(scenes)
         ],
         frame_size=size,
@@ -203,7 +216,7 @@ def lesson_chapters(scenes: Sequence[NarratedScene], timeline: Timeline) -> list
 
 
 def title_card_text(spec: LessonSpec, scenes: Sequence[NarratedScene]) -> tuple[str, str]:
-    """(title, subtitle) for the thumbnail: the video title over the first chapter's title."""
+    """(title, subtitle) for the thumbnail and the title card: the video title over the first chapter's title."""
     first_chapter = scenes[0].chapter_title if scenes else ""
     title = spec.title.strip() or (spec.publish.title if spec.publish else "") or first_chapter
     return title, first_chapter if first_chapter != title else ""
@@ -230,6 +243,8 @@ async def compose_lesson(
     The narration is levelled to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
     it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``.
     """
+    if spec.title_card:
+        scenes = [await asyncio.to_thread(_title_card_scene, scenes, workdir), *scenes]
     paths = await asyncio.to_thread(_prepare, scenes, workdir, fonts)
     report = _forward_only(report)
     music = await _checked_music(spec.music, music_path, narration_count=len(scenes))
@@ -261,12 +276,15 @@ async def compose_lesson(
 
         async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
             await report(Step.RENDER_SLIDES, 0.0)
+            title, subtitle = title_card_text(spec, scenes)
             for index, item in enumerate(scenes):
                 raise_if_canceled(cancel)
-                content = SlideContent.for_scene(item.chapter_title, item.scene)
-                await asyncio.to_thread(_render_slide_file, content, size, fonts, paths.slide(index))
+                if item.scene is None:
+                    await asyncio.to_thread(_render_title_slide, title, subtitle, size, fonts, paths.slide(index))
+                else:
+                    content = SlideContent.for_scene(item.chapter_title, item.scene)
+                    await asyncio.to_thread(_render_slide_file, content, size, fonts, paths.slide(index))
                 await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
-            title, subtitle = title_card_text(spec, scenes)
             await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, paths.thumbnail)
             await report(Step.RENDER_SLIDES, 1.0)
 
@@ -490,11 +508,9 @@ def _prepare(scenes: Sequence[NarratedScene], workdir: Path, fonts: FontSet) -> 
         raise RenderError("a lesson needs at least one narrated scene to compose")
     for item in scenes:
         if not math.isfinite(item.duration_sec) or item.duration_sec <= 0:
-            raise RenderError(
-                f"scene {item.scene.scene_id!r}: narration duration must be a positive number, got {item.duration_sec}"
-            )
+            raise RenderError(f"{item.name}: narration duration must be a positive number, got {item.duration_sec}")
         if not item.audio_path.is_file():
-            raise RenderError(f"scene {item.scene.scene_id!r}: narration audio {item.audio_path} is missing")
+            raise RenderError(f"{item.name}: narration audio {item.audio_path} is missing")
     paths = _WorkPaths(workdir.resolve())
     paths.concat_list.parent.mkdir(parents=True, exist_ok=True)
     subtitle_fonts_folder(fonts, paths.fonts)
@@ -551,6 +567,24 @@ def _write_subtitle_files(
 
 def _render_slide_file(content: SlideContent, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
     save_bitmap(render_scene_slide(content, size, fonts), path)
+
+
+def _title_card_scene(scenes: Sequence[NarratedScene], workdir: Path) -> NarratedScene:
+    """The title card as the lesson's first scene: :data:`TITLE_CARD_SEC` of silence in the first chapter (the
+    narration filter pads the short silent file to the card's length)."""
+    silence = workdir / "parts" / "title-card.wav"
+    silence.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(silence), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(AUDIO_SAMPLE_RATE)
+        out.writeframes(bytes(2 * AUDIO_SAMPLE_RATE // 10))
+    first_chapter = scenes[0].chapter_title if scenes else ""
+    return NarratedScene(chapter_title=first_chapter, scene=None, audio_path=silence, duration_sec=TITLE_CARD_SEC)
+
+
+def _render_title_slide(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
+    save_bitmap(render_title_card(title, subtitle, size, fonts), path)
 
 
 def _render_thumbnail_file(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, path: Path) -> None:

@@ -58,8 +58,8 @@ async def compose_lesson_job(
     """Fetch the scene narration (and music) into ``workdir``, then compose the lesson there."""
     scenes = pair_scenes_with_narration(narrated, spec, workdir / "audio")
     by_scene = {item.scene_id: item for item in narrated.narration}
-    for scene in scenes:
-        await blobs.get_file(settings.work_bucket, by_scene[scene.scene.scene_id].audio_key, scene.audio_path)
+    for paired, scene in zip(scenes, spec.script.scenes(), strict=True):
+        await blobs.get_file(settings.work_bucket, by_scene[scene.scene_id].audio_key, paired.audio_path)
     music_path = await fetch_music(blobs, settings.media_bucket, spec.music, workdir / "audio")
     return await compose_lesson(
         spec,

@@ -37,6 +37,9 @@ CALLBACK_NOT_SIGNED = (
 )
 
 
+TITLE_CARD = "Open the video with a 3-second title card: the title over the first chapter's name, in silence"
+
+
 class RenderOptions(RequestBody):
     """Body of ``POST /api/videos/{video_id}/render-jobs``."""
 
@@ -50,6 +53,7 @@ class RenderOptions(RequestBody):
     size: FrameSize = "1280x720"
     fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    title_card: bool = Field(default=False, description=f"{TITLE_CARD}.")
     music: MusicTrack | None = Field(
         default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
     )
@@ -75,6 +79,7 @@ def lesson_spec_for(script: Script, options: RenderOptions) -> LessonSpec:
         size=options.size,
         fps=options.fps,
         subtitles=options.subtitles,
+        title_card=options.title_card,
         music=options.music,
         publish=options.publish,
         callback_url=options.callback_url,

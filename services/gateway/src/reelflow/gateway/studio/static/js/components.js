@@ -110,6 +110,8 @@ export function renderOptionsForm(initial = {}) {
   style.name = 'visual_style';
   const subtitles = select(SUBTITLES, initial.subtitles || 'both');
   subtitles.name = 'subtitles';
+  const titleCard = h('input', { type: 'checkbox', name: 'title_card' });
+  titleCard.checked = initial.title_card !== false; // a lesson opens with its title unless it was turned off
   const voiceName = h('input', {
     type: 'text', name: 'voice', value: (initial.voice && initial.voice.voice) || '', i18nAttrs: { placeholder: 'options.voice.placeholder' },
   });
@@ -123,12 +125,15 @@ export function renderOptionsForm(initial = {}) {
     field('options.fps', fps),
     field('options.style', style),
     field('options.subtitles', subtitles),
+    field('options.title_card', titleCard),
     field('options.voice', voiceName, 'options.voice.hint'),
     field('options.rate', rate),
     h('div', { class: 'wide' }, h('span', { class: 'field-label', i18n: 'options.music' }), music.element),
   );
   function value() {
-    const options = { size: size.value, fps: Number(fps.value), visual_style: style.value, subtitles: subtitles.value };
+    const options = {
+      size: size.value, fps: Number(fps.value), visual_style: style.value, subtitles: subtitles.value, title_card: titleCard.checked,
+    };
     const voice = voiceName.value.trim();
     const speed = Number(rate.value);
     if (voice || speed !== 1) options.voice = { provider: 'espeak', voice: voice || null, rate: speed };

@@ -46,6 +46,7 @@ export default {
   'options.size': 'Size',
   'options.fps': 'Frame rate',
   'options.style': 'Style',
+  'options.title_card': 'Open with a title card',
   'options.style.basic': 'Basic slides',
   'options.style.animated': 'Animated slides',
   'options.subtitles': 'Subtitles',

@@ -46,6 +46,7 @@ export default {
   'options.size': '크기',
   'options.fps': '프레임 레이트',
   'options.style': '스타일',
+  'options.title_card': '제목 카드로 시작',
   'options.style.basic': '기본 슬라이드',
   'options.style.animated': '애니메이션 슬라이드',
   'options.subtitles': '자막',

@@ -27,6 +27,7 @@ from reelflow.contracts import (
     Scene,
     Step,
     SubtitleMode,
+    SubtitleStyle,
     VideoScript,
     VisualStyle,
 )
@@ -177,6 +178,22 @@ async def test_a_title_card_opens_the_lesson_in_silence_before_the_first_scene(
         assert _mean_difference(frame, thumbnail) < 12, "the opening frame is not the title card"
     # The card belongs to the first chapter, which still starts at 00:00.
     assert result.chapters.read_text(encoding="utf-8").splitlines()[0].startswith("00:00 1장. 피싱이란")
+
+
+async def test_a_styled_subtitle_font_is_the_one_burned(tmp_path: Path, fonts: FontSet, wavs: list[Path]) -> None:
+    scenes = await _narrated(wavs)
+    spec = _spec(subtitle_style=SubtitleStyle(font="myeongjo", colour="#FFD400", position="top"))
+
+    result = await compose_lesson(spec, scenes, tmp_path / "job", fonts=fonts, report=Reports(), parallelism=2)
+
+    assert result.video.is_file()
+    parts = tmp_path / "job" / "parts"
+    burned = (parts / "pictures.ass").read_text(encoding="utf-8")
+    assert "Style: Default,NanumMyeongjo," in burned and ",&H0000D4FF," in burned
+    assert sorted(path.name for path in (tmp_path / "job" / "fonts").iterdir()) == [
+        "NanumMyeongjo.ttf",
+        "NanumMyeongjoBold.ttf",
+    ]
 
 
 def _mean_difference(first: Image.Image, second: Image.Image) -> float:

@@ -17,6 +17,7 @@ from reelflow.contracts.specs import (
     PublishTarget,
     RenderSpec,
     SubtitleMode,
+    SubtitleStyle,
     VisualStyle,
     Voice,
 )
@@ -68,6 +69,7 @@ class RenderDefaults(Contract):
     size: FrameSize = "1280x720"
     fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
     title_card: bool = Field(default=False, description="Open the video with a 3-second title card.")
     music: MusicTrack | None = Field(default=None, description="Background music uploaded with POST /api/uploads.")
     publish: PublishTarget | None = None

@@ -94,6 +94,33 @@ class Voice(Contract):
     )
 
 
+HexColour = Annotated[
+    str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"), Field(description="A colour as #RRGGBB, e.g. #FFD400.")
+]
+
+
+class SubtitleStyle(Contract):
+    """How burned subtitles look. Sizes are multipliers of what the frame size calls for, so one style reads
+    alike at 720p and on a 9:16 phone video; the SRT/VTT sidecars break their lines the same way."""
+
+    font: Literal["gothic", "barun_gothic", "square_round", "myeongjo"] = Field(
+        default="gothic",
+        description="Nanum Gothic (default), Nanum Barun Gothic, Nanum Square Round or Nanum Myeongjo.",
+    )
+    size: float = Field(default=1.0, ge=0.6, le=1.8, description="Text size, times the size for the frame.")
+    colour: HexColour = "#FFFFFF"
+    outline_colour: HexColour = "#000000"
+    outline: float = Field(default=1.0, ge=0, le=3, description="Outline width, times the default; 0 for none.")
+    box: bool = Field(default=False, description="A box behind the text (in box_colour) instead of an outline.")
+    box_colour: HexColour = "#000000"
+    box_opacity: float = Field(default=0.6, ge=0, le=1)
+    position: Literal["bottom", "top"] = Field(
+        default="bottom",
+        description="`top` keeps the bottom of the frame clear (a player's own captions); it can overlap a "
+        "slide's chapter line.",
+    )
+
+
 class VisualStyle(StrEnum):
     BASIC = "basic"
     ANIMATED = "animated"
@@ -162,6 +189,7 @@ class LessonSpec(_SpecCommon):
     visual_style: VisualStyle = VisualStyle.BASIC
     size: FrameSize = "1280x720"
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
     title_card: bool = Field(
         default=False,
         description=(

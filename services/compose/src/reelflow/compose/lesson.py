@@ -28,7 +28,7 @@ from reelflow.compose.ffmpeg import (
     parts_mux_args,
     still_pictures_args,
 )
-from reelflow.compose.fonts import FontSet, subtitle_fonts_folder
+from reelflow.compose.fonts import FontSet, subtitle_font_set, subtitle_fonts_folder
 from reelflow.compose.h264_hold import held_pictures_stream
 from reelflow.compose.loudness import (
     TARGET_LUFS,
@@ -50,6 +50,7 @@ from reelflow.compose.step_control import (
     step_deadline,
 )
 from reelflow.compose.subtitles import (
+    AssStyle,
     ChapterMark,
     Cue,
     TimedNarration,
@@ -195,14 +196,21 @@ class _WorkPaths:
         return self.root / "parts" / f"segment-{part + 1:03d}.mp4"
 
 
-def lesson_cues(scenes: Sequence[NarratedScene], timeline: Timeline, size: tuple[int, int] | None = None) -> list[Cue]:
-    """Subtitle cues on the frame-aligned scene windows, so each one falls inside its own scene."""
+def lesson_cues(
+    scenes: Sequence[NarratedScene],
+    timeline: Timeline,
+    size: tuple[int, int] | None = None,
+    style: AssStyle | None = None,
+) -> list[Cue]:
+    """Subtitle cues on the frame-aligned scene windows, so each one falls inside its own scene; lines are
+    broken to what fits the burned ``style`` (by default the frame's), so sidecars and burn break alike."""
     return plan_cues(
         [
             TimedNarration(text=item.narration, start_sec=timeline.start_sec(i), duration_sec=timeline.duration_sec(i))
             for i, item in enumerate(scenes)
         ],
         frame_size=size,
+        chars_per_line=style.line_columns if style is not None else None,
     )
 
 
@@ -245,7 +253,9 @@ async def compose_lesson(
     """
     if spec.title_card:
         scenes = [await asyncio.to_thread(_title_card_scene, scenes, workdir), *scenes]
-    paths = await asyncio.to_thread(_prepare, scenes, workdir, fonts)
+    look = AssStyle.for_frame(frame_size(spec.size), spec.subtitle_style)
+    subtitle_fonts = await asyncio.to_thread(subtitle_font_set, spec.subtitle_style.font, fonts)
+    paths = await asyncio.to_thread(_prepare, scenes, workdir, subtitle_fonts)
     report = _forward_only(report)
     music = await _checked_music(spec.music, music_path, narration_count=len(scenes))
     size = frame_size(spec.size)
@@ -258,7 +268,7 @@ async def compose_lesson(
     try:
         async with step_deadline(Step.GENERATE_SUBTITLE, step_timeout_sec, cancel):
             await report(Step.GENERATE_SUBTITLE, 0.0)
-            cues = lesson_cues(scenes, timeline, size)
+            cues = lesson_cues(scenes, timeline, size, look)
             pictures = None if animated else plan_held_pictures(timeline.boundaries, cues if burn else [], spec.fps)
             await asyncio.to_thread(
                 _write_subtitle_files,
@@ -269,8 +279,8 @@ async def compose_lesson(
                 plan if animated else None,
                 pictures,
                 size,
-                fonts,
-                burn,
+                subtitle_fonts,
+                look if burn else None,
             )
             await report(Step.GENERATE_SUBTITLE, 1.0)
 
@@ -547,22 +557,25 @@ def _write_subtitle_files(
     plan: PartPlan | None,
     pictures: Sequence[HeldPicture] | None,
     size: tuple[int, int],
-    fonts: FontSet,
-    burn: bool,
+    subtitle_fonts: FontSet,
+    burned: AssStyle | None,
 ) -> None:
-    """The sidecars, and what the burn needs: each animated part's own ASS, or the held pictures' slot ASS."""
+    """The sidecars, and what a burn (in the ``burned`` style) needs: each animated part's own ASS, or the held
+    pictures' slot ASS."""
     paths.srt.write_text(to_srt(cues), encoding="utf-8")
     paths.vtt.write_text(to_vtt(cues), encoding="utf-8")
     paths.chapters.write_text(chapters_txt(chapters, total_sec=timeline.total_sec), encoding="utf-8")
-    if not burn:
+    if burned is None:
         return
+    family = subtitle_fonts.family
     if pictures is not None:
-        paths.pictures_ass.write_text(to_ass(picture_slot_cues(pictures), size, fonts.family), encoding="utf-8")
+        slots = picture_slot_cues(pictures)
+        paths.pictures_ass.write_text(to_ass(slots, size, family, style=burned), encoding="utf-8")
     if plan is not None:
         fps = timeline.fps
         for index, part in enumerate(plan.parts):
             own = segment_cues(cues, part.start / fps, part.end / fps)
-            paths.ass(index).write_text(to_ass(own, size, fonts.family), encoding="utf-8")
+            paths.ass(index).write_text(to_ass(own, size, family, style=burned), encoding="utf-8")
 
 
 def _render_slide_file(content: SlideContent, size: tuple[int, int], fonts: FontSet, path: Path) -> None:

@@ -11,6 +11,7 @@ from reelflow.contracts import (
     RenderDefaults,
     Script,
     SubtitleMode,
+    SubtitleStyle,
     VisualStyle,
     Voice,
 )
@@ -53,6 +54,7 @@ class RenderOptions(RequestBody):
     size: FrameSize = "1280x720"
     fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
     title_card: bool = Field(default=False, description=f"{TITLE_CARD}.")
     music: MusicTrack | None = Field(
         default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
@@ -79,6 +81,7 @@ def lesson_spec_for(script: Script, options: RenderOptions) -> LessonSpec:
         size=options.size,
         fps=options.fps,
         subtitles=options.subtitles,
+        subtitle_style=options.subtitle_style,
         title_card=options.title_card,
         music=options.music,
         publish=options.publish,

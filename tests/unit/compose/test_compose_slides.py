@@ -19,9 +19,10 @@ from reelflow.compose.slides import (
     render_title_card,
     save_jpeg,
     save_png,
+    theme_for,
 )
 from reelflow.compose.text_fitting import ELLIPSIS
-from reelflow.contracts import Scene
+from reelflow.contracts import BrandColours, Chapter, LessonSpec, Scene, VideoScript
 
 SIZES = [(1280, 720), (1920, 1080), (1080, 1920), (1080, 1080)]
 # From the brief the layout must meet, written out rather than imported so a wrong constant cannot pass.
@@ -212,3 +213,52 @@ def test_slide_is_saved_as_png(fonts: FontSet, tmp_path: Path) -> None:
 
     with Image.open(path) as reopened:
         assert (reopened.format, reopened.size) == ("PNG", (320, 180))
+
+
+def _contrast(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
+    """WCAG contrast ratio of two colours."""
+
+    def luminance(colour: tuple[int, int, int]) -> float:
+        def linear(channel: int) -> float:
+            value = channel / 255
+            return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+        red, green, blue = (linear(channel) for channel in colour)
+        return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize(
+    ("theme", "brand"),
+    [
+        ("dark", None),
+        ("light", None),
+        ("brand", BrandColours(background="#FFD400", accent="#D0021B")),  # a bright brand: dark text
+        ("brand", BrandColours(background="#0B3D2E", accent="#F5A623")),  # a deep one: light text
+        ("brand", BrandColours(background="#FFFFFF", accent="#000000", text="#0050B4")),
+    ],
+)
+def test_every_theme_keeps_its_text_readable_on_its_background(
+    theme: str, brand: BrandColours | None, fonts: FontSet, tmp_path: Path
+) -> None:
+    look = theme_for(theme, brand)
+    for background in (look.background_top, look.background_bottom):
+        assert _contrast(look.headline, background) >= 4.5, (theme, brand, look)
+        assert _contrast(look.chapter, background) >= 3.0, (theme, brand, look)
+    if brand is not None:
+        assert look.accent == tuple(int(brand.accent[i : i + 2], 16) for i in (1, 3, 5))
+    slide = render_scene_slide(
+        SlideContent(headline="허리를 펴고 드세요", chapter_title="1장"), (640, 360), fonts, look
+    )
+    middle = slide.convert("RGB").getpixel((5, 180))
+    assert isinstance(middle, tuple) and _contrast(middle[:3], look.headline) >= 4.5
+    slide.save(tmp_path / f"{theme}.png")
+
+
+def test_a_brand_theme_without_colours_is_refused_naming_brand() -> None:
+    script = VideoScript(chapters=[Chapter(chapter_id="c", title="T", scenes=[Scene(scene_id="s", narration="Hi.")])])
+    with pytest.raises(ValueError, match="brand colours"):
+        LessonSpec(script=script, theme="brand")
+    assert LessonSpec(script=script, theme="light").theme == "light"

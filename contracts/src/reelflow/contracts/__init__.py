@@ -57,6 +57,7 @@ from reelflow.contracts.scripts import (
 )
 from reelflow.contracts.specs import (
     MAX_LEXICON_ENTRIES,
+    BrandColours,
     LessonSpec,
     MusicTrack,
     PublishTarget,
@@ -86,6 +87,7 @@ __all__ = [
     "ApiErrorCode",
     "Asset",
     "AssetKind",
+    "BrandColours",
     "Chapter",
     "ComposedFile",
     "ComposedOutputs",

@@ -1,7 +1,7 @@
 """Every event on the bus: its body model, its subject and its CloudEvents type, declared once."""
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -10,6 +10,7 @@ from reelflow.contracts.errors import ErrorInfo
 from reelflow.contracts.jobs import Asset, JobStatus, Publication, Step
 from reelflow.contracts.scripts import NonBlank, Script, ScriptOptions
 from reelflow.contracts.specs import (
+    BrandColours,
     FrameRate,
     FrameSize,
     HttpUrlText,
@@ -70,10 +71,18 @@ class RenderDefaults(Contract):
     fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
     subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
+    theme: Literal["dark", "light", "brand"] = "dark"
+    brand: BrandColours | None = None
     title_card: bool = Field(default=False, description="Open the video with a 3-second title card.")
     music: MusicTrack | None = Field(default=None, description="Background music uploaded with POST /api/uploads.")
     publish: PublishTarget | None = None
     callback_url: HttpUrlText | None = None
+
+    @model_validator(mode="after")
+    def _brand_theme_has_colours(self) -> "RenderDefaults":
+        if self.theme == "brand" and self.brand is None:
+            raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+        return self
 
 
 class ScriptRequested(Event):

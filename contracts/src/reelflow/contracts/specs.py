@@ -121,6 +121,16 @@ class SubtitleStyle(Contract):
     )
 
 
+class BrandColours(Contract):
+    """The ``brand`` theme's colours: slides on the brand's background, its accent on the rule and bar."""
+
+    background: HexColour = Field(description="The slides' background (a gentle gradient is made from it).")
+    accent: HexColour = Field(description="The rule under the title and the bar beside each slide's chapter.")
+    text: HexColour | None = Field(
+        default=None, description="The headline colour; by default white or near-black, whichever reads on it."
+    )
+
+
 class VisualStyle(StrEnum):
     BASIC = "basic"
     ANIMATED = "animated"
@@ -190,6 +200,10 @@ class LessonSpec(_SpecCommon):
     size: FrameSize = "1280x720"
     subtitles: SubtitleMode = SubtitleMode.BOTH
     subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
+    theme: Literal["dark", "light", "brand"] = Field(
+        default="dark", description="The slides' look; `brand` takes its colours from `brand`."
+    )
+    brand: BrandColours | None = None
     title_card: bool = Field(
         default=False,
         description=(
@@ -198,6 +212,12 @@ class LessonSpec(_SpecCommon):
             "written before it renders as it did; the studio and `reelflow render` turn it on."
         ),
     )
+
+    @model_validator(mode="after")
+    def _brand_theme_has_colours(self) -> "LessonSpec":
+        if self.theme == "brand" and self.brand is None:
+            raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+        return self
 
 
 class RankingClip(Contract):

@@ -40,7 +40,15 @@ from reelflow.compose.loudness import (
 from reelflow.compose.motion import MovingSlide, move_for_scene
 from reelflow.compose.picture_plan import PICTURE_SLOT_SEC, HeldPicture, picture_slot_cues, plan_held_pictures
 from reelflow.compose.scene_parts import PartPlan, plan_parts
-from reelflow.compose.slides import SlideContent, render_scene_slide, render_title_card, save_bitmap, save_jpeg
+from reelflow.compose.slides import (
+    SlideContent,
+    SlideTheme,
+    render_scene_slide,
+    render_title_card,
+    save_bitmap,
+    save_jpeg,
+    theme_for,
+)
 from reelflow.compose.soundtrack import MusicBed, soundtrack_args, soundtrack_layout
 from reelflow.compose.step_control import (
     ProgressMeter,
@@ -287,15 +295,18 @@ async def compose_lesson(
         async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
             await report(Step.RENDER_SLIDES, 0.0)
             title, subtitle = title_card_text(spec, scenes)
+            theme = theme_for(spec.theme, spec.brand)
             for index, item in enumerate(scenes):
                 raise_if_canceled(cancel)
                 if item.scene is None:
-                    await asyncio.to_thread(_render_title_slide, title, subtitle, size, fonts, paths.slide(index))
+                    await asyncio.to_thread(
+                        _render_title_slide, title, subtitle, size, fonts, theme, paths.slide(index)
+                    )
                 else:
                     content = SlideContent.for_scene(item.chapter_title, item.scene)
-                    await asyncio.to_thread(_render_slide_file, content, size, fonts, paths.slide(index))
+                    await asyncio.to_thread(_render_slide_file, content, size, fonts, theme, paths.slide(index))
                 await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
-            await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, paths.thumbnail)
+            await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, theme, paths.thumbnail)
             await report(Step.RENDER_SLIDES, 1.0)
 
         async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
@@ -578,8 +589,10 @@ def _write_subtitle_files(
             paths.ass(index).write_text(to_ass(own, size, family, style=burned), encoding="utf-8")
 
 
-def _render_slide_file(content: SlideContent, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
-    save_bitmap(render_scene_slide(content, size, fonts), path)
+def _render_slide_file(
+    content: SlideContent, size: tuple[int, int], fonts: FontSet, theme: SlideTheme, path: Path
+) -> None:
+    save_bitmap(render_scene_slide(content, size, fonts, theme), path)
 
 
 def _title_card_scene(scenes: Sequence[NarratedScene], workdir: Path) -> NarratedScene:
@@ -596,12 +609,16 @@ def _title_card_scene(scenes: Sequence[NarratedScene], workdir: Path) -> Narrate
     return NarratedScene(chapter_title=first_chapter, scene=None, audio_path=silence, duration_sec=TITLE_CARD_SEC)
 
 
-def _render_title_slide(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
-    save_bitmap(render_title_card(title, subtitle, size, fonts), path)
+def _render_title_slide(
+    title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, theme: SlideTheme, path: Path
+) -> None:
+    save_bitmap(render_title_card(title, subtitle, size, fonts, theme), path)
 
 
-def _render_thumbnail_file(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
-    save_jpeg(render_title_card(title, subtitle, size, fonts), path)
+def _render_thumbnail_file(
+    title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, theme: SlideTheme, path: Path
+) -> None:
+    save_jpeg(render_title_card(title, subtitle, size, fonts, theme), path)
 
 
 def _forward_only(report: StepReporter) -> StepReporter:

@@ -17,7 +17,7 @@ from reelflow.compose.text_fitting import Box, load_font
 # Re-exported: other layouts (ranking badges) fit their text with these through this module.
 from reelflow.compose.text_fitting import TextBlock as TextBlock
 from reelflow.compose.text_fitting import fit_text as fit_text
-from reelflow.contracts import Scene
+from reelflow.contracts import BrandColours, Scene
 
 Rgb = tuple[int, int, int]
 
@@ -60,6 +60,59 @@ DEFAULT_THEME = SlideTheme(
     chapter=(168, 186, 214),
     accent=(255, 183, 77),
 )
+LIGHT_THEME = SlideTheme(
+    background_top=(250, 251, 253),
+    background_bottom=(226, 232, 242),
+    headline=(18, 26, 42),
+    chapter=(84, 100, 128),
+    accent=(0, 112, 224),
+)
+DARK_TEXT: Rgb = (18, 22, 30)
+LIGHT_TEXT: Rgb = (248, 249, 251)
+
+
+def theme_for(theme: str, brand: BrandColours | None = None) -> SlideTheme:
+    """The slides' colours for ``LessonSpec.theme``: dark (the default), light, or the brand's own."""
+    if theme == "light":
+        return LIGHT_THEME
+    if theme != "brand" or brand is None:
+        return DEFAULT_THEME
+    background = _rgb(brand.background)
+    light = _luminance(background) > 0.45
+    headline = _rgb(brand.text) if brand.text else (DARK_TEXT if light else LIGHT_TEXT)
+    top = _mix(background, (255, 255, 255), 0.08)
+    bottom = _mix(background, (0, 0, 0), 0.06 if light else 0.18)
+    chapter = _mix(headline, background, 0.3)
+    if min(_contrast(chapter, top), _contrast(chapter, bottom)) < 3.0:
+        chapter = headline  # a muted chapter line must still read
+    return SlideTheme(
+        background_top=top, background_bottom=bottom, headline=headline, chapter=chapter, accent=_rgb(brand.accent)
+    )
+
+
+def _rgb(hex_colour: str) -> Rgb:
+    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
+
+
+def _mix(colour: Rgb, other: Rgb, share: float) -> Rgb:
+    red, green, blue = (round(a + (b - a) * share) for a, b in zip(colour, other, strict=True))
+    return red, green, blue
+
+
+def _contrast(first: Rgb, second: Rgb) -> float:
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: Rgb) -> float:
+    """Relative luminance (sRGB, WCAG), 0 for black to 1 for white."""
+
+    def linear(channel: int) -> float:
+        value = channel / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(channel) for channel in colour)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """The frozen spec a render job snapshots: a lesson's from an approved script, a ranking's from the request."""
 
-from pydantic import Field, ValidationError
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
 
 from reelflow.contracts import (
+    BrandColours,
     LessonSpec,
     MusicTrack,
     PublishTarget,
@@ -55,6 +58,8 @@ class RenderOptions(RequestBody):
     fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
     subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
+    theme: Literal["dark", "light", "brand"] = "dark"
+    brand: BrandColours | None = Field(default=None, description="The brand theme's colours (needed for `brand`).")
     title_card: bool = Field(default=False, description=f"{TITLE_CARD}.")
     music: MusicTrack | None = Field(
         default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
@@ -63,6 +68,12 @@ class RenderOptions(RequestBody):
         default=None, description="Upload the video to YouTube when done (only where YouTube is configured)."
     )
     callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK)
+
+    @model_validator(mode="after")
+    def _brand_theme_has_colours(self) -> "RenderOptions":
+        if self.theme == "brand" and self.brand is None:
+            raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+        return self
 
     @classmethod
     def from_defaults(cls, script_id: str, defaults: RenderDefaults | None) -> "RenderOptions":
@@ -82,6 +93,8 @@ def lesson_spec_for(script: Script, options: RenderOptions) -> LessonSpec:
         fps=options.fps,
         subtitles=options.subtitles,
         subtitle_style=options.subtitle_style,
+        theme=options.theme,
+        brand=options.brand,
         title_card=options.title_card,
         music=options.music,
         publish=options.publish,

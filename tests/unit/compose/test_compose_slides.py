@@ -253,7 +253,9 @@ def test_every_theme_keeps_its_text_readable_on_its_background(
         SlideContent(headline="허리를 펴고 드세요", chapter_title="1장"), (640, 360), fonts, look
     )
     middle = slide.convert("RGB").getpixel((5, 180))
-    assert isinstance(middle, tuple) and _contrast(middle[:3], look.headline) >= 4.5
+    assert isinstance(middle, tuple)
+    red, green, blue = middle[:3]
+    assert _contrast((red, green, blue), look.headline) >= 4.5
     slide.save(tmp_path / f"{theme}.png")
 
 

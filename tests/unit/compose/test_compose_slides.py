@@ -14,6 +14,7 @@ from reelflow.compose.slides import (
     headline_from_narration,
     layout_scene_slide,
     layout_title_card,
+    layout_unit,
     render_background,
     render_scene_slide,
     render_title_card,
@@ -98,7 +99,7 @@ def test_long_text_and_chapter_fit_inside_the_safe_area_above_the_band(size: tup
         assert block.ink_box[3] <= _above_the_band_after_zoom(size)
     assert layout.chapter.ink_box[3] < layout.headline.ink_box[1]  # chapter above, not overlapping
     # the headline shrank to fit but kept every character
-    assert layout.headline.font_size < round(min(size[1], size[0] * 9 / 16) * HEADLINE_MAX_SHARE)
+    assert layout.headline.font_size < round(layout_unit(size) * HEADLINE_MAX_SHARE)
     assert not layout.headline.truncated
     assert "".join(layout.headline.lines).replace(" ", "") == VERY_LONG.replace(" ", "")
     assert " ".join(layout.chapter.lines).split() == LONG_CHAPTER.split() or layout.chapter.truncated
@@ -109,7 +110,7 @@ def test_short_text_keeps_the_largest_size_and_is_centred(size: tuple[int, int],
     layout = layout_scene_slide(SlideContent("피싱이란?", "1장"), size, fonts)
     left, _, right, _ = layout.headline.ink_box
 
-    assert layout.headline.font_size == round(min(size[1], size[0] * 9 / 16) * HEADLINE_MAX_SHARE)
+    assert layout.headline.font_size == round(layout_unit(size) * HEADLINE_MAX_SHARE)
     assert abs((left + right) / 2 - size[0] / 2) <= 4
 
 

@@ -29,7 +29,7 @@ KEN_BURNS_MAX_ZOOM = 1.06
 SAFE_X = 0.08  # inset on the left and right: more than the 7% a Ken Burns crop and title-safe need
 SAFE_TOP = 0.07
 SAFE_BOTTOM = 0.07  # for the title card, which is not zoomed and has no subtitles
-# Font sizes as shares of the layout unit: min(height, width * 9 / 16), so upright frames follow their width.
+# Font sizes as shares of the layout unit (see layout_unit): a landscape frame's height, an upright one's width.
 HEADLINE_MAX_SHARE = 0.11
 HEADLINE_MIN_SHARE = 0.03  # about 22 px at 720p: still legible on a phone
 CHAPTER_MAX_SHARE = 0.045
@@ -39,6 +39,7 @@ TITLE_MIN_SHARE = 0.035
 CARD_SUBTITLE_MAX_SHARE = 0.06
 CARD_SUBTITLE_MIN_SHARE = 0.025
 HEADLINE_FALLBACK_CHARS = 60
+UPRIGHT_UNIT_PER_WIDTH = 0.75
 
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？…,，;:])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+")
@@ -150,8 +151,14 @@ def headline_from_narration(narration: str, max_chars: int = HEADLINE_FALLBACK_C
     return cut.rstrip(" ,;:，") + "…"
 
 
-def _layout_unit(size: tuple[int, int]) -> float:
+def layout_unit(size: tuple[int, int]) -> float:
+    """The length slide text is sized from. Landscape frames: the height (the width's 9/16 when wider than
+    16:9). Upright and square frames: :data:`UPRIGHT_UNIT_PER_WIDTH` of the width, so text on a phone-shaped
+    slide is as large as its width allows and wraps onto more lines, instead of a 16:9 layout's small line
+    floating in the middle."""
     width, height = size
+    if height >= width:
+        return width * UPRIGHT_UNIT_PER_WIDTH
     return min(height, width * 9 / 16)
 
 
@@ -173,7 +180,7 @@ def _inset(length: int, share: float) -> int:
 
 
 def _px(size: tuple[int, int], share: float) -> int:
-    return round(_layout_unit(size) * share)
+    return round(layout_unit(size) * share)
 
 
 def _centred_bar(frame_width: int, top: int, bar_width: int, thickness: int) -> Box:
@@ -190,7 +197,7 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
     """
     width, _ = size
     left, top, right, bottom = content_area(size)
-    unit = _layout_unit(size)
+    unit = layout_unit(size)
     chapter_block: TextBlock | None = None
     accent_bar: Box | None = None
     headline_top = top
@@ -232,7 +239,7 @@ def layout_title_card(title: str, subtitle: str, size: tuple[int, int], fonts: F
     The thumbnail is neither zoomed nor subtitled, so it may use the frame down to the bottom inset.
     """
     width, height = size
-    unit = _layout_unit(size)
+    unit = layout_unit(size)
     left, right = _inset(width, SAFE_X), width - _inset(width, SAFE_X)
     top, bottom = _inset(height, SAFE_TOP), height - _inset(height, SAFE_BOTTOM)
     split = top + round((bottom - top) * (0.68 if subtitle.strip() else 1.0))

@@ -17,6 +17,7 @@ from reelflow.compose.lesson import (
     NarratedScene,
     Timeline,
     compose_lesson,
+    earlier_points,
     lesson_chapters,
     title_card_text,
 )
@@ -193,6 +194,18 @@ async def test_a_styled_subtitle_font_is_the_one_burned(tmp_path: Path, fonts: F
     assert sorted(path.name for path in (tmp_path / "job" / "fonts").iterdir()) == [
         "NanumMyeongjo.ttf",
         "NanumMyeongjoBold.ttf",
+    ]
+
+
+def test_the_bullets_layout_lists_the_earlier_points_of_the_same_chapter_only() -> None:
+    scenes = [NarratedScene(title, scene, Path("x.wav"), 2.0) for title, scene in SCENES]
+    card = NarratedScene(SCENES[0][0], None, Path("card.wav"), 3.0)
+    with_card = [card, *scenes]
+    assert [earlier_points(with_card, index) for index in range(len(with_card))] == [
+        (),
+        (),
+        ("피싱이란?",),  # the first scene's on-screen text; the title card is no point
+        (),  # a new chapter starts its own list
     ]
 
 

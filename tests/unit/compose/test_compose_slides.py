@@ -1,5 +1,6 @@
 """Slide layout: text always 7% in from every edge and clear of the subtitle band, at every frame size."""
 
+import itertools
 import math
 from pathlib import Path
 
@@ -265,3 +266,33 @@ def test_a_brand_theme_without_colours_is_refused_naming_brand() -> None:
     with pytest.raises(ValueError, match="brand colours"):
         LessonSpec(script=script, theme="brand")
     assert LessonSpec(script=script, theme="light").theme == "light"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_the_bullets_layout_builds_up_the_chapters_points_with_the_current_one_last(
+    size: tuple[int, int], fonts: FontSet
+) -> None:
+    earlier = ("허리를 펴세요", "무릎을 굽히세요", "짐을 몸에 붙이세요", "Lift with your legs", "천천히 일어나세요")
+    content = SlideContent("비틀지 마세요", "1장. 안전하게 드는 법", earlier_points=earlier)
+    layout = layout_scene_slide(content, size, fonts)
+    # The oldest point scrolls off: four earlier points and the current one, in order, top to bottom.
+    assert [" ".join(block.lines) for block in layout.earlier_points] == list(earlier[1:])
+    rows = [*layout.earlier_points, layout.headline]
+    assert all(first.ink_box[3] <= second.ink_box[1] for first, second in itertools.pairwise(rows))
+    assert layout.headline.font_size >= max(block.font_size for block in layout.earlier_points)
+    area = content_area(size)
+    assert all(_inside(block.ink_box, area) and not block.truncated for block in rows)
+    assert layout.chapter is not None and layout.chapter.ink_box[3] < rows[0].ink_box[1]
+
+
+def test_a_bullet_slide_draws_earlier_points_dimmer_than_the_current_one(fonts: FontSet, tmp_path: Path) -> None:
+    content = SlideContent("Never twist your back", "Chapter 1", earlier_points=("Bend your knees", "Keep it close"))
+    layout = layout_scene_slide(content, (1280, 720), fonts)
+    image = render_scene_slide(content, (1280, 720), fonts).convert("L")
+    image.save(tmp_path / "bullets.png")
+
+    def brightest(box: tuple[int, int, int, int]) -> int:
+        extrema = image.crop(box).getextrema()
+        return int(extrema[1])  # type: ignore[arg-type]
+
+    assert brightest(layout.headline.ink_box) > brightest(layout.earlier_points[0].ink_box) + 40

@@ -73,6 +73,7 @@ class RenderDefaults(Contract):
     subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
     theme: Literal["dark", "light", "brand"] = "dark"
     brand: BrandColours | None = None
+    layout: Literal["headline", "bullets"] = "headline"
     title_card: bool = Field(default=False, description="Open the video with a 3-second title card.")
     music: MusicTrack | None = Field(default=None, description="Background music uploaded with POST /api/uploads.")
     publish: PublishTarget | None = None

@@ -204,6 +204,11 @@ class LessonSpec(_SpecCommon):
         default="dark", description="The slides' look; `brand` takes its colours from `brand`."
     )
     brand: BrandColours | None = None
+    layout: Literal["headline", "bullets"] = Field(
+        default="headline",
+        description="`headline`: each slide shows its scene's key phrase. `bullets`: each slide adds its key "
+        "phrase under the chapter's earlier ones (dimmed), so the chapter's points build up as it goes.",
+    )
     title_card: bool = Field(
         default=False,
         description=(

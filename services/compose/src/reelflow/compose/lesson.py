@@ -14,7 +14,7 @@ import math
 import os
 import wave
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reelflow.compose.audio_mix import music_gain_db
@@ -304,6 +304,8 @@ async def compose_lesson(
                     )
                 else:
                     content = SlideContent.for_scene(item.chapter_title, item.scene)
+                    if spec.layout == "bullets":
+                        content = replace(content, earlier_points=earlier_points(scenes, index))
                     await asyncio.to_thread(_render_slide_file, content, size, fonts, theme, paths.slide(index))
                 await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
             await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, theme, paths.thumbnail)
@@ -587,6 +589,18 @@ def _write_subtitle_files(
         for index, part in enumerate(plan.parts):
             own = segment_cues(cues, part.start / fps, part.end / fps)
             paths.ass(index).write_text(to_ass(own, size, family, style=burned), encoding="utf-8")
+
+
+def earlier_points(scenes: Sequence[NarratedScene], index: int) -> tuple[str, ...]:
+    """The key points of the scenes before ``index`` in its chapter (the bullets layout)."""
+    chapter = scenes[index].chapter_title
+    points: list[str] = []
+    for item in scenes[:index]:
+        if item.chapter_title != chapter:
+            points = []
+        elif item.scene is not None:
+            points.append(SlideContent.for_scene(chapter, item.scene).headline)
+    return tuple(points)
 
 
 def _render_slide_file(

@@ -40,6 +40,11 @@ CARD_SUBTITLE_MAX_SHARE = 0.06
 CARD_SUBTITLE_MIN_SHARE = 0.025
 HEADLINE_FALLBACK_CHARS = 60
 UPRIGHT_UNIT_PER_WIDTH = 0.75
+# The bullets layout: rows on a slide, and the largest text of the current point and of the earlier ones.
+MAX_BULLETS = 5
+BULLET_CURRENT_MAX_SHARE = 0.075
+BULLET_EARLIER_MAX_SHARE = 0.055
+BULLET_ROW_MAX_SHARE = 0.2
 
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？…,，;:])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+")
@@ -122,6 +127,8 @@ class SlideContent:
 
     headline: str
     chapter_title: str = ""
+    # The bullets layout: the key points of the chapter's earlier scenes, shown dimmed above this one's.
+    earlier_points: tuple[str, ...] = ()
 
     @classmethod
     def for_scene(cls, chapter_title: str, scene: Scene) -> "SlideContent":
@@ -136,6 +143,7 @@ class SlideLayout:
     chapter: TextBlock | None
     accent_bar: Box | None
     headline: TextBlock
+    earlier_points: tuple[TextBlock, ...] = ()
 
 
 def headline_from_narration(narration: str, max_chars: int = HEADLINE_FALLBACK_CHARS) -> str:
@@ -215,6 +223,8 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
         bar_top = chapter_block.ink_box[3] + round(unit * 0.025)
         accent_bar = _centred_bar(width, bar_top, round(width * 0.06), max(2, round(unit * 0.006)))
         headline_top = accent_bar[3] + round(unit * 0.04)
+    if content.earlier_points:
+        return _bullet_layout(content, size, fonts, chapter_block, accent_bar, (left, headline_top, right, bottom))
     headline = fit_text(
         content.headline,
         fonts.bold,
@@ -223,6 +233,43 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
         min_size=_px(size, HEADLINE_MIN_SHARE),
     )
     return SlideLayout(size=size, chapter=chapter_block, accent_bar=accent_bar, headline=headline)
+
+
+def _bullet_layout(
+    content: SlideContent,
+    size: tuple[int, int],
+    fonts: FontSet,
+    chapter: TextBlock | None,
+    accent_bar: Box | None,
+    area: Box,
+) -> SlideLayout:
+    """The chapter's points so far, one row each, the current one last and larger: a list that builds up.
+
+    At most :data:`MAX_BULLETS` rows, the oldest scrolling off the top; the list is centred in its area, each
+    row at most :data:`BULLET_ROW_MAX_SHARE` of the layout unit high, so a few points stay together."""
+    left, top, right, bottom = area
+    earlier = content.earlier_points[-(MAX_BULLETS - 1) :]
+    rows = len(earlier) + 1
+    row_height = min((bottom - top) // max(rows, 3), round(layout_unit(size) * BULLET_ROW_MAX_SHARE))
+    gap = round(layout_unit(size) * 0.015)
+    stack_top = top + ((bottom - top) - rows * row_height) // 2  # the list sits in the middle of its area
+    blocks = []
+    for index, point in enumerate([*earlier, content.headline]):
+        current = index == len(earlier)
+        row_top = stack_top + index * row_height
+        blocks.append(
+            fit_text(
+                point,
+                fonts.bold if current else fonts.regular,
+                (left, row_top, right, row_top + row_height - gap),
+                max_size=_px(size, BULLET_CURRENT_MAX_SHARE if current else BULLET_EARLIER_MAX_SHARE),
+                min_size=_px(size, HEADLINE_MIN_SHARE),
+                max_lines=2,
+            )
+        )
+    return SlideLayout(
+        size=size, chapter=chapter, accent_bar=accent_bar, headline=blocks[-1], earlier_points=tuple(blocks[:-1])
+    )
 
 
 @dataclass(frozen=True)
@@ -290,6 +337,8 @@ def render_scene_slide(
         _draw_block(draw, layout.chapter, theme.chapter)
     if layout.accent_bar is not None:
         draw.rectangle(layout.accent_bar, fill=theme.accent)
+    for point in layout.earlier_points:
+        _draw_block(draw, point, theme.chapter)
     _draw_block(draw, layout.headline, theme.headline)
     return image
 

@@ -60,6 +60,9 @@ class RenderOptions(RequestBody):
     subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
     theme: Literal["dark", "light", "brand"] = "dark"
     brand: BrandColours | None = Field(default=None, description="The brand theme's colours (needed for `brand`).")
+    layout: Literal["headline", "bullets"] = Field(
+        default="headline", description="`bullets`: each slide adds its key phrase under the chapter's earlier ones."
+    )
     title_card: bool = Field(default=False, description=f"{TITLE_CARD}.")
     music: MusicTrack | None = Field(
         default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
@@ -95,6 +98,7 @@ def lesson_spec_for(script: Script, options: RenderOptions) -> LessonSpec:
         subtitle_style=options.subtitle_style,
         theme=options.theme,
         brand=options.brand,
+        layout=options.layout,
         title_card=options.title_card,
         music=options.music,
         publish=options.publish,

@@ -13,7 +13,7 @@ from tests.unit.compose.clip_factory import max_volume_db
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson import (
-    TITLE_CARD_SEC,
+    CARD_SEC,
     NarratedScene,
     Timeline,
     compose_lesson,
@@ -21,6 +21,7 @@ from reelflow.compose.lesson import (
     lesson_chapters,
     title_card_text,
 )
+from reelflow.compose.slides import render_title_card
 from reelflow.contracts import (
     Chapter,
     LessonSpec,
@@ -164,7 +165,7 @@ async def test_a_title_card_opens_the_lesson_in_silence_before_the_first_scene(
 
     narration = sum(scene.duration_sec for scene in scenes)
     info = await probe_media(result.video)
-    assert abs(info.duration_sec - (narration + TITLE_CARD_SEC)) <= 0.1
+    assert abs(info.duration_sec - (narration + CARD_SEC)) <= 0.1
     # Every cue comes after the card, which is silent and has no subtitle.
     srt = result.subtitles_srt.read_text(encoding="utf-8")
     first_cue = srt.split("\n")[1].split(" --> ")[0]
@@ -179,6 +180,26 @@ async def test_a_title_card_opens_the_lesson_in_silence_before_the_first_scene(
         assert _mean_difference(frame, thumbnail) < 12, "the opening frame is not the title card"
     # The card belongs to the first chapter, which still starts at 00:00.
     assert result.chapters.read_text(encoding="utf-8").splitlines()[0].startswith("00:00 1장. 피싱이란")
+
+
+async def test_an_outro_card_ends_the_lesson_in_silence_after_the_last_scene(
+    tmp_path: Path, fonts: FontSet, wavs: list[Path]
+) -> None:
+    scenes = await _narrated(wavs)
+    spec = _spec(outro_text="Thanks for watching 시청해 주셔서 감사합니다", size="640x360")
+
+    result = await compose_lesson(spec, scenes, tmp_path / "job", fonts=fonts, report=Reports(), parallelism=2)
+
+    narration = sum(scene.duration_sec for scene in scenes)
+    info = await probe_media(result.video)
+    assert abs(info.duration_sec - (narration + CARD_SEC)) <= 0.1
+    assert max_volume_db(result.video, start_sec=narration + 0.2, seconds=2.5) < -60.0
+    last_cue_end = result.subtitles_srt.read_text(encoding="utf-8").strip().split("\n\n")[-1].split("\n")[1]
+    assert last_cue_end.split(" --> ")[1] <= f"00:00:0{narration:.3f}".replace(".", ",")[:12]
+    _bright_subtitle_pixels(result.video, narration + 1.5, tmp_path / "outro.png")
+    expected = render_title_card(spec.outro_text, spec.title, (640, 360), fonts)
+    with Image.open(tmp_path / "outro.png") as frame:
+        assert _mean_difference(frame, expected) < 12, "the closing frame is not the outro card"
 
 
 async def test_a_styled_subtitle_font_is_the_one_burned(tmp_path: Path, fonts: FontSet, wavs: list[Path]) -> None:

@@ -75,6 +75,7 @@ class RenderDefaults(Contract):
     brand: BrandColours | None = None
     layout: Literal["headline", "bullets"] = "headline"
     title_card: bool = Field(default=False, description="Open the video with a 3-second title card.")
+    outro_text: str = Field(default="", max_length=120, description="End with a 3-second card showing this text.")
     music: MusicTrack | None = Field(default=None, description="Background music uploaded with POST /api/uploads.")
     publish: PublishTarget | None = None
     callback_url: HttpUrlText | None = None

@@ -218,6 +218,13 @@ class LessonSpec(_SpecCommon):
         ),
     )
 
+    outro_text: str = Field(
+        default="",
+        max_length=120,
+        description='End the video with a 3-second card showing this text (e.g. "Thanks for watching") over the '
+        "title; empty for none.",
+    )
+
     @model_validator(mode="after")
     def _brand_theme_has_colours(self) -> "LessonSpec":
         if self.theme == "brand" and self.brand is None:

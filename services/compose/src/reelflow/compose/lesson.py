@@ -85,7 +85,7 @@ DEFAULT_TRANSITION_SEC = 0.5
 # picture is one IDR frame, worth a few moving frames.
 SOUNDTRACK_WEIGHT_PER_FRAME = 0.1
 HELD_PICTURE_WEIGHT = 4.0
-TITLE_CARD_SEC = 3.0  # how long the title card opens a lesson that asks for one
+CARD_SEC = 3.0  # how long a title card opens, and an outro card ends, a lesson that asks for one
 MUSIC_SCAN_TIMEOUT_SEC = 120.0  # the music's loudness scan (a decode of the file; seconds for a long song)
 
 
@@ -93,14 +93,16 @@ MUSIC_SCAN_TIMEOUT_SEC = 120.0  # the music's loudness scan (a decode of the fil
 class NarratedScene:
     """One scene, in script order, with its narration already synthesized to a local WAV.
 
-    The title card that opens a lesson (``LessonSpec.title_card``) is one too, with no script scene: its
-    picture is the card, its sound a moment of silence, and it belongs to the first chapter.
+    The title card that opens a lesson (``LessonSpec.title_card``) and the outro card that ends it
+    (``LessonSpec.outro_text``) are ones too, with no script scene: the picture is the ``card`` (a title over a
+    subtitle), the sound a moment of silence, and each belongs to its neighbouring scene's chapter.
     """
 
     chapter_title: str
     scene: Scene | None
     audio_path: Path
     duration_sec: float  # measured narration duration
+    card: tuple[str, str] = ("", "")  # (title, subtitle) of a card; only when ``scene`` is None
 
     @property
     def narration(self) -> str:
@@ -108,7 +110,7 @@ class NarratedScene:
 
     @property
     def name(self) -> str:
-        return f"scene {self.scene.scene_id!r}" if self.scene is not None else "the title card"
+        return f"scene {self.scene.scene_id!r}" if self.scene is not None else f"the card {self.card[0]!r}"
 
 
 @dataclass(frozen=True)
@@ -259,8 +261,11 @@ async def compose_lesson(
     The narration is levelled to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
     it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``.
     """
+    cards = _cards(spec, scenes)
     if spec.title_card:
-        scenes = [await asyncio.to_thread(_title_card_scene, scenes, workdir), *scenes]
+        scenes = [await asyncio.to_thread(_card_scene, cards.title, scenes[0], workdir, "title-card"), *scenes]
+    if spec.outro_text.strip():
+        scenes = [*scenes, await asyncio.to_thread(_card_scene, cards.outro, scenes[-1], workdir, "outro-card")]
     look = AssStyle.for_frame(frame_size(spec.size), spec.subtitle_style)
     subtitle_fonts = await asyncio.to_thread(subtitle_font_set, spec.subtitle_style.font, fonts)
     paths = await asyncio.to_thread(_prepare, scenes, workdir, subtitle_fonts)
@@ -294,14 +299,12 @@ async def compose_lesson(
 
         async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
             await report(Step.RENDER_SLIDES, 0.0)
-            title, subtitle = title_card_text(spec, scenes)
+            title, subtitle = cards.title
             theme = theme_for(spec.theme, spec.brand)
             for index, item in enumerate(scenes):
                 raise_if_canceled(cancel)
                 if item.scene is None:
-                    await asyncio.to_thread(
-                        _render_title_slide, title, subtitle, size, fonts, theme, paths.slide(index)
-                    )
+                    await asyncio.to_thread(_render_title_slide, *item.card, size, fonts, theme, paths.slide(index))
                 else:
                     content = SlideContent.for_scene(item.chapter_title, item.scene)
                     if spec.layout == "bullets":
@@ -609,18 +612,30 @@ def _render_slide_file(
     save_bitmap(render_scene_slide(content, size, fonts, theme), path)
 
 
-def _title_card_scene(scenes: Sequence[NarratedScene], workdir: Path) -> NarratedScene:
-    """The title card as the lesson's first scene: :data:`TITLE_CARD_SEC` of silence in the first chapter (the
-    narration filter pads the short silent file to the card's length)."""
-    silence = workdir / "parts" / "title-card.wav"
+@dataclass(frozen=True)
+class _Cards:
+    title: tuple[str, str]
+    outro: tuple[str, str]
+
+
+def _cards(spec: LessonSpec, scenes: Sequence[NarratedScene]) -> _Cards:
+    """What the title card (and thumbnail) and the outro card show."""
+    return _Cards(title=title_card_text(spec, scenes), outro=(spec.outro_text.strip(), spec.title.strip()))
+
+
+def _card_scene(card: tuple[str, str], beside: NarratedScene, workdir: Path, name: str) -> NarratedScene:
+    """A card as a scene of ``beside``'s chapter: :data:`CARD_SEC` of silence (the narration filter pads the
+    short silent file to the card's length)."""
+    silence = workdir / "parts" / f"{name}.wav"
     silence.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(silence), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(AUDIO_SAMPLE_RATE)
         out.writeframes(bytes(2 * AUDIO_SAMPLE_RATE // 10))
-    first_chapter = scenes[0].chapter_title if scenes else ""
-    return NarratedScene(chapter_title=first_chapter, scene=None, audio_path=silence, duration_sec=TITLE_CARD_SEC)
+    return NarratedScene(
+        chapter_title=beside.chapter_title, scene=None, audio_path=silence, duration_sec=CARD_SEC, card=card
+    )
 
 
 def _render_title_slide(

@@ -64,6 +64,7 @@ class RenderOptions(RequestBody):
         default="headline", description="`bullets`: each slide adds its key phrase under the chapter's earlier ones."
     )
     title_card: bool = Field(default=False, description=f"{TITLE_CARD}.")
+    outro_text: str = Field(default="", max_length=120, description="End with a 3-second card showing this text.")
     music: MusicTrack | None = Field(
         default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
     )
@@ -100,6 +101,7 @@ def lesson_spec_for(script: Script, options: RenderOptions) -> LessonSpec:
         brand=options.brand,
         layout=options.layout,
         title_card=options.title_card,
+        outro_text=options.outro_text,
         music=options.music,
         publish=options.publish,
         callback_url=options.callback_url,

@@ -230,6 +230,23 @@ def test_the_bullets_layout_lists_the_earlier_points_of_the_same_chapter_only() 
     ]
 
 
+async def test_a_scenes_image_is_on_its_slide_in_the_video(tmp_path: Path, fonts: FontSet, wavs: list[Path]) -> None:
+    scenes = await _narrated(wavs)
+    picture = tmp_path / "visual.png"
+    Image.new("RGB", (160, 90), (230, 0, 200)).save(picture)
+
+    result = await compose_lesson(
+        _spec(size="640x360"), scenes, tmp_path / "job", fonts=fonts, report=Reports(), images={"s1": picture}
+    )
+
+    _bright_subtitle_pixels(result.video, 0.3, tmp_path / "first.png")  # writes the frame of scene s1
+    with Image.open(tmp_path / "first.png") as frame:
+        pixel = frame.convert("RGB").getpixel((480, 120))  # the right half: the picture
+    assert isinstance(pixel, tuple)
+    red, green, blue = pixel[:3]
+    assert red > 180 and green < 60 and blue > 150, pixel
+
+
 def _mean_difference(first: Image.Image, second: Image.Image) -> float:
     a, b = first.convert("L"), second.convert("L").resize(first.size)
     difference = ImageChops.difference(a, b).histogram()

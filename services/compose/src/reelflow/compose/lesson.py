@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import wave
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -252,6 +252,7 @@ async def compose_lesson(
     step_timeout_sec: float = 900.0,
     music_path: Path | None = None,
     transition_sec: float = DEFAULT_TRANSITION_SEC,
+    images: Mapping[str, Path] | None = None,
 ) -> ComposedFiles:
     """Turn narrated scenes into ``video.mp4`` plus SRT/VTT, ``chapters.txt`` and ``thumb.jpg`` in ``workdir``.
 
@@ -259,7 +260,8 @@ async def compose_lesson(
     ``step_timeout_sec`` (:class:`StepTimeoutError`), and ``cancel`` stops it (:class:`JobCanceledError`).
     Subtitles are burned in when ``spec.subtitles`` is burn/both; the sidecar files are always written.
     The narration is levelled to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
-    it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``.
+    it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``. ``images``
+    (by scene id, see ``scene_images``) are placed on their scenes' slides.
     """
     cards = _cards(spec, scenes)
     if spec.title_card:
@@ -307,6 +309,7 @@ async def compose_lesson(
                     await asyncio.to_thread(_render_title_slide, *item.card, size, fonts, theme, paths.slide(index))
                 else:
                     content = SlideContent.for_scene(item.chapter_title, item.scene)
+                    content = replace(content, image=(images or {}).get(item.scene.scene_id))
                     if spec.layout == "bullets":
                         content = replace(content, earlier_points=earlier_points(scenes, index))
                     await asyncio.to_thread(_render_slide_file, content, size, fonts, theme, paths.slide(index))

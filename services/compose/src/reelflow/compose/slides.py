@@ -6,7 +6,7 @@ it shrinks until it fits, and is ellipsised at a word boundary only if even the 
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -45,6 +45,7 @@ MAX_BULLETS = 5
 BULLET_CURRENT_MAX_SHARE = 0.075
 BULLET_EARLIER_MAX_SHARE = 0.055
 BULLET_ROW_MAX_SHARE = 0.2
+IMAGE_SLIDE_TEXT_SCALE = 0.8  # beside or under a picture, the headline's largest size is a little smaller
 
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？…,，;:])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+")
@@ -129,6 +130,7 @@ class SlideContent:
     chapter_title: str = ""
     # The bullets layout: the key points of the chapter's earlier scenes, shown dimmed above this one's.
     earlier_points: tuple[str, ...] = ()
+    image: Path | None = None  # the scene's visual, placed beside (landscape) or above (upright) the text
 
     @classmethod
     def for_scene(cls, chapter_title: str, scene: Scene) -> "SlideContent":
@@ -144,6 +146,7 @@ class SlideLayout:
     accent_bar: Box | None
     headline: TextBlock
     earlier_points: tuple[TextBlock, ...] = ()
+    image_box: Box | None = None
 
 
 def headline_from_narration(narration: str, max_chars: int = HEADLINE_FALLBACK_CHARS) -> str:
@@ -223,16 +226,26 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
         bar_top = chapter_block.ink_box[3] + round(unit * 0.025)
         accent_bar = _centred_bar(width, bar_top, round(width * 0.06), max(2, round(unit * 0.006)))
         headline_top = accent_bar[3] + round(unit * 0.04)
+    image_box: Box | None = None
+    if content.image is not None:
+        gap = round(unit * 0.04)
+        if width > size[1]:  # landscape: the picture on the right, the text beside it
+            middle = left + round((right - left) * 0.5)
+            image_box, right = (middle + gap // 2, headline_top, right, bottom), middle - gap // 2
+        else:  # upright or square: the picture above the text
+            middle = headline_top + round((bottom - headline_top) * 0.55)
+            image_box, headline_top = (left, headline_top, right, middle - gap // 2), middle + gap // 2
     if content.earlier_points:
-        return _bullet_layout(content, size, fonts, chapter_block, accent_bar, (left, headline_top, right, bottom))
+        layout = _bullet_layout(content, size, fonts, chapter_block, accent_bar, (left, headline_top, right, bottom))
+        return replace(layout, image_box=image_box)
     headline = fit_text(
         content.headline,
         fonts.bold,
         (left, headline_top, right, bottom),
-        max_size=_px(size, HEADLINE_MAX_SHARE),
+        max_size=_px(size, HEADLINE_MAX_SHARE * (IMAGE_SLIDE_TEXT_SCALE if image_box else 1.0)),
         min_size=_px(size, HEADLINE_MIN_SHARE),
     )
-    return SlideLayout(size=size, chapter=chapter_block, accent_bar=accent_bar, headline=headline)
+    return SlideLayout(size=size, chapter=chapter_block, accent_bar=accent_bar, headline=headline, image_box=image_box)
 
 
 def _bullet_layout(
@@ -340,7 +353,27 @@ def render_scene_slide(
     for point in layout.earlier_points:
         _draw_block(draw, point, theme.chapter)
     _draw_block(draw, layout.headline, theme.headline)
+    if layout.image_box is not None and content.image is not None:
+        _place_image(image, content.image, layout.image_box)
     return image
+
+
+def _place_image(slide: Image.Image, picture_path: Path, box: Box) -> None:
+    """The picture scaled to fit ``box`` whole (never cropped or stretched), centred in it, rounded corners."""
+    left, top, right, bottom = box
+    with Image.open(picture_path) as opened:
+        picture = opened.convert("RGB")
+    picture.thumbnail((right - left, bottom - top), Image.Resampling.LANCZOS)
+    if picture.width < right - left and picture.height < bottom - top:  # small: enlarge to fit, not just shrink
+        scale = min((right - left) / picture.width, (bottom - top) / picture.height)
+        picture = picture.resize(
+            (round(picture.width * scale), round(picture.height * scale)), Image.Resampling.LANCZOS
+        )
+    mask = Image.new("L", picture.size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, *picture.size), radius=max(4, min(picture.size) // 30), fill=255)
+    x = left + (right - left - picture.width) // 2
+    y = top + (bottom - top - picture.height) // 2
+    slide.paste(picture, (x, y), mask)
 
 
 def render_title_card(

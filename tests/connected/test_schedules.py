@@ -7,7 +7,7 @@ YouTube) a scheduled video is uploaded with its release a day after its due time
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ from tests.fake_youtube import FakeYouTube
 from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import TINY_LESSON, TINY_RENDER
 from tests.gateway_members import member_client
-from tests.own_stack import own_stack
+from tests.own_stack import OwnStack, own_stack
 
 from reelflow.contracts import LessonSpec, Script, ScriptOptions
 from reelflow.gateway.accounts import Caller, CallerKind, Scope
@@ -364,33 +364,45 @@ async def test_a_topic_with_no_llm_configured_fails_with_llm_failed(admin: httpx
     assert "REELFLOW_LLM_MODEL" in entry["error"]["message"]
 
 
+@pytest.fixture
+def youtube() -> Iterator[FakeYouTube]:
+    with FakeYouTube() as running:
+        # Two refused session starts keep the upload going for a few seconds, so its status is seen.
+        running.fail("initiate", 503, times=2)
+        yield running
+
+
+@pytest.fixture
+def publishing_stack(youtube: FakeYouTube, tmp_path: Path) -> Iterator[OwnStack]:
+    """Servers and workers of this test alone, with the uploader (and the gateway) pointed at the fake YouTube."""
+    with own_stack(tmp_path, env=youtube.settings_env() | {"REELFLOW_SCHEDULE_POLL_SEC": "0.5"}) as stack:
+        yield stack
+
+
 @pytest.mark.e2e
-async def test_a_scheduled_video_is_uploaded_to_youtube_with_its_release_after_the_due_time(tmp_path: Path) -> None:
-    with FakeYouTube() as youtube:
-        # Two refused session starts keep the upload going for a few seconds, so the status is seen.
-        youtube.fail("initiate", 503, times=2)
-        env = youtube.settings_env() | {"REELFLOW_SCHEDULE_POLL_SEC": "0.5"}
-        with own_stack(tmp_path, env=env) as stack:
-            async with httpx.AsyncClient(base_url=stack.gateway_url, headers=ADMIN_HEADERS, timeout=30) as admin:
-                due = datetime.now(UTC) - timedelta(minutes=1)
-                body = {
-                    "name": "channel",
-                    "auto_approve": True,
-                    "options": {"language": "en"},
-                    "render": TINY_RENDER,
-                    "publish": {"privacy": "public", "release_after_minutes": 24 * 60, "tags": ["safety"]},
-                    "items": [
-                        {
-                            "title": "Safe lifting",
-                            "source_text": TINY_LESSON,
-                            "due_at": due.astimezone(ZoneInfo("Asia/Seoul")).replace(tzinfo=None).isoformat(),
-                            "timezone": "Asia/Seoul",
-                        }
-                    ],
-                }
-                created = await admin.post("/api/schedules", json=body)
-                assert created.status_code == 201, created.text
-                entry, seen = await wait_for_item(admin, created.json()["schedule_id"], {"completed", "failed"})
+async def test_a_scheduled_video_is_uploaded_to_youtube_with_its_release_after_the_due_time(
+    youtube: FakeYouTube, publishing_stack: OwnStack
+) -> None:
+    due = datetime.now(UTC) - timedelta(minutes=1)
+    body = {
+        "name": "channel",
+        "auto_approve": True,
+        "options": {"language": "en"},
+        "render": TINY_RENDER,
+        "publish": {"privacy": "public", "release_after_minutes": 24 * 60, "tags": ["safety"]},
+        "items": [
+            {
+                "title": "Safe lifting",
+                "source_text": TINY_LESSON,
+                "due_at": due.astimezone(ZoneInfo("Asia/Seoul")).replace(tzinfo=None).isoformat(),
+                "timezone": "Asia/Seoul",
+            }
+        ],
+    }
+    async with httpx.AsyncClient(base_url=publishing_stack.gateway_url, headers=ADMIN_HEADERS, timeout=30) as admin:
+        created = await admin.post("/api/schedules", json=body)
+        assert created.status_code == 201, created.text
+        entry, seen = await wait_for_item(admin, created.json()["schedule_id"], {"completed", "failed"})
     assert entry["status"] == "completed", entry
     assert "youtube_processing" in seen, seen
     assert [ORDER.index(status) for status in seen] == sorted(ORDER.index(status) for status in seen), seen

@@ -29,12 +29,13 @@ from reelflow.gateway.accounts import Caller, CallerKind, Scope
 from reelflow.gateway.event_projector import auto_render_job_id
 from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.ownership import Access, VideoRegistry
+from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.render_job_commands import RenderJobCommands
 from reelflow.gateway.schedule_commands import ScheduleCommands
 from reelflow.gateway.schedule_store import ScheduleStore
 from reelflow.gateway.scheduler import GatewayWork, Scheduler, SchedulerPass, SchedulerPolicy
-from reelflow.gateway.schedules import ItemStatus, NewSchedule, script_id_of, video_id_of
+from reelflow.gateway.schedules import ItemStatus, NewItem, NewSchedule, ScheduleChange, script_id_of, video_id_of
 from reelflow.gateway.script_commands import GenerateScript, ScriptCommands
 from reelflow.gateway.store import LedgerStore
 from reelflow.local.servers import StackEndpoints
@@ -257,6 +258,29 @@ async def test_without_auto_approve_an_item_waits_for_review_and_renders_once_ap
     job = await gateway.ledger.get_job(auto_render_job_id(script_id))
     assert job is not None and isinstance(job.spec, LessonSpec)
     assert (job.spec.size, job.spec.fps, job.spec.publish) == ("320x180", 15, None)
+
+
+async def test_a_paused_schedule_fires_nothing_and_once_enabled_its_missed_item_fires_once(gateway: Gateway) -> None:
+    schedule_id = await make(gateway, items=[item("one", START + 60)])
+    await gateway.commands.change(CALLER, schedule_id, ScheduleChange(enabled=False))
+    clock = FakeClock(START + 3600)
+    scheduler = gateway.scheduler(clock, "only")
+    assert (await scheduler.run_once()).fired == []
+
+    view = await gateway.commands.change(
+        CALLER, schedule_id, ScheduleChange(enabled=True, add_items=[NewItem.model_validate(item("two", START + 7200))])
+    )
+    assert [entry.status for entry in view.items] == [ItemStatus.SCHEDULED, ItemStatus.SCHEDULED]
+    first, second = (entry.item_id for entry in view.items)
+    assert [entry.split("/")[1] for entry in (await scheduler.run_once()).fired] == [first]
+    assert (await scheduler.run_once()).fired == []
+    with pytest.raises(InvalidRequestError) as refused:
+        await gateway.commands.change(CALLER, schedule_id, ScheduleChange(remove_items=[first]))
+    assert refused.value.details["problems"][0]["field"] == "remove_items"
+    view = await gateway.commands.change(CALLER, schedule_id, ScheduleChange(remove_items=[second]))
+    assert [entry.item_id for entry in view.items] == [first] and view.next_due_at is None
+    clock.now = START + 8000
+    assert (await scheduler.run_once()).fired == [], "a removed item never fires"
 
 
 # ---- through the real gateway and services ---------------------------------------------------------------------------

@@ -32,10 +32,11 @@ from reelflow.gateway.ownership import Access, VideoRegistry
 from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.render_job_commands import RenderJobCommands
+from reelflow.gateway.schedule_bodies import ItemStatus, NewItem, NewSchedule, ScheduleChange
 from reelflow.gateway.schedule_commands import ScheduleCommands
 from reelflow.gateway.schedule_store import ScheduleStore
 from reelflow.gateway.scheduler import GatewayWork, Scheduler, SchedulerPass, SchedulerPolicy
-from reelflow.gateway.schedules import ItemStatus, NewItem, NewSchedule, ScheduleChange, script_id_of, video_id_of
+from reelflow.gateway.schedules import script_id_of, video_id_of
 from reelflow.gateway.script_commands import GenerateScript, ScriptCommands
 from reelflow.gateway.store import LedgerStore
 from reelflow.local.servers import StackEndpoints

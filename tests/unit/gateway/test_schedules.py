@@ -13,14 +13,12 @@ from tests.gateway_auth import as_admin_without_accounts
 
 from reelflow.contracts import ErrorCode, ErrorInfo, JobStatus, RenderJob, Script, Step
 from reelflow.gateway.app import build_api
+from reelflow.gateway.schedule_bodies import ItemStatus, NewSchedule, ScheduleChange
+from reelflow.gateway.schedule_status import item_status
 from reelflow.gateway.schedule_timing import cron_problem, due_epoch, local_time, next_occurrence
 from reelflow.gateway.schedules import (
-    ItemStatus,
-    NewSchedule,
-    ScheduleChange,
     changed_schedule,
     fired,
-    item_status,
     new_schedule_document,
     render_defaults_of,
     script_id_of,

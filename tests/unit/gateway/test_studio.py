@@ -10,7 +10,7 @@ import pytest
 
 from reelflow.contracts import AssetKind, JobStatus, ScriptStatus, Step
 from reelflow.gateway.app import build_api
-from reelflow.gateway.schedules import ItemStatus
+from reelflow.gateway.schedule_bodies import ItemStatus
 from reelflow.gateway.studio import PAGES, STATIC_DIR, TEMPLATES_DIR, preferred_language
 
 JS_DIR = STATIC_DIR / "js"

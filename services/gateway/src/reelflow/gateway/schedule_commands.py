@@ -12,19 +12,20 @@ from reelflow.contracts import RenderDefaults, ScriptOptions
 from reelflow.gateway.accounts import Caller
 from reelflow.gateway.refusals import InvalidRequestError, NotFoundError
 from reelflow.gateway.render_checks import RenderChecks, publish_problems
-from reelflow.gateway.schedule_store import ScheduleStore
-from reelflow.gateway.schedules import (
+from reelflow.gateway.schedule_bodies import (
     Document,
     ItemView,
     NewSchedule,
     PublishPlan,
     ScheduleChange,
     ScheduleView,
+)
+from reelflow.gateway.schedule_status import item_view, schedule_view
+from reelflow.gateway.schedule_store import ScheduleStore
+from reelflow.gateway.schedules import (
     changed_schedule,
-    item_view,
     new_schedule_document,
     new_schedule_id,
-    schedule_view,
     script_id_of,
     video_id_of,
 )

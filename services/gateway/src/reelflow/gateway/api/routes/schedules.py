@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Response
 from reelflow.gateway.accounts import Caller, Scope
 from reelflow.gateway.api.deps import AccessDep, Reader, SchedulesDep, ScriptWriter
 from reelflow.gateway.api.errors import error_responses
-from reelflow.gateway.schedules import SCHEDULE_ID_PATTERN, NewSchedule, ScheduleChange, ScheduleView
+from reelflow.gateway.schedule_bodies import SCHEDULE_ID_PATTERN, NewSchedule, ScheduleChange, ScheduleView
 
 router = APIRouter(prefix="/api", tags=["schedules"])
 

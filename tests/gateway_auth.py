@@ -19,7 +19,8 @@ ADMIN_PASSWORD = "test-admin-password"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
 UNLIMITED = "1000000"
 # Every test gateway signs job callbacks with this secret, may call back its tests' receivers on 127.0.0.1, and
-# retries a failed webhook within a second (the schedule itself is tested on an injected clock).
+# retries a failed webhook within a second (the schedule itself is tested on an injected clock); its scheduler looks
+# for due items twice a second.
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"reelflow test webhook secret, 32b").decode()
 WEBHOOK_RETRY_DELAYS_SEC = "[0, 0.2, 0.5, 1, 60]"
 
@@ -36,6 +37,7 @@ def credentials_env() -> dict[str, str]:
         "REELFLOW_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "REELFLOW_WEBHOOK_RETRY_DELAYS_SEC": WEBHOOK_RETRY_DELAYS_SEC,
         "REELFLOW_WEBHOOK_POLL_SEC": "0.2",
+        "REELFLOW_SCHEDULE_POLL_SEC": "0.5",
     }
 
 

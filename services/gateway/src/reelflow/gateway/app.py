@@ -28,6 +28,7 @@ from reelflow.gateway.api.routes import (
     progress_socket,
     ranking_jobs,
     render_jobs,
+    schedules,
     scripts,
     studio,
     uploads,
@@ -44,6 +45,9 @@ from reelflow.gateway.rate_limits import Budget, RateLimiter
 from reelflow.gateway.readiness import DependencyCheck, Readiness
 from reelflow.gateway.render_checks import CallbackChecks, RenderChecks
 from reelflow.gateway.render_job_commands import RenderJobCommands
+from reelflow.gateway.schedule_commands import ScheduleCommands
+from reelflow.gateway.schedule_store import ScheduleStore
+from reelflow.gateway.scheduler import GatewayWork, Scheduler, SchedulerPolicy
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
@@ -175,6 +179,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         runtime.background.append(asyncio.create_task(relay.run(), name="outbox relay"))
         relay.kick()  # events owed before a restart go out now, not at the first idle tick
         runtime.background.append(asyncio.create_task(dispatcher.run(), name="webhook sender"))
+        schedule_store = ScheduleStore(mongo, settings.mongo_db)
+        await schedule_store.ensure_indexes()
+        scheduler = Scheduler(
+            schedule_store,
+            store,
+            GatewayWork(access, scripts_commands, jobs),
+            SchedulerPolicy(poll_sec=settings.schedule_poll_sec, lease_sec=settings.schedule_lease_sec),
+        )
+        runtime.background.append(asyncio.create_task(scheduler.run(), name="scheduler"))
         app.state.gateway = GatewayState(
             settings=settings,
             runtime=runtime,
@@ -188,6 +201,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             library=video_library,
             public_links=PresignedLinks(settings, settings.public_s3_url) if settings.public_s3_url else None,
             webhooks=WebhookSubscriptions(webhook_store, allow_private_targets=settings.webhook_allow_private_targets),
+            schedules=ScheduleCommands(schedule_store, store, checks, on_change=scheduler.kick),
         )
         try:
             yield
@@ -220,7 +234,7 @@ def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None
     install_error_handlers(app)
     instrument_http(app)
     routers = (accounts, library, scripts, render_jobs, uploads, ranking_jobs, webhooks, assets, progress_socket)
-    for module in (*routers, health, metrics, studio):
+    for module in (*routers, schedules, health, metrics, studio):
         app.include_router(module.router)
     install_docs_pages(app)
     if settings.cors_allow_origins:

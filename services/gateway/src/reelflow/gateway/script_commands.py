@@ -77,8 +77,14 @@ class ScriptCommands:
         self._relay = relay
         self._checks = checks
 
-    async def request_script(self, video_id: str, body: GenerateScript) -> ScriptAccepted:
-        """Record the request and the event it owes, then try to publish it at once (it is owed either way)."""
+    async def request_script(
+        self, video_id: str, body: GenerateScript, *, script_id: str | None = None
+    ) -> ScriptAccepted:
+        """Record the request and the event it owes, then try to publish it at once (it is owed either way).
+
+        ``script_id`` names the script (a schedule derives it from its item); recording a request under an id that
+        exists already raises ``DuplicateKeyError`` and changes nothing.
+        """
         if not body.source_text.strip() and not body.title.strip():
             raise InvalidRequestError.of([{"field": "source_text", "problem": NEEDS_TEXT}])
         if body.auto_render or body.render_defaults is not None:
@@ -91,7 +97,7 @@ class ScriptCommands:
                 callback_url=defaults.callback_url,
                 within="render_defaults",
             )
-        request = ScriptRequested(video_id=video_id, script_id=uuid.uuid4().hex, **body.model_dump())
+        request = ScriptRequested(video_id=video_id, script_id=script_id or uuid.uuid4().hex, **body.model_dump())
         await self._store.insert_script_request(request, datetime.now(UTC))
         await self._relay.relay_now(SCRIPT_REQUESTS, request.script_id)
         return ScriptAccepted(script_id=request.script_id, status=ScriptRequestState.PENDING)

@@ -188,6 +188,26 @@ class GatewaySettings(ServiceSettings):
         default=1.0, gt=0, le=60, description="How often each replica looks for webhook deliveries that are due."
     )
 
+    schedule_poll_sec: float = Field(
+        default=5.0, gt=0, le=300, description="How often the scheduler looks for schedules' items that are due."
+    )
+    schedule_lease_sec: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long the replica running the scheduler holds it without renewing (it renews every pass); "
+        "a replica that dies gives it up to another after this. Keep it above schedule_poll_sec.",
+    )
+
+    @model_validator(mode="after")
+    def _schedule_lease_outlasts_a_pass(self) -> "GatewaySettings":
+        if self.schedule_lease_sec <= self.schedule_poll_sec:
+            raise ValueError(
+                "REELFLOW_SCHEDULE_LEASE_SEC must be longer than REELFLOW_SCHEDULE_POLL_SEC, or the lease runs out "
+                "between two passes and replicas take the scheduler from each other"
+            )
+        return self
+
     @model_validator(mode="after")
     def _no_placeholder_tokens_in_prod(self) -> "GatewaySettings":
         token = self.internal_token.get_secret_value()

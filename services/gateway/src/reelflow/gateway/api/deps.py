@@ -26,6 +26,7 @@ from reelflow.gateway.ownership import Access
 from reelflow.gateway.progress_hub import ProgressHub
 from reelflow.gateway.readiness import Readiness
 from reelflow.gateway.render_job_commands import RenderJobCommands
+from reelflow.gateway.schedule_commands import ScheduleCommands
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.video_library import VideoLibrary
@@ -47,6 +48,7 @@ class GatewayState:
     access: Access
     library: VideoLibrary
     webhooks: WebhookSubscriptions
+    schedules: ScheduleCommands
     public_links: PresignedLinks | None = None  # set with REELFLOW_PUBLIC_S3_URL: assets are redirected there
 
 
@@ -93,6 +95,13 @@ def webhooks_of(state: StateDep) -> WebhookSubscriptions:
 
 
 WebhooksDep = Annotated[WebhookSubscriptions, Depends(webhooks_of)]
+
+
+def schedules_of(state: StateDep) -> ScheduleCommands:
+    return state.schedules
+
+
+SchedulesDep = Annotated[ScheduleCommands, Depends(schedules_of)]
 
 
 # Declared so the OpenAPI document names the three ways in; the Authenticator reads the headers itself.

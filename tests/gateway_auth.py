@@ -22,6 +22,10 @@ UNLIMITED = "1000000"
 # retries a failed webhook within a second (the schedule itself is tested on an injected clock).
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"reelflow test webhook secret, 32b").decode()
 WEBHOOK_RETRY_DELAYS_SEC = "[0, 0.2, 0.5, 1, 60]"
+# The Spring backend's X-Internal-Token, given by the bare name its documents use (REELFLOW_INTERNAL_TOKEN, set by
+# a test's own gateway, wins over it).
+INTERNAL_TOKEN = "internal-token-of-the-session-gateway"
+INTERNAL_HEADERS = {"X-Internal-Token": INTERNAL_TOKEN}
 
 
 def credentials_env() -> dict[str, str]:
@@ -36,6 +40,7 @@ def credentials_env() -> dict[str, str]:
         "REELFLOW_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "REELFLOW_WEBHOOK_RETRY_DELAYS_SEC": WEBHOOK_RETRY_DELAYS_SEC,
         "REELFLOW_WEBHOOK_POLL_SEC": "0.2",
+        "BACKEND_INTERNAL_TOKEN": INTERNAL_TOKEN,
     }
 
 

@@ -19,7 +19,8 @@ class GatewaySettings(ServiceSettings):
     """The gateway's settings (env ``REELFLOW_<NAME>``; the Spring backend's also by the names its documents use,
     ``BACKEND_BASE_URL`` …)."""
 
-    # The name is read too (REELFLOW_<NAME>, or the keyword), beside the aliases the backend settings declare.
+    # The name is read too (as a keyword), beside the aliases the backend settings declare; of those, the first one
+    # set wins, so REELFLOW_<NAME> is preferred to the backend documents' bare name.
     model_config = SettingsConfigDict(validate_by_name=True)
 
     service_name: str = "gateway"
@@ -64,7 +65,9 @@ class GatewaySettings(ServiceSettings):
     )
     internal_token: SecretStr = Field(
         default=SecretStr(""),
-        validation_alias=AliasChoices("REELFLOW_BACKEND_INTERNAL_TOKEN", "BACKEND_INTERNAL_TOKEN"),
+        validation_alias=AliasChoices(
+            "REELFLOW_INTERNAL_TOKEN", "REELFLOW_BACKEND_INTERNAL_TOKEN", "BACKEND_INTERNAL_TOKEN"
+        ),
         description="The Spring backend's X-Internal-Token (also read from BACKEND_INTERNAL_TOKEN); empty turns "
         "that way in off.",
     )
@@ -129,14 +132,14 @@ class GatewaySettings(ServiceSettings):
     )
     backend_base_url: str = Field(
         default="",
-        validation_alias=AliasChoices("BACKEND_BASE_URL"),
+        validation_alias=AliasChoices("REELFLOW_BACKEND_BASE_URL", "BACKEND_BASE_URL"),
         description="The Spring backend (also read from BACKEND_BASE_URL), e.g. http://backend:8080: where POST "
         "/video/job/{job_id}/start fetches render specs and where the job and script callbacks go. Empty: those "
         "routes answer 503 BACKEND_UNAVAILABLE and no callback is queued.",
     )
     backend_api_token: SecretStr = Field(
         default=SecretStr(""),
-        validation_alias=AliasChoices("BACKEND_API_TOKEN"),
+        validation_alias=AliasChoices("REELFLOW_BACKEND_API_TOKEN", "BACKEND_API_TOKEN"),
         description="The token reelflow sends the backend as `Authorization: Bearer` (also read from "
         "BACKEND_API_TOKEN); empty sends none.",
     )
@@ -144,7 +147,7 @@ class GatewaySettings(ServiceSettings):
         default=10.0,
         gt=0,
         le=120,
-        validation_alias=AliasChoices("BACKEND_TIMEOUT_SEC"),
+        validation_alias=AliasChoices("REELFLOW_BACKEND_TIMEOUT_SEC", "BACKEND_TIMEOUT_SEC"),
         description="How long one request to the backend may take (a render spec, or one callback attempt); also "
         "read from BACKEND_TIMEOUT_SEC.",
     )

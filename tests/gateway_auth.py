@@ -2,7 +2,8 @@
 
 The session fixture in ``conftest`` puts them in the environment, which every gateway a test starts inherits
 (``REELFLOW_ADMIN_*``), and lifts the rate limits out of the way; the tests of auth and limits set their own. The
-webhook settings let the tests' receivers on loopback be called back quickly.
+webhook settings let the tests' receivers on loopback be called back quickly; the backend's internal token opens
+the Spring backend's routes (``INTERNAL_HEADERS``).
 """
 
 import base64

@@ -9,15 +9,26 @@ nothing. A retry renders the snapshot even after the backend's spec changed.
 """
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 from tests.conftest import BACKEND_TIMEOUT_SEC, RunningServices
-from tests.fake_spring_backend import FakeSpringBackend
+from tests.fake_spring_backend import FakeSpringBackend, fake_spring_backend
 from tests.gateway_auth import ADMIN_HEADERS, INTERNAL_HEADERS
 from tests.gateway_jobs import TINY_LESSON, stream_messages, wait_for_job
+
+from reelflow.contracts import Asset, AssetKind, JobStatus, RenderJob, move_job
+from reelflow.gateway.backend_callbacks import job_complete_body, job_complete_callback
+from reelflow.gateway.ownership import VideoKind, VideoRegistry
+from reelflow.gateway.webhook_dispatcher import DeliveryPolicy, WebhookDispatcher
+from reelflow.gateway.webhook_schedule import AttemptOutcome
+from reelflow.gateway.webhook_store import WebhookStore
+from reelflow.local.servers import StackEndpoints
 
 pytestmark = pytest.mark.connected
 
@@ -270,3 +281,76 @@ async def test_a_script_asked_for_with_a_material_id_is_sent_to_the_backend_once
         "version": 1,
     }
     assert called.body["script"]["chapters"][0]["scenes"]
+
+
+async def test_a_backend_callback_is_queued_once_and_outlives_a_sender_that_died_holding_it(
+    stack: StackEndpoints, unique_id: str
+) -> None:
+    """The durable part on its own, on the real MongoDB-wire server with an injected clock: the callback is queued
+    once however often the ledger records the end; a replica that claimed it and died leaves it to the next one
+    (a restarted gateway) once its lease ends; a 503 is retried on the schedule; the backend's address on loopback
+    is not refused as a webhook target would be, and it gets the Bearer token, never a webhook signature."""
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongo_url, tz_aware=True)
+    database = f"backend-callbacks-{unique_id}"
+    store, registry = WebhookStore(mongo, database), VideoRegistry(mongo, database)
+    await store.ensure_indexes()
+    await registry.claim("video-1", "default", VideoKind.LESSON, "Lifting")
+    at = datetime.now(UTC)
+    video = Asset(
+        kind=AssetKind.VIDEO,
+        bucket="media",
+        key="videos/v/s/j/video.mp4",
+        size_bytes=9,
+        content_type="video/mp4",
+        sha256="a" * 64,
+    )
+    queued = RenderJob.model_validate(
+        {
+            "job_id": "job-1",
+            "video_id": "video-1",
+            "spec": None,
+            "assets": [video],
+            "duration_sec": 4.5,
+            "created_at": at,
+            "updated_at": at,
+        }
+    )
+    job = move_job(move_job(queued, JobStatus.PROCESSING, at=at), JobStatus.COMPLETED, at=at)
+    now = [1_000_000.0]
+    try:
+        with fake_spring_backend() as backend:
+            path = "/video/job/job-1/complete"
+            backend.fail_callbacks(path, 503)
+            policy = DeliveryPolicy(
+                retry_delays_sec=(0, 5, 60), lease_sec=60, backend_api_token=backend.token, backend_timeout_sec=2
+            )
+            async with httpx.AsyncClient(trust_env=False) as http:
+                first = WebhookDispatcher(store, registry, http, policy, clock=lambda: now[0])
+                callback = job_complete_callback(
+                    job, backend_base_url=backend.base_url, gateway_base_url="https://rf.example.com"
+                )
+                assert await first.enqueue_backend(callback, video_id="video-1") is True
+                assert await first.enqueue_backend(callback, video_id="video-1") is False, "queued once"
+                [due] = await store.due(now[0], 10)
+                assert await store.claim(due, until=now[0] + 60, holder="a replica that died") is not None
+
+                restarted = WebhookDispatcher(store, registry, http, policy, clock=lambda: now[0])
+                assert (await restarted.deliver_due()).attempted == 0, "still leased to the dead replica"
+                now[0] += 60
+                assert (await restarted.deliver_due()).outcomes == [AttemptOutcome.RETRY]
+                now[0] += 4.9
+                assert (await restarted.deliver_due()).attempted == 0
+                now[0] += 0.1
+                assert (await restarted.deliver_due()).outcomes == [AttemptOutcome.DELIVERED]
+                now[0] += 3600
+                assert (await restarted.deliver_due()).attempted == 0, "delivered: never sent again"
+            sent = backend.received(path)
+        assert [request.answered for request in sent] == [503, 200]
+        assert all(request.headers["authorization"] == f"Bearer {backend.token}" for request in sent)
+        assert all("webhook-signature" not in request.headers for request in sent)
+        assert len({request.headers["idempotency-key"] for request in sent}) == 1
+        expected = job_complete_body(job, gateway_base_url="https://rf.example.com")
+        assert sent[-1].body == expected == json.loads(callback.body)
+        assert expected["videoUrl"] == "https://rf.example.com/api/assets/job-1/video" and expected["duration"] == 4.5
+    finally:
+        await mongo.close()

@@ -27,7 +27,6 @@ from reelflow.contracts import (
     RenderFailed,
     RenderJob,
     RenderPublished,
-    RenderStored,
     ScriptFailed,
     ScriptGenerated,
     ScriptStatus,
@@ -109,9 +108,9 @@ class EventProjector:
             log.info("terminal event ignored: its attempt ended otherwise", job_id=job_id, event_type=event.event_type)
             return
         now = datetime.now(UTC)
-        # Only these can make a job ready to finalize; its script version is fixed when the job is made.
-        can_finalize = isinstance(event, RenderStored | RenderPublished)
-        version = await self._store.script_version_of_job(job_id) if can_finalize else None
+        # Read before the compare-and-swap (it never changes once the job is made): any event may find the job ready
+        # to finalize, and each completion it owes must name the same version.
+        version = await self._store.script_version_of_job(job_id)
         job, changed = await self._store.update_job(
             job_id,
             lambda current: _with_owed_completion(

@@ -171,7 +171,8 @@ async def test_an_invalid_spec_is_refused_naming_the_field_and_starts_nothing(
     assert sorted(problem["field"] for problem in error["details"]["problems"]) == ["spec.fps", "spec.size"]
     assert script_id in error["message"]
     assert (await backend_client.get(f"/api/render-jobs/{job_id}")).status_code == 404
-    assert (await backend_client.get(f"/api/videos/backend-{script_id}/render-jobs")).status_code == 404
+    assert (await backend_client.get(f"/api/videos/backend-{script_id}/render-jobs")).json() == []
+    assert (await backend_client.get(f"/api/videos/backend-{script_id}")).status_code == 404, "no video was made"
 
 
 async def test_a_backend_that_fails_hangs_or_lacks_the_script_starts_nothing(
@@ -191,7 +192,8 @@ async def test_a_backend_that_fails_hangs_or_lacks_the_script_starts_nothing(
     }
     for script_id in (failing, hanging, missing):
         assert (await backend_client.get(f"/api/render-jobs/job-{script_id}")).status_code == 404
-        assert (await backend_client.get(f"/api/videos/backend-{script_id}/render-jobs")).status_code == 404
+        assert (await backend_client.get(f"/api/videos/backend-{script_id}/render-jobs")).json() == []
+        assert (await backend_client.get(f"/api/videos/backend-{script_id}")).status_code == 404
 
     # Once the backend answers, the same job starts.
     spring_backend.serve_spec(failing, tiny_spec())

@@ -119,10 +119,6 @@ class BackendSpecs:
         self._connection = connection
         self._http = http
 
-    @property
-    def connection(self) -> BackendConnection | None:
-        return self._connection
-
     async def render_spec(self, script_id: str) -> BackendSpec:
         """The spec the backend gives for its script ``script_id``; raises a typed refusal when it cannot."""
         connection = self._connection

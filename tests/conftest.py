@@ -13,12 +13,15 @@ import pytest
 from reelflow.local.ports import LOOPBACK, free_port
 from reelflow.local.servers import EmbeddedStack, StackEndpoints
 from reelflow.local.workers import WorkerGroup
+from tests.fake_spring_backend import FakeSpringBackend, fake_spring_backend
 from tests.gateway_auth import credentials_env
 
 # Port 9 (discard) on loopback: nothing answers, so a call that slips through fails fast and costs nothing.
 UNROUTABLE_API_URL = "http://127.0.0.1:9/v1"
 DUMMY_API_KEY = "sk-test-not-a-real-key"
 LOG_TAIL_LINES_ON_FAILURE = 60
+# Short, so a test of a backend that hangs is quick.
+BACKEND_TIMEOUT_SEC = 2.0
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,22 @@ def stack(embedded_stack: EmbeddedStack) -> StackEndpoints:
 
 
 @pytest.fixture(scope="session")
+def spring_backend() -> Iterator[FakeSpringBackend]:
+    """The fake Spring backend the session's gateway fetches render specs from and calls back
+    (``tests.fake_spring_backend``); tests set specs under script ids of their own."""
+    with fake_spring_backend() as backend:
+        yield backend
+
+
+@pytest.fixture(scope="session")
 def services(
-    stack: StackEndpoints, no_paid_apis: None, tmp_path_factory: pytest.TempPathFactory
+    stack: StackEndpoints,
+    no_paid_apis: None,
+    spring_backend: FakeSpringBackend,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[RunningServices]:
-    """All six services as real processes (`reelflow worker NAME`), ready to take jobs."""
+    """All six services as real processes (`reelflow worker NAME`), ready to take jobs; the gateway knows the fake
+    Spring backend by the bare names its documents use (BACKEND_BASE_URL …)."""
     gateway_port = free_port()
     gateway_url = f"http://{LOOPBACK}:{gateway_port}"
     log_dir = tmp_path_factory.mktemp("worker-logs")
@@ -80,6 +95,9 @@ def services(
         "REELFLOW_GATEWAY_HOST": LOOPBACK,
         "REELFLOW_GATEWAY_PORT": str(gateway_port),
         "REELFLOW_LOG_FORMAT": "json",
+        "BACKEND_BASE_URL": spring_backend.base_url,
+        "BACKEND_API_TOKEN": spring_backend.token,
+        "BACKEND_TIMEOUT_SEC": str(BACKEND_TIMEOUT_SEC),
     }
     workers = WorkerGroup(env, log_dir)
     workers.start()

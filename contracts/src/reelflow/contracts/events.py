@@ -217,9 +217,15 @@ class RenderCompleted(JobEvent):
     event_type: ClassVar[str] = "reelflow.render.completed.v1"
 
     status: JobStatus = JobStatus.COMPLETED
-    assets: list[Asset]
+    assets: list[Asset] = Field(
+        description="Every stored file; each `url` is where a client outside the cluster downloads it (the "
+        "gateway's GET /api/assets/{job_id}/{kind}, with the caller's credentials)."
+    )
     publications: list[Publication] = Field(default_factory=list)
     duration_sec: float | None = None
+    script_version: int | None = Field(
+        default=None, ge=1, description="The version of the script the job rendered, when the gateway knows it."
+    )
 
 
 class RenderFailed(Event):

@@ -22,6 +22,7 @@ from reelflow.gateway.api.response_headers import SecurityHeadersMiddleware
 from reelflow.gateway.api.routes import (
     accounts,
     assets,
+    backend,
     health,
     library,
     metrics,
@@ -35,6 +36,9 @@ from reelflow.gateway.api.routes import (
     webhooks,
 )
 from reelflow.gateway.authentication import Authenticator, Budgets
+from reelflow.gateway.backend_callbacks import BackendCallbacks
+from reelflow.gateway.backend_jobs import BackendJobs
+from reelflow.gateway.backend_specs import BackendConnection, BackendSpecs
 from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
 from reelflow.gateway.http_observability import instrument_http
@@ -130,6 +134,17 @@ def _delivery_policy(settings: GatewaySettings) -> DeliveryPolicy:
         log_retention_sec=settings.webhook_log_retention_days * DAY_SEC,
         allow_private_targets=settings.webhook_allow_private_targets,
         callback_secret=settings.webhook_secret.get_secret_value(),
+        backend_api_token=settings.backend_api_token.get_secret_value(),
+        backend_timeout_sec=settings.backend_timeout_sec,
+    )
+
+
+def _backend_connection(settings: GatewaySettings) -> BackendConnection | None:
+    """The Spring backend, when this gateway was given one (BACKEND_BASE_URL)."""
+    if not settings.backend_base_url:
+        return None
+    return BackendConnection(
+        settings.backend_base_url, settings.backend_api_token.get_secret_value(), settings.backend_timeout_sec
     )
 
 
@@ -172,7 +187,24 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await webhook_store.ensure_indexes()
         webhook_http = httpx.AsyncClient(timeout=settings.webhook_timeout_sec, follow_redirects=False, trust_env=False)
         dispatcher = WebhookDispatcher(webhook_store, registry, webhook_http, _delivery_policy(settings))
-        runtime.broker.context.set_global("projector", EventProjector(store, runtime.bus, hub, relay, jobs, dispatcher))
+        backend_callbacks = BackendCallbacks(
+            store,
+            dispatcher,
+            backend_base_url=settings.backend_base_url,
+            gateway_base_url=settings.gateway_base_url,
+        )
+        projector = EventProjector(
+            store,
+            runtime.bus,
+            hub,
+            relay,
+            jobs,
+            dispatcher,
+            backend_callbacks,
+            assets_base_url=settings.gateway_base_url,
+        )
+        runtime.broker.context.set_global("projector", projector)
+        backend_http = httpx.AsyncClient(timeout=settings.backend_timeout_sec, follow_redirects=False, trust_env=False)
         await connect_bus(runtime)
         await runtime.broker.start()
         watch_consumers(runtime)
@@ -202,6 +234,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             public_links=PresignedLinks(settings, settings.public_s3_url) if settings.public_s3_url else None,
             webhooks=WebhookSubscriptions(webhook_store, allow_private_targets=settings.webhook_allow_private_targets),
             schedules=ScheduleCommands(schedule_store, store, checks, on_change=scheduler.kick),
+            backend_jobs=BackendJobs(BackendSpecs(_backend_connection(settings), backend_http), jobs, access),
         )
         try:
             yield
@@ -209,6 +242,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await stop_background(runtime)
             await runtime.broker.stop()
             await webhook_http.aclose()
+            await backend_http.aclose()
             await mongo.close()
 
     return build_api(lifespan, settings)
@@ -233,7 +267,18 @@ def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None
     )
     install_error_handlers(app)
     instrument_http(app)
-    routers = (accounts, library, scripts, render_jobs, uploads, ranking_jobs, webhooks, assets, progress_socket)
+    routers = (
+        accounts,
+        library,
+        scripts,
+        render_jobs,
+        uploads,
+        ranking_jobs,
+        webhooks,
+        assets,
+        progress_socket,
+        backend,
+    )
     for module in (*routers, schedules, health, metrics, studio):
         app.include_router(module.router)
     install_docs_pages(app)

@@ -51,7 +51,8 @@ async def test_a_valid_answer_is_the_script(fake_llm: FakeOpenAI, writer: LlmWri
     assert request["max_tokens"] == 4096
     assert [message["role"] for message in request["messages"]] == ["system", "user"]
     system = request["messages"][0]["content"]
-    for key in ("chapters", "chapter_id", "title", "scenes", "scene_id", "narration", "on_screen_text", "duration_sec"):
+    keys = ("chapters", "chapter_id", "title", "scenes", "scene_id", "narration", "on_screen_text", "duration_sec")
+    for key in (*keys, "visual"):
         assert f'"{key}"' in system
     prompt = user_prompt(fake_llm)
     assert "in English" in prompt
@@ -63,6 +64,21 @@ async def test_a_valid_answer_is_the_script(fake_llm: FakeOpenAI, writer: LlmWri
     # The lesson is inside the data delimiters, verbatim.
     assert f"<source_text>\n{LESSON.strip()}\n</source_text>" in prompt
     assert fake_llm.recorded[0].headers["authorization"] == "Bearer no-api-key"
+
+
+async def test_the_writers_visual_prompt_is_kept_on_its_scene(
+    fake_llm: FakeOpenAI, writer: LlmWriter, script_data: ScriptMaker
+) -> None:
+    """The LLM proposes an illustration per scene; compose turns it into an image when a provider is set."""
+    answer = script_data()
+    answer["chapters"][0]["scenes"][0]["visual"] = "A person lifting a box with a straight back, flat style"
+    fake_llm.answer(json.dumps(answer))
+
+    script = await writer.write(OPTIONS, source_text=LESSON, title="Lifting")
+
+    scenes = script.scenes()
+    assert scenes[0].visual == "A person lifting a box with a straight back, flat style"
+    assert all(scene.visual is None for scene in scenes[1:])
 
 
 async def test_the_api_key_setting_is_sent_as_the_bearer_token(fake_llm: FakeOpenAI, script_data: ScriptMaker) -> None:

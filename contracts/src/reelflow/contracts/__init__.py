@@ -57,6 +57,7 @@ from reelflow.contracts.scripts import (
 )
 from reelflow.contracts.specs import (
     MAX_LEXICON_ENTRIES,
+    VOICE_PROVIDERS,
     LessonSpec,
     MusicTrack,
     PublishTarget,
@@ -66,6 +67,7 @@ from reelflow.contracts.specs import (
     SubtitleMode,
     VisualStyle,
     Voice,
+    VoiceProvider,
     frame_size,
 )
 
@@ -82,6 +84,7 @@ __all__ = [
     "STREAM_NAME",
     "STREAM_SUBJECTS",
     "TERMINAL_STATUSES",
+    "VOICE_PROVIDERS",
     "ApiErrorCode",
     "Asset",
     "AssetKind",
@@ -127,6 +130,7 @@ __all__ = [
     "VideoScript",
     "VisualStyle",
     "Voice",
+    "VoiceProvider",
     "check_transition",
     "frame_size",
     "move_job",

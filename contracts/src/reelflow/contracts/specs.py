@@ -79,8 +79,17 @@ LexiconWord = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 LexiconSpoken = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+VoiceProvider = Literal["espeak", "openai", "polly", "google"]
+VOICE_PROVIDERS: tuple[VoiceProvider, ...] = ("espeak", "openai", "polly", "google")
+
+
 class Voice(Contract):
-    provider: Literal["espeak"] = "espeak"
+    provider: VoiceProvider = Field(
+        default="espeak",
+        description="Who speaks: espeak (espeak-ng, offline, always there), openai (OpenAI TTS), polly (AWS Polly) "
+        "or google (Google Cloud Text-to-Speech); a cloud provider only where this install has configured it "
+        "(GET /api/voices lists what it has).",
+    )
     voice: str | None = Field(default=None, description="Provider voice name; by default derived from the language.")
     rate: float = Field(default=1.0, ge=0.5, le=2.0, description="Speaking-rate multiplier.")
     lexicon: dict[LexiconWord, LexiconSpoken] = Field(

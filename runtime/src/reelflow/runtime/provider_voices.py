@@ -21,13 +21,17 @@ class KnownVoice:
     engines: tuple[str, ...] = ()  # Polly's engines for the voice, the best first; Google's tier is in its name
 
     def speaks(self, language: str) -> bool:
-        """Whether the voice reads ``language`` (``ko``, ``en-GB``): the same primary subtag, and the region too
-        when both name one."""
-        if self.language == ANY_LANGUAGE:
-            return True
-        mine, _, my_region = self.language.lower().partition("-")
-        theirs, _, their_region = language.lower().replace("_", "-").partition("-")
-        return mine == theirs and (not their_region or not my_region or my_region == their_region)
+        return self.language == ANY_LANGUAGE or language_matches(self.language, language)
+
+
+def language_matches(voice_language: str, wanted: str) -> bool:
+    """Whether a voice of ``voice_language`` (``ko-KR``, ``en-gb-x-rp``) reads ``wanted`` (``ko``, ``en-GB``): the
+    same primary subtag, and the same region too when both name one."""
+    mine = voice_language.lower().replace("_", "-").split("-")
+    theirs = wanted.lower().replace("_", "-").split("-")
+    if mine[0] != theirs[0]:
+        return False
+    return len(mine) < 2 or len(theirs) < 2 or mine[1] == theirs[1]
 
 
 _OPENAI = tuple(

@@ -31,6 +31,7 @@ from reelflow.gateway.api.routes import (
     scripts,
     studio,
     uploads,
+    voices,
     webhooks,
 )
 from reelflow.gateway.authentication import Authenticator, Budgets
@@ -157,6 +158,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             runtime.blobs,
             settings.media_bucket,
             publishing_available=bool(settings.youtube_client_id.strip()),
+            voice_providers=frozenset(settings.voice_providers),
             callbacks=CallbackChecks(
                 signed=bool(settings.webhook_secret.get_secret_value()),
                 allow_private_targets=settings.webhook_allow_private_targets,
@@ -219,7 +221,18 @@ def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None
     )
     install_error_handlers(app)
     instrument_http(app)
-    routers = (accounts, library, scripts, render_jobs, uploads, ranking_jobs, webhooks, assets, progress_socket)
+    routers = (
+        accounts,
+        library,
+        scripts,
+        render_jobs,
+        uploads,
+        ranking_jobs,
+        webhooks,
+        assets,
+        progress_socket,
+        voices,
+    )
     for module in (*routers, health, metrics, studio):
         app.include_router(module.router)
     install_docs_pages(app)

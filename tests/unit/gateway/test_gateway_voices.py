@@ -1,6 +1,7 @@
 """GET /api/voices lists espeak-ng's voices and the enabled cloud providers' by language; a render request asking for
 a voice provider this install has not enabled is refused at submit with a 422 naming voice.provider."""
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -8,15 +9,17 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from tests.gateway_auth import as_admin_without_accounts
+from tests.media_probes import run_tool
 
 from reelflow.contracts import Voice, VoiceProvider
 from reelflow.gateway.api.errors import status_of
-from reelflow.gateway.api.routes.voices import voice_directory
+from reelflow.gateway.api.routes.voices import voice_directory, voice_samples
 from reelflow.gateway.app import build_api
 from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.voice_directory import VoiceDirectory
+from reelflow.gateway.voice_samples import VoiceSamples
 from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.failures import TtsError
 from reelflow.runtime.voice_catalogue import VoiceCatalogue, listed_voices, voice_names
@@ -37,10 +40,14 @@ async def broken_espeak() -> VoiceCatalogue:
     raise TtsError("espeak-ng cannot list its voices")
 
 
-def api(enabled: list[VoiceProvider], directory: VoiceDirectory | None = None) -> httpx.AsyncClient:
+def api(
+    enabled: list[VoiceProvider], directory: VoiceDirectory | None = None, samples: VoiceSamples | None = None
+) -> httpx.AsyncClient:
     app = build_api()
     app.state.gateway = SimpleNamespace(settings=GatewaySettings(voice_providers=enabled))
     app.dependency_overrides[voice_directory] = lambda: directory or VoiceDirectory(tuple(enabled), catalogue)
+    if samples is not None:
+        app.dependency_overrides[voice_samples] = lambda: samples
     as_admin_without_accounts(app)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
 
@@ -128,3 +135,41 @@ def test_the_gateway_reads_the_enabled_providers_as_a_json_list() -> None:
     settings = GatewaySettings(voice_providers='["polly", "google"]')  # type: ignore[arg-type]
     assert settings.voice_providers == ["polly", "google"]
     assert GatewaySettings().voice_providers == ["espeak"]
+
+
+class CountingCatalogue:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self) -> VoiceCatalogue:
+        self.calls += 1
+        return CATALOGUE
+
+
+async def test_an_espeak_voice_can_be_heard_and_its_sample_is_kept(tmp_path: Path) -> None:
+    counted = CountingCatalogue()
+    async with api(["espeak"], samples=VoiceSamples(counted)) as client:
+        first = await client.get("/api/voices/sample", params={"voice": "ko"})
+        again = await client.get("/api/voices/sample", params={"voice": "KO"})
+
+    assert first.status_code == 200
+    assert first.headers["content-type"] == "audio/wav"
+    wav = tmp_path / "ko.wav"
+    wav.write_bytes(first.content)
+    facts = json.loads(run_tool("ffprobe", "-v", "error", "-print_format", "json", "-show_format", str(wav)).stdout)
+    assert 1.0 < float(facts["format"]["duration"]) < 10.0
+    assert again.content == first.content
+    assert counted.calls == 1  # the second listen came from memory, without espeak-ng
+
+
+async def test_a_sample_of_a_voice_espeak_does_not_have_is_a_422() -> None:
+    async with api(["espeak"], samples=VoiceSamples(catalogue)) as client:
+        response = await client.get("/api/voices/sample", params={"voice": "xx-nobody"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["problems"][0]["field"] == "voice"
+
+
+async def test_a_sample_while_espeak_cannot_list_its_voices_is_a_503() -> None:
+    async with api(["espeak"], samples=VoiceSamples(broken_espeak)) as client:
+        response = await client.get("/api/voices/sample", params={"voice": "ko"})
+    assert response.status_code == 503

@@ -8,7 +8,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from tests.bus_recording import RecordingBus
@@ -20,7 +21,8 @@ from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import StepTimeoutError, TtsError
-from reelflow.tts.enabled_providers import build_providers
+from reelflow.runtime.service import ServiceRuntime
+from reelflow.tts.enabled_providers import build_providers, close_providers, process_providers
 from reelflow.tts.google_speech import GoogleSpeech
 from reelflow.tts.narration import ESPEAK, OUTPUT_SAMPLE_RATE, narrate_scene
 from reelflow.tts.openai_speech import OpenAISpeech
@@ -262,3 +264,15 @@ def test_polly_picks_the_voice_and_the_best_engine(voice: Voice, language: str, 
     request = polly_request("x", voice, language)
     assert {key: request.get(key) for key in expected} == expected
     assert (request["Text"], request["TextType"]) == ("x", "text")
+
+
+async def test_the_process_keeps_one_set_of_providers_until_its_settings_change() -> None:
+    runtime = cast(ServiceRuntime[TtsSettings], SimpleNamespace(extras={}, settings=SETTINGS))
+    first = await process_providers(runtime)
+    assert await process_providers(runtime) is first
+    runtime.settings = TtsSettings(voice_providers=["openai"], openai_tts_api_key="sk-x")  # type: ignore[arg-type]
+    second = await process_providers(runtime)
+    assert second is not first
+    assert second.enabled == ["espeak", "openai"]
+    await close_providers(runtime)
+    assert runtime.extras == {}

@@ -68,6 +68,7 @@ def _google(url: str, timeout: float) -> SpeechProvider:
 def _openai_heard(body: dict[str, Any]) -> tuple[str, str, str | None, float]:
     assert body["response_format"] == "pcm"
     assert body["model"] == "gpt-4o-mini-tts"
+    assert body["instructions"] == f"Speak at {body['speed']:g} times your normal speaking pace."
     return body["input"], body["voice"], None, body["speed"]
 
 

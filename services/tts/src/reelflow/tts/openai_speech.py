@@ -17,6 +17,15 @@ from reelflow.runtime.provider_voices import KnownVoice, known_voices
 from reelflow.tts.speech_providers import bounded, retryable_status, write_pcm_wav
 
 OPENAI_PCM_SAMPLE_RATE = 24_000
+# tts-1 and tts-1-hd take no instructions; the newer models take them and may not honour ``speed`` alone.
+_NO_INSTRUCTIONS = frozenset({"tts-1", "tts-1-hd"})
+
+
+def pace_instructions(model: str, rate: float) -> str | None:
+    """For a model that takes instructions, the voice's rate said in words as well as sent as ``speed``."""
+    if rate == 1.0 or model in _NO_INSTRUCTIONS:
+        return None
+    return f"Speak at {rate:g} times your normal speaking pace."
 
 
 class OpenAISpeech:
@@ -34,6 +43,7 @@ class OpenAISpeech:
     ) -> None:
         name = voice.voice.strip() if voice.voice and voice.voice.strip() else self.default_voice
         details = {"provider": "openai", "voice": name, "model": self.model, "language": language}
+        instructions = pace_instructions(self.model, voice.rate)
         try:
             response = await bounded(
                 self._client.audio.speech.create(
@@ -42,6 +52,7 @@ class OpenAISpeech:
                     input=text,
                     response_format="pcm",
                     speed=voice.rate,  # the API takes 0.25-4.0; Voice.rate is 0.5-2.0
+                    instructions=instructions if instructions is not None else openai.omit,
                 ),
                 what="OpenAI TTS",
                 timeout_sec=timeout_sec,

@@ -25,7 +25,7 @@ from reelflow.runtime.service import ServiceRuntime
 from reelflow.tts.enabled_providers import build_providers, close_providers, process_providers
 from reelflow.tts.google_speech import GoogleSpeech
 from reelflow.tts.narration import ESPEAK, OUTPUT_SAMPLE_RATE, narrate_scene
-from reelflow.tts.openai_speech import OpenAISpeech
+from reelflow.tts.openai_speech import OpenAISpeech, pace_instructions
 from reelflow.tts.polly_speech import PollySpeech, polly_request
 from reelflow.tts.settings import TtsSettings
 from reelflow.tts.speech_providers import SpeechProvider, SpeechProviders
@@ -68,13 +68,16 @@ def _google(url: str, timeout: float) -> SpeechProvider:
 def _openai_heard(body: dict[str, Any]) -> tuple[str, str, str | None, float]:
     assert body["response_format"] == "pcm"
     assert body["model"] == "gpt-4o-mini-tts"
-    assert body["instructions"] == f"Speak at {body['speed']:g} times your normal speaking pace."
+    assert body["instructions"] == (
+        f"Speak at {body['speed']:g} times your normal speaking pace. Speak about 2 semitones higher than your usual "
+        "pitch."
+    )
     return body["input"], body["voice"], None, body["speed"]
 
 
 def _polly_heard(body: dict[str, Any]) -> tuple[str, str, str | None, float]:
     assert (body["OutputFormat"], body["SampleRate"], body["TextType"]) == ("pcm", "16000", "ssml")
-    assert body["Engine"] == "neural"
+    assert body["Engine"] == "neural"  # which cannot change pitch: none is asked for
     text: str = body["Text"]
     prefix = '<speak><prosody rate="'
     rate, _, rest = text.removeprefix(prefix).partition('%">')
@@ -83,6 +86,7 @@ def _polly_heard(body: dict[str, Any]) -> tuple[str, str, str | None, float]:
 
 def _google_heard(body: dict[str, Any]) -> tuple[str, str, str | None, float]:
     assert body["audioConfig"]["audioEncoding"] == "LINEAR16"
+    assert body["audioConfig"]["pitch"] == 2
     voice = body["voice"]
     return body["input"]["text"], voice["name"], voice["languageCode"], body["audioConfig"]["speakingRate"]
 
@@ -127,7 +131,9 @@ async def test_a_scene_is_narrated_from_its_spoken_form(case: Case, speech: Fake
     provider = case.build(speech.url, 10.0)
     blobs = DirectoryBlobStore(tmp_path / "blobs")
     await blobs.ensure_buckets(SETTINGS.work_bucket)
-    request = lesson("CPR 후 119에 전화하세요.", Voice(provider=case.name, rate=1.25, lexicon={"CPR": "심폐소생술"}))
+    request = lesson(
+        "CPR 후 119에 전화하세요.", Voice(provider=case.name, rate=1.25, pitch=2, lexicon={"CPR": "심폐소생술"})
+    )
     try:
         narrated = await voice_job(
             request,
@@ -277,3 +283,16 @@ async def test_the_process_keeps_one_set_of_providers_until_its_settings_change(
     assert second.enabled == ["espeak", "openai"]
     await close_providers(runtime)
     assert runtime.extras == {}
+
+
+def test_polly_asks_for_pitch_on_the_standard_engine_only() -> None:
+    standard = polly_request("a < b", Voice(provider="polly", voice="Mizuki", pitch=12), "ja")
+    assert standard["Text"] == '<speak><prosody pitch="+100%">a &lt; b</prosody></speak>'
+    neural = polly_request("a", Voice(provider="polly", pitch=-3, rate=0.75), "ko")
+    assert neural["Text"] == '<speak><prosody rate="75%">a</prosody></speak>'
+
+
+def test_openai_hears_rate_and_pitch_in_words_except_on_tts_1() -> None:
+    assert pace_instructions("gpt-4o-mini-tts", 1.0, -1.5) == "Speak about 1.5 semitones lower than your usual pitch."
+    assert pace_instructions("gpt-4o-mini-tts", 1.0, 0) is None
+    assert pace_instructions("tts-1", 1.5, 3) is None

@@ -92,6 +92,13 @@ class Voice(Contract):
     )
     voice: str | None = Field(default=None, description="Provider voice name; by default derived from the language.")
     rate: float = Field(default=1.0, ge=0.5, le=2.0, description="Speaking-rate multiplier.")
+    pitch: float = Field(
+        default=0.0,
+        ge=-12,
+        le=12,
+        description="Semitones above (+) or below (-) the voice's own pitch. espeak-ng, Google and Polly's standard "
+        "engine apply it; OpenAI is asked in words (not tts-1); Polly's neural voices cannot change pitch.",
+    )
     lexicon: dict[LexiconWord, LexiconSpoken] = Field(
         default_factory=dict,
         max_length=MAX_LEXICON_ENTRIES,

@@ -1,5 +1,5 @@
 """Google Cloud Text-to-Speech through ``google-cloud-texttospeech`` over its REST transport: LINEAR16 (a WAV) at
-24 kHz, ``ko-KR`` Neural2/WaveNet voices, the voice's rate as ``speakingRate``.
+24 kHz, ``ko-KR`` Neural2/WaveNet voices, the voice's rate as ``speakingRate`` and its pitch (semitones) as ``pitch``.
 
 It authenticates with an API key (``REELFLOW_GOOGLE_TTS_API_KEY``) or a service account's JSON file
 (``REELFLOW_GOOGLE_TTS_CREDENTIALS_FILE``). The client is synchronous: each call runs in a worker thread with the
@@ -40,6 +40,7 @@ def google_request(text: str, voice: Voice, language: str) -> texttospeech.Synth
             audio_encoding=texttospeech.AudioEncoding.LINEAR16,
             sample_rate_hertz=GOOGLE_SAMPLE_RATE,
             speaking_rate=voice.rate,
+            pitch=voice.pitch,
         ),
     )
 

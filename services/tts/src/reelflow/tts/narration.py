@@ -18,7 +18,11 @@ ESPEAK_BASE_WORDS_PER_MIN = 175
 OUTPUT_SAMPLE_RATE = 48_000
 
 
-def espeak_args(text: str, voice: str, rate: float, wav_path: Path) -> list[str]:
+ESPEAK_BASE_PITCH = 50  # espeak-ng's -p runs 0-99
+ESPEAK_PITCH_PER_SEMITONE = 4  # about a semitone per 4 steps around the middle of that scale
+
+
+def espeak_args(text: str, voice: str, rate: float, wav_path: Path, pitch: float = 0.0) -> list[str]:
     """The espeak-ng command that writes ``wav_path``.
 
     ``text`` is not in the list: it goes to espeak-ng on stdin (``--stdin``), so text starting with
@@ -32,12 +36,20 @@ def espeak_args(text: str, voice: str, rate: float, wav_path: Path) -> list[str]
         voice,
         "-s",
         str(round(ESPEAK_BASE_WORDS_PER_MIN * rate)),
+        *espeak_pitch_args(pitch),
         "-b",
         "1",
         "-w",
         str(wav_path),
         "--stdin",
     ]
+
+
+def espeak_pitch_args(pitch: float) -> list[str]:
+    """``-p`` for a pitch in semitones (none at 0, so espeak-ng keeps the voice's own)."""
+    if pitch == 0:
+        return []
+    return ["-p", str(max(0, min(99, round(ESPEAK_BASE_PITCH + pitch * ESPEAK_PITCH_PER_SEMITONE))))]
 
 
 def normalize_audio_args(raw_wav: Path, out_wav: Path, trailing_silence_sec: float) -> list[str]:
@@ -95,7 +107,7 @@ class EspeakSpeech:
         espeak_voice = espeak_voice_for(language, voice.voice)
         try:
             await run_process(
-                espeak_args(text, espeak_voice, voice.rate, out_wav),
+                espeak_args(text, espeak_voice, voice.rate, out_wav, voice.pitch),
                 stdin=text.encode("utf-8"),
                 timeout_sec=timeout_sec,
                 cancel=cancel,

@@ -21,11 +21,16 @@ OPENAI_PCM_SAMPLE_RATE = 24_000
 _NO_INSTRUCTIONS = frozenset({"tts-1", "tts-1-hd"})
 
 
-def pace_instructions(model: str, rate: float) -> str | None:
-    """For a model that takes instructions, the voice's rate said in words as well as sent as ``speed``."""
-    if rate == 1.0 or model in _NO_INSTRUCTIONS:
+def pace_instructions(model: str, rate: float, pitch: float = 0.0) -> str | None:
+    """For a model that takes instructions, the voice's rate (also sent as ``speed``) and pitch said in words."""
+    if model in _NO_INSTRUCTIONS:
         return None
-    return f"Speak at {rate:g} times your normal speaking pace."
+    asks = []
+    if rate != 1.0:
+        asks.append(f"Speak at {rate:g} times your normal speaking pace.")
+    if pitch != 0:
+        asks.append(f"Speak about {abs(pitch):g} semitones {'higher' if pitch > 0 else 'lower'} than your usual pitch.")
+    return " ".join(asks) or None
 
 
 class OpenAISpeech:
@@ -43,7 +48,7 @@ class OpenAISpeech:
     ) -> None:
         name = voice.voice.strip() if voice.voice and voice.voice.strip() else self.default_voice
         details = {"provider": "openai", "voice": name, "model": self.model, "language": language}
-        instructions = pace_instructions(self.model, voice.rate)
+        instructions = pace_instructions(self.model, voice.rate, voice.pitch)
         try:
             response = await bounded(
                 self._client.audio.speech.create(

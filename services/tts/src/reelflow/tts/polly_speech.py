@@ -1,5 +1,5 @@
 """AWS Polly through boto3's ``synthesize_speech``: 16 kHz PCM wrapped in a WAV, the neural engine where the voice
-has it (Korean: Seoyeon), SSML prosody for the voice's rate.
+has it (Korean: Seoyeon), SSML prosody for the voice's rate (and its pitch, on the standard engine).
 
 boto3 is synchronous: each call runs in a worker thread, bounded by botocore's own connect and read timeouts and by
 the scene's timeout. botocore's retries are off; a throttle, a 5xx or a lost connection is a retryable
@@ -55,13 +55,18 @@ def polly_request(text: str, voice: Voice, language: str, *, engine: str = "") -
         request["LanguageCode"] = regional_language(language)
     elif known.speaks(language):
         request["LanguageCode"] = known.language
-    if voice.rate == 1.0:
-        request.update(Text=text, TextType="text")
+    prosody = []
+    if voice.rate != 1.0:
+        prosody.append(f'rate="{round(voice.rate * 100)}%"')
+    # Polly's neural (and newer) engines refuse to change pitch; only the standard engine takes it.
+    if voice.pitch != 0 and request["Engine"] == "standard":
+        change = round((2 ** (voice.pitch / 12) - 1) * 100)
+        prosody.append(f'pitch="{change:+d}%"')
+    if prosody:
+        spoken = escape(text, quote=False)
+        request.update(Text=f"<speak><prosody {' '.join(prosody)}>{spoken}</prosody></speak>", TextType="ssml")
     else:
-        rate = f"{round(voice.rate * 100)}%"
-        request.update(
-            Text=f'<speak><prosody rate="{rate}">{escape(text, quote=False)}</prosody></speak>', TextType="ssml"
-        )
+        request.update(Text=text, TextType="text")
     return request
 
 

@@ -2,6 +2,7 @@
 speaks its protocol (tests.fake_speech): a scene is narrated into a WAV ffprobe reads, the request carries the
 spoken form, voice, language and rate, and failures are retryable or not as they should be."""
 
+import asyncio
 import json
 import time
 import uuid
@@ -20,7 +21,7 @@ from reelflow.contracts import Chapter, ErrorCode, LessonSpec, RenderRequested, 
 from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import StepTimeoutError, TtsError
+from reelflow.runtime.failures import JobCanceledError, StepTimeoutError, TtsError
 from reelflow.runtime.service import ServiceRuntime
 from reelflow.tts.enabled_providers import build_providers, close_providers, process_providers
 from reelflow.tts.google_speech import GoogleSpeech
@@ -296,3 +297,25 @@ def test_openai_hears_rate_and_pitch_in_words_except_on_tts_1() -> None:
     assert pace_instructions("gpt-4o-mini-tts", 1.0, -1.5) == "Speak about 1.5 semitones lower than your usual pitch."
     assert pace_instructions("gpt-4o-mini-tts", 1.0, 0) is None
     assert pace_instructions("tts-1", 1.5, 3) is None
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+async def test_a_cancel_stops_a_request_in_flight(case: Case, speech: FakeSpeech, tmp_path: Path) -> None:
+    speech.speak(delay_sec=10.0)
+    provider = case.build(speech.url, 5.0)
+    cancel = CancelToken()
+    asyncio.get_running_loop().call_later(0.3, cancel.cancel)
+    started = time.monotonic()
+    try:
+        with pytest.raises(JobCanceledError):
+            await narrate_scene(
+                "안녕", Voice(provider=case.name), "ko", tmp_path / "a.wav", provider=provider, cancel=cancel
+            )
+        assert time.monotonic() - started < 3
+        with pytest.raises(JobCanceledError):  # an attempt already canceled sends nothing
+            await narrate_scene(
+                "안녕", Voice(provider=case.name), "ko", tmp_path / "b.wav", provider=provider, cancel=cancel
+            )
+    finally:
+        await provider.aclose()
+    assert len(speech.bodies) == 1

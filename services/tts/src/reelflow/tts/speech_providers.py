@@ -66,9 +66,10 @@ class SpeechProviders:
 async def bounded(call: Awaitable[T], *, what: str, timeout_sec: float, cancel: CancelToken | None) -> T:
     """Await ``call`` for at most ``timeout_sec`` (a retryable :class:`StepTimeoutError` after), stopping it when
     the job is canceled (:class:`JobCanceledError`)."""
-    if cancel is not None:
-        cancel.raise_if_canceled()
     work = asyncio.ensure_future(call)
+    if cancel is not None and cancel.is_canceled:
+        work.cancel()
+        raise JobCanceledError(f"{what} was not started because the job was canceled")
     waiters: set[asyncio.Future[object]] = {work}  # type: ignore[arg-type]
     canceled = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
     if canceled is not None:

@@ -2,7 +2,8 @@
 
 The session fixture in ``conftest`` puts them in the environment, which every gateway a test starts inherits
 (``REELFLOW_ADMIN_*``), and lifts the rate limits out of the way; the tests of auth and limits set their own. The
-webhook settings let the tests' receivers on loopback be called back quickly.
+webhook settings let the tests' receivers on loopback be called back quickly; the backend's internal token opens
+the Spring backend's routes (``INTERNAL_HEADERS``).
 """
 
 import base64
@@ -19,9 +20,14 @@ ADMIN_PASSWORD = "test-admin-password"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_API_KEY}"}
 UNLIMITED = "1000000"
 # Every test gateway signs job callbacks with this secret, may call back its tests' receivers on 127.0.0.1, and
-# retries a failed webhook within a second (the schedule itself is tested on an injected clock).
+# retries a failed webhook within a second (the schedule itself is tested on an injected clock); its scheduler looks
+# for due items twice a second.
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"reelflow test webhook secret, 32b").decode()
 WEBHOOK_RETRY_DELAYS_SEC = "[0, 0.2, 0.5, 1, 60]"
+# The Spring backend's X-Internal-Token, given by the bare name its documents use (REELFLOW_INTERNAL_TOKEN, set by
+# a test's own gateway, wins over it).
+INTERNAL_TOKEN = "internal-token-of-the-session-gateway"
+INTERNAL_HEADERS = {"X-Internal-Token": INTERNAL_TOKEN}
 
 
 def credentials_env() -> dict[str, str]:
@@ -36,6 +42,8 @@ def credentials_env() -> dict[str, str]:
         "REELFLOW_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "REELFLOW_WEBHOOK_RETRY_DELAYS_SEC": WEBHOOK_RETRY_DELAYS_SEC,
         "REELFLOW_WEBHOOK_POLL_SEC": "0.2",
+        "REELFLOW_SCHEDULE_POLL_SEC": "0.5",
+        "BACKEND_INTERNAL_TOKEN": INTERNAL_TOKEN,
     }
 
 

@@ -34,6 +34,7 @@ PATH_VALUES = {
     "key_id": "0123456789ab",
     "comment_id": "0" * 32,
     "subscription_id": "wh_" + "0" * 24,
+    "schedule_id": "sch_" + "0" * 24,
 }
 LESSON = {"source_text": "# Lifting\n\nBend your knees and keep your back straight.", "options": {"language": "en"}}
 INTERNAL_TOKEN = "internal-token-for-the-access-tests"

@@ -273,7 +273,7 @@ def command_worker(args: argparse.Namespace) -> int:
 
 
 def command_contracts_export(args: argparse.Namespace) -> int:
-    from reelflow.contracts.schema_export import asyncapi_document, event_json_schemas
+    from reelflow.contracts.schema_export import asyncapi_document, codegen_schema, event_json_schemas
 
     target = Path(args.directory)
     target.mkdir(parents=True, exist_ok=True)
@@ -281,7 +281,8 @@ def command_contracts_export(args: argparse.Namespace) -> int:
     for stem, schema in schemas.items():
         (target / f"{stem}.schema.json").write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
     (target / "asyncapi.json").write_text(json.dumps(asyncapi_document(), indent=2, ensure_ascii=False) + "\n")
-    console().print(f"wrote {len(schemas)} event schemas and asyncapi.json to {target}")
+    (target / "codegen.schema.json").write_text(json.dumps(codegen_schema(), indent=2, ensure_ascii=False) + "\n")
+    console().print(f"wrote {len(schemas)} event schemas, asyncapi.json and codegen.schema.json to {target}")
     return 0
 
 
@@ -332,7 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     contracts = commands.add_parser("contracts", help="contract tooling")
     contracts_commands = contracts.add_subparsers(dest="contracts_command", required=True)
-    export = contracts_commands.add_parser("export", help="write JSON Schemas and an AsyncAPI document")
+    export = contracts_commands.add_parser(
+        "export", help="write JSON Schemas, a code-generation bundle and an AsyncAPI document"
+    )
     export.add_argument("directory")
     export.set_defaults(run=command_contracts_export)
     return parser

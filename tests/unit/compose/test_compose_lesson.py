@@ -13,13 +13,15 @@ from tests.unit.compose.clip_factory import max_volume_db
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson import (
-    TITLE_CARD_SEC,
+    CARD_SEC,
     NarratedScene,
     Timeline,
     compose_lesson,
+    earlier_points,
     lesson_chapters,
     title_card_text,
 )
+from reelflow.compose.slides import render_title_card
 from reelflow.contracts import (
     Chapter,
     LessonSpec,
@@ -27,6 +29,7 @@ from reelflow.contracts import (
     Scene,
     Step,
     SubtitleMode,
+    SubtitleStyle,
     VideoScript,
     VisualStyle,
 )
@@ -162,7 +165,7 @@ async def test_a_title_card_opens_the_lesson_in_silence_before_the_first_scene(
 
     narration = sum(scene.duration_sec for scene in scenes)
     info = await probe_media(result.video)
-    assert abs(info.duration_sec - (narration + TITLE_CARD_SEC)) <= 0.1
+    assert abs(info.duration_sec - (narration + CARD_SEC)) <= 0.1
     # Every cue comes after the card, which is silent and has no subtitle.
     srt = result.subtitles_srt.read_text(encoding="utf-8")
     first_cue = srt.split("\n")[1].split(" --> ")[0]
@@ -177,6 +180,71 @@ async def test_a_title_card_opens_the_lesson_in_silence_before_the_first_scene(
         assert _mean_difference(frame, thumbnail) < 12, "the opening frame is not the title card"
     # The card belongs to the first chapter, which still starts at 00:00.
     assert result.chapters.read_text(encoding="utf-8").splitlines()[0].startswith("00:00 1장. 피싱이란")
+
+
+async def test_an_outro_card_ends_the_lesson_in_silence_after_the_last_scene(
+    tmp_path: Path, fonts: FontSet, wavs: list[Path]
+) -> None:
+    scenes = await _narrated(wavs)
+    spec = _spec(outro_text="Thanks for watching 시청해 주셔서 감사합니다", size="640x360")
+
+    result = await compose_lesson(spec, scenes, tmp_path / "job", fonts=fonts, report=Reports(), parallelism=2)
+
+    narration = sum(scene.duration_sec for scene in scenes)
+    info = await probe_media(result.video)
+    assert abs(info.duration_sec - (narration + CARD_SEC)) <= 0.1
+    assert max_volume_db(result.video, start_sec=narration + 0.2, seconds=2.5) < -60.0
+    last_cue_end = result.subtitles_srt.read_text(encoding="utf-8").strip().split("\n\n")[-1].split("\n")[1]
+    assert last_cue_end.split(" --> ")[1] <= f"00:00:0{narration:.3f}".replace(".", ",")[:12]
+    _bright_subtitle_pixels(result.video, narration + 1.5, tmp_path / "outro.png")
+    expected = render_title_card(spec.outro_text, spec.title, (640, 360), fonts)
+    with Image.open(tmp_path / "outro.png") as frame:
+        assert _mean_difference(frame, expected) < 12, "the closing frame is not the outro card"
+
+
+async def test_a_styled_subtitle_font_is_the_one_burned(tmp_path: Path, fonts: FontSet, wavs: list[Path]) -> None:
+    scenes = await _narrated(wavs)
+    spec = _spec(subtitle_style=SubtitleStyle(font="myeongjo", colour="#FFD400", position="top"))
+
+    result = await compose_lesson(spec, scenes, tmp_path / "job", fonts=fonts, report=Reports(), parallelism=2)
+
+    assert result.video.is_file()
+    parts = tmp_path / "job" / "parts"
+    burned = (parts / "pictures.ass").read_text(encoding="utf-8")
+    assert "Style: Default,NanumMyeongjo," in burned and ",&H0000D4FF," in burned
+    assert sorted(path.name for path in (tmp_path / "job" / "fonts").iterdir()) == [
+        "NanumMyeongjo.ttf",
+        "NanumMyeongjoBold.ttf",
+    ]
+
+
+def test_the_bullets_layout_lists_the_earlier_points_of_the_same_chapter_only() -> None:
+    scenes = [NarratedScene(title, scene, Path("x.wav"), 2.0) for title, scene in SCENES]
+    card = NarratedScene(SCENES[0][0], None, Path("card.wav"), 3.0)
+    with_card = [card, *scenes]
+    assert [earlier_points(with_card, index) for index in range(len(with_card))] == [
+        (),
+        (),
+        ("피싱이란?",),  # the first scene's on-screen text; the title card is no point
+        (),  # a new chapter starts its own list
+    ]
+
+
+async def test_a_scenes_image_is_on_its_slide_in_the_video(tmp_path: Path, fonts: FontSet, wavs: list[Path]) -> None:
+    scenes = await _narrated(wavs)
+    picture = tmp_path / "visual.png"
+    Image.new("RGB", (160, 90), (230, 0, 200)).save(picture)
+
+    result = await compose_lesson(
+        _spec(size="640x360"), scenes, tmp_path / "job", fonts=fonts, report=Reports(), images={"s1": picture}
+    )
+
+    _bright_subtitle_pixels(result.video, 0.3, tmp_path / "first.png")  # writes the frame of scene s1
+    with Image.open(tmp_path / "first.png") as frame:
+        pixel = frame.convert("RGB").getpixel((480, 120))  # the right half: the picture
+    assert isinstance(pixel, tuple)
+    red, green, blue = pixel[:3]
+    assert red > 180 and green < 60 and blue > 150, pixel
 
 
 def _mean_difference(first: Image.Image, second: Image.Image) -> float:

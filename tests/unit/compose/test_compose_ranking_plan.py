@@ -259,6 +259,21 @@ def test_framing_shows_a_clip_whole_when_a_crop_would_cut_most_of_it(
         assert "overlay=x=(W-w)/2:y=(H-h)/2" in graph
 
 
+@pytest.mark.parametrize(
+    ("media", "sharpened"),
+    [
+        (WIDE, True),  # 640 wide, fitted to 1080: enlarged 1.7x
+        (TALL, True),  # 360 wide, filling 1080: 3x
+        (ClipMedia(duration_sec=3.0, width=1080, height=1920, has_audio=False), False),  # shown as it is
+        (ClipMedia(duration_sec=3.0, width=1920, height=1080, has_audio=False), False),  # fitted smaller
+    ],
+)
+def test_only_an_enlarged_clip_is_sharpened(media: ClipMedia, sharpened: bool) -> None:
+    plan = plan_ranking(_spec(_clip(1)), {1: media})
+    graph = clip_picture_filter(plan, 0, source="0:v:0", badge="1:v", out="c0")
+    assert ("unsharp=" in graph) == sharpened, graph
+
+
 def test_joins_start_where_each_next_clip_is_planned() -> None:
     spec, media = _three()
     plan = plan_ranking(spec, media)

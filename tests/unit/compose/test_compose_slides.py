@@ -1,5 +1,6 @@
 """Slide layout: text always 7% in from every edge and clear of the subtitle band, at every frame size."""
 
+import itertools
 import math
 from pathlib import Path
 
@@ -14,14 +15,16 @@ from reelflow.compose.slides import (
     headline_from_narration,
     layout_scene_slide,
     layout_title_card,
+    layout_unit,
     render_background,
     render_scene_slide,
     render_title_card,
     save_jpeg,
     save_png,
+    theme_for,
 )
 from reelflow.compose.text_fitting import ELLIPSIS
-from reelflow.contracts import Scene
+from reelflow.contracts import BrandColours, Chapter, LessonSpec, Scene, VideoScript
 
 SIZES = [(1280, 720), (1920, 1080), (1080, 1920), (1080, 1080)]
 # From the brief the layout must meet, written out rather than imported so a wrong constant cannot pass.
@@ -97,7 +100,7 @@ def test_long_text_and_chapter_fit_inside_the_safe_area_above_the_band(size: tup
         assert block.ink_box[3] <= _above_the_band_after_zoom(size)
     assert layout.chapter.ink_box[3] < layout.headline.ink_box[1]  # chapter above, not overlapping
     # the headline shrank to fit but kept every character
-    assert layout.headline.font_size < round(min(size[1], size[0] * 9 / 16) * HEADLINE_MAX_SHARE)
+    assert layout.headline.font_size < round(layout_unit(size) * HEADLINE_MAX_SHARE)
     assert not layout.headline.truncated
     assert "".join(layout.headline.lines).replace(" ", "") == VERY_LONG.replace(" ", "")
     assert " ".join(layout.chapter.lines).split() == LONG_CHAPTER.split() or layout.chapter.truncated
@@ -108,7 +111,7 @@ def test_short_text_keeps_the_largest_size_and_is_centred(size: tuple[int, int],
     layout = layout_scene_slide(SlideContent("피싱이란?", "1장"), size, fonts)
     left, _, right, _ = layout.headline.ink_box
 
-    assert layout.headline.font_size == round(min(size[1], size[0] * 9 / 16) * HEADLINE_MAX_SHARE)
+    assert layout.headline.font_size == round(layout_unit(size) * HEADLINE_MAX_SHARE)
     assert abs((left + right) / 2 - size[0] / 2) <= 4
 
 
@@ -212,3 +215,84 @@ def test_slide_is_saved_as_png(fonts: FontSet, tmp_path: Path) -> None:
 
     with Image.open(path) as reopened:
         assert (reopened.format, reopened.size) == ("PNG", (320, 180))
+
+
+def _contrast(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
+    """WCAG contrast ratio of two colours."""
+
+    def luminance(colour: tuple[int, int, int]) -> float:
+        def linear(channel: int) -> float:
+            value = channel / 255
+            return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+        red, green, blue = (linear(channel) for channel in colour)
+        return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize(
+    ("theme", "brand"),
+    [
+        ("dark", None),
+        ("light", None),
+        ("brand", BrandColours(background="#FFD400", accent="#D0021B")),  # a bright brand: dark text
+        ("brand", BrandColours(background="#0B3D2E", accent="#F5A623")),  # a deep one: light text
+        ("brand", BrandColours(background="#FFFFFF", accent="#000000", text="#0050B4")),
+    ],
+)
+def test_every_theme_keeps_its_text_readable_on_its_background(
+    theme: str, brand: BrandColours | None, fonts: FontSet, tmp_path: Path
+) -> None:
+    look = theme_for(theme, brand)
+    for background in (look.background_top, look.background_bottom):
+        assert _contrast(look.headline, background) >= 4.5, (theme, brand, look)
+        assert _contrast(look.chapter, background) >= 3.0, (theme, brand, look)
+    if brand is not None:
+        assert look.accent == tuple(int(brand.accent[i : i + 2], 16) for i in (1, 3, 5))
+    slide = render_scene_slide(
+        SlideContent(headline="허리를 펴고 드세요", chapter_title="1장"), (640, 360), fonts, look
+    )
+    middle = slide.convert("RGB").getpixel((5, 180))
+    assert isinstance(middle, tuple)
+    red, green, blue = middle[:3]
+    assert _contrast((red, green, blue), look.headline) >= 4.5
+    slide.save(tmp_path / f"{theme}.png")
+
+
+def test_a_brand_theme_without_colours_is_refused_naming_brand() -> None:
+    script = VideoScript(chapters=[Chapter(chapter_id="c", title="T", scenes=[Scene(scene_id="s", narration="Hi.")])])
+    with pytest.raises(ValueError, match="brand colours"):
+        LessonSpec(script=script, theme="brand")
+    assert LessonSpec(script=script, theme="light").theme == "light"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=_size_id)
+def test_the_bullets_layout_builds_up_the_chapters_points_with_the_current_one_last(
+    size: tuple[int, int], fonts: FontSet
+) -> None:
+    earlier = ("허리를 펴세요", "무릎을 굽히세요", "짐을 몸에 붙이세요", "Lift with your legs", "천천히 일어나세요")
+    content = SlideContent("비틀지 마세요", "1장. 안전하게 드는 법", earlier_points=earlier)
+    layout = layout_scene_slide(content, size, fonts)
+    # The oldest point scrolls off: four earlier points and the current one, in order, top to bottom.
+    assert [" ".join(block.lines) for block in layout.earlier_points] == list(earlier[1:])
+    rows = [*layout.earlier_points, layout.headline]
+    assert all(first.ink_box[3] <= second.ink_box[1] for first, second in itertools.pairwise(rows))
+    assert layout.headline.font_size >= max(block.font_size for block in layout.earlier_points)
+    area = content_area(size)
+    assert all(_inside(block.ink_box, area) and not block.truncated for block in rows)
+    assert layout.chapter is not None and layout.chapter.ink_box[3] < rows[0].ink_box[1]
+
+
+def test_a_bullet_slide_draws_earlier_points_dimmer_than_the_current_one(fonts: FontSet, tmp_path: Path) -> None:
+    content = SlideContent("Never twist your back", "Chapter 1", earlier_points=("Bend your knees", "Keep it close"))
+    layout = layout_scene_slide(content, (1280, 720), fonts)
+    image = render_scene_slide(content, (1280, 720), fonts).convert("L")
+    image.save(tmp_path / "bullets.png")
+
+    def brightest(box: tuple[int, int, int, int]) -> int:
+        extrema = image.crop(box).getextrema()
+        return int(extrema[1])  # type: ignore[arg-type]
+
+    assert brightest(layout.headline.ink_box) > brightest(layout.earlier_points[0].ink_box) + 40

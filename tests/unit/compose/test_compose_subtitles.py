@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from reelflow.compose.fonts import FontSet
+from reelflow.compose.fonts import FontSet, subtitle_font_set
 from reelflow.compose.line_breaking import display_columns
 from reelflow.compose.subtitles import (
     CUE_GAP_SEC,
@@ -33,6 +33,7 @@ from reelflow.compose.subtitles import (
     to_vtt,
     vtt_timestamp,
 )
+from reelflow.contracts import SubtitleStyle
 
 SIZES = [(1280, 720), (1920, 1080), (1080, 1920), (1080, 1080)]
 KOREAN = "피싱은 신뢰할 수 있는 기관을 사칭해 개인정보를 빼내는 사기입니다."
@@ -276,6 +277,54 @@ def test_libass_draws_a_full_budget_cue_inside_title_safe_and_the_band(
     assert left >= 0.05 * width and right <= 0.95 * width  # title-safe at the sides
     assert top >= 0.78 * height  # inside the band slides leave free
     assert bottom <= 0.95 * height  # above the bottom title-safe edge
+
+
+def test_a_jobs_subtitle_style_sets_size_colours_box_and_position() -> None:
+    default = AssStyle.for_frame((1280, 720))
+    big = AssStyle.for_frame((1280, 720), SubtitleStyle(size=1.5, colour="#FFD400", outline_colour="#102030"))
+    assert abs(big.font_size - default.font_size * 1.5) <= 1 and big.line_columns < default.line_columns
+    assert (big.primary_colour, big.outline_colour) == ("&H0000D4FF", "&H00302010")  # &HAABBGGRR
+    assert big.outline > default.outline and big.border_style == 1 and big.alignment == 2
+    assert AssStyle.for_frame((1280, 720), SubtitleStyle(outline=0)).outline == 0
+    boxed = AssStyle.for_frame((1280, 720), SubtitleStyle(box=True, box_colour="#000080", box_opacity=0.75))
+    assert (boxed.border_style, boxed.outline_colour, boxed.shadow) == (3, "&H40800000", 0)
+    top = AssStyle.for_frame((1280, 720), SubtitleStyle(position="top"))
+    assert top.alignment == 8 and top.margin_v == round(720 * 0.07)
+    fields = to_ass([], (1280, 720), "NanumMyeongjo", style=boxed).split("Style: Default,")[1].split(",")
+    assert (fields[0], fields[2], fields[4], fields[14], fields[17]) == (
+        "NanumMyeongjo", "&H00FFFFFF", "&H40800000", "3", "2"
+    )  # fmt: skip
+
+
+def test_libass_burns_a_styled_cue_in_its_font_box_and_place(fonts: FontSet, tmp_path: Path) -> None:
+    """Yellow text in a blue box at the top, in Nanum Myeongjo: drawn where and how the style says."""
+    width, height = 1280, 720
+    look = SubtitleStyle(font="myeongjo", colour="#FFD400", box=True, box_colour="#0000C0", box_opacity=1.0)
+    look = look.model_copy(update={"position": "top"})
+    subtitle_fonts = subtitle_font_set(look.font, fonts)
+    assert subtitle_fonts.family == "NanumMyeongjo"
+    [cue] = plan_cues([TimedNarration(text="안전모를 쓰세요 Wear a helmet", start_sec=0.0, duration_sec=1.0)])
+    style = AssStyle.for_frame((width, height), look)
+    (tmp_path / "cue.ass").write_text(to_ass([cue], (width, height), subtitle_fonts.family, style=style), "utf-8")
+    frame = tmp_path / "styled.png"
+    subprocess.run(
+        [
+            "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={width}x{height}:d=0.5",
+            "-vf", f"subtitles=filename={tmp_path / 'cue.ass'}:fontsdir={subtitle_fonts.fonts_dir}",
+            "-frames:v", "1", str(frame),
+        ],
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    with Image.open(frame) as image:
+        rgb = image.convert("RGB")
+        pixels = [rgb.getpixel((x, y)) for x in range(0, width, 4) for y in range(0, height, 4)]
+    blue = [p for p in pixels if isinstance(p, tuple) and p[2] > 150 and p[0] < 60 and p[1] < 60]
+    yellow = [p for p in pixels if isinstance(p, tuple) and p[0] > 200 and p[1] > 160 and p[2] < 90]
+    assert blue and yellow, "no blue box or no yellow text"
+    with Image.open(frame) as image:
+        box = image.convert("L").point(lambda value: 255 if value > 20 else 0).getbbox()
+    assert box is not None and box[1] >= 0.05 * height and box[3] <= 0.3 * height, box  # at the top, title-safe
 
 
 # ---- sidecars agree with the burned text ------------------------------------------------------------------

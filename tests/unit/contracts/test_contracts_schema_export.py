@@ -49,7 +49,13 @@ from reelflow.contracts import (
     VideoScript,
     Voice,
 )
-from reelflow.contracts.schema_export import asyncapi_document, event_file_stem, event_json_schemas
+from reelflow.contracts.schema_export import (
+    asyncapi_document,
+    codegen_schema,
+    event_file_stem,
+    event_json_schemas,
+    event_variant_schemas,
+)
 
 AT = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -379,7 +385,9 @@ def test_cli_export_writes_schemas_that_validate_real_events(tmp_path: Path) -> 
     assert reelflow_cli(["contracts", "export", str(out)]) == 0
 
     written = sorted(path.name for path in out.iterdir())
-    expected = sorted([f"{event_file_stem(event)}.schema.json" for event in ALL_EVENTS] + ["asyncapi.json"])
+    expected = sorted(
+        [f"{event_file_stem(event)}.schema.json" for event in ALL_EVENTS] + ["asyncapi.json", "codegen.schema.json"]
+    )
     assert written == expected
     for event in SAMPLES:
         path = out / f"{event_file_stem(type(event))}.schema.json"
@@ -394,3 +402,85 @@ def test_cli_export_writes_schemas_that_validate_real_events(tmp_path: Path) -> 
     assert len(document["channels"]) == len(ALL_EVENTS)
     for ref in set(iter_refs(document)):
         resolve_pointer(document, ref)
+    assert json.loads((out / "codegen.schema.json").read_text(encoding="utf-8")) == codegen_schema()
+
+
+def iter_schema_objects(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from iter_schema_objects(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from iter_schema_objects(item)
+
+
+def test_no_export_carries_pydantics_openapi_discriminator(
+    schemas: dict[str, dict[str, Any]], document: dict[str, Any]
+) -> None:
+    """``discriminator`` is an OpenAPI keyword: the AsyncAPI parser refuses its object form, and its mapping
+    pointed at ``#/$defs/…``, which the AsyncAPI document does not have."""
+    for name, exported in {**schemas, "asyncapi": document, "codegen": codegen_schema()}.items():
+        for node in iter_schema_objects(exported):
+            assert not isinstance(node.get("discriminator"), dict), f"{name} still has an OpenAPI discriminator"
+
+
+def test_each_spec_branch_pins_its_template(schemas: dict[str, dict[str, Any]]) -> None:
+    """What the plain ``oneOf`` relies on to pick one branch, as the dropped discriminator did."""
+    definitions = schemas["render.requested.v1"]["$defs"]
+    assert schemas["render.requested.v1"]["properties"]["spec"]["oneOf"] == [
+        {"$ref": "#/$defs/LessonSpec"},
+        {"$ref": "#/$defs/RankingSpec"},
+    ]
+    for name, template in (("LessonSpec", "lesson"), ("RankingSpec", "ranking")):
+        assert definitions[name]["properties"]["template"]["const"] == template
+        assert "template" in definitions[name]["required"]
+
+
+SPEC_SAMPLES = [event for event in SAMPLES if "spec" in type(event).model_fields]
+
+
+@pytest.mark.parametrize("event", SPEC_SAMPLES, ids=[event_file_stem(type(event)) for event in SPEC_SAMPLES])
+def test_each_variant_holds_exactly_the_events_of_its_template(event: Event) -> None:
+    """``render.requested.v1.lesson`` accepts a lesson request and refuses a ranking one, and the other way."""
+    variants = event_variant_schemas()
+    stem = event_file_stem(type(event))
+    assert {name for name in variants if name.startswith(f"{stem}.")} == {f"{stem}.lesson", f"{stem}.ranking"}
+    lesson = {**event.model_dump(mode="json"), "spec": lesson_spec().model_dump(mode="json")}
+    ranking = {**event.model_dump(mode="json"), "spec": ranking_spec().model_dump(mode="json")}
+    for body in (lesson, ranking):
+        type(event).model_validate(body)
+    assert Draft202012Validator(variants[f"{stem}.lesson"]).is_valid(lesson)
+    assert not Draft202012Validator(variants[f"{stem}.lesson"]).is_valid(ranking)
+    assert Draft202012Validator(variants[f"{stem}.ranking"]).is_valid(ranking)
+    assert not Draft202012Validator(variants[f"{stem}.ranking"]).is_valid(lesson)
+
+
+def test_the_codegen_bundle_has_every_event_shape_and_no_union_of_specs() -> None:
+    bundle = codegen_schema()
+    Draft202012Validator.check_schema(bundle)
+    definitions = bundle["$defs"]
+    with_spec = {event.__name__ for event in ALL_EVENTS if "spec" in event.model_fields}
+    assert with_spec == {"RenderRequested", "RenderNarrated", "RenderComposed", "RenderStored"}
+    for event in ALL_EVENTS:
+        if event.__name__ in with_spec:
+            assert event.__name__ not in definitions, "a generator would flatten its spec union into one class"
+            assert definitions[f"Lesson{event.__name__}"]["properties"]["spec"] == {"$ref": "#/$defs/LessonSpec"}
+            assert definitions[f"Ranking{event.__name__}"]["properties"]["spec"] == {"$ref": "#/$defs/RankingSpec"}
+        else:
+            assert definitions[event.__name__]["x-ce-type"] == event.event_type
+    for ref in set(iter_refs(bundle)):
+        resolve_pointer(bundle, ref)
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=SAMPLE_IDS)
+def test_a_real_event_validates_against_its_codegen_shape(event: Event) -> None:
+    bundle = codegen_schema()
+    name = type(event).__name__
+    spec = getattr(event, "spec", None)
+    if spec is not None:
+        name = f"{spec.template.capitalize()}{name}"
+    validator = Draft202012Validator({**bundle, "$ref": f"#/$defs/{name}"})
+    body = event.model_dump(mode="json")
+    validator.validate(body)
+    assert not validator.is_valid({**body, "unexpected": 1})

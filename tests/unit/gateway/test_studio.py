@@ -10,6 +10,7 @@ import pytest
 
 from reelflow.contracts import AssetKind, JobStatus, ScriptStatus, Step
 from reelflow.gateway.app import build_api
+from reelflow.gateway.schedule_bodies import ItemStatus
 from reelflow.gateway.studio import PAGES, STATIC_DIR, TEMPLATES_DIR, preferred_language
 
 JS_DIR = STATIC_DIR / "js"
@@ -28,6 +29,7 @@ PAGE_PATHS = [
     "/studio/videos/lesson-1",
     "/studio/ranking",
     "/studio/account",
+    "/studio/schedules",
 ]
 
 
@@ -147,6 +149,7 @@ def test_every_key_the_studio_uses_is_in_the_dictionaries() -> None:
     used |= {f"status.{status}" for status in [*JobStatus, *ScriptStatus, "SCRIPT"]}
     used |= {f"step.{step}" for step in Step} | {f"asset.{kind}" for kind in AssetKind}
     used |= {f"review.{decision}" for decision in ("PENDING", "APPROVED", "REJECTED")}
+    used |= {f"itemStatus.{status}" for status in ItemStatus}
     used |= {f"progress.{outcome}.{status}" for outcome in ("ended", "noDetail") for status in ("FAILED", "CANCELED")}
     assert sorted(used - known) == []
 

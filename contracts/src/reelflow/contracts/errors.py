@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     INVALID_SCRIPT = "INVALID_SCRIPT"
     LLM_FAILED = "LLM_FAILED"
     TTS_FAILED = "TTS_FAILED"
+    VISUAL_FAILED = "VISUAL_FAILED"
     MEDIA_INVALID = "MEDIA_INVALID"
     RENDER_FAILED = "RENDER_FAILED"
     STORAGE_UPLOAD_FAILED = "STORAGE_UPLOAD_FAILED"
@@ -45,3 +46,7 @@ class ApiErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"  # no credentials, or ones that are wrong, expired or revoked
     FORBIDDEN = "FORBIDDEN"  # the caller is known but may not do this (a scope, admin, or a missing CSRF token)
     RATE_LIMITED = "RATE_LIMITED"  # too many requests in the window; Retry-After says when to try again
+    # The Spring backend, asked for a render spec, could not be reached (or is not configured); nothing started.
+    BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
+    BACKEND_TIMEOUT = "BACKEND_TIMEOUT"  # the backend did not answer within BACKEND_TIMEOUT_SEC; nothing started
+    BACKEND_FAILED = "BACKEND_FAILED"  # the backend answered with an error (5xx, 401/403) or no JSON; nothing started

@@ -1,7 +1,7 @@
 """Every event on the bus: its body model, its subject and its CloudEvents type, declared once."""
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -10,6 +10,7 @@ from reelflow.contracts.errors import ErrorInfo
 from reelflow.contracts.jobs import Asset, JobStatus, Publication, Step
 from reelflow.contracts.scripts import NonBlank, Script, ScriptOptions
 from reelflow.contracts.specs import (
+    BrandColours,
     FrameRate,
     FrameSize,
     HttpUrlText,
@@ -17,6 +18,7 @@ from reelflow.contracts.specs import (
     PublishTarget,
     RenderSpec,
     SubtitleMode,
+    SubtitleStyle,
     VisualStyle,
     Voice,
 )
@@ -68,10 +70,21 @@ class RenderDefaults(Contract):
     size: FrameSize = "1280x720"
     fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
+    theme: Literal["dark", "light", "brand"] = "dark"
+    brand: BrandColours | None = None
+    layout: Literal["headline", "bullets"] = "headline"
     title_card: bool = Field(default=False, description="Open the video with a 3-second title card.")
+    outro_text: str = Field(default="", max_length=120, description="End with a 3-second card showing this text.")
     music: MusicTrack | None = Field(default=None, description="Background music uploaded with POST /api/uploads.")
     publish: PublishTarget | None = None
     callback_url: HttpUrlText | None = None
+
+    @model_validator(mode="after")
+    def _brand_theme_has_colours(self) -> "RenderDefaults":
+        if self.theme == "brand" and self.brand is None:
+            raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+        return self
 
 
 class ScriptRequested(Event):
@@ -204,9 +217,15 @@ class RenderCompleted(JobEvent):
     event_type: ClassVar[str] = "reelflow.render.completed.v1"
 
     status: JobStatus = JobStatus.COMPLETED
-    assets: list[Asset]
+    assets: list[Asset] = Field(
+        description="Every stored file; each `url` is where a client outside the cluster downloads it (the "
+        "gateway's GET /api/assets/{job_id}/{kind}, with the caller's credentials)."
+    )
     publications: list[Publication] = Field(default_factory=list)
     duration_sec: float | None = None
+    script_version: int | None = Field(
+        default=None, ge=1, description="The version of the script the job rendered, when the gateway knows it."
+    )
 
 
 class RenderFailed(Event):

@@ -110,6 +110,43 @@ class Voice(Contract):
     )
 
 
+HexColour = Annotated[
+    str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$"), Field(description="A colour as #RRGGBB, e.g. #FFD400.")
+]
+
+
+class SubtitleStyle(Contract):
+    """How burned subtitles look. Sizes are multipliers of what the frame size calls for, so one style reads
+    alike at 720p and on a 9:16 phone video; the SRT/VTT sidecars break their lines the same way."""
+
+    font: Literal["gothic", "barun_gothic", "square_round", "myeongjo"] = Field(
+        default="gothic",
+        description="Nanum Gothic (default), Nanum Barun Gothic, Nanum Square Round or Nanum Myeongjo.",
+    )
+    size: float = Field(default=1.0, ge=0.6, le=1.8, description="Text size, times the size for the frame.")
+    colour: HexColour = "#FFFFFF"
+    outline_colour: HexColour = "#000000"
+    outline: float = Field(default=1.0, ge=0, le=3, description="Outline width, times the default; 0 for none.")
+    box: bool = Field(default=False, description="A box behind the text (in box_colour) instead of an outline.")
+    box_colour: HexColour = "#000000"
+    box_opacity: float = Field(default=0.6, ge=0, le=1)
+    position: Literal["bottom", "top"] = Field(
+        default="bottom",
+        description="`top` keeps the bottom of the frame clear (a player's own captions); it can overlap a "
+        "slide's chapter line.",
+    )
+
+
+class BrandColours(Contract):
+    """The ``brand`` theme's colours: slides on the brand's background, its accent on the rule and bar."""
+
+    background: HexColour = Field(description="The slides' background (a gentle gradient is made from it).")
+    accent: HexColour = Field(description="The rule under the title and the bar beside each slide's chapter.")
+    text: HexColour | None = Field(
+        default=None, description="The headline colour; by default white or near-black, whichever reads on it."
+    )
+
+
 class VisualStyle(StrEnum):
     BASIC = "basic"
     ANIMATED = "animated"
@@ -178,6 +215,16 @@ class LessonSpec(_SpecCommon):
     visual_style: VisualStyle = VisualStyle.BASIC
     size: FrameSize = "1280x720"
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
+    theme: Literal["dark", "light", "brand"] = Field(
+        default="dark", description="The slides' look; `brand` takes its colours from `brand`."
+    )
+    brand: BrandColours | None = None
+    layout: Literal["headline", "bullets"] = Field(
+        default="headline",
+        description="`headline`: each slide shows its scene's key phrase. `bullets`: each slide adds its key "
+        "phrase under the chapter's earlier ones (dimmed), so the chapter's points build up as it goes.",
+    )
     title_card: bool = Field(
         default=False,
         description=(
@@ -186,6 +233,19 @@ class LessonSpec(_SpecCommon):
             "written before it renders as it did; the studio and `reelflow render` turn it on."
         ),
     )
+
+    outro_text: str = Field(
+        default="",
+        max_length=120,
+        description='End the video with a 3-second card showing this text (e.g. "Thanks for watching") over the '
+        "title; empty for none.",
+    )
+
+    @model_validator(mode="after")
+    def _brand_theme_has_colours(self) -> "LessonSpec":
+        if self.theme == "brand" and self.brand is None:
+            raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+        return self
 
 
 class RankingClip(Contract):

@@ -33,6 +33,12 @@ class TtsError(ReelflowError):
     code = ErrorCode.TTS_FAILED
 
 
+class VisualError(ReelflowError):
+    """A scene's visual could not be made (the image provider refused, failed or timed out)."""
+
+    code = ErrorCode.VISUAL_FAILED
+
+
 class MediaInvalidError(ReelflowError):
     code = ErrorCode.MEDIA_INVALID
 

@@ -61,6 +61,34 @@ def find_fonts(
     raise RenderError(f"no Korean-capable font was found (looked for {NANUM_REGULAR} in {searched}); {_INSTALL_HINT}")
 
 
+# The faces SubtitleStyle.font names, all in Debian's fonts-nanum: (regular file, bold file).
+SUBTITLE_FACES = {
+    "barun_gothic": ("NanumBarunGothic.ttf", "NanumBarunGothicBold.ttf"),
+    "square_round": ("NanumSquareRoundR.ttf", "NanumSquareRoundB.ttf"),
+    "myeongjo": ("NanumMyeongjo.ttf", "NanumMyeongjoBold.ttf"),
+}
+
+
+def subtitle_font_set(font: str, fonts: FontSet, *, search_dirs: Sequence[Path] = (SYSTEM_FONTS_DIR,)) -> FontSet:
+    """The faces burned subtitles are drawn with for ``SubtitleStyle.font``: ``gothic`` is the slides' own set
+    (``fonts``, which honours the font setting); the others are looked for beside it and in ``search_dirs``.
+
+    Raises :class:`RenderError` (non-retryable) naming the missing file and the package that has it.
+    """
+    faces = SUBTITLE_FACES.get(font)
+    if faces is None:
+        return fonts
+    regular_name, bold_name = faces
+    for directory in (fonts.regular.parent, *search_dirs):
+        regular = _find_file(directory, regular_name)
+        if regular is not None:
+            return _font_set(regular, _find_file(regular.parent, bold_name))
+    raise RenderError(
+        f"the subtitle font {font!r} needs {regular_name}, which is not installed: `apt-get install fonts-nanum`, "
+        "or choose subtitle_style.font 'gothic'"
+    )
+
+
 def subtitle_fonts_folder(fonts: FontSet, folder: Path) -> Path:
     """``folder``, holding only ``fonts``' two faces (as links), for libass's ``fontsdir``.
 

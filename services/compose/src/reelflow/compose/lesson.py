@@ -13,8 +13,8 @@ import logging
 import math
 import os
 import wave
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reelflow.compose.audio_mix import music_gain_db
@@ -28,7 +28,7 @@ from reelflow.compose.ffmpeg import (
     parts_mux_args,
     still_pictures_args,
 )
-from reelflow.compose.fonts import FontSet, subtitle_fonts_folder
+from reelflow.compose.fonts import FontSet, subtitle_font_set, subtitle_fonts_folder
 from reelflow.compose.h264_hold import held_pictures_stream
 from reelflow.compose.loudness import (
     TARGET_LUFS,
@@ -40,7 +40,15 @@ from reelflow.compose.loudness import (
 from reelflow.compose.motion import MovingSlide, move_for_scene
 from reelflow.compose.picture_plan import PICTURE_SLOT_SEC, HeldPicture, picture_slot_cues, plan_held_pictures
 from reelflow.compose.scene_parts import PartPlan, plan_parts
-from reelflow.compose.slides import SlideContent, render_scene_slide, render_title_card, save_bitmap, save_jpeg
+from reelflow.compose.slides import (
+    SlideContent,
+    SlideTheme,
+    render_scene_slide,
+    render_title_card,
+    save_bitmap,
+    save_jpeg,
+    theme_for,
+)
 from reelflow.compose.soundtrack import MusicBed, soundtrack_args, soundtrack_layout
 from reelflow.compose.step_control import (
     ProgressMeter,
@@ -50,6 +58,7 @@ from reelflow.compose.step_control import (
     step_deadline,
 )
 from reelflow.compose.subtitles import (
+    AssStyle,
     ChapterMark,
     Cue,
     TimedNarration,
@@ -76,7 +85,7 @@ DEFAULT_TRANSITION_SEC = 0.5
 # picture is one IDR frame, worth a few moving frames.
 SOUNDTRACK_WEIGHT_PER_FRAME = 0.1
 HELD_PICTURE_WEIGHT = 4.0
-TITLE_CARD_SEC = 3.0  # how long the title card opens a lesson that asks for one
+CARD_SEC = 3.0  # how long a title card opens, and an outro card ends, a lesson that asks for one
 MUSIC_SCAN_TIMEOUT_SEC = 120.0  # the music's loudness scan (a decode of the file; seconds for a long song)
 
 
@@ -84,14 +93,16 @@ MUSIC_SCAN_TIMEOUT_SEC = 120.0  # the music's loudness scan (a decode of the fil
 class NarratedScene:
     """One scene, in script order, with its narration already synthesized to a local WAV.
 
-    The title card that opens a lesson (``LessonSpec.title_card``) is one too, with no script scene: its
-    picture is the card, its sound a moment of silence, and it belongs to the first chapter.
+    The title card that opens a lesson (``LessonSpec.title_card``) and the outro card that ends it
+    (``LessonSpec.outro_text``) are ones too, with no script scene: the picture is the ``card`` (a title over a
+    subtitle), the sound a moment of silence, and each belongs to its neighbouring scene's chapter.
     """
 
     chapter_title: str
     scene: Scene | None
     audio_path: Path
     duration_sec: float  # measured narration duration
+    card: tuple[str, str] = ("", "")  # (title, subtitle) of a card; only when ``scene`` is None
 
     @property
     def narration(self) -> str:
@@ -99,7 +110,7 @@ class NarratedScene:
 
     @property
     def name(self) -> str:
-        return f"scene {self.scene.scene_id!r}" if self.scene is not None else "the title card"
+        return f"scene {self.scene.scene_id!r}" if self.scene is not None else f"the card {self.card[0]!r}"
 
 
 @dataclass(frozen=True)
@@ -195,14 +206,21 @@ class _WorkPaths:
         return self.root / "parts" / f"segment-{part + 1:03d}.mp4"
 
 
-def lesson_cues(scenes: Sequence[NarratedScene], timeline: Timeline, size: tuple[int, int] | None = None) -> list[Cue]:
-    """Subtitle cues on the frame-aligned scene windows, so each one falls inside its own scene."""
+def lesson_cues(
+    scenes: Sequence[NarratedScene],
+    timeline: Timeline,
+    size: tuple[int, int] | None = None,
+    style: AssStyle | None = None,
+) -> list[Cue]:
+    """Subtitle cues on the frame-aligned scene windows, so each one falls inside its own scene; lines are
+    broken to what fits the burned ``style`` (by default the frame's), so sidecars and burn break alike."""
     return plan_cues(
         [
             TimedNarration(text=item.narration, start_sec=timeline.start_sec(i), duration_sec=timeline.duration_sec(i))
             for i, item in enumerate(scenes)
         ],
         frame_size=size,
+        chars_per_line=style.line_columns if style is not None else None,
     )
 
 
@@ -234,6 +252,7 @@ async def compose_lesson(
     step_timeout_sec: float = 900.0,
     music_path: Path | None = None,
     transition_sec: float = DEFAULT_TRANSITION_SEC,
+    images: Mapping[str, Path] | None = None,
 ) -> ComposedFiles:
     """Turn narrated scenes into ``video.mp4`` plus SRT/VTT, ``chapters.txt`` and ``thumb.jpg`` in ``workdir``.
 
@@ -241,11 +260,17 @@ async def compose_lesson(
     ``step_timeout_sec`` (:class:`StepTimeoutError`), and ``cancel`` stops it (:class:`JobCanceledError`).
     Subtitles are burned in when ``spec.subtitles`` is burn/both; the sidecar files are always written.
     The narration is levelled to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
-    it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``.
+    it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``. ``images``
+    (by scene id, see ``scene_images``) are placed on their scenes' slides.
     """
+    cards = _cards(spec, scenes)
     if spec.title_card:
-        scenes = [await asyncio.to_thread(_title_card_scene, scenes, workdir), *scenes]
-    paths = await asyncio.to_thread(_prepare, scenes, workdir, fonts)
+        scenes = [await asyncio.to_thread(_card_scene, cards.title, scenes[0], workdir, "title-card"), *scenes]
+    if spec.outro_text.strip():
+        scenes = [*scenes, await asyncio.to_thread(_card_scene, cards.outro, scenes[-1], workdir, "outro-card")]
+    look = AssStyle.for_frame(frame_size(spec.size), spec.subtitle_style)
+    subtitle_fonts = await asyncio.to_thread(subtitle_font_set, spec.subtitle_style.font, fonts)
+    paths = await asyncio.to_thread(_prepare, scenes, workdir, subtitle_fonts)
     report = _forward_only(report)
     music = await _checked_music(spec.music, music_path, narration_count=len(scenes))
     size = frame_size(spec.size)
@@ -258,7 +283,7 @@ async def compose_lesson(
     try:
         async with step_deadline(Step.GENERATE_SUBTITLE, step_timeout_sec, cancel):
             await report(Step.GENERATE_SUBTITLE, 0.0)
-            cues = lesson_cues(scenes, timeline, size)
+            cues = lesson_cues(scenes, timeline, size, look)
             pictures = None if animated else plan_held_pictures(timeline.boundaries, cues if burn else [], spec.fps)
             await asyncio.to_thread(
                 _write_subtitle_files,
@@ -269,23 +294,27 @@ async def compose_lesson(
                 plan if animated else None,
                 pictures,
                 size,
-                fonts,
-                burn,
+                subtitle_fonts,
+                look if burn else None,
             )
             await report(Step.GENERATE_SUBTITLE, 1.0)
 
         async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
             await report(Step.RENDER_SLIDES, 0.0)
-            title, subtitle = title_card_text(spec, scenes)
+            title, subtitle = cards.title
+            theme = theme_for(spec.theme, spec.brand)
             for index, item in enumerate(scenes):
                 raise_if_canceled(cancel)
                 if item.scene is None:
-                    await asyncio.to_thread(_render_title_slide, title, subtitle, size, fonts, paths.slide(index))
+                    await asyncio.to_thread(_render_title_slide, *item.card, size, fonts, theme, paths.slide(index))
                 else:
                     content = SlideContent.for_scene(item.chapter_title, item.scene)
-                    await asyncio.to_thread(_render_slide_file, content, size, fonts, paths.slide(index))
+                    content = replace(content, image=(images or {}).get(item.scene.scene_id))
+                    if spec.layout == "bullets":
+                        content = replace(content, earlier_points=earlier_points(scenes, index))
+                    await asyncio.to_thread(_render_slide_file, content, size, fonts, theme, paths.slide(index))
                 await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
-            await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, paths.thumbnail)
+            await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, theme, paths.thumbnail)
             await report(Step.RENDER_SLIDES, 1.0)
 
         async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
@@ -547,48 +576,81 @@ def _write_subtitle_files(
     plan: PartPlan | None,
     pictures: Sequence[HeldPicture] | None,
     size: tuple[int, int],
-    fonts: FontSet,
-    burn: bool,
+    subtitle_fonts: FontSet,
+    burned: AssStyle | None,
 ) -> None:
-    """The sidecars, and what the burn needs: each animated part's own ASS, or the held pictures' slot ASS."""
+    """The sidecars, and what a burn (in the ``burned`` style) needs: each animated part's own ASS, or the held
+    pictures' slot ASS."""
     paths.srt.write_text(to_srt(cues), encoding="utf-8")
     paths.vtt.write_text(to_vtt(cues), encoding="utf-8")
     paths.chapters.write_text(chapters_txt(chapters, total_sec=timeline.total_sec), encoding="utf-8")
-    if not burn:
+    if burned is None:
         return
+    family = subtitle_fonts.family
     if pictures is not None:
-        paths.pictures_ass.write_text(to_ass(picture_slot_cues(pictures), size, fonts.family), encoding="utf-8")
+        slots = picture_slot_cues(pictures)
+        paths.pictures_ass.write_text(to_ass(slots, size, family, style=burned), encoding="utf-8")
     if plan is not None:
         fps = timeline.fps
         for index, part in enumerate(plan.parts):
             own = segment_cues(cues, part.start / fps, part.end / fps)
-            paths.ass(index).write_text(to_ass(own, size, fonts.family), encoding="utf-8")
+            paths.ass(index).write_text(to_ass(own, size, family, style=burned), encoding="utf-8")
 
 
-def _render_slide_file(content: SlideContent, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
-    save_bitmap(render_scene_slide(content, size, fonts), path)
+def earlier_points(scenes: Sequence[NarratedScene], index: int) -> tuple[str, ...]:
+    """The key points of the scenes before ``index`` in its chapter (the bullets layout)."""
+    chapter = scenes[index].chapter_title
+    points: list[str] = []
+    for item in scenes[:index]:
+        if item.chapter_title != chapter:
+            points = []
+        elif item.scene is not None:
+            points.append(SlideContent.for_scene(chapter, item.scene).headline)
+    return tuple(points)
 
 
-def _title_card_scene(scenes: Sequence[NarratedScene], workdir: Path) -> NarratedScene:
-    """The title card as the lesson's first scene: :data:`TITLE_CARD_SEC` of silence in the first chapter (the
-    narration filter pads the short silent file to the card's length)."""
-    silence = workdir / "parts" / "title-card.wav"
+def _render_slide_file(
+    content: SlideContent, size: tuple[int, int], fonts: FontSet, theme: SlideTheme, path: Path
+) -> None:
+    save_bitmap(render_scene_slide(content, size, fonts, theme), path)
+
+
+@dataclass(frozen=True)
+class _Cards:
+    title: tuple[str, str]
+    outro: tuple[str, str]
+
+
+def _cards(spec: LessonSpec, scenes: Sequence[NarratedScene]) -> _Cards:
+    """What the title card (and thumbnail) and the outro card show."""
+    return _Cards(title=title_card_text(spec, scenes), outro=(spec.outro_text.strip(), spec.title.strip()))
+
+
+def _card_scene(card: tuple[str, str], beside: NarratedScene, workdir: Path, name: str) -> NarratedScene:
+    """A card as a scene of ``beside``'s chapter: :data:`CARD_SEC` of silence (the narration filter pads the
+    short silent file to the card's length)."""
+    silence = workdir / "parts" / f"{name}.wav"
     silence.parent.mkdir(parents=True, exist_ok=True)
     with wave.open(str(silence), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(AUDIO_SAMPLE_RATE)
         out.writeframes(bytes(2 * AUDIO_SAMPLE_RATE // 10))
-    first_chapter = scenes[0].chapter_title if scenes else ""
-    return NarratedScene(chapter_title=first_chapter, scene=None, audio_path=silence, duration_sec=TITLE_CARD_SEC)
+    return NarratedScene(
+        chapter_title=beside.chapter_title, scene=None, audio_path=silence, duration_sec=CARD_SEC, card=card
+    )
 
 
-def _render_title_slide(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
-    save_bitmap(render_title_card(title, subtitle, size, fonts), path)
+def _render_title_slide(
+    title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, theme: SlideTheme, path: Path
+) -> None:
+    save_bitmap(render_title_card(title, subtitle, size, fonts, theme), path)
 
 
-def _render_thumbnail_file(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, path: Path) -> None:
-    save_jpeg(render_title_card(title, subtitle, size, fonts), path)
+def _render_thumbnail_file(
+    title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, theme: SlideTheme, path: Path
+) -> None:
+    save_jpeg(render_title_card(title, subtitle, size, fonts, theme), path)
 
 
 def _forward_only(report: StepReporter) -> StepReporter:

@@ -5,8 +5,9 @@ from pathlib import Path, PurePosixPath
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson import NarratedScene, compose_lesson
+from reelflow.compose.scene_images import OpenAIImages, scene_images
 from reelflow.compose.settings import ComposeSettings
-from reelflow.contracts import LessonSpec, MusicTrack, RenderNarrated
+from reelflow.contracts import LessonSpec, MusicTrack, RenderNarrated, frame_size
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
@@ -61,6 +62,19 @@ async def compose_lesson_job(
     for paired, scene in zip(scenes, spec.script.scenes(), strict=True):
         await blobs.get_file(settings.work_bucket, by_scene[scene.scene_id].audio_key, paired.audio_path)
     music_path = await fetch_music(blobs, settings.media_bucket, spec.music, workdir / "audio")
+    provider = OpenAIImages(settings) if settings.images_configured else None
+    try:
+        images = await scene_images(
+            spec.script.scenes(),
+            frame_size(spec.size),
+            provider=provider,
+            blobs=blobs,
+            bucket=settings.media_bucket,
+            folder=workdir / "visuals",
+        )
+    finally:
+        if provider is not None:
+            await provider.aclose()
     return await compose_lesson(
         spec,
         scenes,
@@ -72,4 +86,5 @@ async def compose_lesson_job(
         step_timeout_sec=settings.compose_step_timeout_sec,
         music_path=music_path,
         transition_sec=settings.compose_transition_sec,
+        images=images,
     )

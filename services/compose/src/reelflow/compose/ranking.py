@@ -73,6 +73,7 @@ class PlannedClip:
     start_frame: int  # where its transition in begins on the joined timeline (0 for the first clip)
     audio: bool  # its own sound is heard: kept by the spec and present in the file
     fit: tuple[int, int] | None = None  # fitted whole at this size over a blurred fill, instead of cropped
+    source_width: int = 0  # the clip's picture width as decoded (after its rotation)
 
     @property
     def rank(self) -> int:
@@ -310,6 +311,7 @@ def plan_ranking(spec: RankingSpec, media: Mapping[int, ClipMedia]) -> RankingPl
                 start_frame=start_frame,
                 audio=clip.keep_audio and info.has_audio,
                 fit=fitted_box(info.width, info.height, size) if fits_whole(clip, info, size) else None,
+                source_width=info.width,
             )
         )
         start_frame += frames - transition_frames

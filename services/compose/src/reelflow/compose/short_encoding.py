@@ -31,10 +31,19 @@ from reelflow.compose.ranking import BADGE_FADE_SEC, TRANSITION, RankingPlan
 # Single pass per clip (dynamic mode): clips are short and each keeps its own level. Same target as lessons.
 LOUDNESS_FILTER = f"loudnorm={loudnorm_targets()}"
 _JOINED_AUDIO = "clips"
+# A clip enlarged this much or more (a 640x360 clip in a 1080-wide short) is sharpened after its scale, so it
+# does not look soft; the unsharp mask is mild, on luma only, and costs nothing for clips that are not enlarged.
+SHARPEN_FROM_UPSCALE = 1.5
+SHARPEN_UPSCALED = "unsharp=lx=5:ly=5:la=0.8:cx=3:cy=3:ca=0,"
 # The backdrop of a clip fitted whole: its crop, blurred at a small size, a little darker, scaled up.
 BLUR_DOWNSCALE = 8
 BLUR_RADIUS = 5  # two passes of it
 BLUR_BRIGHTNESS = -0.08
+
+
+def _sharpen(scaled_width: int, source_width: int) -> str:
+    """The sharpening filter (with its comma) for a picture scaled from ``source_width`` to ``scaled_width``."""
+    return SHARPEN_UPSCALED if scaled_width >= SHARPEN_FROM_UPSCALE * max(1, source_width) else ""
 
 
 def _even(value: float) -> int:
@@ -63,7 +72,8 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
     if planned.fit is None:
         picture = (
             f"[{source}]fps={plan.fps}:start_time=0,{fill},"
-            f"scale={width}:{height}:flags=lanczos,setsar=1,format=yuv420p,{timed}[{out}_base]"
+            f"scale={width}:{height}:flags=lanczos,{_sharpen(width, crop.width)}setsar=1,format=yuv420p,"
+            f"{timed}[{out}_base]"
         )
     else:
         fit_width, fit_height = planned.fit
@@ -75,7 +85,8 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
                 f"[{source}]fps={plan.fps}:start_time=0,format=yuv420p,split=2[{out}_whole][{out}_cover]",
                 f"[{out}_cover]{fill},scale={blur_width}:{blur_height}:flags=bilinear,boxblur={radius}:2,"
                 f"eq=brightness={BLUR_BRIGHTNESS}:eval=init,scale={width}:{height}:flags=bilinear,setsar=1[{out}_blur]",
-                f"[{out}_whole]scale={fit_width}:{fit_height}:flags=lanczos,setsar=1[{out}_fit]",
+                f"[{out}_whole]scale={fit_width}:{fit_height}:flags=lanczos,{_sharpen(fit_width, planned.source_width)}"
+                f"setsar=1[{out}_fit]",
                 f"[{out}_blur][{out}_fit]overlay=x=(W-w)/2:y=(H-h)/2:format=yuv420,{timed}[{out}_base]",
             ]
         )

@@ -6,7 +6,7 @@ it shrinks until it fits, and is ellipsised at a word boundary only if even the 
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -17,7 +17,7 @@ from reelflow.compose.text_fitting import Box, load_font
 # Re-exported: other layouts (ranking badges) fit their text with these through this module.
 from reelflow.compose.text_fitting import TextBlock as TextBlock
 from reelflow.compose.text_fitting import fit_text as fit_text
-from reelflow.contracts import Scene
+from reelflow.contracts import BrandColours, Scene
 
 Rgb = tuple[int, int, int]
 
@@ -29,7 +29,7 @@ KEN_BURNS_MAX_ZOOM = 1.06
 SAFE_X = 0.08  # inset on the left and right: more than the 7% a Ken Burns crop and title-safe need
 SAFE_TOP = 0.07
 SAFE_BOTTOM = 0.07  # for the title card, which is not zoomed and has no subtitles
-# Font sizes as shares of the layout unit: min(height, width * 9 / 16), so upright frames follow their width.
+# Font sizes as shares of the layout unit (see layout_unit): a landscape frame's height, an upright one's width.
 HEADLINE_MAX_SHARE = 0.11
 HEADLINE_MIN_SHARE = 0.03  # about 22 px at 720p: still legible on a phone
 CHAPTER_MAX_SHARE = 0.045
@@ -39,6 +39,13 @@ TITLE_MIN_SHARE = 0.035
 CARD_SUBTITLE_MAX_SHARE = 0.06
 CARD_SUBTITLE_MIN_SHARE = 0.025
 HEADLINE_FALLBACK_CHARS = 60
+UPRIGHT_UNIT_PER_WIDTH = 0.75
+# The bullets layout: rows on a slide, and the largest text of the current point and of the earlier ones.
+MAX_BULLETS = 5
+BULLET_CURRENT_MAX_SHARE = 0.075
+BULLET_EARLIER_MAX_SHARE = 0.055
+BULLET_ROW_MAX_SHARE = 0.2
+IMAGE_SLIDE_TEXT_SCALE = 0.8  # beside or under a picture, the headline's largest size is a little smaller
 
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？…,，;:])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+")
@@ -60,6 +67,59 @@ DEFAULT_THEME = SlideTheme(
     chapter=(168, 186, 214),
     accent=(255, 183, 77),
 )
+LIGHT_THEME = SlideTheme(
+    background_top=(250, 251, 253),
+    background_bottom=(226, 232, 242),
+    headline=(18, 26, 42),
+    chapter=(84, 100, 128),
+    accent=(0, 112, 224),
+)
+DARK_TEXT: Rgb = (18, 22, 30)
+LIGHT_TEXT: Rgb = (248, 249, 251)
+
+
+def theme_for(theme: str, brand: BrandColours | None = None) -> SlideTheme:
+    """The slides' colours for ``LessonSpec.theme``: dark (the default), light, or the brand's own."""
+    if theme == "light":
+        return LIGHT_THEME
+    if theme != "brand" or brand is None:
+        return DEFAULT_THEME
+    background = _rgb(brand.background)
+    light = _luminance(background) > 0.45
+    headline = _rgb(brand.text) if brand.text else (DARK_TEXT if light else LIGHT_TEXT)
+    top = _mix(background, (255, 255, 255), 0.08)
+    bottom = _mix(background, (0, 0, 0), 0.06 if light else 0.18)
+    chapter = _mix(headline, background, 0.3)
+    if min(_contrast(chapter, top), _contrast(chapter, bottom)) < 3.0:
+        chapter = headline  # a muted chapter line must still read
+    return SlideTheme(
+        background_top=top, background_bottom=bottom, headline=headline, chapter=chapter, accent=_rgb(brand.accent)
+    )
+
+
+def _rgb(hex_colour: str) -> Rgb:
+    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
+
+
+def _mix(colour: Rgb, other: Rgb, share: float) -> Rgb:
+    red, green, blue = (round(a + (b - a) * share) for a, b in zip(colour, other, strict=True))
+    return red, green, blue
+
+
+def _contrast(first: Rgb, second: Rgb) -> float:
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: Rgb) -> float:
+    """Relative luminance (sRGB, WCAG), 0 for black to 1 for white."""
+
+    def linear(channel: int) -> float:
+        value = channel / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(channel) for channel in colour)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 @dataclass(frozen=True)
@@ -68,6 +128,9 @@ class SlideContent:
 
     headline: str
     chapter_title: str = ""
+    # The bullets layout: the key points of the chapter's earlier scenes, shown dimmed above this one's.
+    earlier_points: tuple[str, ...] = ()
+    image: Path | None = None  # the scene's visual, placed beside (landscape) or above (upright) the text
 
     @classmethod
     def for_scene(cls, chapter_title: str, scene: Scene) -> "SlideContent":
@@ -82,6 +145,8 @@ class SlideLayout:
     chapter: TextBlock | None
     accent_bar: Box | None
     headline: TextBlock
+    earlier_points: tuple[TextBlock, ...] = ()
+    image_box: Box | None = None
 
 
 def headline_from_narration(narration: str, max_chars: int = HEADLINE_FALLBACK_CHARS) -> str:
@@ -97,8 +162,14 @@ def headline_from_narration(narration: str, max_chars: int = HEADLINE_FALLBACK_C
     return cut.rstrip(" ,;:，") + "…"
 
 
-def _layout_unit(size: tuple[int, int]) -> float:
+def layout_unit(size: tuple[int, int]) -> float:
+    """The length slide text is sized from. Landscape frames: the height (the width's 9/16 when wider than
+    16:9). Upright and square frames: :data:`UPRIGHT_UNIT_PER_WIDTH` of the width, so text on a phone-shaped
+    slide is as large as its width allows and wraps onto more lines, instead of a 16:9 layout's small line
+    floating in the middle."""
     width, height = size
+    if height >= width:
+        return width * UPRIGHT_UNIT_PER_WIDTH
     return min(height, width * 9 / 16)
 
 
@@ -120,7 +191,7 @@ def _inset(length: int, share: float) -> int:
 
 
 def _px(size: tuple[int, int], share: float) -> int:
-    return round(_layout_unit(size) * share)
+    return round(layout_unit(size) * share)
 
 
 def _centred_bar(frame_width: int, top: int, bar_width: int, thickness: int) -> Box:
@@ -137,7 +208,7 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
     """
     width, _ = size
     left, top, right, bottom = content_area(size)
-    unit = _layout_unit(size)
+    unit = layout_unit(size)
     chapter_block: TextBlock | None = None
     accent_bar: Box | None = None
     headline_top = top
@@ -155,14 +226,63 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
         bar_top = chapter_block.ink_box[3] + round(unit * 0.025)
         accent_bar = _centred_bar(width, bar_top, round(width * 0.06), max(2, round(unit * 0.006)))
         headline_top = accent_bar[3] + round(unit * 0.04)
+    image_box: Box | None = None
+    if content.image is not None:
+        gap = round(unit * 0.04)
+        if width > size[1]:  # landscape: the picture on the right, the text beside it
+            middle = left + round((right - left) * 0.5)
+            image_box, right = (middle + gap // 2, headline_top, right, bottom), middle - gap // 2
+        else:  # upright or square: the picture above the text
+            middle = headline_top + round((bottom - headline_top) * 0.55)
+            image_box, headline_top = (left, headline_top, right, middle - gap // 2), middle + gap // 2
+    if content.earlier_points:
+        layout = _bullet_layout(content, size, fonts, chapter_block, accent_bar, (left, headline_top, right, bottom))
+        return replace(layout, image_box=image_box)
     headline = fit_text(
         content.headline,
         fonts.bold,
         (left, headline_top, right, bottom),
-        max_size=_px(size, HEADLINE_MAX_SHARE),
+        max_size=_px(size, HEADLINE_MAX_SHARE * (IMAGE_SLIDE_TEXT_SCALE if image_box else 1.0)),
         min_size=_px(size, HEADLINE_MIN_SHARE),
     )
-    return SlideLayout(size=size, chapter=chapter_block, accent_bar=accent_bar, headline=headline)
+    return SlideLayout(size=size, chapter=chapter_block, accent_bar=accent_bar, headline=headline, image_box=image_box)
+
+
+def _bullet_layout(
+    content: SlideContent,
+    size: tuple[int, int],
+    fonts: FontSet,
+    chapter: TextBlock | None,
+    accent_bar: Box | None,
+    area: Box,
+) -> SlideLayout:
+    """The chapter's points so far, one row each, the current one last and larger: a list that builds up.
+
+    At most :data:`MAX_BULLETS` rows, the oldest scrolling off the top; the list is centred in its area, each
+    row at most :data:`BULLET_ROW_MAX_SHARE` of the layout unit high, so a few points stay together."""
+    left, top, right, bottom = area
+    earlier = content.earlier_points[-(MAX_BULLETS - 1) :]
+    rows = len(earlier) + 1
+    row_height = min((bottom - top) // max(rows, 3), round(layout_unit(size) * BULLET_ROW_MAX_SHARE))
+    gap = round(layout_unit(size) * 0.015)
+    stack_top = top + ((bottom - top) - rows * row_height) // 2  # the list sits in the middle of its area
+    blocks = []
+    for index, point in enumerate([*earlier, content.headline]):
+        current = index == len(earlier)
+        row_top = stack_top + index * row_height
+        blocks.append(
+            fit_text(
+                point,
+                fonts.bold if current else fonts.regular,
+                (left, row_top, right, row_top + row_height - gap),
+                max_size=_px(size, BULLET_CURRENT_MAX_SHARE if current else BULLET_EARLIER_MAX_SHARE),
+                min_size=_px(size, HEADLINE_MIN_SHARE),
+                max_lines=2,
+            )
+        )
+    return SlideLayout(
+        size=size, chapter=chapter, accent_bar=accent_bar, headline=blocks[-1], earlier_points=tuple(blocks[:-1])
+    )
 
 
 @dataclass(frozen=True)
@@ -179,7 +299,7 @@ def layout_title_card(title: str, subtitle: str, size: tuple[int, int], fonts: F
     The thumbnail is neither zoomed nor subtitled, so it may use the frame down to the bottom inset.
     """
     width, height = size
-    unit = _layout_unit(size)
+    unit = layout_unit(size)
     left, right = _inset(width, SAFE_X), width - _inset(width, SAFE_X)
     top, bottom = _inset(height, SAFE_TOP), height - _inset(height, SAFE_BOTTOM)
     split = top + round((bottom - top) * (0.68 if subtitle.strip() else 1.0))
@@ -230,8 +350,30 @@ def render_scene_slide(
         _draw_block(draw, layout.chapter, theme.chapter)
     if layout.accent_bar is not None:
         draw.rectangle(layout.accent_bar, fill=theme.accent)
+    for point in layout.earlier_points:
+        _draw_block(draw, point, theme.chapter)
     _draw_block(draw, layout.headline, theme.headline)
+    if layout.image_box is not None and content.image is not None:
+        _place_image(image, content.image, layout.image_box)
     return image
+
+
+def _place_image(slide: Image.Image, picture_path: Path, box: Box) -> None:
+    """The picture scaled to fit ``box`` whole (never cropped or stretched), centred in it, rounded corners."""
+    left, top, right, bottom = box
+    with Image.open(picture_path) as opened:
+        picture = opened.convert("RGB")
+    picture.thumbnail((right - left, bottom - top), Image.Resampling.LANCZOS)
+    if picture.width < right - left and picture.height < bottom - top:  # small: enlarge to fit, not just shrink
+        scale = min((right - left) / picture.width, (bottom - top) / picture.height)
+        picture = picture.resize(
+            (round(picture.width * scale), round(picture.height * scale)), Image.Resampling.LANCZOS
+        )
+    mask = Image.new("L", picture.size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, *picture.size), radius=max(4, min(picture.size) // 30), fill=255)
+    x = left + (right - left - picture.width) // 2
+    y = top + (bottom - top - picture.height) // 2
+    slide.paste(picture, (x, y), mask)
 
 
 def render_title_card(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from reelflow.compose.cue_chunking import chunk_narration
 from reelflow.compose.line_breaking import MAX_LINES as MAX_LINES
 from reelflow.compose.line_breaking import display_columns
+from reelflow.contracts import SubtitleStyle
 
 # A cue ends this much before the next scene starts so players never show two scenes' text at once.
 CUE_GAP_SEC = 0.05
@@ -24,6 +25,8 @@ SUBTITLE_MARGIN_X = 0.08  # per side; title-safe needs at least 5%
 SUBTITLE_MARGIN_BOTTOM = 0.07
 # Upright (9:16) players lay their own caption and buttons over the bottom of the frame.
 SUBTITLE_MARGIN_BOTTOM_PORTRAIT = 0.12
+SUBTITLE_MARGIN_TOP = 0.07  # subtitles placed at the top (SubtitleStyle.position): inside title-safe, box and all
+BOX_PADDING_SHARE_OF_FONT = 0.2  # a box behind the text reaches this far past the glyphs
 # One display column (half a Hangul glyph, about one Latin letter) per this share of the ASS font size.
 # Measured in libass with NanumGothic Bold, it is 0.41 in both scripts. The rest is headroom for capitals
 # and wide letters, so a line within budget stays inside the margins.
@@ -74,9 +77,15 @@ class AssStyle:
     margin_h: int
     margin_v: int
     line_columns: int = READABLE_LINE_COLUMNS
+    # ASS colours (&HAABBGGRR, alpha 00 = opaque): the text, its outline (or box), its shadow.
+    primary_colour: str = "&H00FFFFFF"
+    outline_colour: str = "&H00000000"
+    back_colour: str = "&H80000000"
+    border_style: int = 1  # 1: outline and shadow; 3: a box behind the text, in the outline colour
+    alignment: int = 2  # numpad: 2 bottom centre, 8 top centre
 
     @classmethod
-    def for_frame(cls, size: tuple[int, int]) -> "AssStyle":
+    def for_frame(cls, size: tuple[int, int], look: SubtitleStyle | None = None) -> "AssStyle":
         """Sized from the frame so subtitles read alike at 1280x720, 1920x1080, 1080x1920 and 1080x1080.
 
         The margins keep text inside the title-safe area, and two lines stay inside the bottom 22%
@@ -85,18 +94,46 @@ class AssStyle:
         shorter lines.
         """
         width, height = size
-        font_size = max(MIN_SUBTITLE_FONT_PX, round(min(width, height) * SUBTITLE_FONT_SHARE))
+        look = look or SubtitleStyle()
+        font_size = max(MIN_SUBTITLE_FONT_PX, round(min(width, height) * SUBTITLE_FONT_SHARE * look.size))
         margin_h = round(width * SUBTITLE_MARGIN_X)
         fitting_columns = math.floor((width - 2 * margin_h) / (font_size * COLUMN_WIDTH_PER_FONT_SIZE))
         bottom_share = SUBTITLE_MARGIN_BOTTOM_PORTRAIT if height > width else SUBTITLE_MARGIN_BOTTOM
+        margin_v = round(height * (SUBTITLE_MARGIN_TOP if look.position == "top" else bottom_share))
+        outline = round(font_size * OUTLINE_SHARE_OF_FONT * look.outline)
+        if look.box:
+            # The box is the outline drawn as a rectangle: its width is the padding around the text.
+            return cls(
+                font_size=font_size,
+                outline=max(2, round(font_size * BOX_PADDING_SHARE_OF_FONT)),
+                shadow=0,
+                margin_h=margin_h,
+                margin_v=margin_v,
+                line_columns=max(MIN_LINE_COLUMNS, min(READABLE_LINE_COLUMNS, fitting_columns)),
+                primary_colour=ass_colour(look.colour),
+                outline_colour=ass_colour(look.box_colour, opacity=look.box_opacity),
+                back_colour=ass_colour(look.box_colour, opacity=0.0),
+                border_style=3,
+                alignment=8 if look.position == "top" else 2,
+            )
         return cls(
             font_size=font_size,
-            outline=max(1, round(font_size * OUTLINE_SHARE_OF_FONT)),
+            outline=max(1, outline) if look.outline > 0 else 0,
             shadow=max(1, round(font_size * SHADOW_SHARE_OF_FONT)),
             margin_h=margin_h,
-            margin_v=round(height * bottom_share),
+            margin_v=margin_v,
             line_columns=max(MIN_LINE_COLUMNS, min(READABLE_LINE_COLUMNS, fitting_columns)),
+            primary_colour=ass_colour(look.colour),
+            outline_colour=ass_colour(look.outline_colour),
+            alignment=8 if look.position == "top" else 2,
         )
+
+
+def ass_colour(hex_colour: str, *, opacity: float = 1.0) -> str:
+    """``#RRGGBB`` as ASS's ``&HAABBGGRR`` (alpha 00 is opaque, FF invisible)."""
+    red, green, blue = hex_colour[1:3], hex_colour[3:5], hex_colour[5:7]
+    alpha = round((1.0 - opacity) * 255)
+    return f"&H{alpha:02X}{blue}{green}{red}".upper()
 
 
 def spread_over(chunks: Sequence[str], start_sec: float, end_sec: float) -> list[Cue]:
@@ -257,9 +294,9 @@ def to_ass(
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, "
         "Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
         "MarginL, MarginR, MarginV, Encoding",
-        f"Style: Default,{font_family},{look.font_size},&H00FFFFFF,&H00FFFFFF,&H00000000,&H80000000,"
-        f"{-1 if bold else 0},0,0,0,100,100,0,0,1,{look.outline},{look.shadow},2,"
-        f"{look.margin_h},{look.margin_h},{look.margin_v},1",
+        f"Style: Default,{font_family},{look.font_size},{look.primary_colour},{look.primary_colour},"
+        f"{look.outline_colour},{look.back_colour},{-1 if bold else 0},0,0,0,100,100,0,0,{look.border_style},"
+        f"{look.outline},{look.shadow},{look.alignment},{look.margin_h},{look.margin_h},{look.margin_v},1",
         "",
         "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",

@@ -22,12 +22,14 @@ from reelflow.gateway.api.response_headers import SecurityHeadersMiddleware
 from reelflow.gateway.api.routes import (
     accounts,
     assets,
+    backend,
     health,
     library,
     metrics,
     progress_socket,
     ranking_jobs,
     render_jobs,
+    schedules,
     scripts,
     studio,
     uploads,
@@ -35,6 +37,9 @@ from reelflow.gateway.api.routes import (
     webhooks,
 )
 from reelflow.gateway.authentication import Authenticator, Budgets
+from reelflow.gateway.backend_callbacks import BackendCallbacks
+from reelflow.gateway.backend_jobs import BackendJobs
+from reelflow.gateway.backend_specs import BackendConnection, BackendSpecs
 from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
 from reelflow.gateway.http_observability import instrument_http
@@ -45,6 +50,9 @@ from reelflow.gateway.rate_limits import Budget, RateLimiter
 from reelflow.gateway.readiness import DependencyCheck, Readiness
 from reelflow.gateway.render_checks import CallbackChecks, RenderChecks
 from reelflow.gateway.render_job_commands import RenderJobCommands
+from reelflow.gateway.schedule_commands import ScheduleCommands
+from reelflow.gateway.schedule_store import ScheduleStore
+from reelflow.gateway.scheduler import GatewayWork, Scheduler, SchedulerPolicy
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
@@ -127,6 +135,17 @@ def _delivery_policy(settings: GatewaySettings) -> DeliveryPolicy:
         log_retention_sec=settings.webhook_log_retention_days * DAY_SEC,
         allow_private_targets=settings.webhook_allow_private_targets,
         callback_secret=settings.webhook_secret.get_secret_value(),
+        backend_api_token=settings.backend_api_token.get_secret_value(),
+        backend_timeout_sec=settings.backend_timeout_sec,
+    )
+
+
+def _backend_connection(settings: GatewaySettings) -> BackendConnection | None:
+    """The Spring backend, when this gateway was given one (BACKEND_BASE_URL)."""
+    if not settings.backend_base_url:
+        return None
+    return BackendConnection(
+        settings.backend_base_url, settings.backend_api_token.get_secret_value(), settings.backend_timeout_sec
     )
 
 
@@ -170,13 +189,39 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await webhook_store.ensure_indexes()
         webhook_http = httpx.AsyncClient(timeout=settings.webhook_timeout_sec, follow_redirects=False, trust_env=False)
         dispatcher = WebhookDispatcher(webhook_store, registry, webhook_http, _delivery_policy(settings))
-        runtime.broker.context.set_global("projector", EventProjector(store, runtime.bus, hub, relay, jobs, dispatcher))
+        backend_callbacks = BackendCallbacks(
+            store,
+            dispatcher,
+            backend_base_url=settings.backend_base_url,
+            gateway_base_url=settings.gateway_base_url,
+        )
+        projector = EventProjector(
+            store,
+            runtime.bus,
+            hub,
+            relay,
+            jobs,
+            dispatcher,
+            backend_callbacks,
+            assets_base_url=settings.gateway_base_url,
+        )
+        runtime.broker.context.set_global("projector", projector)
+        backend_http = httpx.AsyncClient(timeout=settings.backend_timeout_sec, follow_redirects=False, trust_env=False)
         await connect_bus(runtime)
         await runtime.broker.start()
         watch_consumers(runtime)
         runtime.background.append(asyncio.create_task(relay.run(), name="outbox relay"))
         relay.kick()  # events owed before a restart go out now, not at the first idle tick
         runtime.background.append(asyncio.create_task(dispatcher.run(), name="webhook sender"))
+        schedule_store = ScheduleStore(mongo, settings.mongo_db)
+        await schedule_store.ensure_indexes()
+        scheduler = Scheduler(
+            schedule_store,
+            store,
+            GatewayWork(access, scripts_commands, jobs),
+            SchedulerPolicy(poll_sec=settings.schedule_poll_sec, lease_sec=settings.schedule_lease_sec),
+        )
+        runtime.background.append(asyncio.create_task(scheduler.run(), name="scheduler"))
         app.state.gateway = GatewayState(
             settings=settings,
             runtime=runtime,
@@ -190,6 +235,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             library=video_library,
             public_links=PresignedLinks(settings, settings.public_s3_url) if settings.public_s3_url else None,
             webhooks=WebhookSubscriptions(webhook_store, allow_private_targets=settings.webhook_allow_private_targets),
+            schedules=ScheduleCommands(schedule_store, store, checks, on_change=scheduler.kick),
+            backend_jobs=BackendJobs(BackendSpecs(_backend_connection(settings), backend_http), jobs, access),
         )
         try:
             yield
@@ -197,6 +244,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await stop_background(runtime)
             await runtime.broker.stop()
             await webhook_http.aclose()
+            await backend_http.aclose()
             await mongo.close()
 
     return build_api(lifespan, settings)
@@ -231,9 +279,10 @@ def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None
         webhooks,
         assets,
         progress_socket,
+        backend,
         voices,
     )
-    for module in (*routers, health, metrics, studio):
+    for module in (*routers, schedules, health, metrics, studio):
         app.include_router(module.router)
     install_docs_pages(app)
     if settings.cors_allow_origins:

@@ -2,9 +2,10 @@
 
 Render events move a job through the pure projection (``projection``); a job that is stored (and published, when
 asked) owes its ``rf.render.completed``, written with that change and published by the outbox relay. The job turns
-COMPLETED when the ledger reads that event back from the stream, like any terminal state. Script events save the
-written script, and an ``auto_render`` request starts its job. A job's end, its publication and a written script
-queue their webhooks (``webhook_dispatcher``) before the event is acked.
+COMPLETED when the ledger reads that event back from the stream, like any terminal state; the completion names the
+script version and each asset's download URL. Script events save the written script, and an ``auto_render``
+request starts its job. A job's end, its publication and a written script queue their webhooks
+(``webhook_dispatcher``), and the Spring backend's callbacks (``backend_callbacks``), before the event is acked.
 """
 
 import contextlib
@@ -21,6 +22,7 @@ from reelflow.contracts import (
     JobStatus,
     ProgressUpdate,
     Publication,
+    RenderCancel,
     RenderCompleted,
     RenderFailed,
     RenderJob,
@@ -30,6 +32,7 @@ from reelflow.contracts import (
     ScriptStatus,
     Step,
 )
+from reelflow.gateway.backend_callbacks import BackendCallbacks
 from reelflow.gateway.job_views import job_update
 from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.progress_hub import ProgressHub
@@ -59,11 +62,16 @@ def auto_render_job_id(script_id: str) -> str:
     return uuid.uuid5(AUTO_RENDER_NAMESPACE, script_id).hex
 
 
-def _with_owed_completion(job: RenderJob | None) -> JobChange | None:
+def _with_owed_completion(
+    job: RenderJob | None, *, script_version: int | None = None, assets_base_url: str | None = None
+) -> JobChange | None:
     """A projected job, owing its ``rf.render.completed`` once it is ready to finalize."""
     if job is None:
         return None
-    return JobChange(job, owed=(completion_of(job),) if is_ready_to_finalize(job) else ())
+    if not is_ready_to_finalize(job):
+        return JobChange(job)
+    completion = completion_of(job, script_version=script_version, assets_base_url=assets_base_url)
+    return JobChange(job, owed=(completion,))
 
 
 def _progressed(job: RenderJob | None, update: ProgressUpdate) -> JobChange | None:
@@ -80,8 +88,13 @@ class EventProjector:
         relay: OutboxRelay,
         jobs: RenderJobCommands,
         webhooks: WebhookDispatcher,
+        backend: BackendCallbacks,
+        *,
+        assets_base_url: str,
     ) -> None:
         self._store = store
+        self._backend = backend
+        self._assets_base_url = assets_base_url
         self._webhooks = webhooks
         self._bus = bus
         self._hub = hub
@@ -95,8 +108,14 @@ class EventProjector:
             log.info("terminal event ignored: its attempt ended otherwise", job_id=job_id, event_type=event.event_type)
             return
         now = datetime.now(UTC)
+        # Read before the compare-and-swap (it never changes once the job is made): any event may find the job ready
+        # to finalize, and each completion it owes must name the same version.
+        version = await self._store.script_version_of_job(job_id)
         job, changed = await self._store.update_job(
-            job_id, lambda current: _with_owed_completion(project_event(current, event, at=now))
+            job_id,
+            lambda current: _with_owed_completion(
+                project_event(current, event, at=now), script_version=version, assets_base_url=self._assets_base_url
+            ),
         )
         if job is None:
             log.warning("event for an unknown job ignored", job_id=job_id, event_type=event.event_type)
@@ -122,6 +141,9 @@ class EventProjector:
     async def _queue_webhooks(self, event: Event, job: RenderJob) -> None:
         """Queue the webhooks the recorded event owes, last, whether or not this delivery changed the job: a
         redelivered event (after a crash, or MongoDB failing here) queues them again, a no-op once they are queued."""
+        ending = isinstance(event, RenderCompleted | RenderFailed | RenderCancel)
+        if ending and getattr(event, "attempt", None) == job.attempt:
+            await self._backend.job_ended(job)
         if isinstance(event, RenderCompleted | RenderFailed) and event.attempt == job.attempt:
             await self._webhooks.enqueue_job_end(job)
         elif isinstance(event, RenderPublished) and event.attempt == job.attempt:
@@ -174,6 +196,7 @@ class EventProjector:
         await self._store.keep_script_version(script)
         await self._store.finish_script_request(script.script_id, ScriptRequestState.DONE, None)
         await self._webhooks.enqueue_script(script)
+        await self._backend.script_written(script)
         if event.auto_render:
             await self._auto_render(event)
 

@@ -16,7 +16,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 
-from reelflow.contracts import MusicTrack
+from reelflow.contracts import LessonSpec, MusicTrack, RankingClip, RankingSpec
 from reelflow.gateway.accounts import DEFAULT_WORKSPACE, Caller
 from reelflow.gateway.job_media import MediaProblem, missing_upload_problem, unusable_media_error
 from reelflow.gateway.refusals import ConflictError, NotFoundError
@@ -202,10 +202,23 @@ class Access:
         problem = MediaProblem("music.media_key", music.media_key, missing_upload_problem(music.media_key))
         raise unusable_media_error([problem], template="lesson", within=within)
 
+    async def spec_media(self, caller: Caller, spec: LessonSpec | RankingSpec) -> None:
+        """Refuse (422, fields under ``spec.``) media a ready-made spec (the backend's) names that the caller's
+        workspace never uploaded."""
+        if isinstance(spec, LessonSpec):
+            await self.lesson_music(caller, spec.music, within="spec")
+        else:
+            await self._ranking_media(caller, spec.clips, spec.music, within="spec")
+
     async def ranking_media(self, caller: Caller, options: RankingOptions) -> None:
         """Refuse (422) clips and music the caller's workspace never uploaded, as if they were not uploaded."""
-        music = [options.music.media_key] if options.music else []
-        named = [clip.media_key for clip in options.clips] + music
+        await self._ranking_media(caller, options.clips, options.music)
+
+    async def _ranking_media(
+        self, caller: Caller, clips: list[RankingClip], music_track: MusicTrack | None, *, within: str = ""
+    ) -> None:
+        music = [music_track.media_key] if music_track else []
+        named = [clip.media_key for clip in clips] + music
         hidden = set(await self.registry.ungranted_uploads(caller.workspace_id, named))
         problems = [
             MediaProblem(
@@ -215,11 +228,11 @@ class Access:
                 rank=clip.rank,
                 label=clip.label,
             )
-            for index, clip in enumerate(options.clips)
+            for index, clip in enumerate(clips)
             if clip.media_key in hidden
         ]
         problems += [
             MediaProblem("music.media_key", key, missing_upload_problem(key)) for key in music if key in hidden
         ]
         if problems:
-            raise unusable_media_error(problems)
+            raise unusable_media_error(problems, within=within)

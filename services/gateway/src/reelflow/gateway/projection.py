@@ -26,6 +26,7 @@ from reelflow.contracts import (
     move_job,
 )
 from reelflow.contracts.jobs import STEP_BANDS
+from reelflow.gateway.asset_urls import with_urls
 
 STEP_DONE_BY_EVENT: dict[type[Event], Step] = {
     RenderNarrated: Step.GENERATE_TTS,
@@ -140,18 +141,26 @@ def is_ready_to_finalize(job: RenderJob) -> bool:
     return job.spec.publish is None or bool(job.publications)
 
 
-def completion_of(job: RenderJob) -> RenderCompleted:
-    """The ``rf.render.completed`` a job ready to finalize owes; the job is COMPLETED once the stream carries it."""
+def completion_of(
+    job: RenderJob, *, script_version: int | None = None, assets_base_url: str | None = None
+) -> RenderCompleted:
+    """The ``rf.render.completed`` a job ready to finalize owes; the job is COMPLETED once the stream carries it.
+
+    It names the script version the job rendered, when known, and, given the gateway's public base URL, where each
+    asset is downloaded.
+    """
     if job.video_id is None:
         raise ValueError(f"job {job.job_id} has no video_id, so it cannot have been rendered")
+    assets = with_urls(job.assets, job.job_id, assets_base_url) if assets_base_url else job.assets
     return RenderCompleted(
         job_id=job.job_id,
         video_id=job.video_id,
         script_id=job.script_id,
         attempt=job.attempt,
-        assets=job.assets,
+        assets=assets,
         publications=job.publications,
         duration_sec=job.duration_sec,
+        script_version=script_version,
     )
 
 

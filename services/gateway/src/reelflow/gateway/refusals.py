@@ -152,3 +152,29 @@ class ScriptWritingFailedError(GatewayError):
     @property
     def public_code(self) -> ApiErrorCode | ErrorCode:
         return self.failure.code
+
+
+class BackendError(GatewayError):
+    """The Spring backend could not give what a compatibility route needs from it; nothing was started."""
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details=details)
+        self.retryable = True
+
+
+class BackendUnavailableError(BackendError):
+    """The backend cannot be reached (refused, unresolvable), or this gateway was given no BACKEND_BASE_URL."""
+
+    api_code = ApiErrorCode.BACKEND_UNAVAILABLE
+
+
+class BackendTimeoutError(BackendError):
+    """The backend did not answer within BACKEND_TIMEOUT_SEC."""
+
+    api_code = ApiErrorCode.BACKEND_TIMEOUT
+
+
+class BackendFailedError(BackendError):
+    """The backend answered, but with an error status or a body that is not JSON."""
+
+    api_code = ApiErrorCode.BACKEND_FAILED

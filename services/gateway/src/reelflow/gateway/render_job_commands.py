@@ -21,6 +21,7 @@ from reelflow.contracts import (
     Asset,
     AssetKind,
     JobStatus,
+    RankingSpec,
     RenderCancel,
     RenderJob,
     RenderRequested,
@@ -36,7 +37,7 @@ from reelflow.gateway.refusals import ConflictError, NotFoundError
 from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.render_specs import RankingOptions, RenderOptions, lesson_spec_for, ranking_spec_for
 from reelflow.gateway.script_commands import ScriptCommands
-from reelflow.gateway.store import JOBS, JobChange, LedgerStore
+from reelflow.gateway.store import BACKEND_ORIGIN, JOBS, JobChange, LedgerStore
 
 log = structlog.get_logger("reelflow.render_jobs")
 # How long a cancel waits for the ledger to record the job CANCELED before it answers 202 (asked, not yet done).
@@ -106,6 +107,36 @@ class RenderJobCommands:
         await self._checks.ranking(spec)
         return await self._start_job(options.video_id, spec)
 
+    async def start_backend_job(
+        self, job_id: str, video_id: str, spec: RenderSpec, *, script_id: str, script_version: int | None
+    ) -> StartedJob:
+        """Start the job the Spring backend named with the spec it gave (checked by the caller), recorded as the
+        backend's so its end is called back. The job that already has this id is returned as it is; another
+        active job of the video is a conflict (the backend asked for this job, not that one)."""
+        existing = await self._store.get_job_view(job_id)
+        if existing is not None:
+            return StartedJob(existing, created=False)
+        if isinstance(spec, RankingSpec):
+            await self._checks.ranking(spec)
+        else:
+            await self._checks.lesson(
+                voice=spec.voice,
+                language=spec.language,
+                music=spec.music,
+                publish=spec.publish,
+                callback_url=spec.callback_url,
+                within="spec",
+            )
+        started = await self._start_job(
+            video_id, spec, job_id=job_id, script_id=script_id, script_version=script_version, origin=BACKEND_ORIGIN
+        )
+        if started.job.job_id != job_id:
+            raise ConflictError(
+                f"video {video_id} already has an active job {started.job.job_id}; cancel it or wait for it to end",
+                details={"active_job_id": started.job.job_id},
+            )
+        return started
+
     async def _start_job(
         self,
         video_id: str,
@@ -114,6 +145,7 @@ class RenderJobCommands:
         job_id: str | None = None,
         script_id: str | None = None,
         script_version: int | None = None,
+        origin: str | None = None,
     ) -> StartedJob:
         """Claim the video's active-job slot, then record the QUEUED job with the ``rf.render.requested`` it owes."""
         job_id = job_id or uuid.uuid4().hex
@@ -129,7 +161,7 @@ class RenderJobCommands:
         request = RenderRequested(job_id=job_id, video_id=video_id, script_id=script_id, attempt=1, spec=spec)
         job = job_from_request(request, at=datetime.now(UTC))
         try:
-            await self._store.insert_job(job, script_version=script_version, owed=[request])
+            await self._store.insert_job(job, script_version=script_version, origin=origin, owed=[request])
         except DuplicateKeyError:
             existing = await self._store.get_job_view(job_id)
             if existing is None:

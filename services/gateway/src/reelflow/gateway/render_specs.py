@@ -1,8 +1,11 @@
 """The frozen spec a render job snapshots: a lesson's from an approved script, a ranking's from the request."""
 
-from pydantic import Field, ValidationError
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
 
 from reelflow.contracts import (
+    BrandColours,
     LessonSpec,
     MusicTrack,
     PublishTarget,
@@ -11,6 +14,7 @@ from reelflow.contracts import (
     RenderDefaults,
     Script,
     SubtitleMode,
+    SubtitleStyle,
     VisualStyle,
     Voice,
 )
@@ -55,7 +59,14 @@ class RenderOptions(RequestBody):
     size: FrameSize = "1280x720"
     fps: FrameRate = 30
     subtitles: SubtitleMode = SubtitleMode.BOTH
+    subtitle_style: SubtitleStyle = Field(default_factory=SubtitleStyle)
+    theme: Literal["dark", "light", "brand"] = "dark"
+    brand: BrandColours | None = Field(default=None, description="The brand theme's colours (needed for `brand`).")
+    layout: Literal["headline", "bullets"] = Field(
+        default="headline", description="`bullets`: each slide adds its key phrase under the chapter's earlier ones."
+    )
     title_card: bool = Field(default=False, description=f"{TITLE_CARD}.")
+    outro_text: str = Field(default="", max_length=120, description="End with a 3-second card showing this text.")
     music: MusicTrack | None = Field(
         default=None, description="Background music (a media_key from POST /api/uploads), ducked under the narration."
     )
@@ -63,6 +74,12 @@ class RenderOptions(RequestBody):
         default=None, description="Upload the video to YouTube when done (only where YouTube is configured)."
     )
     callback_url: HttpUrlText | None = Field(default=None, description=CALLBACK)
+
+    @model_validator(mode="after")
+    def _brand_theme_has_colours(self) -> "RenderOptions":
+        if self.theme == "brand" and self.brand is None:
+            raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+        return self
 
     @classmethod
     def from_defaults(cls, script_id: str, defaults: RenderDefaults | None) -> "RenderOptions":
@@ -81,7 +98,12 @@ def lesson_spec_for(script: Script, options: RenderOptions) -> LessonSpec:
         size=options.size,
         fps=options.fps,
         subtitles=options.subtitles,
+        subtitle_style=options.subtitle_style,
+        theme=options.theme,
+        brand=options.brand,
+        layout=options.layout,
         title_card=options.title_card,
+        outro_text=options.outro_text,
         music=options.music,
         publish=options.publish,
         callback_url=options.callback_url,

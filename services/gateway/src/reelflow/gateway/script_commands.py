@@ -8,9 +8,10 @@ comes back (``event_projector``).
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
 import structlog
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from reelflow.contracts import RenderDefaults, Script, ScriptOptions, ScriptRequested
 from reelflow.contracts._base import Contract
@@ -56,6 +57,11 @@ class GenerateScript(RequestBody):
         default=None,
         description="How the auto-rendered job renders; checked now exactly like a render-jobs request.",
     )
+    material_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | int | None = Field(
+        default=None,
+        description="The Spring backend's material this script is for: once written, the script is sent to "
+        "`POST {BACKEND_BASE_URL}/video/script/complete` as `{material_id, script_id, script, version}`.",
+    )
 
 
 class ScriptAccepted(Contract):
@@ -77,8 +83,14 @@ class ScriptCommands:
         self._relay = relay
         self._checks = checks
 
-    async def request_script(self, video_id: str, body: GenerateScript) -> ScriptAccepted:
-        """Record the request and the event it owes, then try to publish it at once (it is owed either way)."""
+    async def request_script(
+        self, video_id: str, body: GenerateScript, *, script_id: str | None = None
+    ) -> ScriptAccepted:
+        """Record the request and the event it owes, then try to publish it at once (it is owed either way).
+
+        ``script_id`` names the script (a schedule derives it from its item); recording a request under an id that
+        exists already raises ``DuplicateKeyError`` and changes nothing.
+        """
         if not body.source_text.strip() and not body.title.strip():
             raise InvalidRequestError.of([{"field": "source_text", "problem": NEEDS_TEXT}])
         if body.auto_render or body.render_defaults is not None:
@@ -91,8 +103,10 @@ class ScriptCommands:
                 callback_url=defaults.callback_url,
                 within="render_defaults",
             )
-        request = ScriptRequested(video_id=video_id, script_id=uuid.uuid4().hex, **body.model_dump())
-        await self._store.insert_script_request(request, datetime.now(UTC))
+        request = ScriptRequested(
+            video_id=video_id, script_id=script_id or uuid.uuid4().hex, **body.model_dump(exclude={"material_id"})
+        )
+        await self._store.insert_script_request(request, datetime.now(UTC), material_id=body.material_id)
         await self._relay.relay_now(SCRIPT_REQUESTS, request.script_id)
         return ScriptAccepted(script_id=request.script_id, status=ScriptRequestState.PENDING)
 

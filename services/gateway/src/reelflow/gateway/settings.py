@@ -4,7 +4,8 @@ import json
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from reelflow.contracts import VoiceProvider
 from reelflow.gateway.webhook_schedule import STANDARD_RETRY_DELAYS_SEC
@@ -16,7 +17,12 @@ MIN_INTERNAL_TOKEN_CHARS = 24
 
 
 class GatewaySettings(ServiceSettings):
-    """The gateway's settings (env ``REELFLOW_<NAME>``)."""
+    """The gateway's settings (env ``REELFLOW_<NAME>``; the Spring backend's also by the names its documents use,
+    ``BACKEND_BASE_URL`` …)."""
+
+    # The name is read too (as a keyword), beside the aliases the backend settings declare; of those, the first one
+    # set wins, so REELFLOW_<NAME> is preferred to the backend documents' bare name.
+    model_config = SettingsConfigDict(validate_by_name=True)
 
     service_name: str = "gateway"
     gateway_host: str = "127.0.0.1"
@@ -66,7 +72,11 @@ class GatewaySettings(ServiceSettings):
     )
     internal_token: SecretStr = Field(
         default=SecretStr(""),
-        description="The Spring backend's X-Internal-Token; empty turns that way in off.",
+        validation_alias=AliasChoices(
+            "REELFLOW_INTERNAL_TOKEN", "REELFLOW_BACKEND_INTERNAL_TOKEN", "BACKEND_INTERNAL_TOKEN"
+        ),
+        description="The Spring backend's X-Internal-Token (also read from BACKEND_INTERNAL_TOKEN); empty turns "
+        "that way in off.",
     )
     internal_workspace: str = Field(
         default="default", description="The workspace whose things the backend's internal token acts on."
@@ -120,6 +130,51 @@ class GatewaySettings(ServiceSettings):
         description="How long WS /ws/videos/{video_id}/render-progress waits for a video with no render job to get "
         "one before it closes (code 4408).",
     )
+
+    public_base_url: str = Field(
+        default="",
+        description="The gateway as clients outside the cluster reach it (http(s)://host[:port][/prefix]), e.g. "
+        "https://reelflow.example.com: the asset URLs in rf.render.completed and the backend's job callback are "
+        "built on it. Empty: http://REELFLOW_GATEWAY_HOST:REELFLOW_GATEWAY_PORT.",
+    )
+    backend_base_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("REELFLOW_BACKEND_BASE_URL", "BACKEND_BASE_URL"),
+        description="The Spring backend (also read from BACKEND_BASE_URL), e.g. http://backend:8080: where POST "
+        "/video/job/{job_id}/start fetches render specs and where the job and script callbacks go. Empty: those "
+        "routes answer 503 BACKEND_UNAVAILABLE and no callback is queued.",
+    )
+    backend_api_token: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("REELFLOW_BACKEND_API_TOKEN", "BACKEND_API_TOKEN"),
+        description="The token reelflow sends the backend as `Authorization: Bearer` (also read from "
+        "BACKEND_API_TOKEN); empty sends none.",
+    )
+    backend_timeout_sec: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        validation_alias=AliasChoices("REELFLOW_BACKEND_TIMEOUT_SEC", "BACKEND_TIMEOUT_SEC"),
+        description="How long one request to the backend may take (a render spec, or one callback attempt); also "
+        "read from BACKEND_TIMEOUT_SEC.",
+    )
+
+    @field_validator("public_base_url", "backend_base_url")
+    @classmethod
+    def _base_urls_are_absolute(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        url = urlparse(value)
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            name = f"REELFLOW_{(info.field_name or '').upper()}"
+            raise ValueError(f"{name} must be http(s)://host[:port][/path] with no query, got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def gateway_base_url(self) -> str:
+        """Where clients outside reach the gateway: REELFLOW_PUBLIC_BASE_URL, else its own host and port."""
+        return self.public_base_url or f"http://{self.gateway_host}:{self.gateway_port}"
 
     @field_validator("public_s3_url")
     @classmethod
@@ -194,6 +249,26 @@ class GatewaySettings(ServiceSettings):
     webhook_poll_sec: float = Field(
         default=1.0, gt=0, le=60, description="How often each replica looks for webhook deliveries that are due."
     )
+
+    schedule_poll_sec: float = Field(
+        default=5.0, gt=0, le=300, description="How often the scheduler looks for schedules' items that are due."
+    )
+    schedule_lease_sec: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long the replica running the scheduler holds it without renewing (it renews every pass); "
+        "a replica that dies gives it up to another after this. Keep it above schedule_poll_sec.",
+    )
+
+    @model_validator(mode="after")
+    def _schedule_lease_outlasts_a_pass(self) -> "GatewaySettings":
+        if self.schedule_lease_sec <= self.schedule_poll_sec:
+            raise ValueError(
+                "REELFLOW_SCHEDULE_LEASE_SEC must be longer than REELFLOW_SCHEDULE_POLL_SEC, or the lease runs out "
+                "between two passes and replicas take the scheduler from each other"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_tokens_in_prod(self) -> "GatewaySettings":

@@ -31,7 +31,11 @@ SCRIPT_REQUESTS = "script_requests"
 # The library's documents, one per video (``ownership.VideoRegistry``); the ledger keeps their latest-job summary.
 VIDEOS = "videos"
 # Fields of a job document that are the gateway's own, not the contract's; every rewrite of the job keeps them.
-GATEWAY_JOB_FIELDS = ("script_version",)
+# ``origin`` is "backend" for a job the Spring backend started (POST /video/job/{job_id}/start): it gets callbacks.
+GATEWAY_JOB_FIELDS = ("script_version", "origin")
+# Of those, what the API's job view shows.
+VIEWED_JOB_FIELDS = ("script_version",)
+BACKEND_ORIGIN = "backend"
 # Every document that can owe events: the pending events, and a flag the relay finds them by (indexed).
 OUTBOX_FIELDS = ("outbox", "owes")
 _NOT_CONTRACT_FIELDS = ("_id", "rev", *GATEWAY_JOB_FIELDS, *OUTBOX_FIELDS)
@@ -58,6 +62,7 @@ class ScriptRequestRecord:
     state: ScriptRequestState
     error: ErrorInfo | None
     video_id: str | None
+    material_id: str | int | None = None  # the backend's material the script was asked for: it gets a callback
 
 
 def _strip(document: Document) -> Document:
@@ -78,7 +83,8 @@ def _outbox_fields(outbox: list[Document]) -> Document:
 
 
 def _job_view(document: Document) -> RenderJobView:
-    return RenderJobView.model_validate({**_strip(document), **_gateway_fields(document)})
+    viewed = {key: document[key] for key in VIEWED_JOB_FIELDS if key in document}
+    return RenderJobView.model_validate({**_strip(document), **viewed})
 
 
 def searchable(video_id: str, title: str) -> str:
@@ -150,11 +156,18 @@ class LedgerStore:
 
     # ---- render jobs ------------------------------------------------------------------------------------------
     async def insert_job(
-        self, job: RenderJob, *, script_version: int | None = None, owed: Iterable[Event] = ()
+        self,
+        job: RenderJob,
+        *,
+        script_version: int | None = None,
+        origin: str | None = None,
+        owed: Iterable[Event] = (),
     ) -> None:
         """Insert a new job with the events starting it owes; ``script_version`` records which version of its
-        script the spec was frozen from. Raises ``DuplicateKeyError`` when the job exists."""
-        gateway_fields = {} if script_version is None else {"script_version": script_version}
+        script the spec was frozen from, ``origin`` who started it when that matters (:data:`BACKEND_ORIGIN`).
+        Raises ``DuplicateKeyError`` when the job exists."""
+        gateway_fields: Document = {} if script_version is None else {"script_version": script_version}
+        gateway_fields |= {} if origin is None else {"origin": origin}
         outbox = with_owed([], owed, at=datetime.now(UTC))
         await self._jobs.insert_one(
             {"_id": job.job_id, "rev": 0, **job.model_dump(mode="python"), **gateway_fields, **_outbox_fields(outbox)}
@@ -164,6 +177,17 @@ class LedgerStore:
     async def get_job(self, job_id: str) -> RenderJob | None:
         document = await self._jobs.find_one({"_id": job_id})
         return RenderJob.model_validate(_strip(document)) if document else None
+
+    async def job_origin(self, job_id: str) -> str | None:
+        """Who started the job, when recorded (:data:`BACKEND_ORIGIN`); None for the REST API and the bus."""
+        document = await self._jobs.find_one({"_id": job_id}, {"origin": 1})
+        return document.get("origin") if document else None
+
+    async def script_version_of_job(self, job_id: str) -> int | None:
+        """The version of its script the job's spec froze, when known (it never changes after the insert)."""
+        document = await self._jobs.find_one({"_id": job_id}, {"script_version": 1})
+        version = document.get("script_version") if document else None
+        return int(version) if version is not None else None
 
     async def get_job_view(self, job_id: str) -> RenderJobView | None:
         document = await self._jobs.find_one({"_id": job_id})
@@ -286,8 +310,11 @@ class LedgerStore:
         await self._active.delete_one({"_id": video_id, "job_id": job_id})
 
     # ---- script requests --------------------------------------------------------------------------------------
-    async def insert_script_request(self, request: ScriptRequested, at: datetime) -> None:
-        """Record a PENDING request together with the ``rf.script.requested`` it owes, in one write."""
+    async def insert_script_request(
+        self, request: ScriptRequested, at: datetime, *, material_id: str | int | None = None
+    ) -> None:
+        """Record a PENDING request together with the ``rf.script.requested`` it owes, in one write; a request for
+        the backend's ``material_id`` records it, for the callback once the script is written."""
         outbox = with_owed([], [request], at=at)
         await self._requests.insert_one(
             {
@@ -297,6 +324,7 @@ class LedgerStore:
                 "state": ScriptRequestState.PENDING,
                 "error": None,
                 "at": at,
+                "material_id": material_id,
                 **_outbox_fields(outbox),
             }
         )
@@ -306,7 +334,9 @@ class LedgerStore:
         if document is None:
             return None
         error = ErrorInfo.model_validate(document["error"]) if document.get("error") else None
-        return ScriptRequestRecord(ScriptRequestState(document["state"]), error, document.get("video_id"))
+        return ScriptRequestRecord(
+            ScriptRequestState(document["state"]), error, document.get("video_id"), document.get("material_id")
+        )
 
     async def finish_script_request(self, script_id: str, state: ScriptRequestState, error: ErrorInfo | None) -> None:
         def finished(document: Document | None) -> Document:

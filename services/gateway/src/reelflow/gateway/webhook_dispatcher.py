@@ -6,10 +6,15 @@ redelivers the event and queues it then (the same event is never queued twice). 
 sends what is due: it claims each delivery with a lease, sends it signed (``webhook_signing``) to the address it
 checked (``webhook_targets``), with a timeout, records the attempt, and schedules the next one on the Standard
 Webhooks schedule (``webhook_schedule``). The clock is injected, so the schedule is tested without sleeping.
+
+The Spring backend's callbacks (``backend_callbacks``) ride the same queue, lease and schedule: a delivery whose
+``target`` is ``backend`` goes to the backend's own URL (set by the operator, so not held to the SSRF rules) with
+``Authorization: Bearer BACKEND_API_TOKEN`` instead of a signature, within BACKEND_TIMEOUT_SEC.
 """
 
 import asyncio
 import contextlib
+import hashlib
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -40,7 +45,7 @@ from reelflow.gateway.webhook_schedule import (
     outcome_of_status,
     state_after,
 )
-from reelflow.gateway.webhook_signing import signed_headers
+from reelflow.gateway.webhook_signing import USER_AGENT, signed_headers
 from reelflow.gateway.webhook_store import SubscriptionRecord, WebhookStore
 from reelflow.gateway.webhook_targets import Resolver, TargetRefusedError, checked_target, system_resolver
 
@@ -52,6 +57,7 @@ DUE_BATCH = 20
 # What the delivery log keeps of an answer's body or an error: enough to tell what went wrong.
 MAX_ERROR_CHARS = 300
 CALLBACK_TARGET = "callback"
+BACKEND_TARGET = "backend"
 LOG_TRIM_INTERVAL_SEC = 3600.0
 NO_CALLBACK_SECRET = "REELFLOW_WEBHOOK_SECRET is not set, and callbacks are never sent unsigned"  # noqa: S105
 
@@ -68,6 +74,8 @@ class DeliveryPolicy:
     log_retention_sec: float = 30 * 24 * 3600.0
     allow_private_targets: bool = False
     callback_secret: str = ""
+    backend_api_token: str = ""
+    backend_timeout_sec: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,45 @@ def delivery_document(
         "subscription_id": subscription_id,
         "callback": subscription_id is None,
         "job_id": job_id,
+        "created_at": at,
+        "state": DeliveryState.PENDING.value,
+        "attempts": [],
+        "next_attempt_at": at,
+        "lease_until": 0.0,
+        "lease_holder": None,
+    }
+
+
+@dataclass(frozen=True)
+class BackendCallback:
+    """One callback to the Spring backend: its URL, its JSON body, and the key that names it once (one per job
+    attempt's end, or per script version)."""
+
+    key: str
+    url: str
+    body: str
+    kind: str  # what it tells: "backend.job.complete" or "backend.script.complete"
+    job_id: str | None = None
+
+    @property
+    def message_id(self) -> str:
+        """Sent as ``Idempotency-Key``: the same for every retry, so the backend can drop a repeat."""
+        return "msg_" + hashlib.sha256(self.key.encode()).hexdigest()[:32]
+
+
+def backend_delivery_document(callback: BackendCallback, *, workspace_id: str, at: float) -> Document:
+    """A new delivery of a backend callback, due at once (not in any subscription's or job callback's log)."""
+    return {
+        "workspace_id": workspace_id,
+        "event_type": callback.kind,
+        "event_key": callback.key,
+        "message_id": callback.message_id,
+        "body": callback.body,
+        "url": callback.url,
+        "subscription_id": None,
+        "callback": False,
+        "target": BACKEND_TARGET,
+        "job_id": callback.job_id,
         "created_at": at,
         "state": DeliveryState.PENDING.value,
         "attempts": [],
@@ -214,6 +261,15 @@ class WebhookDispatcher:
             self.kick()
         return queued
 
+    async def enqueue_backend(self, callback: BackendCallback, *, video_id: str) -> bool:
+        """Queue a callback to the Spring backend; False when it was queued already."""
+        workspace_id = await self._registry.owner_of(video_id)
+        document = backend_delivery_document(callback, workspace_id=workspace_id, at=self._clock())
+        queued = await self._store.enqueue(f"{callback.key}>{BACKEND_TARGET}", document)
+        if queued:
+            self.kick()
+        return queued
+
     # ---- sending ----------------------------------------------------------------------------------------------
     def kick(self) -> None:
         self._wake.set()
@@ -235,6 +291,10 @@ class WebhookDispatcher:
         return report
 
     async def _attempt(self, delivery: Document) -> AttemptOutcome:
+        if delivery.get("target") == BACKEND_TARGET:
+            result = await self._send_to_backend(delivery)
+            await self._record(delivery, result, None)
+            return result.outcome
         subscription: SubscriptionRecord | None = None
         subscription_id = delivery.get("subscription_id")
         if subscription_id is not None:
@@ -265,14 +325,30 @@ class WebhookDispatcher:
             **signed_headers(secret, delivery["message_id"], delivery["body"], at=self._clock()),
             **target.headers,
         }
+        return await self._post(target.url, delivery["body"], headers, target.extensions, self._policy.timeout_sec)
+
+    async def _send_to_backend(self, delivery: Document) -> AttemptResult:
+        token = self._policy.backend_api_token
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "idempotency-key": delivery["message_id"],
+            **({"authorization": f"Bearer {token}"} if token else {}),
+        }
+        return await self._post(delivery["url"], delivery["body"], headers, {}, self._policy.backend_timeout_sec)
+
+    async def _post(
+        self, url: str, body: str, headers: dict[str, str], extensions: dict[str, str], timeout_sec: float
+    ) -> AttemptResult:
+        """One POST with a timeout and no redirects; its answer (or failure) as an attempt's result."""
         started = time.monotonic()
         try:
             response = await self._http.post(
-                target.url,
-                content=delivery["body"].encode(),
+                url,
+                content=body.encode(),
                 headers=headers,
-                extensions=dict(target.extensions),
-                timeout=self._policy.timeout_sec,
+                extensions=dict(extensions),
+                timeout=timeout_sec,
                 follow_redirects=False,
             )
         except httpx.HTTPError as failure:

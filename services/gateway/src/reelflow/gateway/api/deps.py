@@ -14,7 +14,7 @@ from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPBearer
 from starlette.requests import HTTPConnection
 
 from reelflow.gateway.account_commands import AccountCommands
-from reelflow.gateway.accounts import Caller, Scope
+from reelflow.gateway.accounts import Caller, CallerKind, Scope
 from reelflow.gateway.authentication import (
     INTERNAL_TOKEN_HEADER,
     SESSION_COOKIE,
@@ -22,10 +22,13 @@ from reelflow.gateway.authentication import (
     RequestCredentials,
     origin_is_allowed,
 )
+from reelflow.gateway.backend_jobs import BackendJobs
 from reelflow.gateway.ownership import Access
 from reelflow.gateway.progress_hub import ProgressHub
 from reelflow.gateway.readiness import Readiness
+from reelflow.gateway.refusals import ForbiddenError
 from reelflow.gateway.render_job_commands import RenderJobCommands
+from reelflow.gateway.schedule_commands import ScheduleCommands
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.video_library import VideoLibrary
@@ -47,6 +50,8 @@ class GatewayState:
     access: Access
     library: VideoLibrary
     webhooks: WebhookSubscriptions
+    schedules: ScheduleCommands
+    backend_jobs: BackendJobs
     public_links: PresignedLinks | None = None  # set with REELFLOW_PUBLIC_S3_URL: assets are redirected there
 
 
@@ -88,11 +93,25 @@ def library_of(state: StateDep) -> VideoLibrary:
 LibraryDep = Annotated[VideoLibrary, Depends(library_of)]
 
 
+def backend_jobs_of(state: StateDep) -> BackendJobs:
+    return state.backend_jobs
+
+
+BackendJobsDep = Annotated[BackendJobs, Depends(backend_jobs_of)]
+
+
 def webhooks_of(state: StateDep) -> WebhookSubscriptions:
     return state.webhooks
 
 
 WebhooksDep = Annotated[WebhookSubscriptions, Depends(webhooks_of)]
+
+
+def schedules_of(state: StateDep) -> ScheduleCommands:
+    return state.schedules
+
+
+SchedulesDep = Annotated[ScheduleCommands, Depends(schedules_of)]
 
 
 # Declared so the OpenAPI document names the three ways in; the Authenticator reads the headers itself.
@@ -109,7 +128,7 @@ _INTERNAL = APIKeyHeader(
     name=INTERNAL_TOKEN_HEADER,
     auto_error=False,
     scheme_name="internalToken",
-    description="The Spring backend's shared token (REELFLOW_INTERNAL_TOKEN).",
+    description="The Spring backend's shared token (REELFLOW_INTERNAL_TOKEN, or BACKEND_INTERNAL_TOKEN).",
 )
 
 
@@ -154,6 +173,14 @@ def scoped(scope: Scope) -> Callable[[Caller], Awaitable[Caller]]:
     return caller_with_scope
 
 
+async def backend_caller(caller: Annotated[Caller, Depends(authenticated_caller)]) -> Caller:
+    """The Spring backend: only its ``X-Internal-Token`` opens the compatibility routes (an API key or a person is
+    a 403, no credentials or a wrong token a 401)."""
+    if caller.kind is not CallerKind.INTERNAL:
+        raise ForbiddenError(f"this route is the Spring backend's: send {INTERNAL_TOKEN_HEADER}, not an API key")
+    return caller
+
+
 Reader = Annotated[Caller, Depends(scoped(Scope.READ))]
 ScriptWriter = Annotated[Caller, Depends(scoped(Scope.SCRIPTS))]
 Renderer = Annotated[Caller, Depends(scoped(Scope.RENDER))]
@@ -162,3 +189,4 @@ Publisher = Annotated[Caller, Depends(scoped(Scope.PUBLISH))]
 Admin = Annotated[Caller, Depends(scoped(Scope.ADMIN))]
 SignedInCaller = Annotated[Caller, Depends(authenticated_caller)]
 SocketCaller = Annotated[Caller, Depends(websocket_caller)]
+BackendCaller = Annotated[Caller, Depends(backend_caller)]

@@ -33,6 +33,9 @@ from reelflow.contracts import ErrorCode, IllegalTransitionError
 from reelflow.contracts.errors import ApiErrorCode
 from reelflow.contracts.validation import describe_problems, validation_problems
 from reelflow.gateway.refusals import (
+    BackendFailedError,
+    BackendTimeoutError,
+    BackendUnavailableError,
     ConflictError,
     DependencyUnavailableError,
     ForbiddenError,
@@ -79,6 +82,9 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     RateLimitedError: 429,
     StepTimeoutError: 504,
     DependencyUnavailableError: 503,
+    BackendFailedError: 502,
+    BackendUnavailableError: 503,
+    BackendTimeoutError: 504,
     StorageUploadError: 503,
     BusUnavailableError: 503,
     PyMongoError: 503,
@@ -94,6 +100,9 @@ CLOSE_CODE_BY_ERROR: Mapping[type[Exception], int] = {
     NotFoundError: 4404,
     RateLimitedError: 4429,
     DependencyUnavailableError: 1013,  # try again later
+    BackendFailedError: 1013,
+    BackendUnavailableError: 1013,
+    BackendTimeoutError: 1013,
     StorageUploadError: 1013,
     BusUnavailableError: 1013,
     PyMongoError: 1013,
@@ -115,7 +124,9 @@ class ApiErrorInfo(BaseModel):
     code: str = Field(
         description="UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, VALIDATION_FAILED, CONFLICT, "
         "NOT_READY, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RANGE_NOT_SATISFIABLE, RATE_LIMITED (see "
-        "Retry-After), UNAVAILABLE (a dependency is down; nothing changed), INTERNAL, or a job error code."
+        "Retry-After), UNAVAILABLE (a dependency is down; nothing changed), BACKEND_UNAVAILABLE, BACKEND_TIMEOUT or "
+        "BACKEND_FAILED (the Spring backend could not give a render spec; nothing started), INTERNAL, or a job "
+        "error code."
     )
     message: str = Field(description="What went wrong and, where there is one, the call that fixes it.")
     details: dict[str, Any] = Field(

@@ -29,6 +29,7 @@ PAGES = {
         StudioPage("player", "page.player"),
         StudioPage("ranking", "page.ranking"),
         StudioPage("account", "page.account"),
+        StudioPage("schedules", "page.schedules"),
     )
 }
 

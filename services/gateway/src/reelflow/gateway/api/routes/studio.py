@@ -102,6 +102,11 @@ async def account_page(request: Request, accept_language: AcceptLanguage = None)
     return render_page(request, "account", accept_language)
 
 
+@router.get("/studio/schedules", response_class=HTMLResponse)
+async def schedules_page(request: Request, accept_language: AcceptLanguage = None) -> HTMLResponse:
+    return render_page(request, "schedules", accept_language)
+
+
 def static_file(relative: str) -> Path:
     """The studio file at ``relative``; anything outside the static folder, or missing, is not found."""
     root = STATIC_DIR.resolve()

@@ -8,6 +8,7 @@ const NAVIGATION = [
   ['library', '/studio/', 'nav.library'],
   ['new-lesson', '/studio/new', 'nav.newLesson'],
   ['ranking', '/studio/ranking', 'nav.ranking'],
+  ['schedules', '/studio/schedules', 'nav.schedules'],
   ['account', '/studio/account', 'nav.account'],
 ];
 

@@ -1,0 +1,133 @@
+"""Images for scenes whose ``visual`` is a prompt: an image provider behind a small interface, cached by prompt.
+
+The provider is the OpenAI Images API (``images.generate``), or any server that speaks it, at the configured
+``base_url`` and model. Each image is kept in the media bucket under a key made from the model, the size and the
+prompt, so a second job (or a retry) with the same prompt reuses it instead of paying for it again.
+
+Failures carry ``VISUAL_FAILED``: a timeout, a dropped connection, 429 and 5xx are retryable (the bus redelivers
+with backoff, and the client's own retries are off); any other refusal (a bad key, a prompt the provider rejects)
+fails the job at once with the provider's message.
+"""
+
+import asyncio
+import base64
+import binascii
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import openai
+import structlog
+
+from reelflow.compose.settings import ComposeSettings
+from reelflow.contracts import Scene
+from reelflow.runtime.blobs import BlobStore
+from reelflow.runtime.failures import VisualError
+
+log = structlog.get_logger("reelflow.compose.scene_images")
+
+VISUALS_PREFIX = "visuals/"
+# The sizes every current OpenAI image model accepts for each shape (gpt-image-1; DALL·E 3 takes 1792 wide).
+_SIZES = {"landscape": "1536x1024", "upright": "1024x1536", "square": "1024x1024"}
+_DALL_E_3_SIZES = {"landscape": "1792x1024", "upright": "1024x1792", "square": "1024x1024"}
+
+
+class ImageProvider(Protocol):
+    """Makes one PNG (or JPEG) for a prompt at a provider size such as ``1536x1024``."""
+
+    model: str
+
+    async def generate(self, prompt: str, size: str) -> bytes: ...
+
+
+class OpenAIImages:
+    """The OpenAI Images API through the ``openai`` client, with its own retries off (the bus retries)."""
+
+    def __init__(self, settings: ComposeSettings) -> None:
+        if not settings.images_base_url or not settings.images_model:
+            raise ValueError("OpenAIImages needs REELFLOW_IMAGES_BASE_URL and REELFLOW_IMAGES_MODEL")
+        key = settings.images_api_key.get_secret_value() if settings.images_api_key else "not-needed"
+        self.model = settings.images_model
+        self._client = openai.AsyncOpenAI(
+            base_url=settings.images_base_url, api_key=key, timeout=settings.images_timeout_sec, max_retries=0
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def generate(self, prompt: str, size: str) -> bytes:
+        extra: dict[str, Any] = {"response_format": "b64_json"} if self.model.startswith("dall-e") else {}
+        try:
+            result = await self._client.images.generate(model=self.model, prompt=prompt, size=size, n=1, **extra)
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            raise VisualError(f"the image provider did not answer: {exc}", retryable=True) from exc
+        except openai.APIStatusError as exc:
+            retryable = exc.status_code == 429 or exc.status_code >= 500
+            raise VisualError(
+                f"the image provider refused the scene's visual ({exc.status_code}): {exc.message}",
+                retryable=retryable,
+                details={"status": exc.status_code},
+            ) from exc
+        encoded = result.data[0].b64_json if result.data else None
+        if not encoded:
+            raise VisualError("the image provider answered without an image (no b64_json)", retryable=False)
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise VisualError(f"the image provider's image is not base64: {exc}", retryable=False) from exc
+
+
+def provider_size(frame: tuple[int, int], model: str) -> str:
+    """The provider size closest in shape to the video frame."""
+    width, height = frame
+    shape = (
+        "square" if abs(width - height) <= min(width, height) * 0.1 else ("landscape" if width > height else "upright")
+    )
+    return (_DALL_E_3_SIZES if model == "dall-e-3" else _SIZES)[shape]
+
+
+def cache_key(model: str, size: str, prompt: str) -> str:
+    """Where an image is kept in the media bucket: a hash of the model, the size and the prompt."""
+    digest = hashlib.sha256(f"{model}\n{size}\n{prompt.strip()}".encode()).hexdigest()
+    return f"{VISUALS_PREFIX}{digest}.png"
+
+
+async def scene_images(
+    scenes: Sequence[Scene],
+    frame: tuple[int, int],
+    *,
+    provider: ImageProvider | None,
+    blobs: BlobStore,
+    bucket: str,
+    folder: Path,
+) -> Mapping[str, Path]:
+    """The image of every scene whose ``visual`` is a prompt, by scene id: from the cache, else from the provider.
+
+    Without a provider the prompts are left out (logged per scene, naming the settings to set).
+    """
+    wanted = [scene for scene in scenes if scene.visual and scene.visual.strip()]
+    if not wanted:
+        return {}
+    if provider is None:
+        for scene in wanted:
+            log.warning(
+                "scene visual left out: no image provider is configured "
+                "(set REELFLOW_IMAGES_BASE_URL and REELFLOW_IMAGES_MODEL)",
+                scene_id=scene.scene_id,
+            )
+        return {}
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    size = provider_size(frame, provider.model)
+    images: dict[str, Path] = {}
+    for scene in wanted:
+        prompt = (scene.visual or "").strip()
+        key = cache_key(provider.model, size, prompt)
+        path = folder / f"{scene.scene_id}.png"
+        if await blobs.stat(bucket, key) is not None:
+            await blobs.get_file(bucket, key, path)
+        else:
+            await asyncio.to_thread(path.write_bytes, await provider.generate(prompt, size))
+            await blobs.put_file(bucket, key, path, "image/png")
+        images[scene.scene_id] = path
+    return images

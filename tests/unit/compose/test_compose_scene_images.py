@@ -1,0 +1,129 @@
+"""Scene visuals from an image provider: the real ``openai`` client against a local fake Images API."""
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from tests.fake_images import FakeImages
+
+from reelflow.compose.fonts import FontSet
+from reelflow.compose.scene_images import OpenAIImages, cache_key, provider_size, scene_images
+from reelflow.compose.settings import ComposeSettings
+from reelflow.compose.slides import SlideContent, layout_scene_slide, render_scene_slide
+from reelflow.contracts import Scene
+from reelflow.runtime.blobs import DirectoryBlobStore
+from reelflow.runtime.failures import VisualError
+
+MAGENTA = (230, 0, 200)
+PROMPT = "a yellow hard hat on a workbench, flat illustration"
+
+
+@pytest.fixture
+def images() -> Iterator[FakeImages]:
+    with FakeImages(colour=MAGENTA) as server:
+        yield server
+
+
+def _settings(images: FakeImages, timeout_sec: float = 10.0) -> ComposeSettings:
+    return ComposeSettings(images_base_url=images.base_url, images_model="gpt-image-1", images_timeout_sec=timeout_sec)
+
+
+async def _store(root: Path) -> DirectoryBlobStore:
+    blobs = DirectoryBlobStore(root)
+    await blobs.ensure_buckets("reelflow-media")
+    return blobs
+
+
+async def test_a_prompt_becomes_an_image_once_and_is_reused_from_the_cache(images: FakeImages, tmp_path: Path) -> None:
+    scenes = [Scene(scene_id="s1", narration="Wear it.", visual=PROMPT), Scene(scene_id="s2", narration="No visual.")]
+    blobs = await _store(tmp_path / "blobs")
+    provider = OpenAIImages(_settings(images))
+    try:
+        first = await scene_images(
+            scenes, (1280, 720), provider=provider, blobs=blobs, bucket="reelflow-media", folder=tmp_path / "a"
+        )
+        again = await scene_images(
+            scenes, (1280, 720), provider=provider, blobs=blobs, bucket="reelflow-media", folder=tmp_path / "b"
+        )
+    finally:
+        await provider.aclose()
+
+    assert list(first) == ["s1"] and list(again) == ["s1"]
+    [request] = images.requests  # the second job took it from the cache
+    assert (request["model"], request["prompt"], request["size"], request["n"]) == (
+        "gpt-image-1",
+        PROMPT,
+        "1536x1024",
+        1,
+    )
+    with Image.open(first["s1"]) as made, Image.open(again["s1"]) as cached:
+        assert made.format == cached.format == "PNG" and made.getpixel((0, 0)) == MAGENTA
+    assert await blobs.stat("reelflow-media", cache_key("gpt-image-1", "1536x1024", PROMPT)) is not None
+
+
+def test_the_provider_size_follows_the_frames_shape() -> None:
+    assert provider_size((1280, 720), "gpt-image-1") == "1536x1024"
+    assert provider_size((1080, 1920), "gpt-image-1") == "1024x1536"
+    assert provider_size((1080, 1080), "gpt-image-1") == "1024x1024"
+    assert provider_size((1920, 1080), "dall-e-3") == "1792x1024"
+
+
+@pytest.mark.parametrize(("status", "retryable"), [(429, True), (500, True), (503, True), (400, False), (401, False)])
+async def test_a_refusal_is_visual_failed_and_retryable_only_when_a_retry_can_help(
+    images: FakeImages, status: int, retryable: bool
+) -> None:
+    images.fail(status, "the provider says no")
+    provider = OpenAIImages(_settings(images))
+    try:
+        with pytest.raises(VisualError) as raised:
+            await provider.generate(PROMPT, "1024x1024")
+    finally:
+        await provider.aclose()
+    assert raised.value.retryable is retryable
+    assert f"({status})" in raised.value.message and "the provider says no" in raised.value.message
+    assert raised.value.to_info().code == "VISUAL_FAILED"
+
+
+async def test_a_provider_that_does_not_answer_hits_the_timeout(images: FakeImages) -> None:
+    images.fail(500, "too late", delay_sec=3.0)
+    provider = OpenAIImages(_settings(images, timeout_sec=0.5))
+    try:
+        with pytest.raises(VisualError, match="did not answer") as raised:
+            await asyncio.wait_for(provider.generate(PROMPT, "1024x1024"), timeout=10)
+    finally:
+        await provider.aclose()
+    assert raised.value.retryable
+
+
+async def test_without_a_provider_prompts_are_left_out_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    scenes = [Scene(scene_id="s1", narration="Wear it.", visual=PROMPT)]
+    blobs = await _store(tmp_path / "blobs")
+    found = await scene_images(
+        scenes, (1280, 720), provider=None, blobs=blobs, bucket="reelflow-media", folder=tmp_path / "v"
+    )
+    assert found == {}
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920)])
+def test_the_image_sits_beside_or_above_the_headline_whole(
+    size: tuple[int, int], fonts: FontSet, tmp_path: Path
+) -> None:
+    picture = tmp_path / "wide.png"
+    Image.new("RGB", (300, 200), MAGENTA).save(picture)
+    content = SlideContent("안전모를 쓰세요", "1장", image=picture)
+    layout = layout_scene_slide(content, size, fonts)
+    assert layout.image_box is not None
+    image_left, image_top, image_right, image_bottom = layout.image_box
+    _, head_top, head_right, _ = layout.headline.ink_box
+    if size[0] > size[1]:
+        assert head_right <= image_left  # side by side
+    else:
+        assert image_bottom <= head_top  # picture above the text
+    slide = render_scene_slide(content, size, fonts).convert("RGB")
+    centre = ((image_left + image_right) // 2, (image_top + image_bottom) // 2)
+    assert slide.getpixel(centre) == MAGENTA
+    slide.save(tmp_path / f"slide-{size[0]}x{size[1]}.png")

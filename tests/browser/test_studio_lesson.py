@@ -51,6 +51,11 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     page.fill("input[name=target_minutes]", "0.5")
     page.select_option("select[name=size]", "640x360")
     page.select_option("select[name=subtitles]", "sidecar")
+    expect(page.locator("input[name=brand_accent]")).to_be_hidden()
+    page.select_option("select[name=theme]", "brand")
+    expect(page.locator("input[name=brand_accent]")).to_be_visible()  # a brand theme asks for its colours
+    page.select_option("select[name=layout]", "bullets")
+    expect(page.locator("input[name=title_card]")).to_be_checked()
     studio.snap(page, "new-lesson-en")
     page.click("form button[type=submit]")
 
@@ -114,6 +119,9 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     studio.snap(page, "progress-completed-en")
     status, job = api_get(page, f"/api/render-jobs/{job_id}")
     assert status == 200 and job["status"] == "COMPLETED", job
+    spec = job["spec"]
+    assert (spec["theme"], spec["layout"], spec["title_card"]) == ("brand", "bullets", True), spec
+    assert spec["brand"] == {"background": "#0B3D2E", "accent": "#F5A623", "text": None}, spec["brand"]
     # The page followed the job over the WebSocket, to the frame that says it completed (the page closes the
     # socket on the first frame with a final status, which may be the last `progress` one or the `status` one).
     assert [f["event"] for f in frames].count("progress") >= 2, frames

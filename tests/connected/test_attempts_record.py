@@ -1,6 +1,7 @@
 """The attempts record on a real JetStream: one terminal outcome per attempt, and the bus refuses to contradict it."""
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
@@ -13,6 +14,7 @@ from reelflow.contracts import (
     STREAM_NAME,
     ErrorCode,
     ErrorInfo,
+    Event,
     JobStatus,
     LessonSpec,
     RenderCancel,
@@ -168,6 +170,39 @@ async def _stored_ids(connection: NatsClient, subject: str, job: str) -> list[st
     return found
 
 
+async def _store_directly(connection: NatsClient, event: Event) -> int:
+    """Put ``event`` in the stream as a first try would have, with its ``Nats-Msg-Id``; its stream sequence."""
+    ack = await connection.jetstream().publish(
+        event.subject_name(),
+        event.model_dump_json().encode(),
+        headers={"Nats-Msg-Id": event.idempotency_key()},
+        stream=STREAM_NAME,
+    )
+    return ack.seq
+
+
+@contextlib.asynccontextmanager
+async def _bus_after_the_duplicate_window(
+    stack: StackEndpoints, connection: NatsClient, attempts: KeyValueAttemptStates | None
+) -> AsyncIterator[EventBus]:
+    """A bus whose publishes come after JetStream's duplicate window has passed: the window is shortened to one
+    second (instead of waiting two minutes) while the caller publishes, then put back."""
+    js = connection.jetstream()
+    config = (await js.stream_info(STREAM_NAME)).config
+    window = config.duplicate_window
+    broker = NatsBroker(stack.nats_url)
+    await broker.start()
+    try:
+        await js.update_stream(dataclasses.replace(config, duplicate_window=1.0))
+        await asyncio.sleep(1.5)
+        bus = EventBus(broker, source="test", attempts=attempts)
+        bus.connection = connection
+        yield bus
+    finally:
+        await js.update_stream(dataclasses.replace(config, duplicate_window=window))
+        await broker.stop()
+
+
 async def test_a_terminal_event_stored_without_its_puback_is_not_stored_again_after_the_duplicate_window(
     stack: StackEndpoints, connection: NatsClient, attempts: KeyValueAttemptStates, unique_id: str
 ) -> None:
@@ -178,29 +213,12 @@ async def test_a_terminal_event_stored_without_its_puback_is_not_stored_again_af
     stored_job, lost_job = f"job-{unique_id}-stored", f"job-{unique_id}-lost"
     stored = RenderCompleted(job_id=stored_job, video_id="v", attempt=1, assets=[])
     lost = RenderCompleted(job_id=lost_job, video_id="v", attempt=1, assets=[])
-    js = connection.jetstream()
     for event in (stored, lost):
         assert (await attempts.claim(event.job_id, 1, JobStatus.COMPLETED)).outcome == ClaimOutcome.WON
-    await js.publish(
-        "rf.render.completed",
-        stored.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": stored.idempotency_key()},
-        stream=STREAM_NAME,
-    )
-    config = (await js.stream_info(STREAM_NAME)).config
-    window = config.duplicate_window
-    broker = NatsBroker(stack.nats_url)
-    await broker.start()
-    try:
-        await js.update_stream(dataclasses.replace(config, duplicate_window=1.0))
-        await asyncio.sleep(1.5)
-        bus = EventBus(broker, source="test", attempts=attempts)
-        bus.connection = connection
+    await _store_directly(connection, stored)
+    async with _bus_after_the_duplicate_window(stack, connection, attempts) as bus:
         await bus.publish(stored)
         await bus.publish(lost)
-    finally:
-        await js.update_stream(dataclasses.replace(config, duplicate_window=window))
-        await broker.stop()
 
     assert await _stored_ids(connection, "rf.render.completed", stored_job) == [stored.idempotency_key()]
     assert await _stored_ids(connection, "rf.render.completed", lost_job) == [lost.idempotency_key()]
@@ -217,29 +235,12 @@ async def test_a_step_event_published_before_a_lost_ack_is_not_stored_again_on_r
     The window is shortened to one second here instead of waiting two minutes."""
     stored_job, lost_job = f"job-{unique_id}-stored", f"job-{unique_id}-lost"
     stored, lost = _narrated(stored_job, 1), _narrated(lost_job, 1)
-    js = connection.jetstream()
-    ack = await js.publish(
-        stored.subject_name(),
-        stored.model_dump_json().encode(),
-        headers={"Nats-Msg-Id": stored.idempotency_key()},
-        stream=STREAM_NAME,
-    )
-    answered_sequence = ack.seq - 1  # the redelivered message was stored before the event that answered it
-    config = (await js.stream_info(STREAM_NAME)).config
-    window = config.duplicate_window
-    broker = NatsBroker(stack.nats_url)
-    await broker.start()
-    try:
-        await js.update_stream(dataclasses.replace(config, duplicate_window=1.0))
-        await asyncio.sleep(1.5)
-        bus = EventBus(broker, source="test")
-        bus.connection = connection
+    sequence = await _store_directly(connection, stored)
+    answered_sequence = sequence - 1  # the redelivered message was stored before the event that answered it
+    async with _bus_after_the_duplicate_window(stack, connection, None) as bus:
         with handling_redelivery(answered_sequence):
             await bus.publish(stored)
             await bus.publish(lost)
-    finally:
-        await js.update_stream(dataclasses.replace(config, duplicate_window=window))
-        await broker.stop()
 
     assert await _stored_ids(connection, stored.subject_name(), stored_job) == [stored.idempotency_key()]
     assert await _stored_ids(connection, lost.subject_name(), lost_job) == [lost.idempotency_key()]

@@ -21,6 +21,7 @@ from reelflow.contracts.specs import (
     SubtitleStyle,
     VisualStyle,
     Voice,
+    check_brand_theme,
 )
 
 STREAM_NAME = "REELFLOW"
@@ -82,8 +83,7 @@ class RenderDefaults(Contract):
 
     @model_validator(mode="after")
     def _brand_theme_has_colours(self) -> "RenderDefaults":
-        if self.theme == "brand" and self.brand is None:
-            raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+        check_brand_theme(self.theme, self.brand)
         return self
 
 

@@ -147,6 +147,12 @@ class BrandColours(Contract):
     )
 
 
+def check_brand_theme(theme: str, brand: BrandColours | None) -> None:
+    """The ``brand`` theme takes its colours from ``brand``: one without the other is refused, naming it."""
+    if theme == "brand" and brand is None:
+        raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+
+
 class VisualStyle(StrEnum):
     BASIC = "basic"
     ANIMATED = "animated"
@@ -243,8 +249,7 @@ class LessonSpec(_SpecCommon):
 
     @model_validator(mode="after")
     def _brand_theme_has_colours(self) -> "LessonSpec":
-        if self.theme == "brand" and self.brand is None:
-            raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+        check_brand_theme(self.theme, self.brand)
         return self
 
 

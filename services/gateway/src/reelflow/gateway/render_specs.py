@@ -18,7 +18,7 @@ from reelflow.contracts import (
     VisualStyle,
     Voice,
 )
-from reelflow.contracts.specs import FrameRate, FrameSize, HttpUrlText
+from reelflow.contracts.specs import FrameRate, FrameSize, HttpUrlText, check_brand_theme
 from reelflow.contracts.validation import problems_of
 from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.request_bodies import RequestBody
@@ -77,8 +77,7 @@ class RenderOptions(RequestBody):
 
     @model_validator(mode="after")
     def _brand_theme_has_colours(self) -> "RenderOptions":
-        if self.theme == "brand" and self.brand is None:
-            raise ValueError('theme "brand" needs brand colours: add brand {"background": "#RRGGBB", "accent": …}')
+        check_brand_theme(self.theme, self.brand)
         return self
 
     @classmethod

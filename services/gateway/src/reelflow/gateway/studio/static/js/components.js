@@ -9,6 +9,8 @@ export const SHORT_SIZES = ['1080x1920', '720x1280', '540x960'];
 export const FRAME_RATES = ['30', '25', '24'];
 const STYLES = [['basic', 'options.style.basic'], ['animated', 'options.style.animated']];
 const SUBTITLES = [['both', 'options.subtitles.both'], ['burn', 'options.subtitles.burn'], ['sidecar', 'options.subtitles.sidecar']];
+const THEMES = [['dark', 'options.theme.dark'], ['light', 'options.theme.light'], ['brand', 'options.theme.brand']];
+const LAYOUTS = [['headline', 'options.layout.headline'], ['bullets', 'options.layout.bullets']];
 
 /** A file input whose button and "nothing chosen" text are the studio's own (the browser's are in its language). */
 export function filePicker(labelKey, buttonKey, props = {}, hintKey = null) {
@@ -110,6 +112,22 @@ export function renderOptionsForm(initial = {}) {
   style.name = 'visual_style';
   const subtitles = select(SUBTITLES, initial.subtitles || 'both');
   subtitles.name = 'subtitles';
+  const theme = select(THEMES, initial.theme || 'dark');
+  theme.name = 'theme';
+  const brand = initial.brand || {};
+  const brandBackground = h('input', { type: 'color', name: 'brand_background', value: brand.background || '#0b3d2e' });
+  const brandAccent = h('input', { type: 'color', name: 'brand_accent', value: brand.accent || '#f5a623' });
+  const brandColours = h(
+    'div',
+    { class: 'brand-colours' },
+    field('options.brand.background', brandBackground),
+    field('options.brand.accent', brandAccent),
+  );
+  const showBrand = () => { brandColours.hidden = theme.value !== 'brand'; };
+  theme.addEventListener('change', showBrand);
+  showBrand();
+  const layout = select(LAYOUTS, initial.layout || 'headline');
+  layout.name = 'layout';
   const titleCard = h('input', { type: 'checkbox', name: 'title_card' });
   titleCard.checked = initial.title_card !== false; // a lesson opens with its title unless it was turned off
   const voiceName = h('input', {
@@ -125,6 +143,9 @@ export function renderOptionsForm(initial = {}) {
     field('options.fps', fps),
     field('options.style', style),
     field('options.subtitles', subtitles),
+    field('options.theme', theme),
+    brandColours,
+    field('options.layout', layout),
     field('options.title_card', titleCard),
     field('options.voice', voiceName, 'options.voice.hint'),
     field('options.rate', rate),
@@ -132,8 +153,15 @@ export function renderOptionsForm(initial = {}) {
   );
   function value() {
     const options = {
-      size: size.value, fps: Number(fps.value), visual_style: style.value, subtitles: subtitles.value, title_card: titleCard.checked,
+      size: size.value,
+      fps: Number(fps.value),
+      visual_style: style.value,
+      subtitles: subtitles.value,
+      title_card: titleCard.checked,
+      theme: theme.value,
+      layout: layout.value,
     };
+    if (theme.value === 'brand') options.brand = { background: brandBackground.value.toUpperCase(), accent: brandAccent.value.toUpperCase() };
     const voice = voiceName.value.trim();
     const speed = Number(rate.value);
     if (voice || speed !== 1) options.voice = { provider: 'espeak', voice: voice || null, rate: speed };

@@ -48,6 +48,10 @@ def no_paid_apis() -> Iterator[None]:
         patch.setenv("OPENAI_API_KEY", DUMMY_API_KEY)
         patch.setenv("OPENAI_BASE_URL", UNROUTABLE_API_URL)
         patch.setenv("REELFLOW_LLM_BASE_URL", UNROUTABLE_API_URL)
+        # Cloud voices are off unless a test enables them; if one is enabled by mistake it reaches nothing.
+        patch.setenv("REELFLOW_OPENAI_TTS_BASE_URL", UNROUTABLE_API_URL)
+        patch.setenv("REELFLOW_POLLY_ENDPOINT_URL", UNROUTABLE_API_URL)
+        patch.setenv("REELFLOW_GOOGLE_TTS_ENDPOINT", UNROUTABLE_API_URL.removesuffix("/v1"))
         patch.setenv("REELFLOW_YOUTUBE_API_URL", UNROUTABLE_API_URL)
         patch.setenv("REELFLOW_YOUTUBE_TOKEN_URI", UNROUTABLE_API_URL)
         for name, value in credentials_env().items():

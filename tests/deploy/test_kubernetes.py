@@ -357,10 +357,10 @@ def test_network_policies_open_only_what_the_design_needs(overlay: str) -> None:
         assert not policies.allows(ingress_controller, pods[worker], 8080), f"ingress → {worker}"
     assert policies.allows(ingress_controller, pods["gateway"], 8000)
     assert not policies.allows(stranger, pods["gateway"], 8000)
-    # Outside APIs: the LLM for script, YouTube for uploader, webhooks for gateway; nobody else.
+    # Outside APIs: the LLM for script, cloud voices for tts, YouTube for uploader, webhooks for gateway; nobody else.
     for name in SERVICES:
         reaches_public_https = policies.allows(pods[name], public_address, 443)
-        assert reaches_public_https == (name in ("script", "uploader", "gateway") or overlay == "prod"), name
+        assert reaches_public_https == (name in ("script", "tts", "uploader", "gateway") or overlay == "prod"), name
 
     if overlay == "dev":
         mongo, minio = pods["mongo"], pods["minio"]

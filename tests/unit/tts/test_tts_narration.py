@@ -27,6 +27,21 @@ def test_espeak_args_send_text_on_stdin_with_the_rate_in_words_per_minute(tmp_pa
         assert slower_or_faster[slower_or_faster.index("-s") + 1] == words_per_minute
 
 
+def test_espeak_args_raise_or_lower_the_pitch_only_when_asked(tmp_path: Path) -> None:
+    wav = tmp_path / "raw.wav"
+    assert "-p" not in espeak_args("x", "ko", 1.0, wav)
+    for pitch, value in ((3, "62"), (-2.5, "40"), (12, "98"), (-12, "2")):
+        args = espeak_args("x", "ko", 1.0, wav, pitch)
+        assert args[args.index("-p") + 1] == value
+
+
+async def test_a_higher_pitch_is_spoken_by_the_real_espeak(tmp_path: Path) -> None:
+    plain, higher = tmp_path / "plain.wav", tmp_path / "higher.wav"
+    await narrate_scene("안녕하세요", Voice(), "ko", plain)
+    await narrate_scene("안녕하세요", Voice(pitch=6), "ko", higher)
+    assert plain.read_bytes() != higher.read_bytes()
+
+
 def test_normalize_audio_args_make_48k_mono_s16_with_a_trailing_pause(tmp_path: Path) -> None:
     raw, out = tmp_path / "raw.wav", tmp_path / "out.wav"
     args = normalize_audio_args(raw, out, 0.35)

@@ -57,6 +57,7 @@ from reelflow.contracts.scripts import (
 )
 from reelflow.contracts.specs import (
     MAX_LEXICON_ENTRIES,
+    VOICE_PROVIDERS,
     BrandColours,
     LessonSpec,
     MusicTrack,
@@ -68,6 +69,7 @@ from reelflow.contracts.specs import (
     SubtitleStyle,
     VisualStyle,
     Voice,
+    VoiceProvider,
     frame_size,
 )
 
@@ -84,6 +86,7 @@ __all__ = [
     "STREAM_NAME",
     "STREAM_SUBJECTS",
     "TERMINAL_STATUSES",
+    "VOICE_PROVIDERS",
     "ApiErrorCode",
     "Asset",
     "AssetKind",
@@ -131,6 +134,7 @@ __all__ = [
     "VideoScript",
     "VisualStyle",
     "Voice",
+    "VoiceProvider",
     "check_transition",
     "frame_size",
     "move_job",

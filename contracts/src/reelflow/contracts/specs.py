@@ -79,10 +79,26 @@ LexiconWord = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 LexiconSpoken = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
+VoiceProvider = Literal["espeak", "openai", "polly", "google"]
+VOICE_PROVIDERS: tuple[VoiceProvider, ...] = ("espeak", "openai", "polly", "google")
+
+
 class Voice(Contract):
-    provider: Literal["espeak"] = "espeak"
+    provider: VoiceProvider = Field(
+        default="espeak",
+        description="Who speaks: espeak (espeak-ng, offline, always there), openai (OpenAI TTS), polly (AWS Polly) "
+        "or google (Google Cloud Text-to-Speech); a cloud provider only where this install has configured it "
+        "(GET /api/voices lists what it has).",
+    )
     voice: str | None = Field(default=None, description="Provider voice name; by default derived from the language.")
     rate: float = Field(default=1.0, ge=0.5, le=2.0, description="Speaking-rate multiplier.")
+    pitch: float = Field(
+        default=0.0,
+        ge=-12,
+        le=12,
+        description="Semitones above (+) or below (-) the voice's own pitch. espeak-ng, Google and Polly's standard "
+        "engine apply it; OpenAI is asked in words (not tts-1); Polly's neural voices cannot change pitch.",
+    )
     lexicon: dict[LexiconWord, LexiconSpoken] = Field(
         default_factory=dict,
         max_length=MAX_LEXICON_ENTRIES,

@@ -58,9 +58,34 @@ def voice_names(listing: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class EspeakVoice:
+    """One line of ``espeak-ng --voices``: ``voice`` is what to put in ``voice.voice`` (its language code)."""
+
+    voice: str
+    language: str
+    name: str
+    gender: str
+
+
+def listed_voices(listing: str) -> tuple[EspeakVoice, ...]:
+    """The voices of a ``--voices`` listing, as :class:`EspeakVoice` (for ``GET /api/voices``)."""
+    voices: list[EspeakVoice] = []
+    genders = {"M": "male", "F": "female"}
+    for line in listing.splitlines()[1:]:
+        columns = line.split()
+        if len(columns) < 5:
+            continue
+        _priority, language, age_gender, name = columns[:4]
+        gender = genders.get(age_gender.rpartition("/")[2], "")
+        voices.append(EspeakVoice(voice=language, language=language, name=name.replace("_", " "), gender=gender))
+    return tuple(voices)
+
+
+@dataclass(frozen=True)
 class VoiceCatalogue:
     voices: frozenset[str]
     variants: frozenset[str]
+    listed: tuple[EspeakVoice, ...] = ()
 
     def knows(self, voice: str) -> bool:
         """``"ko"``, ``"en-gb-x-rp"``, ``"Afrikaans"``, ``"gmw/af"`` or a voice with a variant: ``"en-us+f3"``."""
@@ -87,9 +112,11 @@ async def _list_voices() -> VoiceCatalogue:
         ) from exc
     except ReelflowError as exc:  # a non-zero exit, or the timeout
         raise TtsError(f"espeak-ng could not list its voices: {exc.message}") from exc
+    listing = voices.stdout.decode(errors="replace")
     return VoiceCatalogue(
-        voices=voice_names(voices.stdout.decode(errors="replace")),
+        voices=voice_names(listing),
         variants=voice_names(variants.stdout.decode(errors="replace")),
+        listed=listed_voices(listing),
     )
 
 

@@ -33,6 +33,7 @@ from reelflow.gateway.api.routes import (
     scripts,
     studio,
     uploads,
+    voices,
     webhooks,
 )
 from reelflow.gateway.authentication import Authenticator, Budgets
@@ -176,6 +177,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             runtime.blobs,
             settings.media_bucket,
             publishing_available=bool(settings.youtube_client_id.strip()),
+            voice_providers=frozenset(settings.voice_providers),
             callbacks=CallbackChecks(
                 signed=bool(settings.webhook_secret.get_secret_value()),
                 allow_private_targets=settings.webhook_allow_private_targets,
@@ -278,6 +280,7 @@ def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None
         assets,
         progress_socket,
         backend,
+        voices,
     )
     for module in (*routers, schedules, health, metrics, studio):
         app.include_router(module.router)

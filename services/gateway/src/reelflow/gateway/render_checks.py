@@ -1,6 +1,6 @@
 """Everything about a render request that can be checked before its job exists, beyond what its body's types say:
-the voice (espeak-ng must have it), the publish target (YouTube must be configured), the callback_url (a public
-address, and a secret to sign with) and the uploads it names.
+the voice (its provider enabled here; an espeak-ng voice one it has), the publish target (YouTube must be
+configured), the callback_url (a public address, and a secret to sign with) and the uploads it names.
 
 A request that passes renders; one that does not is refused with a 422 naming each field, instead of failing
 minutes later in tts or compose. The same checks run for ``POST …/render-jobs``, ``POST /api/ranking-jobs`` and
@@ -33,6 +33,26 @@ def publish_problems(publish: PublishTarget | None, *, available: bool, within: 
     if publish is None or available:
         return []
     return [{"field": _field(within, "publish"), "problem": PUBLISH_NOT_CONFIGURED}]
+
+
+def provider_problems(voice: Voice | None, enabled: frozenset[str], *, within: str = "") -> list[Problem]:
+    """A cloud voice provider must be enabled on this install (espeak-ng always is)."""
+    if voice is None or voice.provider == "espeak" or voice.provider in enabled:
+        return []
+    problem = (
+        f"this install has not enabled the {voice.provider!r} voice provider (enabled: "
+        f"{', '.join(['espeak', *sorted(enabled - {'espeak'})])}); add it to REELFLOW_VOICE_PROVIDERS for the gateway "
+        f"and tts, with its settings ({PROVIDER_SETTINGS.get(voice.provider, 'see the README')}) for tts, or use "
+        "another provider (GET /api/voices)"
+    )
+    return [{"field": _field(within, "voice.provider"), "problem": problem}]
+
+
+PROVIDER_SETTINGS = {
+    "openai": "REELFLOW_OPENAI_TTS_API_KEY",
+    "polly": "REELFLOW_POLLY_REGION and REELFLOW_POLLY_ACCESS_KEY_ID/_SECRET_ACCESS_KEY or an AWS role",
+    "google": "REELFLOW_GOOGLE_TTS_API_KEY or REELFLOW_GOOGLE_TTS_CREDENTIALS_FILE",
+}
 
 
 def voice_problems(catalogue: VoiceCatalogue, voice: Voice | None, language: str, *, within: str = "") -> list[Problem]:
@@ -75,8 +95,12 @@ class RenderChecks:
     publishing_available: bool = False
     voice_catalogue: Callable[[], Awaitable[VoiceCatalogue]] = espeak_catalogue
     callbacks: CallbackChecks = CallbackChecks()
+    voice_providers: frozenset[str] = frozenset({"espeak"})
 
     async def _voice_problems(self, voice: Voice | None, language: str, within: str) -> list[Problem]:
+        if voice is not None and voice.provider != "espeak":
+            # A cloud voice's name is checked by its provider in tts, whose refusal names voice.voice.
+            return provider_problems(voice, self.voice_providers, within=within)
         try:
             catalogue = await self.voice_catalogue()
         except TtsError as exc:

@@ -50,8 +50,10 @@ class RenderOptions(RequestBody):
     script_id: str = Field(min_length=1, max_length=200)
     voice: Voice | None = Field(
         default=None,
-        description="An espeak-ng voice (`espeak-ng --voices`: a language code such as `en-gb`, a voice file such as "
-        "`gmw/en-US`, optionally with a variant: `en-us+f3`); by default the one for the script's language.",
+        description="The voice: espeak-ng's by default (`espeak-ng --voices`: a language code such as `en-gb`, a voice "
+        "file such as `gmw/en-US`, optionally with a variant: `en-us+f3`), or an enabled cloud provider's "
+        "(voice.provider openai, polly or google); GET /api/voices lists them. By default the one for the script's "
+        "language.",
     )
     visual_style: VisualStyle = VisualStyle.BASIC
     size: FrameSize = "1280x720"

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from reelflow.contracts import VoiceProvider
 from reelflow.gateway.webhook_schedule import STANDARD_RETRY_DELAYS_SEC
 from reelflow.gateway.webhook_signing import is_webhook_secret
 from reelflow.runtime.settings import ServiceSettings
@@ -39,6 +40,12 @@ class GatewaySettings(ServiceSettings):
         default="",
         description="The uploader's REELFLOW_YOUTUBE_CLIENT_ID, given to the gateway too: when set, render requests "
         "may ask to publish to YouTube; when not, `publish` is refused at submit instead of failing after the render.",
+    )
+    voice_providers: list[VoiceProvider] = Field(
+        default_factory=lambda: list[VoiceProvider](["espeak"]),
+        description="tts's REELFLOW_VOICE_PROVIDERS, given to the gateway too: render requests may ask for these "
+        "voice providers (espeak is always there); the others are refused at submit, and GET /api/voices lists "
+        "their voices.",
     )
     presigned_url_ttl_sec: int = 3600
     sse_keepalive_sec: float = 15.0
@@ -183,7 +190,7 @@ class GatewaySettings(ServiceSettings):
             )
         return value.rstrip("/")
 
-    @field_validator("cors_allow_origins", "webhook_retry_delays_sec", mode="before")
+    @field_validator("cors_allow_origins", "webhook_retry_delays_sec", "voice_providers", mode="before")
     @classmethod
     def _lists_from_json_text(cls, value: object) -> object:
         """The environment's JSON list is decoded by pydantic-settings; the same text given any other way is too."""

@@ -1,21 +1,28 @@
-"""espeak-ng narration: one scene's text → a 48 kHz mono WAV with a trailing pause, and its exact duration."""
+"""Narration of one scene: its spoken text → a 48 kHz mono WAV with a trailing pause, and its exact duration;
+espeak-ng (the offline default) or any other :class:`SpeechProvider` speaks, FFmpeg brings the result to one format."""
 
 import contextlib
 import time
 import wave
 from pathlib import Path
 
-from reelflow.contracts import Voice
+from reelflow.contracts import Voice, VoiceProvider
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import StepTimeoutError, TtsError
 from reelflow.runtime.processes import run_process
+from reelflow.runtime.provider_voices import KnownVoice
 from reelflow.runtime.voice_catalogue import espeak_voice_for
+from reelflow.tts.speech_providers import SpeechProvider
 
 ESPEAK_BASE_WORDS_PER_MIN = 175
 OUTPUT_SAMPLE_RATE = 48_000
 
 
-def espeak_args(text: str, voice: str, rate: float, wav_path: Path) -> list[str]:
+ESPEAK_BASE_PITCH = 50  # espeak-ng's -p runs 0-99
+ESPEAK_PITCH_PER_SEMITONE = 4  # about a semitone per 4 steps around the middle of that scale
+
+
+def espeak_args(text: str, voice: str, rate: float, wav_path: Path, pitch: float = 0.0) -> list[str]:
     """The espeak-ng command that writes ``wav_path``.
 
     ``text`` is not in the list: it goes to espeak-ng on stdin (``--stdin``), so text starting with
@@ -29,6 +36,7 @@ def espeak_args(text: str, voice: str, rate: float, wav_path: Path) -> list[str]
         voice,
         "-s",
         str(round(ESPEAK_BASE_WORDS_PER_MIN * rate)),
+        *espeak_pitch_args(pitch),
         "-b",
         "1",
         "-w",
@@ -37,8 +45,16 @@ def espeak_args(text: str, voice: str, rate: float, wav_path: Path) -> list[str]
     ]
 
 
+def espeak_pitch_args(pitch: float) -> list[str]:
+    """``-p`` for a pitch in semitones (none at 0, so espeak-ng keeps the voice's own)."""
+    if pitch == 0:
+        return []
+    return ["-p", str(max(0, min(99, round(ESPEAK_BASE_PITCH + pitch * ESPEAK_PITCH_PER_SEMITONE))))]
+
+
 def normalize_audio_args(raw_wav: Path, out_wav: Path, trailing_silence_sec: float) -> list[str]:
-    """The FFmpeg command that turns espeak-ng's 22 kHz WAV into 48 kHz mono s16 with a trailing pause."""
+    """The FFmpeg command that turns a provider's WAV (espeak-ng's 22 kHz, OpenAI's 24 kHz, Polly's 16 kHz …) into
+    48 kHz mono s16 with a trailing pause."""
     return [
         "ffmpeg",
         "-hide_banner",
@@ -76,31 +92,22 @@ def wav_duration_sec(path: Path) -> float:
     return frames / rate if rate else 0.0
 
 
-async def narrate_scene(
-    text: str,
-    voice: Voice,
-    language: str,
-    out_wav: Path,
-    *,
-    cancel: CancelToken | None = None,
-    timeout_sec: float = 60.0,
-    trailing_silence_sec: float = 0.35,
-) -> float:
-    """Speak ``text`` into ``out_wav`` with espeak-ng and return the file's measured duration in seconds.
+def has_audio(path: Path) -> bool:
+    return path.is_file() and wav_duration_sec(path) > 0
 
-    ``timeout_sec`` bounds espeak-ng and FFmpeg together. Failures are :class:`TtsError`: empty text,
-    a missing binary or an unknown voice are not retryable; a timeout is a retryable
-    :class:`StepTimeoutError` and cancellation a :class:`JobCanceledError`.
-    """
-    if not text.strip():
-        raise TtsError("scene narration is empty; give every scene some text to speak", retryable=False)
-    espeak_voice = espeak_voice_for(language, voice.voice)
-    deadline = time.monotonic() + timeout_sec
-    raw_wav = out_wav.with_name(f".{out_wav.stem}.espeak.wav")
-    try:
+
+class EspeakSpeech:
+    """espeak-ng, the offline default: always enabled, its voices are this machine's (``espeak-ng --voices``)."""
+
+    provider: VoiceProvider = "espeak"
+
+    async def synthesize(
+        self, text: str, voice: Voice, language: str, out_wav: Path, *, timeout_sec: float, cancel: CancelToken | None
+    ) -> None:
+        espeak_voice = espeak_voice_for(language, voice.voice)
         try:
             await run_process(
-                espeak_args(text, espeak_voice, voice.rate, raw_wav),
+                espeak_args(text, espeak_voice, voice.rate, out_wav, voice.pitch),
                 stdin=text.encode("utf-8"),
                 timeout_sec=timeout_sec,
                 cancel=cancel,
@@ -117,11 +124,52 @@ async def narrate_scene(
                 retryable=False,
                 details={**exc.details, "voice": espeak_voice, "language": language},
             ) from exc
-        if not raw_wav.is_file() or wav_duration_sec(raw_wav) <= 0:
+        if not has_audio(out_wav):
             raise TtsError(
                 f"espeak-ng produced no audio with voice {espeak_voice!r} for language {language!r}",
                 retryable=False,
                 details={"voice": espeak_voice, "language": language},
+            )
+
+    def voices(self, language: str | None = None) -> list[KnownVoice]:
+        """None listed here: the gateway lists espeak-ng's from the machine's own catalogue."""
+        return []
+
+    async def aclose(self) -> None:
+        return None
+
+
+ESPEAK = EspeakSpeech()
+
+
+async def narrate_scene(
+    text: str,
+    voice: Voice,
+    language: str,
+    out_wav: Path,
+    *,
+    provider: SpeechProvider = ESPEAK,
+    cancel: CancelToken | None = None,
+    timeout_sec: float = 60.0,
+    trailing_silence_sec: float = 0.35,
+) -> float:
+    """Speak ``text`` into ``out_wav`` with ``provider`` (espeak-ng by default) and return the file's measured
+    duration in seconds.
+
+    ``timeout_sec`` bounds the provider and FFmpeg together. Failures are :class:`TtsError`: empty text,
+    a missing binary, a setting to fix or an unknown voice are not retryable; a timeout is a retryable
+    :class:`StepTimeoutError` and cancellation a :class:`JobCanceledError`.
+    """
+    if not text.strip():
+        raise TtsError("scene narration is empty; give every scene some text to speak", retryable=False)
+    deadline = time.monotonic() + timeout_sec
+    raw_wav = out_wav.with_name(f".{out_wav.stem}.{provider.provider}.wav")
+    try:
+        await provider.synthesize(text, voice, language, raw_wav, timeout_sec=timeout_sec, cancel=cancel)
+        if not has_audio(raw_wav):
+            raise TtsError(
+                f"{provider.provider} produced no audio for language {language!r}",
+                details={"provider": provider.provider, "language": language},
             )
         remaining = deadline - time.monotonic()
         if remaining <= 0:

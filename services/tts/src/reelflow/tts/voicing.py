@@ -18,8 +18,9 @@ from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError, TtsError
 from reelflow.runtime.step_results import record_result, recorded_result, result_key
 from reelflow.runtime.voice_catalogue import espeak_catalogue, espeak_voice_for
-from reelflow.tts.narration import narrate_scene
+from reelflow.tts.narration import ESPEAK, narrate_scene
 from reelflow.tts.settings import TtsSettings
+from reelflow.tts.speech_providers import SpeechProvider, SpeechProviders
 from reelflow.tts.spoken_text import spoken_form
 
 
@@ -45,8 +46,11 @@ def validate_lesson(spec: LessonSpec) -> None:
 async def require_known_voice(spec: LessonSpec) -> None:
     """Refuse, before any scene is spoken, a voice this machine's espeak-ng does not have (naming close ones).
 
-    When espeak-ng cannot even list its voices, narration itself reports the problem.
+    When espeak-ng cannot even list its voices, narration itself reports the problem. A cloud provider's voice is
+    checked by the provider itself, whose refusal names voice.voice.
     """
+    if spec.voice.provider != "espeak":
+        return
     voice = espeak_voice_for(spec.language, spec.voice.voice)
     try:
         catalogue = await espeak_catalogue()
@@ -68,8 +72,13 @@ async def voice_job(
     settings: TtsSettings,
     progress: ProgressReporter,
     cancel: CancelToken,
+    providers: SpeechProviders | None = None,
 ) -> RenderNarrated:
-    """Idempotent: when this attempt's manifest exists the stored result is returned unchanged."""
+    """Idempotent: when this attempt's manifest exists the stored result is returned unchanged.
+
+    ``providers`` are the process's enabled speech providers (espeak-ng alone when not given); a job asking for
+    another fails for good, naming voice.provider and REELFLOW_VOICE_PROVIDERS.
+    """
     bucket = settings.work_bucket
     manifest_key = narration_manifest_key(request.job_id, request.attempt)
     if (recorded := await recorded_result(blobs, bucket, manifest_key, RenderNarrated)) is not None:
@@ -79,10 +88,11 @@ async def voice_job(
     narration: list[SceneNarration] = []
     if isinstance(spec, LessonSpec):
         validate_lesson(spec)
+        provider = (providers or SpeechProviders({"espeak": ESPEAK})).provider_for(spec.voice)
         await require_known_voice(spec)
         await progress.report(Step.VALIDATE_SCRIPT, 1.0, "script is valid")
         narration = await _narrate_scenes(
-            request, spec, blobs=blobs, settings=settings, progress=progress, cancel=cancel
+            request, spec, provider, blobs=blobs, settings=settings, progress=progress, cancel=cancel
         )
     else:
         await progress.report(Step.VALIDATE_SCRIPT, 1.0, "ranking clips need no narration")
@@ -101,6 +111,7 @@ async def voice_job(
 async def _narrate_scenes(
     request: RenderRequested,
     spec: LessonSpec,
+    provider: SpeechProvider,
     *,
     blobs: BlobStore,
     settings: TtsSettings,
@@ -116,12 +127,14 @@ async def _narrate_scenes(
         scene = scenes[index]
         async with limiter:
             wav = workdir / f"{index:03d}.wav"
-            # The voice hears the spoken form (119 → 일일구); the subtitles keep scene.narration as written.
+            # Every provider hears the spoken form (119 → 일일구, the lexicon applied); the subtitles keep
+            # scene.narration as written.
             duration = await narrate_scene(
                 spoken_form(scene.narration, spec.language, spec.voice.lexicon),
                 spec.voice,
                 spec.language,
                 wav,
+                provider=provider,
                 cancel=cancel,
                 timeout_sec=settings.scene_timeout_sec,
                 trailing_silence_sec=settings.trailing_silence_sec,

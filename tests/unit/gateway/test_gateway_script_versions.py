@@ -15,6 +15,7 @@ from reelflow.contracts import (
     ScriptOptions,
     ScriptStatus,
     VideoScript,
+    Voice,
 )
 from reelflow.contracts.errors import ApiErrorCode, ErrorCode
 from reelflow.gateway.api.errors import status_of
@@ -32,6 +33,7 @@ from reelflow.gateway.script_versions import (
     version_from_if_match,
     version_of,
 )
+from reelflow.gateway.workspace_lexicons import merged_voice
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -253,3 +255,13 @@ def test_the_title_card_is_asked_for_per_render_and_reaches_the_spec() -> None:
     assert lesson_spec_for(approved, asked).title_card is True
     defaults = RenderDefaults(title_card=True)
     assert RenderOptions.from_defaults(approved.script_id, defaults).title_card is True
+
+
+def test_the_workspace_lexicon_is_laid_under_the_requests_own() -> None:
+    voice = Voice(lexicon={"sql": "S Q L"})
+    merged = merged_voice(voice, {"SQL": "sequel", "119": "일일구"})
+    assert merged.lexicon == {"119": "일일구", "sql": "S Q L"}  # case-insensitively, the request's reading wins
+    assert merged_voice(voice, {}) is voice
+    many = {f"w{n}": "x" for n in range(600)}
+    capped = merged_voice(voice, many)
+    assert len(capped.lexicon) == 500 and capped.lexicon["sql"] == "S Q L"

@@ -24,6 +24,7 @@ from reelflow.gateway.api.routes import (
     assets,
     backend,
     health,
+    lexicon,
     library,
     metrics,
     progress_socket,
@@ -61,6 +62,7 @@ from reelflow.gateway.webhook_dispatcher import DeliveryPolicy, WebhookDispatche
 from reelflow.gateway.webhook_schedule import DAY_SEC
 from reelflow.gateway.webhook_store import WebhookStore
 from reelflow.gateway.webhook_subscriptions import WebhookSubscriptions
+from reelflow.gateway.workspace_lexicons import WorkspaceLexicons
 from reelflow.runtime.blobs import PresignedLinks
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
@@ -184,7 +186,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ),
         )
         scripts_commands = ScriptCommands(store, relay, checks)
-        jobs = RenderJobCommands(store, relay, checks, scripts_commands)
+        lexicons = WorkspaceLexicons(mongo, settings.mongo_db, registry)
+        jobs = RenderJobCommands(store, relay, checks, scripts_commands, lexicons=lexicons)
         webhook_store = WebhookStore(mongo, settings.mongo_db)
         await webhook_store.ensure_indexes()
         webhook_http = httpx.AsyncClient(timeout=settings.webhook_timeout_sec, follow_redirects=False, trust_env=False)
@@ -237,6 +240,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             webhooks=WebhookSubscriptions(webhook_store, allow_private_targets=settings.webhook_allow_private_targets),
             schedules=ScheduleCommands(schedule_store, store, checks, on_change=scheduler.kick),
             backend_jobs=BackendJobs(BackendSpecs(_backend_connection(settings), backend_http), jobs, access),
+            lexicons=lexicons,
         )
         try:
             yield
@@ -281,6 +285,7 @@ def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None
         progress_socket,
         backend,
         voices,
+        lexicon,
     )
     for module in (*routers, schedules, health, metrics, studio):
         app.include_router(module.router)

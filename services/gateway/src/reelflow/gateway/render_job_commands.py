@@ -28,6 +28,7 @@ from reelflow.contracts import (
     RenderSpec,
     Script,
     ScriptStatus,
+    Voice,
     retry_job,
 )
 from reelflow.gateway.job_views import RenderJobView, view_of
@@ -38,6 +39,7 @@ from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.render_specs import RankingOptions, RenderOptions, lesson_spec_for, ranking_spec_for
 from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.store import BACKEND_ORIGIN, JOBS, JobChange, LedgerStore
+from reelflow.gateway.workspace_lexicons import WorkspaceLexicons
 
 log = structlog.get_logger("reelflow.render_jobs")
 # How long a cancel waits for the ledger to record the job CANCELED before it answers 202 (asked, not yet done).
@@ -58,11 +60,20 @@ class CancelOutcome:
 
 
 class RenderJobCommands:
-    def __init__(self, store: LedgerStore, relay: OutboxRelay, checks: RenderChecks, scripts: ScriptCommands) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        relay: OutboxRelay,
+        checks: RenderChecks,
+        scripts: ScriptCommands,
+        *,
+        lexicons: WorkspaceLexicons | None = None,
+    ) -> None:
         self._store = store
         self._relay = relay
         self._checks = checks
         self._scripts = scripts
+        self._lexicons = lexicons  # each workspace's pronunciation lexicon, laid under a lesson's own
 
     # ---- starting jobs ----------------------------------------------------------------------------------------
     async def start_lesson(self, video_id: str, options: RenderOptions) -> StartedJob:
@@ -93,6 +104,9 @@ class RenderJobCommands:
             existing = await self._store.get_job_view(job_id)
             if existing is not None:
                 return StartedJob(existing, created=False)
+        if self._lexicons is not None:
+            voice = await self._lexicons.voice_for_video(script.video_id, options.voice or Voice())
+            options = options.model_copy(update={"voice": voice})
         return await self._start_job(
             script.video_id,
             lesson_spec_for(script, options),

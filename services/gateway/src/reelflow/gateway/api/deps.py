@@ -33,6 +33,7 @@ from reelflow.gateway.script_commands import ScriptCommands
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.video_library import VideoLibrary
 from reelflow.gateway.webhook_subscriptions import WebhookSubscriptions
+from reelflow.gateway.workspace_lexicons import WorkspaceLexicons
 from reelflow.runtime.blobs import PresignedLinks
 from reelflow.runtime.service import ServiceRuntime
 
@@ -52,6 +53,7 @@ class GatewayState:
     webhooks: WebhookSubscriptions
     schedules: ScheduleCommands
     backend_jobs: BackendJobs
+    lexicons: WorkspaceLexicons
     public_links: PresignedLinks | None = None  # set with REELFLOW_PUBLIC_S3_URL: assets are redirected there
 
 
@@ -112,6 +114,13 @@ def schedules_of(state: StateDep) -> ScheduleCommands:
 
 
 SchedulesDep = Annotated[ScheduleCommands, Depends(schedules_of)]
+
+
+def lexicons_of(state: StateDep) -> WorkspaceLexicons:
+    return state.lexicons
+
+
+LexiconsDep = Annotated[WorkspaceLexicons, Depends(lexicons_of)]
 
 
 # Declared so the OpenAPI document names the three ways in; the Authenticator reads the headers itself.

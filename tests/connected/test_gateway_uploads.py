@@ -136,7 +136,15 @@ async def test_a_ranking_job_names_every_missing_clip_then_runs_through_the_job_
     assert (job["video_id"], job["script_id"], job["script_version"], job["attempt"]) == (video_id, None, None, 1)
     assert job["spec"]["template"] == "ranking" and job["spec"]["size"] == "540x960"
     assert job["spec"]["clips"] == [
-        {"media_key": media_key, "rank": 1, "label": "the best", "start": None, "end": None, "keep_audio": True}
+        {
+            "media_key": media_key,
+            "rank": 1,
+            "label": "the best",
+            "start": None,
+            "end": None,
+            "keep_audio": True,
+            "framing": "auto",  # the default: shown whole when a crop would cut most of it
+        }
     ]
 
     # While it is active, the same video gets the same job back (the claim lessons use).

@@ -22,13 +22,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from PIL import Image
 
-LOOPBACK = "127.0.0.1"
+from tests.threaded_server import ThreadedServer
+
 GENERATIONS_PATH = "/v1/images/generations"
 
 
@@ -54,10 +54,15 @@ def _png(size: str, colour: tuple[int, int, int]) -> bytes:
     return buffer.getvalue()
 
 
-class FakeImages:
+class FakeImages(ThreadedServer):
+    thread_name = "fake-images"
+
     def __init__(self, colour: tuple[int, int, int] = (230, 0, 200)) -> None:
         self._state = _State(colour=colour)
-        state = self._state
+        super().__init__()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        state, stopping = self._state, self.stopping
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:
@@ -72,7 +77,7 @@ class FakeImages:
                     self._answer(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
                     return
                 if failure is not None:
-                    time.sleep(failure.delay_sec)
+                    stopping.wait(failure.delay_sec)  # a stop wakes it
                     self._answer(failure.status, {"error": {"message": failure.message, "type": "api_error"}})
                     return
                 image = base64.b64encode(_png(str(body.get("size", "1024x1024")), state.colour)).decode()
@@ -87,12 +92,11 @@ class FakeImages:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        return Handler
 
     @property
     def base_url(self) -> str:
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}/v1"
+        return f"{self.origin()}/v1"
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -103,14 +107,3 @@ class FakeImages:
         """The next request gets this error (after ``delay_sec``)."""
         with self._state.lock:
             self._state.failures.append(_Failure(status, message, delay_sec))
-
-    def __enter__(self) -> FakeImages:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -24,11 +24,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-LOOPBACK = "127.0.0.1"
+from tests.threaded_server import ThreadedServer
+
 CHAT_COMPLETIONS_PATH = "/v1/chat/completions"
 
 
@@ -60,49 +60,23 @@ class _State:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
-class FakeOpenAI:
+class FakeOpenAI(ThreadedServer):
     """The server. Start it with ``with FakeOpenAI() as llm`` (or ``start()``/``stop()``); it binds 127.0.0.1:0."""
+
+    thread_name = "fake-openai"
 
     def __init__(self, *, model: str = "fake-model") -> None:
         self.model = model
         self._state = _State()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(self._state.stopping)  # wakes any answer still sleeping through its delay
 
-    # ---- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> FakeOpenAI:
-        server = ThreadingHTTPServer((LOOPBACK, 0), _handler_class(self._state, self.model))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._state.stopping.set()  # wakes any answer still sleeping through its delay
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_class(self._state, self.model)
 
     @property
     def base_url(self) -> str:
         """The ``base_url`` to give an OpenAI client: ``http://127.0.0.1:PORT/v1``."""
-        if self._server is None:
-            raise RuntimeError("the fake OpenAI server is not running; call start() first")
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}/v1"
+        return f"{self.origin()}/v1"
 
     # ---- scripting -----------------------------------------------------------------------------
     def answer(self, content: str | None, *, delay_sec: float = 0.0, finish_reason: str = "stop") -> None:

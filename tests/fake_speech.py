@@ -30,11 +30,11 @@ import threading
 import wave
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-LOOPBACK = "127.0.0.1"
+from tests.threaded_server import ThreadedServer
+
 OPENAI_PATH = "/v1/audio/speech"
 POLLY_PATH = "/v1/speech"
 GOOGLE_PATH = "/v1/text:synthesize"
@@ -89,47 +89,22 @@ def tone_wav(seconds: float, sample_rate: int) -> bytes:
     return buffer.getvalue()
 
 
-class FakeSpeech:
+class FakeSpeech(ThreadedServer):
     """The server; ``with FakeSpeech() as speech`` binds 127.0.0.1:0."""
+
+    thread_name = "fake-speech"
 
     def __init__(self) -> None:
         self._state = _State()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(self._state.stopping)
 
-    def start(self) -> FakeSpeech:
-        server = ThreadingHTTPServer((LOOPBACK, 0), _handler_class(self._state))
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-speech", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._state.stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> FakeSpeech:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_class(self._state)
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT`` (Polly's endpoint_url, Google's api_endpoint; OpenAI's base_url adds /v1)."""
-        if self._server is None:
-            raise RuntimeError("the fake speech server is not running; call start() first")
-        return f"http://{LOOPBACK}:{self._server.server_address[1]}"
+        return self.origin()
 
     def speak(self, *, seconds: float = 1.0, delay_sec: float = 0.0) -> None:
         """Queue a 200 answer: a tone of ``seconds`` in the format the protocol asked for."""

@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -55,7 +54,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-LOOPBACK = "127.0.0.1"
+from tests.threaded_server import LOOPBACK, ThreadedServer
+
 CLIENT_ID = "fake-client-id.apps.googleusercontent.com"
 CLIENT_SECRET = "fake-client-secret"
 REFRESH_TOKEN = "1//fake-refresh-token"
@@ -122,55 +122,36 @@ class _State:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
-class FakeYouTube:
+class FakeYouTube(ThreadedServer):
     """The server. Start it with ``with FakeYouTube() as youtube`` (or ``start()``/``stop()``)."""
 
     client_id = CLIENT_ID
     client_secret = CLIENT_SECRET
     refresh_token = REFRESH_TOKEN
 
+    thread_name = "fake-youtube"
+
     def __init__(self) -> None:
         self._state = _State()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__(self._state.stopping)  # releases a stalled chunk
         self._folder: Path | None = None
 
-    # ---- lifecycle -----------------------------------------------------------------------------
-    def start(self) -> FakeYouTube:
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_class(self._state)
+
+    def _prepare(self, server: ThreadingHTTPServer) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="fake-youtube-"))
         certificate, key = _make_certificates(self._folder)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certificate, key)
-        server = ThreadingHTTPServer((LOOPBACK, 0), _handler_class(self._state))
-        server.daemon_threads = True
         # The handshake happens in the request's own thread, so a client that stalls cannot block the others.
         server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        self._server = server
         self._state.base_url = f"https://{LOOPBACK}:{server.server_address[1]}/"
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-youtube", daemon=True
-        )
-        self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        self._state.stopping.set()  # releases a stalled chunk
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def _cleanup(self) -> None:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
-        self._server = self._thread = self._folder = None
-
-    def __enter__(self) -> FakeYouTube:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        self.stop()
+        self._folder = None
 
     @property
     def api_url(self) -> str:

@@ -99,8 +99,11 @@ class ForkedWorker:
         with self.log_path.open("ab") as log:
             self._log_offset = log.tell()
             log.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} starting: {self.command}\n".encode())
-        if self._process is not None:
-            self._process.close()
+        # Drop the ended process before closing it: a reader of ``pid`` or ``is_running`` in another thread (the
+        # supervisor restarts from its own) then sees no process, never a closed one, which raises ValueError.
+        previous, self._process = self._process, None
+        if previous is not None:
+            previous.close()
         context = multiprocessing.get_context("forkserver")
         # daemon: should this process exit without stopping its workers, multiprocessing SIGTERMs them at exit.
         process = context.Process(

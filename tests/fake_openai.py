@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.threaded_server import ThreadedServer
+from tests.threaded_server import RecordedRequest, ThreadedServer
 
 CHAT_COMPLETIONS_PATH = "/v1/chat/completions"
 
@@ -42,13 +42,6 @@ class ScriptedAnswer:
     finish_reason: str = "stop"
     error_message: str = ""
     headers: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
 
 
 @dataclass

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.threaded_server import ThreadedServer
+from tests.threaded_server import RecordedRequest, ThreadedServer
 
 OPENAI_PATH = "/v1/audio/speech"
 POLLY_PATH = "/v1/speech"
@@ -54,13 +54,6 @@ class ScriptedSpeech:
     message: str = ""
     error_code: str = ""
     delay_sec: float = 0.0
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
 
 
 @dataclass

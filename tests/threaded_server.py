@@ -12,13 +12,23 @@ for it::
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 LOOPBACK = "127.0.0.1"
 POLL_INTERVAL_SEC = 0.02
 JOIN_TIMEOUT_SEC = 5.0
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request a fake received: its path, headers and JSON body (empty when it had none)."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
 
 
 class ThreadedServer:

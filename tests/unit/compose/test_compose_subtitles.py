@@ -241,6 +241,22 @@ def test_ass_document_has_frame_play_res_no_auto_wrap_and_the_style() -> None:
     )
 
 
+def _burned_frame(document: str, size: tuple[int, int], fonts_dir: Path, frame: Path) -> Path:
+    """``document`` (ASS) burned by libass into one black frame of ``size``, written to ``frame``."""
+    width, height = size
+    ass = frame.with_suffix(".ass")
+    ass.write_text(document, encoding="utf-8")
+    subprocess.run(
+        [
+            "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={width}x{height}:d=0.5",
+            "-vf", f"subtitles=filename={ass}:fontsdir={fonts_dir}", "-frames:v", "1", str(frame),
+        ],
+        check=True,
+        timeout=60,
+    )  # fmt: skip
+    return frame
+
+
 def _bright_box(image_path: Path) -> tuple[int, int, int, int] | None:
     with Image.open(image_path) as frame:
         return frame.convert("L").point(lambda value: 255 if value > 60 else 0).getbbox()
@@ -259,17 +275,7 @@ def test_libass_draws_a_full_budget_cue_inside_title_safe_and_the_band(
         [TimedNarration(text=f"{korean_line} {english_line}", start_sec=0.0, duration_sec=1.0)], frame_size=size
     )
     assert cue.text.split("\n") == [korean_line, english_line]
-    (tmp_path / "cue.ass").write_text(to_ass([cue], size, fonts.family), encoding="utf-8")
-    frame = tmp_path / "frame.png"
-    subprocess.run(
-        [
-            "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={width}x{height}:d=0.5",
-            "-vf", f"subtitles=filename={tmp_path / 'cue.ass'}:fontsdir={fonts.fonts_dir}",
-            "-frames:v", "1", str(frame),
-        ],
-        check=True,
-        timeout=60,
-    )  # fmt: skip
+    frame = _burned_frame(to_ass([cue], size, fonts.family), size, fonts.fonts_dir, tmp_path / "frame.png")
 
     box = _bright_box(frame)
     assert box is not None
@@ -305,17 +311,8 @@ def test_libass_burns_a_styled_cue_in_its_font_box_and_place(fonts: FontSet, tmp
     assert subtitle_fonts.family == "NanumMyeongjo"
     [cue] = plan_cues([TimedNarration(text="안전모를 쓰세요 Wear a helmet", start_sec=0.0, duration_sec=1.0)])
     style = AssStyle.for_frame((width, height), look)
-    (tmp_path / "cue.ass").write_text(to_ass([cue], (width, height), subtitle_fonts.family, style=style), "utf-8")
-    frame = tmp_path / "styled.png"
-    subprocess.run(
-        [
-            "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=black:s={width}x{height}:d=0.5",
-            "-vf", f"subtitles=filename={tmp_path / 'cue.ass'}:fontsdir={subtitle_fonts.fonts_dir}",
-            "-frames:v", "1", str(frame),
-        ],
-        check=True,
-        timeout=60,
-    )  # fmt: skip
+    document = to_ass([cue], (width, height), subtitle_fonts.family, style=style)
+    frame = _burned_frame(document, (width, height), subtitle_fonts.fonts_dir, tmp_path / "styled.png")
     with Image.open(frame) as image:
         rgb = image.convert("RGB")
         pixels = [rgb.getpixel((x, y)) for x in range(0, width, 4) for y in range(0, height, 4)]

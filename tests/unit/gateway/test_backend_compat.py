@@ -33,11 +33,12 @@ from reelflow.gateway.backend_callbacks import (
     script_complete_body,
     script_complete_callback,
 )
-from reelflow.gateway.backend_specs import BackendConnection, BackendSpecs, parse_backend_spec, render_spec_url
+from reelflow.gateway.backend_specs import BackendSpecs, parse_backend_spec, render_spec_url
 from reelflow.gateway.projection import completion_of
 from reelflow.gateway.refusals import GatewayError, InvalidRequestError, NotFoundError
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.webhook_dispatcher import backend_delivery_document
+from reelflow.runtime.backend_connection import BackendConnection
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 GATEWAY = "https://reelflow.example.com"
@@ -273,6 +274,16 @@ def test_asset_urls_escape_the_job_id() -> None:
     )
     [linked] = with_urls([asset(AssetKind.VIDEO)], "j", GATEWAY)
     assert linked.url == "https://reelflow.example.com/api/assets/j/video" and linked.key == asset(AssetKind.VIDEO).key
+
+
+def test_an_asset_the_backend_keeps_is_linked_and_called_back_at_the_backends_url() -> None:
+    """REELFLOW_STORAGE_PROVIDER=backend_presigned: the storage service published the video with its own URL."""
+    kept = "https://files.backend.example.com/videos/j/video.mp4"
+    video = asset(AssetKind.VIDEO).model_copy(update={"url": kept})
+    linked = with_urls([video, asset(AssetKind.THUMBNAIL)], "j", GATEWAY)
+    assert [a.url for a in linked] == [kept, "https://reelflow.example.com/api/assets/j/thumbnail"]
+    done = job(JobStatus.COMPLETED, assets=[video])
+    assert job_complete_body(done, gateway_base_url=GATEWAY)["videoUrl"] == kept
 
 
 def test_the_completion_carries_the_script_version_and_each_assets_url() -> None:

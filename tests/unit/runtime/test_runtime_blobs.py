@@ -7,8 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from reelflow.runtime.blobs import STREAM_CHUNK_BYTES, BlobStream, DirectoryBlobStore, sha256_of_file, work_prefix
+from reelflow.runtime.blobs import (
+    STREAM_CHUNK_BYTES,
+    BlobStream,
+    DirectoryBlobStore,
+    S3BlobStore,
+    blob_store_for,
+    sha256_of_file,
+    work_prefix,
+)
 from reelflow.runtime.failures import StorageUploadError
+from reelflow.runtime.settings import ServiceSettings
 
 WORK = "reelflow-work"
 MEDIA = "reelflow-media"
@@ -134,3 +143,55 @@ async def test_a_stalled_or_short_read_fails_instead_of_hanging() -> None:
     )
     with pytest.raises(StorageUploadError, match="5 bytes early"):
         _ = [chunk async for chunk in short.chunks()]
+
+
+async def test_each_object_keeps_its_content_type_through_a_copy(store: DirectoryBlobStore, tmp_path: Path) -> None:
+    """The gateway serves a local install's assets with the type stat reports, as it does S3's."""
+    local = tmp_path / "clip.bin"
+    local.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    await store.put_file(WORK, "jobs/j1/1/out/video", local, "video/mp4")
+    await store.copy(WORK, "jobs/j1/1/out/video", MEDIA, "videos/v1/s1/j1/video")
+    for bucket, key in ((WORK, "jobs/j1/1/out/video"), (MEDIA, "videos/v1/s1/j1/video")):
+        info = await store.stat(bucket, key)
+        assert info is not None
+        assert (info.size_bytes, info.content_type) == (12, "video/mp4")
+
+
+async def test_an_object_written_by_another_program_gets_the_type_its_name_says(
+    store: DirectoryBlobStore, tmp_path: Path
+) -> None:
+    placed = tmp_path / "blobs" / MEDIA / "videos" / "v1" / "thumb.jpg"
+    placed.parent.mkdir(parents=True)
+    placed.write_bytes(b"\xff\xd8")
+    info = await store.stat(MEDIA, "videos/v1/thumb.jpg")
+    assert info is not None
+    assert info.content_type == "image/jpeg"
+
+
+async def test_writes_land_whole_and_leave_nothing_a_listing_shows(store: DirectoryBlobStore) -> None:
+    await store.put_bytes(WORK, "jobs/j1/1/a.json", b"{}", "application/json")
+    await store.put_bytes(WORK, "jobs/j1/1/a.json", b'{"again": 1}', "application/json")
+    assert [listing.key for listing in await store.list_keys(WORK, "")] == ["jobs/j1/1/a.json"]
+    assert await store.get_bytes(WORK, "jobs/j1/1/a.json") == b'{"again": 1}'
+    assert list((store_root(store) / ".incoming").iterdir()) == []
+    assert await store.delete_prefix(WORK, "jobs/") == 1
+    assert not (store_root(store) / ".content-types" / WORK / "jobs" / "j1" / "1" / "a.json").exists()
+
+
+async def test_a_bucket_named_like_the_stores_own_folders_is_refused(store: DirectoryBlobStore) -> None:
+    with pytest.raises(StorageUploadError):
+        await store.put_bytes(".content-types", "x", b"x", "text/plain")
+
+
+def store_root(store: DirectoryBlobStore) -> Path:
+    return store._root
+
+
+@pytest.mark.parametrize(("provider", "kind"), [("local", DirectoryBlobStore), ("s3", S3BlobStore)])
+def test_the_storage_provider_setting_picks_the_media_store(tmp_path: Path, provider: str, kind: type) -> None:
+    settings = ServiceSettings(storage_provider=provider, storage_local_dir=tmp_path)  # type: ignore[arg-type]
+    assert isinstance(blob_store_for(settings), kind)
+
+
+def test_backend_presigned_keeps_its_media_in_s3() -> None:
+    assert isinstance(blob_store_for(ServiceSettings(storage_provider="backend_presigned")), S3BlobStore)

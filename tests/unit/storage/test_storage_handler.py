@@ -41,6 +41,7 @@ from reelflow.runtime.blobs import DirectoryBlobStore, work_prefix
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.failures import StorageUploadError
 from reelflow.runtime.service import ServiceRuntime, build_runtime
+from reelflow.storage.asset_destinations import MediaStoreDestination
 from reelflow.storage.handlers import STORAGE_DELIVERY, router
 from reelflow.storage.publishing import store_outputs
 from reelflow.storage.settings import StorageSettings
@@ -202,7 +203,9 @@ async def test_described_outputs_are_copied_inside_the_store_never_read_back(tmp
     )
     composed = render_composed(unique_id, files=files)
 
-    stored = await store_outputs(composed, blobs=blobs, settings=settings, progress=_silent_progress(job_id))
+    stored = await store_outputs(
+        composed, blobs=blobs, settings=settings, progress=_silent_progress(job_id), destination=MediaStoreDestination()
+    )
 
     by_kind = {asset.kind: asset for asset in stored.assets}
     assert set(by_kind) == set(AssetKind)
@@ -224,7 +227,11 @@ async def test_a_copy_that_arrives_with_the_wrong_size_is_a_retryable_failure(tm
 
     with pytest.raises(StorageUploadError, match=r"not the \d+ bytes compose wrote") as caught:
         await store_outputs(
-            render_composed(unique_id, files=files), blobs=blobs, settings=settings, progress=_silent_progress(job_id)
+            render_composed(unique_id, files=files),
+            blobs=blobs,
+            settings=settings,
+            progress=_silent_progress(job_id),
+            destination=MediaStoreDestination(),
         )
     assert caught.value.retryable
 

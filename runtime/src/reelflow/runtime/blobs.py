@@ -3,7 +3,9 @@
 import asyncio
 import hashlib
 import io
+import mimetypes
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +28,9 @@ HASH_CHUNK_BYTES = 1024 * 1024
 STREAM_CHUNK_BYTES = 256 * 1024
 # The codes S3 servers answer for a key that holds nothing.
 MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
+# DirectoryBlobStore's own folders beside the buckets: writes in progress, and each object's content type.
+INCOMING_FOLDER = ".incoming"
+CONTENT_TYPES_FOLDER = ".content-types"
 T = TypeVar("T")
 
 
@@ -293,7 +298,13 @@ class S3BlobStore:
 
 
 class DirectoryBlobStore:
-    """Buckets as folders on local disk: for a single-machine install and for handler tests without S3."""
+    """Buckets as folders on local disk: REELFLOW_STORAGE_PROVIDER=local (one machine whose services all see the
+    directory), and handler tests without S3.
+
+    Several processes share it, so a write lands whole or not at all: the file is written under ``.incoming`` and
+    renamed into place. Each object's content type is kept beside it, under ``.content-types`` (the folders that
+    start with a dot are not buckets).
+    """
 
     def __init__(self, root: Path) -> None:
         self._root = root
@@ -301,23 +312,45 @@ class DirectoryBlobStore:
     def _path(self, bucket: str, key: str) -> Path:
         bucket_root = (self._root / bucket).resolve()
         path = (bucket_root / key).resolve()
-        if not path.is_relative_to(bucket_root):
+        if not path.is_relative_to(bucket_root) or bucket.startswith("."):
             raise StorageUploadError(f"key {key!r} escapes bucket {bucket!r}", retryable=False)
         return path
 
+    def _type_path(self, bucket: str, key: str) -> Path:
+        return self._root / CONTENT_TYPES_FOLDER / self._path(bucket, key).relative_to(self._root.resolve())
+
+    def _write(self, bucket: str, key: str, content_type: str, write: Callable[[Path], object]) -> None:
+        """Write through ``write(temporary path)``, then move the file and its content type into place."""
+        target = self._path(bucket, key)
+        incoming = self._root / INCOMING_FOLDER
+        incoming.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=incoming, delete=False) as handle:
+            temporary = Path(handle.name)
+        try:
+            write(temporary)
+            type_path = self._type_path(bucket, key)
+            type_path.parent.mkdir(parents=True, exist_ok=True)
+            type_path.write_text(content_type)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary.replace(target)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def _content_type(self, bucket: str, key: str) -> str:
+        try:
+            return self._type_path(bucket, key).read_text()
+        except FileNotFoundError:
+            return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
     async def ensure_buckets(self, *buckets: str) -> None:
         for bucket in buckets:
-            (self._root / bucket).mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread((self._root / bucket).mkdir, parents=True, exist_ok=True)
 
     async def put_file(self, bucket: str, key: str, path: Path, content_type: str) -> None:
-        target = self._path(bucket, key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(shutil.copyfile, path, target)
+        await asyncio.to_thread(self._write, bucket, key, content_type, lambda to: shutil.copyfile(path, to))
 
     async def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
-        target = self._path(bucket, key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(target.write_bytes, data)
+        await asyncio.to_thread(self._write, bucket, key, content_type, lambda to: to.write_bytes(data))
 
     async def get_file(self, bucket: str, key: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -330,27 +363,39 @@ class DirectoryBlobStore:
         path = self._path(bucket, key)
         if not path.is_file():
             return None
-        return BlobInfo(size_bytes=path.stat().st_size, content_type="application/octet-stream")
+        return BlobInfo(size_bytes=path.stat().st_size, content_type=self._content_type(bucket, key))
 
     async def copy(self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str) -> None:
-        target = self._path(dst_bucket, dst_key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(shutil.copyfile, self._path(src_bucket, src_key), target)
+        source = self._path(src_bucket, src_key)
+        content_type = self._content_type(src_bucket, src_key)
+        await asyncio.to_thread(self._write, dst_bucket, dst_key, content_type, lambda to: shutil.copyfile(source, to))
 
-    async def delete_prefix(self, bucket: str, prefix: str) -> int:
-        base = self._root / bucket
-        victims = [p for p in base.rglob("*") if p.is_file() and p.relative_to(base).as_posix().startswith(prefix)]
-        for victim in victims:
-            victim.unlink()
-        return len(victims)
-
-    async def list_keys(self, bucket: str, prefix: str) -> list[BlobListing]:
+    def _files(self, bucket: str, prefix: str) -> list[tuple[str, Path]]:
         base = self._root / bucket
         return [
-            BlobListing(key=key, modified=datetime.fromtimestamp(path.stat().st_mtime, UTC))
+            (key, path)
             for path in base.rglob("*")
             if path.is_file() and (key := path.relative_to(base).as_posix()).startswith(prefix)
         ]
+
+    async def delete_prefix(self, bucket: str, prefix: str) -> int:
+        def delete() -> int:
+            victims = self._files(bucket, prefix)
+            for key, path in victims:
+                path.unlink(missing_ok=True)
+                self._type_path(bucket, key).unlink(missing_ok=True)
+            return len(victims)
+
+        return await asyncio.to_thread(delete)
+
+    async def list_keys(self, bucket: str, prefix: str) -> list[BlobListing]:
+        def listing() -> list[BlobListing]:
+            return [
+                BlobListing(key=key, modified=datetime.fromtimestamp(path.stat().st_mtime, UTC))
+                for key, path in self._files(bucket, prefix)
+            ]
+
+        return await asyncio.to_thread(listing)
 
     def presigned_get_url(self, bucket: str, key: str, expires: timedelta) -> str:
         return self._path(bucket, key).as_uri()
@@ -373,3 +418,11 @@ class DirectoryBlobStore:
             what=f"read of {bucket}/{key}",
             read_timeout_sec=read_timeout_sec,
         )
+
+
+def blob_store_for(settings: ServiceSettings) -> BlobStore:
+    """The media store REELFLOW_STORAGE_PROVIDER names: a directory for ``local``, else S3 (``backend_presigned``
+    keeps its media in S3 too; only the finished assets also go to the backend)."""
+    if settings.storage_provider == "local":
+        return DirectoryBlobStore(settings.storage_local_dir)
+    return S3BlobStore(settings)

@@ -23,7 +23,7 @@ from nats.aio.client import Client as NatsClient
 
 from reelflow.contracts import RenderCancel
 from reelflow.runtime.attempts import AttemptStates, KeyValueAttemptStates
-from reelflow.runtime.blobs import BlobStore, S3BlobStore
+from reelflow.runtime.blobs import BlobStore, blob_store_for
 from reelflow.runtime.bus import EventBus, StepRouter, ensure_bus
 from reelflow.runtime.cancellation import CancellationRegistry
 from reelflow.runtime.delivery import step_delivery_middleware
@@ -160,7 +160,7 @@ def build_runtime(
         settings=settings,
         broker=broker,
         bus=bus,
-        blobs=blobs or S3BlobStore(settings),
+        blobs=blobs or blob_store_for(settings),
         cancellations=cancellations,
         health=health,
     )
@@ -210,7 +210,8 @@ async def connect_bus(runtime: ServiceRuntime[SettingsT]) -> None:
     runtime.health.connection = connection
     if runtime.bus.attempts is None:
         runtime.bus.attempts = KeyValueAttemptStates(bucket)
-    await _until_it_works("S3", lambda: runtime.blobs.ensure_buckets(settings.work_bucket, settings.media_bucket))
+    store = "S3" if settings.storage_provider != "local" else f"the media directory {settings.storage_local_dir}"
+    await _until_it_works(store, lambda: runtime.blobs.ensure_buckets(settings.work_bucket, settings.media_bucket))
 
 
 def watch_consumers(runtime: ServiceRuntime[SettingsT], *, watchdog: bool = True) -> None:

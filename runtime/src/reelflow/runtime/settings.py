@@ -1,5 +1,6 @@
 """The settings base every service extends: one env var per setting, prefix ``REELFLOW_``, built in the factory."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -32,6 +33,12 @@ class ServiceSettings(BaseSettings):
     s3_timeout_sec: float = 60.0
     work_bucket: str = "reelflow-work"
     media_bucket: str = "reelflow-media"
+    # Where media lives (both buckets): ``s3`` (MinIO or AWS, REELFLOW_S3_*); ``local``, folders under
+    # REELFLOW_STORAGE_LOCAL_DIR, for one machine whose services all see that directory; ``backend_presigned``, S3
+    # as for ``s3``, and every finished asset is also PUT where the Spring backend's presigned URL says, the
+    # backend's URL being the asset's URL (services/storage: asset_destinations).
+    storage_provider: Literal["s3", "local", "backend_presigned"] = "s3"
+    storage_local_dir: Path = Path("reelflow-media")
 
     # Every worker serves GET /healthz (liveness) and GET /readyz (readiness) on this port.
     # The gateway answers both on its own HTTP port instead. Kubernetes sets the host to 0.0.0.0.

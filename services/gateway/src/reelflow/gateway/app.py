@@ -40,7 +40,7 @@ from reelflow.gateway.api.routes import (
 from reelflow.gateway.authentication import Authenticator, Budgets
 from reelflow.gateway.backend_callbacks import BackendCallbacks
 from reelflow.gateway.backend_jobs import BackendJobs
-from reelflow.gateway.backend_specs import BackendConnection, BackendSpecs
+from reelflow.gateway.backend_specs import BackendSpecs
 from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
 from reelflow.gateway.http_observability import instrument_http
@@ -142,15 +142,6 @@ def _delivery_policy(settings: GatewaySettings) -> DeliveryPolicy:
     )
 
 
-def _backend_connection(settings: GatewaySettings) -> BackendConnection | None:
-    """The Spring backend, when this gateway was given one (BACKEND_BASE_URL)."""
-    if not settings.backend_base_url:
-        return None
-    return BackendConnection(
-        settings.backend_base_url, settings.backend_api_token.get_secret_value(), settings.backend_timeout_sec
-    )
-
-
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     runtime = build_runtime("gateway", settings, router)
@@ -239,7 +230,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             public_links=PresignedLinks(settings, settings.public_s3_url) if settings.public_s3_url else None,
             webhooks=WebhookSubscriptions(webhook_store, allow_private_targets=settings.webhook_allow_private_targets),
             schedules=ScheduleCommands(schedule_store, store, checks, on_change=scheduler.kick),
-            backend_jobs=BackendJobs(BackendSpecs(_backend_connection(settings), backend_http), jobs, access),
+            backend_jobs=BackendJobs(BackendSpecs(settings.backend_connection(), backend_http), jobs, access),
             lexicons=lexicons,
         )
         try:

@@ -43,11 +43,14 @@ def script_complete_url(backend_base_url: str) -> str:
 
 def job_complete_body(job: RenderJob, *, gateway_base_url: str) -> dict[str, Any]:
     """``{jobId, videoUrl, duration, status}`` for a job that ended; ``videoUrl`` only when it completed with a
-    video."""
-    has_video = job.status == JobStatus.COMPLETED and any(asset.kind == AssetKind.VIDEO for asset in job.assets)
+    video: the URL the video was published with (the backend's own, under backend_presigned), else the gateway's."""
+    video = next((asset for asset in job.assets if asset.kind == AssetKind.VIDEO), None)
+    video_url = None
+    if job.status == JobStatus.COMPLETED and video is not None:
+        video_url = video.url or asset_url(gateway_base_url, job.job_id, AssetKind.VIDEO)
     return {
         "jobId": job.job_id,
-        "videoUrl": asset_url(gateway_base_url, job.job_id, AssetKind.VIDEO) if has_video else None,
+        "videoUrl": video_url,
         "duration": job.duration_sec if job.status == JobStatus.COMPLETED else None,
         "status": job.status.value,
     }

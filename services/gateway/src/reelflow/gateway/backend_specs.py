@@ -27,6 +27,7 @@ from reelflow.gateway.refusals import (
     InvalidRequestError,
     NotFoundError,
 )
+from reelflow.runtime.backend_connection import BackendConnection
 
 log = structlog.get_logger("reelflow.backend")
 RENDER_SPEC_PATH = "/internal/scripts/{script_id}/render-spec"
@@ -54,23 +55,6 @@ class BackendSpec:
 
     spec: RenderSpec
     script_version: int | None = None
-
-
-@dataclass(frozen=True)
-class BackendConnection:
-    """Where the backend is and how reelflow authenticates to it (from the gateway's settings)."""
-
-    base_url: str
-    api_token: str = ""
-    timeout_sec: float = 10.0
-
-    def url(self, path: str) -> str:
-        return f"{self.base_url.rstrip('/')}{path}"
-
-    def headers(self) -> dict[str, str]:
-        """``Authorization: Bearer BACKEND_API_TOKEN`` (when there is one) and JSON."""
-        bearer = {"authorization": f"Bearer {self.api_token}"} if self.api_token else {}
-        return {"accept": "application/json", "content-type": "application/json", **bearer}
 
 
 def render_spec_url(connection: BackendConnection, script_id: str) -> str:

@@ -4,25 +4,20 @@ import json
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from reelflow.contracts import VoiceProvider
 from reelflow.gateway.webhook_schedule import STANDARD_RETRY_DELAYS_SEC
 from reelflow.gateway.webhook_signing import is_webhook_secret
-from reelflow.runtime.settings import ServiceSettings
+from reelflow.runtime.backend_connection import BackendSettings, absolute_base_url
 
 MIB = 1024 * 1024
 MIN_INTERNAL_TOKEN_CHARS = 24
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(BackendSettings):
     """The gateway's settings (env ``REELFLOW_<NAME>``; the Spring backend's also by the names its documents use,
     ``BACKEND_BASE_URL`` …)."""
-
-    # The name is read too (as a keyword), beside the aliases the backend settings declare; of those, the first one
-    # set wins, so REELFLOW_<NAME> is preferred to the backend documents' bare name.
-    model_config = SettingsConfigDict(validate_by_name=True)
 
     service_name: str = "gateway"
     gateway_host: str = "127.0.0.1"
@@ -137,39 +132,11 @@ class GatewaySettings(ServiceSettings):
         "https://reelflow.example.com: the asset URLs in rf.render.completed and the backend's job callback are "
         "built on it. Empty: http://REELFLOW_GATEWAY_HOST:REELFLOW_GATEWAY_PORT.",
     )
-    backend_base_url: str = Field(
-        default="",
-        validation_alias=AliasChoices("REELFLOW_BACKEND_BASE_URL", "BACKEND_BASE_URL"),
-        description="The Spring backend (also read from BACKEND_BASE_URL), e.g. http://backend:8080: where POST "
-        "/video/job/{job_id}/start fetches render specs and where the job and script callbacks go. Empty: those "
-        "routes answer 503 BACKEND_UNAVAILABLE and no callback is queued.",
-    )
-    backend_api_token: SecretStr = Field(
-        default=SecretStr(""),
-        validation_alias=AliasChoices("REELFLOW_BACKEND_API_TOKEN", "BACKEND_API_TOKEN"),
-        description="The token reelflow sends the backend as `Authorization: Bearer` (also read from "
-        "BACKEND_API_TOKEN); empty sends none.",
-    )
-    backend_timeout_sec: float = Field(
-        default=10.0,
-        gt=0,
-        le=120,
-        validation_alias=AliasChoices("REELFLOW_BACKEND_TIMEOUT_SEC", "BACKEND_TIMEOUT_SEC"),
-        description="How long one request to the backend may take (a render spec, or one callback attempt); also "
-        "read from BACKEND_TIMEOUT_SEC.",
-    )
 
-    @field_validator("public_base_url", "backend_base_url")
+    @field_validator("public_base_url")
     @classmethod
-    def _base_urls_are_absolute(cls, value: str, info: ValidationInfo) -> str:
-        value = value.strip()
-        if not value:
-            return value
-        url = urlparse(value)
-        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
-            name = f"REELFLOW_{(info.field_name or '').upper()}"
-            raise ValueError(f"{name} must be http(s)://host[:port][/path] with no query, got {value!r}")
-        return value.rstrip("/")
+    def _public_base_url_is_absolute(cls, value: str) -> str:
+        return absolute_base_url(value, "REELFLOW_PUBLIC_BASE_URL")
 
     @property
     def gateway_base_url(self) -> str:
@@ -260,6 +227,15 @@ class GatewaySettings(ServiceSettings):
         description="How long the replica running the scheduler holds it without renewing (it renews every pass); "
         "a replica that dies gives it up to another after this. Keep it above schedule_poll_sec.",
     )
+
+    @model_validator(mode="after")
+    def _public_s3_url_needs_s3(self) -> "GatewaySettings":
+        if self.public_s3_url and self.storage_provider == "local":
+            raise ValueError(
+                "REELFLOW_PUBLIC_S3_URL cannot be used with REELFLOW_STORAGE_PROVIDER=local: the media is in a "
+                "directory, not in S3; unset it, and the gateway streams each asset itself"
+            )
+        return self
 
     @model_validator(mode="after")
     def _schedule_lease_outlasts_a_pass(self) -> "GatewaySettings":

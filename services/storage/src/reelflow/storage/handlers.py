@@ -3,6 +3,7 @@
 from reelflow.contracts import RenderCancel, RenderCompleted, RenderComposed, RenderFailed, Step
 from reelflow.runtime.bus import Delivery, ProgressReporter, StepRouter
 from reelflow.runtime.service import RuntimeDep
+from reelflow.storage.asset_destinations import destination_for
 from reelflow.storage.publishing import clean_scratch, store_outputs
 from reelflow.storage.settings import StorageSettings
 
@@ -36,7 +37,10 @@ def cleanup_delivery(durable: str) -> Delivery:
 @router.step(RenderComposed.subject, STORAGE_DELIVERY)
 async def on_render_composed(composed: RenderComposed, runtime: RuntimeDep[StorageSettings]) -> None:
     progress = ProgressReporter(runtime.bus, job_id=composed.job_id, attempt=composed.attempt)
-    stored = await store_outputs(composed, blobs=runtime.blobs, settings=runtime.settings, progress=progress)
+    destination = destination_for(runtime.settings, runtime.blobs)
+    stored = await store_outputs(
+        composed, blobs=runtime.blobs, settings=runtime.settings, progress=progress, destination=destination
+    )
     await runtime.bus.publish(stored)
 
 

@@ -22,6 +22,7 @@ from reelflow.runtime.blobs import BlobStore, sha256_of_file, work_prefix
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.failures import StorageUploadError
 from reelflow.runtime.step_results import record_result, recorded_result, result_key
+from reelflow.storage.asset_destinations import AssetDestination
 from reelflow.storage.media_keys import ASSET_FILES, asset_key
 from reelflow.storage.settings import StorageSettings
 
@@ -47,9 +48,15 @@ def outputs_to_publish(composed: RenderComposed) -> dict[AssetKind, str]:
 
 
 async def store_outputs(
-    composed: RenderComposed, *, blobs: BlobStore, settings: StorageSettings, progress: ProgressReporter
+    composed: RenderComposed,
+    *,
+    blobs: BlobStore,
+    settings: StorageSettings,
+    progress: ProgressReporter,
+    destination: AssetDestination,
 ) -> RenderStored:
-    """Idempotent per attempt: a finished attempt's manifest is returned as it was."""
+    """Idempotent per attempt: a finished attempt's manifest is returned as it was. Each asset is copied into the
+    media store, then published to ``destination`` (which may give it a URL of its own)."""
     manifest_key = stored_manifest_key(composed.job_id, composed.attempt)
     recorded = await recorded_result(blobs, settings.work_bucket, manifest_key, RenderStored)
     if recorded is not None:
@@ -65,14 +72,17 @@ async def store_outputs(
                 file = await _copy_described(blobs, settings, scratch_key, key, described)
             else:
                 file = await _copy_through(blobs, settings, scratch_key, key, ASSET_FILES[kind], Path(tmp))
+            stored_asset = Asset(
+                kind=kind,
+                bucket=settings.media_bucket,
+                key=key,
+                size_bytes=file.size_bytes,
+                content_type=ASSET_FILES[kind][1],
+                sha256=file.sha256,
+            )
             assets.append(
-                Asset(
-                    kind=kind,
-                    bucket=settings.media_bucket,
-                    key=key,
-                    size_bytes=file.size_bytes,
-                    content_type=ASSET_FILES[kind][1],
-                    sha256=file.sha256,
+                await destination.publish(
+                    stored_asset, job_id=composed.job_id, video_id=composed.video_id, script_id=composed.script_id
                 )
             )
             await progress.report(Step.UPLOAD_ASSETS, done / len(wanted), f"stored {kind.value}")

@@ -1,0 +1,117 @@
+"""A lesson rendered through all six services with each storage provider other than the default ``s3`` (which
+every other end-to-end test uses): ``local`` keeps all media in a directory, and ``backend_presigned`` also PUTs
+the finished assets where a (fake) Spring backend's presigned URLs say.
+
+Each runs a stack of its own, because the provider is a setting of every service; that costs the start of the
+servers and six workers (about 15 s) per provider.
+"""
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from reelflow.contracts import AssetKind
+from reelflow.runtime.blobs import INCOMING_FOLDER, S3BlobStore
+from reelflow.runtime.failures import StorageUploadError
+from reelflow.runtime.settings import ServiceSettings
+from tests.connected.test_backend_compat import tiny_spec
+from tests.fake_spring_backend import FakeSpringBackend, fake_spring_backend
+from tests.gateway_auth import ADMIN_HEADERS, INTERNAL_HEADERS
+from tests.gateway_jobs import start_lesson_job, wait_for_job
+from tests.own_stack import OwnStack, own_stack
+
+pytestmark = [pytest.mark.connected, pytest.mark.e2e]
+
+MEDIA_BUCKET = "reelflow-media"
+JOB_TIMEOUT_SEC = 180
+
+
+@pytest.fixture
+def local_stack(tmp_path: Path) -> Iterator[tuple[OwnStack, Path]]:
+    media_dir = tmp_path / "media"
+    env = {"REELFLOW_STORAGE_PROVIDER": "local", "REELFLOW_STORAGE_LOCAL_DIR": str(media_dir)}
+    with own_stack(tmp_path, env=env) as stack:
+        yield stack, media_dir
+
+
+async def test_a_local_install_keeps_every_file_in_its_directory_and_serves_it_from_there(
+    local_stack: tuple[OwnStack, Path],
+) -> None:
+    stack, media_dir = local_stack
+    async with httpx.AsyncClient(base_url=stack.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
+        job_id = await start_lesson_job(client, "local-video")
+        job = await wait_for_job(client, job_id, timeout_sec=JOB_TIMEOUT_SEC)
+        assert job["status"] == "COMPLETED", job
+        [video] = [asset for asset in job["assets"] if asset["kind"] == AssetKind.VIDEO.value]
+        on_disk = media_dir / MEDIA_BUCKET / video["key"]
+        data = on_disk.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == video["sha256"]
+        assert data[4:8] == b"ftyp"
+
+        ranged = await client.get(f"/api/assets/{job_id}/video", headers={"range": "bytes=0-99"})
+        assert ranged.status_code == 206, ranged.text
+        assert ranged.headers["content-type"] == "video/mp4"
+        assert ranged.content == data[:100]
+
+    # Nothing went to the stack's S3 server: no service even made the media bucket there.
+    endpoints = stack.endpoints
+    s3 = S3BlobStore(
+        ServiceSettings(
+            s3_endpoint=endpoints.s3_endpoint,
+            s3_access_key=endpoints.s3_access_key,
+            s3_secret_key=SecretStr(endpoints.s3_secret_key),
+        )
+    )
+    with pytest.raises(StorageUploadError, match="NoSuchBucket"):
+        await s3.list_keys(MEDIA_BUCKET, "")
+    # The job's scratch goes (the cleanup follows rf.render.completed), and no write was left half done.
+    scratch = media_dir / "reelflow-work" / "jobs" / job_id
+    deadline = time.monotonic() + 20
+    while list(scratch.rglob("*.*")):
+        assert time.monotonic() < deadline, f"the scratch of {job_id} was not cleaned within 20 s"
+        await asyncio.sleep(0.2)
+    assert list((media_dir / INCOMING_FOLDER).iterdir()) == []
+
+
+@pytest.fixture
+def presigned_stack(tmp_path: Path) -> Iterator[tuple[OwnStack, FakeSpringBackend]]:
+    with fake_spring_backend() as backend:
+        env = {
+            "REELFLOW_STORAGE_PROVIDER": "backend_presigned",
+            "BACKEND_BASE_URL": backend.base_url,
+            "BACKEND_API_TOKEN": backend.token,
+        }
+        with own_stack(tmp_path, env=env) as stack:
+            yield stack, backend
+
+
+async def test_the_backend_gets_each_finished_asset_and_its_url_is_the_video_url(
+    presigned_stack: tuple[OwnStack, FakeSpringBackend],
+) -> None:
+    stack, backend = presigned_stack
+    script_id, job_id = "presigned-script", "presigned-job"
+    backend.serve_spec(script_id, tiny_spec())
+    async with httpx.AsyncClient(base_url=stack.gateway_url, headers=INTERNAL_HEADERS, timeout=30) as as_backend:
+        started = await as_backend.post(f"/video/job/{job_id}/start", json={"script_id": script_id})
+        assert started.status_code in (200, 201, 202), started.text
+    async with httpx.AsyncClient(base_url=stack.gateway_url, headers=ADMIN_HEADERS, timeout=30) as client:
+        job = await wait_for_job(client, job_id, timeout_sec=JOB_TIMEOUT_SEC)
+        assert job["status"] == "COMPLETED", job
+        by_kind = {asset["kind"]: asset for asset in job["assets"]}
+        video = by_kind[AssetKind.VIDEO.value]
+        assert video["url"].startswith(f"{backend.base_url}/files/{job_id}/")
+        uploaded = backend.uploaded(video["url"])
+        assert uploaded is not None
+        assert hashlib.sha256(uploaded).hexdigest() == video["sha256"]
+        # The gateway still serves the media store's copy to the studio's player.
+        served = await client.get(f"/api/assets/{job_id}/video", headers={"range": "bytes=0-99"})
+        assert served.status_code == 206 and served.content == uploaded[:100]
+    [callback] = await backend.wait_for(f"/video/job/{job_id}/complete")
+    assert callback.body["videoUrl"] == video["url"]
+    assert callback.body["status"] == "COMPLETED"

@@ -1,15 +1,18 @@
 """Liveness and readiness verdicts, the pull watcher's backoff, and the router's refusal of undeclared delivery."""
 
 import asyncio
+import os
+import signal
 import time
 from typing import Any
 
+import nats.errors
 import pytest
-from faststream.nats import NatsRouter
+from faststream.nats import NatsBroker, NatsRouter
 
 from reelflow.runtime.bus import Delivery, StepRouter
 from reelflow.runtime.liveness import ERROR_BACKOFF_CAP_SEC, STALL_AFTER_SEC, ConsumeLoop, WorkerHealth, watch_fetches
-from reelflow.runtime.service import ServiceSetupError, build_runtime
+from reelflow.runtime.service import ResilientNatsBroker, ServiceSetupError, build_runtime
 from reelflow.runtime.settings import ServiceSettings
 
 
@@ -117,3 +120,28 @@ def test_one_subject_gets_one_step_subscriber() -> None:
     router.step("rf.render.requested", Delivery(durable="tts"))
     with pytest.raises(ValueError, match="already has a step subscriber"):
         router.step("rf.render.requested", Delivery(durable="tts-2"))
+
+
+async def test_a_broker_whose_subscriptions_cannot_be_made_stops_its_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FastStream reports the app started before the broker subscribes; a failure there must not leave a process
+    that answers its probes but never consumes (seen when a JetStream cluster was electing its leader)."""
+    broker = ResilientNatsBroker("nats://127.0.0.1:1")
+    stops: list[str] = []
+    broker.on_start_failure = lambda: stops.append("stop")
+
+    async def unanswered(self: NatsBroker) -> None:
+        raise nats.errors.TimeoutError
+
+    monkeypatch.setattr(NatsBroker, "start", unanswered)
+    with pytest.raises(nats.errors.TimeoutError):
+        await broker.start()
+    assert stops == ["stop"]
+
+
+def test_stopping_this_process_is_a_sigterm_to_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    ResilientNatsBroker.on_start_failure()
+    assert sent == [(os.getpid(), signal.SIGTERM)]

@@ -8,6 +8,8 @@ gateway builds the same runtime and starts it from its FastAPI lifespan.
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -47,12 +49,36 @@ class ServiceSetupError(RuntimeError):
     """The service is wired wrongly (a programming error found at start-up, before any message is taken)."""
 
 
+def stop_this_process() -> None:
+    """SIGTERM to this process: uvicorn shuts it down, and the supervisor (``reelflow up``, Kubernetes) restarts it."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 class ResilientNatsBroker(NatsBroker):
-    """A NatsBroker whose stop neither hangs nor raises while NATS is unreachable.
+    """A NatsBroker whose start failing stops the process, and whose stop neither hangs nor raises while NATS is
+    unreachable.
+
+    FastStream reports the app started before the broker has made its subscriptions, and a failure there (a
+    JetStream request unanswered while a cluster elects its leader) would leave a process that serves its probes
+    but never consumes nor becomes ready. So the failure is logged and ``on_start_failure`` (stop this process)
+    is called: a restarted process subscribes again from the start.
 
     Draining needs a live connection (nats-py refuses to drain while reconnecting), so during an outage the
     subscribers are stopped and the connection is closed at once; messages not acked are redelivered by JetStream.
     """
+
+    on_start_failure: Callable[[], None] = staticmethod(stop_this_process)
+
+    async def start(self) -> None:
+        try:
+            await super().start()
+        except Exception as error:
+            log.error(
+                "the subscriptions could not be made; stopping so that the process is restarted",
+                error=f"{type(error).__name__}: {error}",
+            )
+            self.on_start_failure()
+            raise
 
     async def stop(
         self,

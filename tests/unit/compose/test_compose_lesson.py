@@ -23,6 +23,7 @@ from reelflow.compose.lesson import (
 )
 from reelflow.compose.slides import render_title_card
 from reelflow.contracts import (
+    BrandColours,
     Chapter,
     LessonSpec,
     PublishTarget,
@@ -245,6 +246,33 @@ async def test_a_scenes_image_is_on_its_slide_in_the_video(tmp_path: Path, fonts
     assert isinstance(pixel, tuple)
     red, green, blue = pixel[:3]
     assert red > 180 and green < 60 and blue > 150, pixel
+
+
+async def test_a_brand_logo_is_on_every_slide_and_the_outro_card(
+    tmp_path: Path, fonts: FontSet, wavs: list[Path]
+) -> None:
+    scenes = await _narrated(wavs)
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (200, 100), (20, 180, 60)).save(logo)
+    brand = BrandColours(background="#F4F1EA", accent="#C2410C", logo=f"uploads/{'d' * 64}.png")
+    spec = _spec(size="640x360", theme="brand", brand=brand, outro_text="Thanks for watching")
+
+    result = await compose_lesson(spec, scenes, tmp_path / "job", fonts=fonts, report=Reports(), logo=logo)
+
+    narration = sum(scene.duration_sec for scene in scenes)
+    for name, at_sec in (("first", 0.3), ("last", narration - 0.3), ("outro", narration + 1.5)):
+        _bright_subtitle_pixels(result.video, at_sec, tmp_path / f"{name}.png")
+    with Image.open(tmp_path / "first.png") as first, Image.open(tmp_path / "last.png") as last:
+        for frame in (first, last):  # top right, inside the 8% side inset: the logo
+            assert _is_logo_green(frame.convert("RGB").getpixel((640 - 52 - 25, 25 + 12)))
+    with Image.open(tmp_path / "outro.png") as outro:
+        assert _is_logo_green(outro.convert("RGB").getpixel((320, 25 + 28)))  # centred above the title
+
+
+def _is_logo_green(pixel: object) -> bool:
+    assert isinstance(pixel, tuple), pixel
+    red, green, blue = pixel[:3]
+    return bool(green > 140 and red < 80 and blue < 110)
 
 
 def _mean_difference(first: Image.Image, second: Image.Image) -> float:

@@ -25,7 +25,13 @@ class Scene(Contract):
     narration: Narration
     on_screen_text: str | None = Field(default=None, max_length=MAX_ON_SCREEN_TEXT_CHARS)
     duration_sec: float | None = Field(default=None, ge=0)
-    visual: str | None = None
+    visual: str | None = Field(
+        default=None,
+        max_length=MAX_ON_SCREEN_TEXT_CHARS,
+        description="A picture on the scene's slide, beside (landscape) or above (upright) its text: a picture's "
+        "media_key from POST /api/uploads (uploads/{sha256}.png, .jpg or .webp), or a prompt for the image "
+        "provider (REELFLOW_IMAGES_*).",
+    )
 
 
 class Chapter(Contract):

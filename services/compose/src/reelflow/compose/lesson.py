@@ -253,6 +253,7 @@ async def compose_lesson(
     music_path: Path | None = None,
     transition_sec: float = DEFAULT_TRANSITION_SEC,
     images: Mapping[str, Path] | None = None,
+    logo: Path | None = None,
 ) -> ComposedFiles:
     """Turn narrated scenes into ``video.mp4`` plus SRT/VTT, ``chapters.txt`` and ``thumb.jpg`` in ``workdir``.
 
@@ -261,7 +262,8 @@ async def compose_lesson(
     Subtitles are burned in when ``spec.subtitles`` is burn/both; the sidecar files are always written.
     The narration is levelled to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
     it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``. ``images``
-    (by scene id, see ``scene_images``) are placed on their scenes' slides.
+    (by scene id, see ``scene_images``) are placed on their scenes' slides, and the brand's ``logo`` on every slide
+    and card.
     """
     cards = _cards(spec, scenes)
     if spec.title_card:
@@ -302,7 +304,7 @@ async def compose_lesson(
         async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
             await report(Step.RENDER_SLIDES, 0.0)
             title, subtitle = cards.title
-            theme = theme_for(spec.theme, spec.brand)
+            theme = replace(theme_for(spec.theme, spec.brand), logo=logo)
             for index, item in enumerate(scenes):
                 raise_if_canceled(cancel)
                 if item.scene is None:

@@ -1,4 +1,5 @@
-"""Before a job starts: every clip and the music name uploads in the media bucket, and clips are video.
+"""Before a job starts: every clip, the music, each scene's uploaded picture and the brand logo name uploads in the
+media bucket, of the right kind (clips are video, pictures are pictures).
 
 Checking here, rather than letting compose find out, answers the caller at once and lists every bad input. Only
 keys ``POST /api/uploads`` hands out (``uploads/{sha256}.{ext}``) are looked up at all, so no caller-made key
@@ -10,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reelflow.contracts import MusicTrack, RankingSpec
+from reelflow.contracts import BrandColours, MusicTrack, RankingSpec, VideoScript
 from reelflow.contracts.specs import UPLOAD_KEY_PATTERN
 from reelflow.gateway.refusals import DependencyUnavailableError, InvalidRequestError
 from reelflow.runtime.blobs import BlobInfo, BlobStore
@@ -65,16 +66,26 @@ def media_problems(spec: RankingSpec, stored: Mapping[str, BlobInfo | None]) -> 
             problem = missing_upload_problem(clip.media_key)
         elif found.content_type.startswith("audio/"):
             problem = f"it is an audio upload ({found.content_type}); a clip needs video, use it as the music instead"
+        elif found.content_type.startswith("image/"):
+            problem = f"it is a picture ({found.content_type}); a clip needs video"
         else:
             continue
         problems.append(
             MediaProblem(f"clips.{index}.media_key", clip.media_key, problem, rank=clip.rank, label=clip.label)
         )
-    if spec.music is not None and stored.get(spec.music.media_key) is None:
-        problems.append(
-            MediaProblem("music.media_key", spec.music.media_key, missing_upload_problem(spec.music.media_key))
-        )
+    if spec.music is not None and (wrong := music_problem(spec.music.media_key, stored)) is not None:
+        problems.append(MediaProblem("music.media_key", spec.music.media_key, wrong))
     return problems
+
+
+def music_problem(key: str, stored: Mapping[str, BlobInfo | None]) -> str | None:
+    """Why the upload under ``key`` cannot be music (nothing there, or a picture), or None."""
+    found = stored.get(key)
+    if found is None:
+        return missing_upload_problem(key)
+    if found.content_type.startswith("image/"):
+        return f"it is a picture ({found.content_type}); music needs sound"
+    return None
 
 
 def unusable_media_error(
@@ -122,3 +133,44 @@ async def require_lesson_music(blobs: BlobStore, bucket: str, music: MusicTrack 
     if stored.get(key) is None:
         problem = MediaProblem("music.media_key", key, missing_upload_problem(key))
         raise unusable_media_error([problem], template="lesson", within=within)
+
+
+def lesson_pictures(script: VideoScript, brand: BrandColours | None, *, script_field: str) -> list[tuple[str, str]]:
+    """``(field, upload key)`` of every upload a lesson shows as a picture: scene visuals that name an upload (the
+    others are prompts for the image provider) and the brand logo."""
+    pictures = [
+        (f"{script_field}.chapters.{c}.scenes.{s}.visual", (scene.visual or "").strip())
+        for c, chapter in enumerate(script.chapters)
+        for s, scene in enumerate(chapter.scenes)
+        if is_upload_key((scene.visual or "").strip())
+    ]
+    if brand is not None and brand.logo is not None:
+        pictures.append(("brand.logo", brand.logo))
+    return pictures
+
+
+def picture_problem(key: str, found: BlobInfo | None) -> str | None:
+    if found is None:
+        return missing_upload_problem(key)
+    if not found.content_type.startswith("image/"):
+        return (
+            f"it is a {found.content_type} upload; a scene's visual or a logo must be a picture (PNG, JPEG or WebP). "
+            "Videos as scene visuals are not built yet"
+        )
+    return None
+
+
+async def require_lesson_pictures(
+    blobs: BlobStore, bucket: str, pictures: list[tuple[str, str]], *, within: str = ""
+) -> None:
+    """Every picture a lesson names must be an uploaded picture before its job starts."""
+    if not pictures:
+        return
+    stored = await _stored(blobs, bucket, list(dict.fromkeys(key for _, key in pictures)))
+    problems = [
+        MediaProblem(field, key, problem)
+        for field, key in pictures
+        if (problem := picture_problem(key, stored[key])) is not None
+    ]
+    if problems:
+        raise unusable_media_error(problems, template="lesson", within=within)

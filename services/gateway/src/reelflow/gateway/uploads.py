@@ -1,4 +1,5 @@
-"""User uploads (ranking clips, music): which files are accepted, what they are, and their content-addressed keys.
+"""User uploads (ranking clips, music, pictures for scenes and brand logos): which files are accepted, what they
+are, and their content-addressed keys.
 
 An upload is stored once under ``uploads/{sha256}.{ext}`` in the media bucket (DESIGN §5), so the same file
 sent twice lands on the same key. The extension follows the probed container; the file's own name only picks
@@ -30,6 +31,15 @@ class Container(StrEnum):
     MP3 = "mp3"
     WAV = "wav"
     OGG = "ogg"
+    PNG = "png_pipe"
+    JPEG = "jpeg_pipe"
+    WEBP = "webp_pipe"
+
+
+# Still pictures: ffprobe sees one frame (and makes up a frame rate), no duration.
+IMAGE_CONTAINERS = frozenset({Container.PNG, Container.JPEG, Container.WEBP})
+# The largest picture accepted, either side: a scene visual or a logo needs no more, and decoding stays cheap.
+MAX_IMAGE_SIDE = 8192
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,9 @@ UPLOAD_FORMATS: dict[str, UploadFormat] = {
         UploadFormat("mp3", Container.MP3, "mpeg", audio_only=True),
         UploadFormat("wav", Container.WAV, "wav", audio_only=True),
         UploadFormat("ogg", Container.OGG, "ogg"),
+        UploadFormat("png", Container.PNG, "png"),
+        UploadFormat("jpg", Container.JPEG, "jpeg"),
+        UploadFormat("webp", Container.WEBP, "webp"),
     )
 }
 ACCEPTED_EXTENSIONS = tuple(UPLOAD_FORMATS)
@@ -62,6 +75,9 @@ DEFAULT_EXTENSION: dict[Container, tuple[str, str]] = {
     Container.MP3: ("mp3", "mp3"),
     Container.WAV: ("wav", "wav"),
     Container.OGG: ("ogg", "ogg"),
+    Container.PNG: ("png", "png"),
+    Container.JPEG: ("jpg", "jpg"),
+    Container.WEBP: ("webp", "webp"),
 }
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -69,17 +85,24 @@ _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 class MediaKind(StrEnum):
     VIDEO = "video"
     AUDIO = "audio"
+    IMAGE = "image"
 
 
 class UploadedMedia(Contract):
-    """What ``POST /api/uploads`` answers: the key to use in a ranking job and what the file holds."""
+    """What ``POST /api/uploads`` answers: the key to use in a job and what the file holds."""
 
-    media_key: str = Field(description="Use it as `clips[].media_key` or `music.media_key` of a ranking job.")
+    media_key: str = Field(
+        description="Use it as `clips[].media_key` or `music.media_key` of a ranking job, `music.media_key` of a "
+        "lesson, or (a picture) as a scene's `visual` or `brand.logo`."
+    )
     sha256: str
     size_bytes: int = Field(ge=1)
-    kind: Literal["video", "audio"] = Field(description="`video` for a clip, `audio` for a music track.")
+    kind: Literal["video", "audio", "image"] = Field(
+        description="`video` for a clip, `audio` for a music track, `image` (PNG, JPEG, WebP) for a scene's "
+        "picture or a brand logo."
+    )
     content_type: str
-    duration_sec: float = Field(gt=0)
+    duration_sec: float | None = Field(default=None, gt=0, description="None for a picture.")
     width: int | None = None
     height: int | None = None
     fps: float | None = None
@@ -93,7 +116,7 @@ class CheckedMedia:
 
     kind: MediaKind
     extension: str
-    duration_sec: float
+    duration_sec: float | None
     width: int | None
     height: int | None
     fps: float | None
@@ -146,7 +169,7 @@ def moving_picture(info: MediaInfo) -> StreamInfo | None:
 def not_accepted(filename: str, problem: str) -> MediaInvalidError:
     """422 MEDIA_INVALID naming the file and what is wrong with it."""
     return MediaInvalidError(
-        f"{filename!r} cannot be used as a clip or music: {problem}",
+        f"{filename!r} cannot be used as a clip, music or picture: {problem}",
         details={"field": UPLOAD_FIELD, "filename": filename, "problem": problem},
     )
 
@@ -163,11 +186,14 @@ def extension_for(container: Container, *, audio_only: bool, filename: str) -> s
 
 
 def check_media(info: MediaInfo, *, filename: str) -> CheckedMedia:
-    """Accept a probed upload as a clip (it has moving video) or music (it has audio) that lasts a while."""
+    """Accept a probed upload as a clip (it has moving video) or music (it has audio) that lasts a while, or as a
+    picture (PNG, JPEG or WebP)."""
     container = container_of(info.format_name)
     if container is None:
         found = info.format_name or "unknown"
         raise not_accepted(filename, f"its format is {found}; upload one of {', '.join(ACCEPTED_EXTENSIONS)}")
+    if container in IMAGE_CONTAINERS:
+        return _checked_picture(info, container, filename)
     picture = moving_picture(info)
     has_audio = info.first("audio") is not None
     if picture is None and not has_audio:
@@ -182,6 +208,26 @@ def check_media(info: MediaInfo, *, filename: str) -> CheckedMedia:
         height=picture.display_height if picture else None,
         fps=frame_rate(picture) if picture else None,
         has_audio=has_audio,
+    )
+
+
+def _checked_picture(info: MediaInfo, container: Container, filename: str) -> CheckedMedia:
+    picture = info.first("video")
+    if picture is None or not picture.width or not picture.height:
+        raise not_accepted(filename, "it holds no picture ffprobe can read")
+    if max(picture.width, picture.height) > MAX_IMAGE_SIDE:
+        raise not_accepted(
+            filename,
+            f"it is {picture.width}x{picture.height}; pictures may be at most {MAX_IMAGE_SIDE} pixels on a side",
+        )
+    return CheckedMedia(
+        kind=MediaKind.IMAGE,
+        extension=extension_for(container, audio_only=False, filename=filename),
+        duration_sec=None,
+        width=picture.width,
+        height=picture.height,
+        fps=None,
+        has_audio=False,
     )
 
 

@@ -198,3 +198,28 @@ def test_a_brand_logo_sits_top_right_on_slides_and_above_the_title_on_cards(
     assert abs((card_left + card_right) - size[0]) <= 1, "centred"
     assert card.getpixel(((card_left + card_right) // 2, (card_top + card_bottom) // 2)) == GREEN
     card.save(tmp_path / f"logo-card-{size[0]}x{size[1]}.png")
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920)])
+def test_a_full_frame_picture_fills_the_slide_darkened_under_light_text(
+    size: tuple[int, int], fonts: FontSet, tmp_path: Path
+) -> None:
+    picture = tmp_path / "photo.png"
+    photo = Image.new("RGB", (800, 600), (40, 120, 220))
+    photo.paste((250, 200, 40), (0, 0, 400, 600))  # left half yellow, right half blue
+    photo.save(picture)
+    scene = Scene(scene_id="s1", narration="Lift with your legs.", visual=UPLOADED, visual_placement="full_frame")
+    content = replace(SlideContent.for_scene("Basics", scene), image=picture)
+    assert content.picture_behind
+    layout = layout_scene_slide(content, size, fonts)
+    assert layout.image_box is None, "no box beside the text: the picture is behind it"
+
+    slide = render_scene_slide(content, size, fonts, theme_for("light")).convert("RGB")
+    slide.save(tmp_path / f"full-frame-{size[0]}x{size[1]}.png")
+    corner = slide.getpixel((4, size[1] - 4))  # darkened yellow, from the left half (covered, centre-cropped)
+    assert isinstance(corner, tuple)
+    assert abs(corner[0] - 125) <= 6 and abs(corner[1] - 100) <= 6 and abs(corner[2] - 20) <= 6, corner
+    left, top, right, bottom = layout.headline.ink_box
+    levels = slide.crop((left, top, right, bottom)).convert("L").histogram()
+    lightest = max(level for level, count in enumerate(levels) if count)
+    assert lightest >= 240, "the headline is light on the picture, whatever the theme"

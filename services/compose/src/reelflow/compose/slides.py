@@ -81,6 +81,9 @@ LIGHT_THEME = SlideTheme(
 )
 DARK_TEXT: Rgb = (18, 22, 30)
 LIGHT_TEXT: Rgb = (248, 249, 251)
+# A full-frame picture is darkened by this share of black, and its chapter line is a light grey on it.
+PICTURE_DIMMING = 0.5
+PICTURE_CHAPTER_TEXT: Rgb = (214, 222, 235)
 
 
 def theme_for(theme: str, brand: BrandColours | None = None) -> SlideTheme:
@@ -136,12 +139,18 @@ class SlideContent:
     # The bullets layout: the key points of the chapter's earlier scenes, shown dimmed above this one's.
     earlier_points: tuple[str, ...] = ()
     image: Path | None = None  # the scene's visual, placed beside (landscape) or above (upright) the text
+    full_frame: bool = False  # the image fills the frame instead, darkened under the text
 
     @classmethod
     def for_scene(cls, chapter_title: str, scene: Scene) -> "SlideContent":
         """The scene's ``on_screen_text``, or the opening clause of its narration when it has none."""
         text = (scene.on_screen_text or "").strip() or headline_from_narration(scene.narration)
-        return cls(headline=text, chapter_title=chapter_title)
+        return cls(headline=text, chapter_title=chapter_title, full_frame=scene.visual_placement == "full_frame")
+
+    @property
+    def picture_behind(self) -> bool:
+        """Whether the slide is its picture, full frame, with the text over it."""
+        return self.image is not None and self.full_frame
 
 
 @dataclass(frozen=True)
@@ -260,7 +269,7 @@ def layout_scene_slide(
         accent_bar = _centred_bar(width, bar_top, round(width * 0.06), max(2, round(unit * 0.006)))
         headline_top = accent_bar[3] + round(unit * 0.04)
     image_box: Box | None = None
-    if content.image is not None:
+    if content.image is not None and not content.full_frame:
         gap = round(unit * 0.04)
         if width > size[1]:  # landscape: the picture on the right, the text beside it
             middle = left + round((right - left) * 0.5)
@@ -396,7 +405,11 @@ def render_scene_slide(
     """One scene's slide (see :func:`layout_scene_slide`); the subtitle zone is left bare."""
     logo = logo_size(theme.logo, size, SLIDE_LOGO_SHARE) if theme.logo is not None else None
     layout = layout_scene_slide(content, size, fonts, logo=logo)
-    image = render_background(size, theme)
+    if content.picture_behind and content.image is not None:
+        image = _picture_background(content.image, size)
+        theme = replace(theme, headline=LIGHT_TEXT, chapter=PICTURE_CHAPTER_TEXT)
+    else:
+        image = render_background(size, theme)
     draw = ImageDraw.Draw(image)
     if layout.chapter is not None:
         _draw_block(draw, layout.chapter, theme.chapter)
@@ -410,6 +423,20 @@ def render_scene_slide(
     if layout.logo_box is not None and theme.logo is not None:
         _place_logo(image, theme.logo, layout.logo_box)
     return image
+
+
+def _picture_background(picture_path: Path, size: tuple[int, int]) -> Image.Image:
+    """The picture scaled to cover the frame (centred, its overflow cut), darkened so light text reads on it."""
+    with Image.open(picture_path) as opened:
+        picture = opened.convert("RGB")
+    scale = max(size[0] / picture.width, size[1] / picture.height)
+    scaled = picture.resize(
+        (max(size[0], round(picture.width * scale)), max(size[1], round(picture.height * scale))),
+        Image.Resampling.LANCZOS,
+    )
+    left, top = (scaled.width - size[0]) // 2, (scaled.height - size[1]) // 2
+    covered = scaled.crop((left, top, left + size[0], top + size[1]))
+    return Image.blend(covered, Image.new("RGB", size, (0, 0, 0)), PICTURE_DIMMING)
 
 
 def _place_logo(slide: Image.Image, logo_path: Path, box: Box) -> None:

@@ -11,7 +11,7 @@ from tests.media_probes import make_tone, top_level_boxes
 from tests.unit.compose.clip_factory import max_volume_db
 
 from reelflow.compose.composed_outputs import ComposedFiles
-from reelflow.compose.fonts import FontSet
+from reelflow.compose.fonts import FontSet, brand_font_set
 from reelflow.compose.lesson import (
     CARD_SEC,
     NarratedScene,
@@ -35,7 +35,7 @@ from reelflow.contracts import (
     VisualStyle,
 )
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import JobCanceledError, RenderError, StepTimeoutError
+from reelflow.runtime.failures import JobCanceledError, MediaInvalidError, RenderError, StepTimeoutError
 from reelflow.runtime.media_probe import probe_media
 
 SUBPROCESS_TIMEOUT = 30
@@ -267,6 +267,35 @@ async def test_a_brand_logo_is_on_every_slide_and_the_outro_card(
             assert _is_logo_green(frame.convert("RGB").getpixel((640 - 52 - 25, 25 + 12)))
     with Image.open(tmp_path / "outro.png") as outro:
         assert _is_logo_green(outro.convert("RGB").getpixel((320, 25 + 28)))  # centred above the title
+
+
+async def test_a_brand_font_draws_the_slides_and_cards_but_not_the_subtitles(
+    tmp_path: Path, fonts: FontSet, wavs: list[Path]
+) -> None:
+    scenes = (await _narrated(wavs))[:1]
+    brand_fonts = brand_font_set(fonts.regular.parent / "NanumMyeongjo.ttf")
+    spec = _spec(size="640x360")
+
+    result = await compose_lesson(
+        spec, scenes, tmp_path / "job", fonts=fonts, report=Reports(), slide_fonts=brand_fonts
+    )
+
+    title, subtitle = title_card_text(spec, scenes)
+    in_brand = render_title_card(title, subtitle, (640, 360), brand_fonts)
+    in_default = render_title_card(title, subtitle, (640, 360), fonts)
+    assert _mean_difference(in_brand, in_default) > 0.5, "the two faces draw the title differently"
+    with Image.open(result.thumbnail) as thumbnail:
+        assert _mean_difference(thumbnail, in_brand) < _mean_difference(thumbnail, in_default)
+    burned = (tmp_path / "job" / "parts" / "pictures.ass").read_text(encoding="utf-8")
+    assert f"Style: Default,{fonts.family}," in burned, "the subtitles keep their own face"
+
+
+def test_a_brand_font_freetype_cannot_load_fails_for_good_naming_brand_font(tmp_path: Path) -> None:
+    broken = tmp_path / "brand.ttf"
+    broken.write_bytes(b"\x00\x01\x00\x00" + bytes(200))
+    with pytest.raises(MediaInvalidError, match=r"brand.font could not be loaded as a font") as caught:
+        brand_font_set(broken)
+    assert not caught.value.retryable
 
 
 def _is_logo_green(pixel: object) -> bool:

@@ -1,5 +1,6 @@
 """Uploads and ranking requests: content keys, the format allowlist, the streamed size limit, media checks."""
 
+import asyncio
 import hashlib
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -20,10 +21,11 @@ from reelflow.gateway.api.routes import uploads as upload_routes
 from reelflow.gateway.job_media import (
     NOT_AN_UPLOAD_KEY,
     NOT_UPLOADED,
-    lesson_pictures,
+    NamedUpload,
+    lesson_uploads,
     media_keys,
     media_problems,
-    require_lesson_pictures,
+    require_lesson_uploads,
     unusable_media_error,
 )
 from reelflow.gateway.multipart_stream import MULTIPART_ENVELOPE_BYTES, receive_file, size_text, too_large
@@ -35,6 +37,7 @@ from reelflow.gateway.uploads import (
     Container,
     MediaKind,
     check_media,
+    checked_font,
     container_of,
     frame_rate,
     stated_extension,
@@ -47,13 +50,17 @@ from reelflow.runtime.media_probe import MediaInfo, StreamInfo
 SHA = "ab" * 32
 MOV_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
 BOUNDARY = "reelflow-test-boundary"
+NANUM_GOTHIC = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
 MEDIA_BUCKET = "reelflow-media"
 
 
 # ---- keys and the extension allowlist ----------------------------------------------------------------------------
 def test_an_upload_key_is_its_sha256_and_an_allowlisted_extension() -> None:
     assert upload_key(SHA, "mp4") == f"uploads/{SHA}.mp4"
-    assert set(ACCEPTED_EXTENSIONS) == {"mp4", "mov", "webm", "mkv", "m4a", "mp3", "wav", "ogg", "png", "jpg", "webp"}
+    assert set(ACCEPTED_EXTENSIONS) == {
+        *("mp4", "mov", "webm", "mkv", "m4a", "mp3", "wav", "ogg"),
+        *("png", "jpg", "webp", "ttf", "otf"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -151,7 +158,7 @@ def test_music_is_audio_even_with_a_cover_picture() -> None:
 def test_a_file_that_is_neither_clip_nor_music_is_refused_naming_it(info: MediaInfo, problem: str) -> None:
     with pytest.raises(MediaInvalidError) as refused:
         check_media(info, filename="holiday.mp4")
-    assert "'holiday.mp4' cannot be used as a clip, music or picture" in refused.value.message
+    assert "'holiday.mp4' cannot be used as a clip, music, picture or font" in refused.value.message
     assert problem in refused.value.message
     assert refused.value.details["filename"] == "holiday.mp4"
     assert refused.value.details["field"] == "file"
@@ -371,7 +378,9 @@ async def test_the_route_refuses_garbage_naming_the_file(upload_app: FastAPI, bu
     assert refused.status_code == 422, refused.text
     error = refused.json()["error"]
     assert error["code"] == "MEDIA_INVALID"
-    assert error["message"].startswith("'holiday.mp4' cannot be used as a clip, music or picture: it is not a readable")
+    assert error["message"].startswith(
+        "'holiday.mp4' cannot be used as a clip, music, picture or font: it is not a readable"
+    )
     assert "reelflow-upload-" not in error["message"], "the scratch path is not shown"
     assert error["details"]["filename"] == "holiday.mp4"
     assert not (bucket_root / MEDIA_BUCKET).exists()
@@ -501,47 +510,74 @@ async def test_a_body_padded_with_other_fields_is_bounded_too(tmp_path: Path) ->
     assert received.size_bytes == 4
 
 
-async def test_a_lessons_pictures_must_be_uploaded_pictures_before_it_starts(tmp_path: Path) -> None:
+async def test_a_lessons_pictures_and_font_must_be_uploads_of_their_kind_before_it_starts(tmp_path: Path) -> None:
     picture, clip, gone, logo = upload("pic", "png"), upload("clip"), upload("gone", "jpg"), upload("logo", "webp")
+    font = upload("font", "ttf")
+    scene_of = {"s1": picture, "s2": "a hard hat, flat illustration", "s3": clip, "s4": gone}
+    scenes = [Scene(scene_id=name, narration="Say it.", visual=visual) for name, visual in scene_of.items()]
     script = VideoScript(
         chapters=[
-            Chapter(
-                chapter_id="c1",
-                title="Basics",
-                scenes=[
-                    Scene(scene_id="s1", narration="One.", visual=picture),
-                    Scene(scene_id="s2", narration="Two.", visual="a hard hat, flat illustration"),
-                ],
-            ),
-            Chapter(
-                chapter_id="c2",
-                title="More",
-                scenes=[
-                    Scene(scene_id="s3", narration="Three.", visual=clip),
-                    Scene(scene_id="s4", narration="4.", visual=gone),
-                ],
-            ),
+            Chapter(chapter_id="c1", title="Basics", scenes=scenes[:2]),
+            Chapter(chapter_id="c2", title="More", scenes=scenes[2:]),
         ]
     )
-    brand = BrandColours(background="#102030", accent="#ff8800", logo=logo)
-    pictures = lesson_pictures(script, brand, script_field="script")
-    assert pictures == [
-        ("script.chapters.0.scenes.0.visual", picture),
-        ("script.chapters.1.scenes.0.visual", clip),
-        ("script.chapters.1.scenes.1.visual", gone),
-        ("brand.logo", logo),
+    brand = BrandColours(background="#102030", accent="#ff8800", logo=logo, font=font)
+    named = lesson_uploads(script, brand, script_field="script")
+    assert named == [
+        NamedUpload("script.chapters.0.scenes.0.visual", picture, "image"),
+        NamedUpload("script.chapters.1.scenes.0.visual", clip, "image"),
+        NamedUpload("script.chapters.1.scenes.1.visual", gone, "image"),
+        NamedUpload("brand.logo", logo, "image"),
+        NamedUpload("brand.font", font, "font"),
     ], "a prompt is not an upload and is not looked up"
     blobs = DirectoryBlobStore(tmp_path)
-    for key, content_type in ((picture, "image/png"), (clip, "video/mp4"), (logo, "image/webp")):
+    for key, content_type in ((picture, "image/png"), (clip, "video/mp4"), (logo, "image/webp"), (font, "image/png")):
         await blobs.put_bytes(MEDIA_BUCKET, key, b"x", content_type)
 
     with pytest.raises(InvalidRequestError) as refused:
-        await require_lesson_pictures(blobs, MEDIA_BUCKET, pictures, within="spec")
+        await require_lesson_uploads(blobs, MEDIA_BUCKET, named, within="spec")
     problems = {problem["field"]: problem["problem"] for problem in refused.value.details["problems"]}
-    assert set(problems) == {"spec.script.chapters.1.scenes.0.visual", "spec.script.chapters.1.scenes.1.visual"}
+    assert set(problems) == {
+        "spec.script.chapters.1.scenes.0.visual",
+        "spec.script.chapters.1.scenes.1.visual",
+        "spec.brand.font",
+    }
     assert "a scene's visual or a logo must be a picture" in problems["spec.script.chapters.1.scenes.0.visual"]
     assert problems["spec.script.chapters.1.scenes.1.visual"] == NOT_UPLOADED
-    await require_lesson_pictures(blobs, MEDIA_BUCKET, [pictures[0], pictures[3]])
+    assert "brand.font must be a TrueType or OpenType font" in problems["spec.brand.font"]
+    await require_lesson_uploads(blobs, MEDIA_BUCKET, [named[0], named[3]])
+
+
+def test_only_a_font_signature_with_a_sound_table_directory_is_a_font() -> None:
+    header = b"\x00\x01\x00\x00" + (12).to_bytes(2, "big") + bytes(6)
+    checked = checked_font(header, filename="Brand.ttf", size_bytes=12 + 16 * 12 + 1000)
+    assert checked is not None and (checked.kind, checked.extension, checked.content_type) == (
+        MediaKind.FONT,
+        "ttf",
+        "font/ttf",
+    )
+    opentype = checked_font(b"OTTO" + (9).to_bytes(2, "big") + bytes(6), filename="b.otf", size_bytes=5000)
+    assert opentype is not None and opentype.content_type == "font/otf"
+    assert checked_font(b"\x89PNG\r\n\x1a\n" + bytes(4), filename="x.png", size_bytes=100) is None
+    with pytest.raises(MediaInvalidError, match="table directory is damaged"):
+        checked_font(header, filename="Cut.ttf", size_bytes=40)
+
+
+async def test_the_route_takes_a_real_font(upload_app: FastAPI, bucket_root: Path, tmp_path: Path) -> None:
+    data = await asyncio.to_thread(NANUM_GOTHIC.read_bytes)
+    roomy = UploadIntake(
+        blobs=DirectoryBlobStore(bucket_root),
+        bucket=MEDIA_BUCKET,
+        max_bytes=len(data) + 1024,
+        probe_timeout_sec=20,
+        scratch_dir=tmp_path,
+    )
+    upload_app.dependency_overrides[upload_routes.upload_intake] = lambda: roomy
+    answer = await post_file(upload_app, "NanumGothic.ttf", data)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["media_key"] == f"uploads/{hashlib.sha256(data).hexdigest()}.ttf"
+    assert (body["kind"], body["content_type"], body["duration_sec"]) == ("font", "font/ttf", None)
 
 
 def test_a_brand_logo_must_be_a_picture_key() -> None:

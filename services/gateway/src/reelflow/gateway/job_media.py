@@ -10,6 +10,7 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from reelflow.contracts import BrandColours, MusicTrack, RankingSpec, VideoScript
 from reelflow.contracts.specs import UPLOAD_KEY_PATTERN
@@ -135,24 +136,37 @@ async def require_lesson_music(blobs: BlobStore, bucket: str, music: MusicTrack 
         raise unusable_media_error([problem], template="lesson", within=within)
 
 
-def lesson_pictures(script: VideoScript, brand: BrandColours | None, *, script_field: str) -> list[tuple[str, str]]:
-    """``(field, upload key)`` of every upload a lesson shows as a picture: scene visuals that name an upload (the
-    others are prompts for the image provider) and the brand logo."""
-    pictures = [
-        (f"{script_field}.chapters.{c}.scenes.{s}.visual", (scene.visual or "").strip())
+@dataclass(frozen=True)
+class NamedUpload:
+    """An upload a spec names in ``field``, which must be a ``kind`` (image or font) of upload."""
+
+    field: str
+    key: str
+    kind: Literal["image", "font"]
+
+
+def lesson_uploads(script: VideoScript, brand: BrandColours | None, *, script_field: str) -> list[NamedUpload]:
+    """Every upload a lesson shows: scene visuals that name an upload (the others are prompts for the image
+    provider), the brand logo and the brand font."""
+    named = [
+        NamedUpload(f"{script_field}.chapters.{c}.scenes.{s}.visual", (scene.visual or "").strip(), "image")
         for c, chapter in enumerate(script.chapters)
         for s, scene in enumerate(chapter.scenes)
         if is_upload_key((scene.visual or "").strip())
     ]
     if brand is not None and brand.logo is not None:
-        pictures.append(("brand.logo", brand.logo))
-    return pictures
+        named.append(NamedUpload("brand.logo", brand.logo, "image"))
+    if brand is not None and brand.font is not None:
+        named.append(NamedUpload("brand.font", brand.font, "font"))
+    return named
 
 
-def picture_problem(key: str, found: BlobInfo | None) -> str | None:
+def upload_kind_problem(upload: NamedUpload, found: BlobInfo | None) -> str | None:
     if found is None:
-        return missing_upload_problem(key)
-    if not found.content_type.startswith("image/"):
+        return missing_upload_problem(upload.key)
+    if upload.kind == "font" and not found.content_type.startswith("font/"):
+        return f"it is a {found.content_type} upload; brand.font must be a TrueType or OpenType font"
+    if upload.kind == "image" and not found.content_type.startswith("image/"):
         return (
             f"it is a {found.content_type} upload; a scene's visual or a logo must be a picture (PNG, JPEG or WebP). "
             "Videos as scene visuals are not built yet"
@@ -160,17 +174,15 @@ def picture_problem(key: str, found: BlobInfo | None) -> str | None:
     return None
 
 
-async def require_lesson_pictures(
-    blobs: BlobStore, bucket: str, pictures: list[tuple[str, str]], *, within: str = ""
-) -> None:
-    """Every picture a lesson names must be an uploaded picture before its job starts."""
-    if not pictures:
+async def require_lesson_uploads(blobs: BlobStore, bucket: str, named: list[NamedUpload], *, within: str = "") -> None:
+    """Every picture and font a lesson names must be an upload of that kind before its job starts."""
+    if not named:
         return
-    stored = await _stored(blobs, bucket, list(dict.fromkeys(key for _, key in pictures)))
+    stored = await _stored(blobs, bucket, list(dict.fromkeys(upload.key for upload in named)))
     problems = [
-        MediaProblem(field, key, problem)
-        for field, key in pictures
-        if (problem := picture_problem(key, stored[key])) is not None
+        MediaProblem(upload.field, upload.key, problem)
+        for upload in named
+        if (problem := upload_kind_problem(upload, stored[upload.key])) is not None
     ]
     if problems:
         raise unusable_media_error(problems, template="lesson", within=within)

@@ -31,7 +31,7 @@ from reelflow.contracts import (
     Voice,
     retry_job,
 )
-from reelflow.gateway.job_media import lesson_pictures
+from reelflow.gateway.job_media import lesson_uploads
 from reelflow.gateway.job_views import RenderJobView, view_of
 from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.projection import job_from_request
@@ -90,7 +90,7 @@ class RenderJobCommands:
             music=options.music,
             publish=options.publish,
             callback_url=options.callback_url,
-            pictures=lesson_pictures(script.script, options.brand, script_field="script"),
+            uploads=lesson_uploads(script.script, options.brand, script_field="script"),
         )
         return await self.start_render(script, options)
 
@@ -141,7 +141,7 @@ class RenderJobCommands:
                 music=spec.music,
                 publish=spec.publish,
                 callback_url=spec.callback_url,
-                pictures=lesson_pictures(spec.script, spec.brand, script_field="script"),
+                uploads=lesson_uploads(spec.script, spec.brand, script_field="script"),
                 within="spec",
             )
         started = await self._start_job(

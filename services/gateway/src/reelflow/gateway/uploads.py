@@ -1,5 +1,5 @@
-"""User uploads (ranking clips, music, pictures for scenes and brand logos): which files are accepted, what they
-are, and their content-addressed keys.
+"""User uploads (ranking clips, music, pictures for scenes and brand logos, brand fonts): which files are accepted,
+what they are, and their content-addressed keys.
 
 An upload is stored once under ``uploads/{sha256}.{ext}`` in the media bucket (DESIGN §5), so the same file
 sent twice lands on the same key. The extension follows the probed container; the file's own name only picks
@@ -67,7 +67,7 @@ UPLOAD_FORMATS: dict[str, UploadFormat] = {
         UploadFormat("webp", Container.WEBP, "webp"),
     )
 }
-ACCEPTED_EXTENSIONS = tuple(UPLOAD_FORMATS)
+ACCEPTED_EXTENSIONS = (*UPLOAD_FORMATS, "ttf", "otf")
 # The name of a container when the file's own name does not say which of its names it is: (video, audio only).
 DEFAULT_EXTENSION: dict[Container, tuple[str, str]] = {
     Container.MOV: ("mp4", "m4a"),
@@ -86,6 +86,15 @@ class MediaKind(StrEnum):
     VIDEO = "video"
     AUDIO = "audio"
     IMAGE = "image"
+    FONT = "font"
+
+
+# Fonts are told by their first four bytes (ffprobe does not read them): TrueType, OpenType (CFF), old Apple.
+FONT_SIGNATURES = {b"\x00\x01\x00\x00": "ttf", b"true": "ttf", b"OTTO": "otf"}
+FONT_CONTENT_TYPES = {"ttf": "font/ttf", "otf": "font/otf"}
+FONT_HEADER_BYTES = 12
+FONT_TABLE_RECORD_BYTES = 16
+MAX_FONT_TABLES = 128
 
 
 class UploadedMedia(Contract):
@@ -97,9 +106,9 @@ class UploadedMedia(Contract):
     )
     sha256: str
     size_bytes: int = Field(ge=1)
-    kind: Literal["video", "audio", "image"] = Field(
+    kind: Literal["video", "audio", "image", "font"] = Field(
         description="`video` for a clip, `audio` for a music track, `image` (PNG, JPEG, WebP) for a scene's "
-        "picture or a brand logo."
+        "picture or a brand logo, `font` (TrueType, OpenType) for a brand's slides."
     )
     content_type: str
     duration_sec: float | None = Field(default=None, gt=0, description="None for a picture.")
@@ -124,14 +133,36 @@ class CheckedMedia:
 
     @property
     def content_type(self) -> str:
+        if self.kind is MediaKind.FONT:
+            return FONT_CONTENT_TYPES[self.extension]
         return f"{self.kind.value}/{UPLOAD_FORMATS[self.extension].subtype}"
+
+
+def checked_font(head: bytes, *, filename: str, size_bytes: int) -> CheckedMedia | None:
+    """A font upload, told by its first bytes (``head``: at least the first 12); None for anything else (which
+    ffprobe then looks at). Its table directory must fit the file; compose loads it with FreeType before use."""
+    extension = FONT_SIGNATURES.get(head[:4])
+    if extension is None:
+        return None
+    tables = int.from_bytes(head[4:6], "big") if len(head) >= 6 else 0
+    if not 1 <= tables <= MAX_FONT_TABLES or size_bytes < FONT_HEADER_BYTES + FONT_TABLE_RECORD_BYTES * tables:
+        raise not_accepted(filename, "it starts like a font, but its table directory is damaged")
+    return CheckedMedia(
+        kind=MediaKind.FONT,
+        extension=extension,
+        duration_sec=None,
+        width=None,
+        height=None,
+        fps=None,
+        has_audio=False,
+    )
 
 
 def upload_key(sha256: str, extension: str) -> str:
     """``uploads/{sha256}.{ext}``; only a lowercase hex digest and an allowlisted extension make a key."""
     if not _SHA256_HEX.match(sha256):
         raise ValueError(f"not a lowercase hex sha256: {sha256!r}")
-    if extension not in UPLOAD_FORMATS:
+    if extension not in UPLOAD_FORMATS and extension not in FONT_CONTENT_TYPES:
         raise ValueError(f"extension {extension!r} is not one of {', '.join(ACCEPTED_EXTENSIONS)}")
     return f"{UPLOAD_PREFIX}{sha256}.{extension}"
 
@@ -169,7 +200,7 @@ def moving_picture(info: MediaInfo) -> StreamInfo | None:
 def not_accepted(filename: str, problem: str) -> MediaInvalidError:
     """422 MEDIA_INVALID naming the file and what is wrong with it."""
     return MediaInvalidError(
-        f"{filename!r} cannot be used as a clip, music or picture: {problem}",
+        f"{filename!r} cannot be used as a clip, music, picture or font: {problem}",
         details={"field": UPLOAD_FIELD, "filename": filename, "problem": problem},
     )
 

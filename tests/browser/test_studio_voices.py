@@ -1,16 +1,23 @@
 """The studio's voice picker: the voices of the form's language from GET /api/voices, a sample heard from
 GET /api/voices/sample, and the chosen voice carried into the render request (a lesson's and a ranking short's)."""
 
+import asyncio
+import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
+from reelflow.local.ports import LOOPBACK, free_port
+from reelflow.local.workers import GATEWAY
 from tests.browser.conftest import StudioPages
 from tests.browser.studio_flows import api_get, sign_in
 from tests.browser.test_studio_ranking import make_clip
+from tests.conftest import RunningServices
+from tests.service_replicas import ServiceReplicas
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
 
@@ -24,6 +31,7 @@ Hear a voice before the render.
 """
 RENDER_TIMEOUT_MS = 120_000
 VOICE = "select[name=voice]"
+GATEWAY_READY_TIMEOUT_SEC = 60.0
 
 
 def listed_voices(page: Page, language: str) -> list[str]:
@@ -183,3 +191,59 @@ def test_the_ranking_builder_sends_the_voice_chosen(studio: StudioPages, tmp_pat
     assert status == 200, job
     spec: dict[str, Any] = job["spec"]
     assert (spec["template"], spec["voice"]["provider"], spec["voice"]["voice"]) == ("ranking", "espeak", "ko"), spec
+
+
+@pytest.fixture
+def cloud_voices_gateway(services: RunningServices, tmp_path: Path) -> Iterator[str]:
+    """A second gateway on the session's stack with every cloud voice provider enabled. Nothing reaches a provider:
+    their voice lists are written down, samples are espeak-ng's, and the test renders nothing. Requested before the
+    browser, so its wait runs before Playwright holds this thread's event loop."""
+    port = free_port()
+    env = services.endpoints.service_env() | {
+        "REELFLOW_GATEWAY_HOST": LOOPBACK,
+        "REELFLOW_LOG_FORMAT": "json",
+        "REELFLOW_VOICE_PROVIDERS": json.dumps(["espeak", "openai", "polly", "google"]),
+    }
+    gateway = ServiceReplicas(env, tmp_path, {GATEWAY: 1}, gateway_port=port)
+    gateway.start()
+    try:
+        asyncio.run(gateway.wait_ready(GATEWAY_READY_TIMEOUT_SEC))
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        gateway.stop()
+
+
+def test_cloud_voices_are_grouped_by_provider_and_have_no_sample(
+    cloud_voices_gateway: str, studio_browser: Browser, screenshot_dir: Path
+) -> None:
+    studio = StudioPages(studio_browser, cloud_voices_gateway, screenshot_dir)
+    try:
+        page = studio.new_page(locale="ko-KR")
+        sign_in(page)
+        page.goto("/studio/new")
+        expect(page.locator(f"{VOICE} option[data-voice='Seoyeon']")).to_have_count(1)
+        expect_chosen(page, "ko")  # espeak-ng's, as with no cloud provider: nothing changes for who leaves it
+        groups = page.locator(f"{VOICE} optgroup").evaluate_all(
+            "groups => groups.map((group) => [group.dataset.provider, group.label, group.children.length])"
+        )
+        assert [(provider, label) for provider, label, _count in groups] == [
+            ("espeak", "espeak-ng (오프라인)"),
+            ("openai", "OpenAI"),
+            ("polly", "Amazon Polly"),
+            ("google", "Google Cloud"),
+        ], groups
+        assert all(count > 0 for _provider, _label, count in groups), groups
+        seoyeon = page.locator(f"{VOICE} optgroup[data-provider=polly] option[data-voice='Seoyeon']")
+        expect(seoyeon).to_have_text("Seoyeon (ko-KR) · 여성")
+
+        # A cloud voice cannot be heard here (each listen would be a paid call): the button says so by standing down.
+        choose_voice(page, "Seoyeon")
+        expect(page.locator("button.play-sample")).to_be_disabled()
+        expect(page.locator(".voice-status")).to_contain_text("클라우드 목소리")
+        studio.snap(page, "new-lesson-voice-cloud-ko")
+        choose_voice(page, "ko")
+        expect(page.locator("button.play-sample")).to_be_enabled()
+        expect(page.locator(".voice-status")).to_be_hidden()
+        assert studio.errors == [], studio.errors
+    finally:
+        studio.close()

@@ -150,7 +150,7 @@ export function renderOptionsForm(initial = {}, { language }) {
     brandColours,
     field('options.layout', layout),
     field('options.title_card', titleCard),
-    h('div', { class: 'wide' }, voice.element),
+    h('div', { class: 'voice-cell' }, voice.element),
     field('options.rate', rate),
     field('options.pitch', pitch, 'options.pitch.hint'),
     h('div', { class: 'wide' }, h('span', { class: 'field-label', i18n: 'options.music' }), music.element),

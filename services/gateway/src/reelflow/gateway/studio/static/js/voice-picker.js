@@ -28,7 +28,7 @@ const keyOf = (voice) => `${voice.provider}\u0000${voice.voice.toLowerCase()}`;
  * `initial` ({provider, voice}) is chosen when the list has it (and added when it does not); else espeak-ng's voice
  * for the language. `optional` puts "No voice" first and chooses it (the ranking short narrates nothing by default).
  */
-export function voicePicker({ language, initial = null, optional = false, labelKey = 'options.voice' }) {
+export function voicePicker({ language, initial = null, optional = false, labelKey = 'options.voice', hintKey = null }) {
   pickers += 1;
   const id = `voice-picker-${pickers}`;
   let voices = [];
@@ -173,6 +173,7 @@ export function voicePicker({ language, initial = null, optional = false, labelK
     h('label', { class: 'field-label', i18n: labelKey, htmlFor: id }),
     h('div', { class: 'voice-row' }, choice, play),
     audio,
+    hintKey ? h('span', { class: 'hint', i18n: hintKey }) : null,
     status,
     errors,
   );

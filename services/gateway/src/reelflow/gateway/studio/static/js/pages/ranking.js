@@ -54,7 +54,7 @@ startPage(async (main) => {
   // The short has no language of its own: this one only narrows the voices listed for reading the labels.
   const voiceLanguage = select(LANGUAGES, currentLanguage());
   voiceLanguage.name = 'voice_language';
-  const voice = voicePicker({ language: voiceLanguage.value, optional: true, labelKey: 'ranking.voice' });
+  const voice = voicePicker({ language: voiceLanguage.value, optional: true, labelKey: 'ranking.voice', hintKey: 'ranking.voiceHint' });
   voiceLanguage.addEventListener('change', () => voice.setLanguage(voiceLanguage.value));
   const list = h('ol', { class: 'clip-list' });
   const errors = h('div', { class: 'error-slot' });
@@ -240,7 +240,7 @@ startPage(async (main) => {
         h('legend', { i18n: 'options.render' }),
         field('options.size', size),
         field('ranking.voiceLanguage', voiceLanguage),
-        h('div', { class: 'wide' }, voice.element, h('span', { class: 'hint', i18n: 'ranking.voiceHint' })),
+        h('div', { class: 'wide' }, voice.element),
         h('div', { class: 'wide' }, h('span', { class: 'field-label', i18n: 'options.music' }), music.element),
       ),
     ),

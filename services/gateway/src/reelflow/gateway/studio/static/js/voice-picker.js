@@ -94,8 +94,8 @@ export function voicePicker({ language, initial = null, optional = false, labelK
     if (index < 0 && pick && !optional) index = voices.findIndex((voice) => voice.provider === 'espeak');
     if (index < 0 && !optional && voices.length) index = 0;
     choice.value = index >= 0 ? String(index) : '';
-    choice.disabled = !voices.length;
-    if (!voices.length) showStatus('voice.noneForLanguage');
+    choice.disabled = !voices.length && !optional;
+    if (!voices.length && !optional) showStatus('voice.noneForLanguage');
     else if (!listing.espeak_listed) showStatus('voice.espeakUnlisted');
     else showStatus(null);
     refreshPlay();

@@ -8,6 +8,9 @@ servers and six workers (about 15 s) per provider.
 
 import asyncio
 import hashlib
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,11 +28,13 @@ from tests.fake_spring_backend import FakeSpringBackend, fake_spring_backend
 from tests.gateway_auth import ADMIN_HEADERS, INTERNAL_HEADERS
 from tests.gateway_jobs import start_lesson_job, wait_for_job
 from tests.own_stack import OwnStack, own_stack
+from tests.process_tree import descendants, stop_whatever_is_left
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
 
 MEDIA_BUCKET = "reelflow-media"
 JOB_TIMEOUT_SEC = 180
+RENDER_TIMEOUT_SEC = 240
 
 
 @pytest.fixture
@@ -115,3 +120,37 @@ async def test_the_backend_gets_each_finished_asset_and_its_url_is_the_video_url
     [callback] = await backend.wait_for(f"/video/job/{job_id}/complete")
     assert callback.body["videoUrl"] == video["url"]
     assert callback.body["status"] == "COMPLETED"
+
+
+def test_reelflow_render_on_a_directory_starts_no_s3_server(tmp_path: Path) -> None:
+    """`reelflow render --embedded` with REELFLOW_STORAGE_PROVIDER=local: the MP4 is made with no S3 server at all
+    (the stack starts NATS and MongoDB only), its media under the stack's own data folder."""
+    lesson = tmp_path / "lesson.md"
+    lesson.write_text("# Passwords\n\nA long passphrase is easier to remember than a short password.\n")
+    output = tmp_path / "out.mp4"
+    env = os.environ | {"REELFLOW_STORAGE_PROVIDER": "local", "TMPDIR": str(tmp_path)}
+    env.pop("REELFLOW_STORAGE_LOCAL_DIR", None)
+    command = [sys.executable, "-m", "reelflow.cli.main", "render", str(lesson), "-o", str(output), "--embedded"]
+    seen: set[str] = set()
+    with (tmp_path / "render.log").open("wb") as log:
+        render = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + RENDER_TIMEOUT_SEC
+        while render.poll() is None:
+            assert time.monotonic() < deadline, "reelflow render did not finish"
+            seen.update(command_line(pid) for pid in descendants(render.pid))
+            time.sleep(0.2)
+    finally:
+        stop_whatever_is_left(render)
+    log_text = (tmp_path / "render.log").read_text(errors="replace")
+    assert render.returncode == 0, log_text[-3000:]
+    assert output.read_bytes()[4:8] == b"ftyp"
+    assert any("nats-server" in line for line in seen), "the process tree was watched"
+    assert not [line for line in seen if "nanio" in line], "an S3 server was started"
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

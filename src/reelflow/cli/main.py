@@ -7,6 +7,7 @@ the rest of their imports then run beside that.
 
 import argparse
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -43,7 +44,7 @@ from reelflow.local.workers import GATEWAY, SERVICE_NAMES, WorkerGroup
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from reelflow.local.servers import EmbeddedStack, StackEndpoints
+    from reelflow.local.servers import EmbeddedStack, ServerName, StackEndpoints
 
 EXIT_INTERRUPTED = 130
 
@@ -93,6 +94,24 @@ def _announce_restart(name: str, how: str, delay_sec: float) -> None:
     console().print(f"[yellow]{name} {how}[/]; restarting it in {delay_sec:.0f}s")
 
 
+def _media_in_a_directory() -> bool:
+    """REELFLOW_STORAGE_PROVIDER=local: the services keep media in a directory, so the stack needs no S3 server."""
+    return os.environ.get("REELFLOW_STORAGE_PROVIDER", "").strip() == "local"
+
+
+def _stack_servers() -> tuple["ServerName", ...]:
+    from reelflow.local.servers import SERVER_NAMES
+
+    return tuple(name for name in SERVER_NAMES if name != "s3" or not _media_in_a_directory())
+
+
+def _media_env(data_dir: Path) -> dict[str, str]:
+    """Under the local provider with no directory named, the media goes under the stack's data directory."""
+    if not _media_in_a_directory() or os.environ.get("REELFLOW_STORAGE_LOCAL_DIR"):
+        return {}
+    return {"REELFLOW_STORAGE_LOCAL_DIR": str((data_dir / "media").absolute())}
+
+
 def _start_services(
     endpoints: "StackEndpoints", data_dir: Path, gateway_port: int, credentials: StackCredentials
 ) -> tuple[WorkerGroup, str]:
@@ -102,6 +121,7 @@ def _start_services(
         endpoints.service_env()
         | {"REELFLOW_GATEWAY_HOST": "127.0.0.1", "REELFLOW_GATEWAY_PORT": str(gateway_port)}
         | credentials.gateway_env()
+        | _media_env(data_dir)
     )
     workers = WorkerGroup(env, data_dir / "logs")
     workers.start()
@@ -147,6 +167,7 @@ def command_up(args: argparse.Namespace) -> int:
             nats_monitor_port=args.nats_monitor_port,
             mongo_port=args.mongo_port,
             s3_port=args.s3_port,
+            servers=_stack_servers(),
             signal_on_parent_death=signal.SIGTERM,
         )
         try:
@@ -161,9 +182,12 @@ def command_up(args: argparse.Namespace) -> int:
                         if name != GATEWAY:
                             console().print(f"  {name:<9}/healthz and /readyz at {workers.health_url(name)}")
                     console().print(f"[green]reelflow is up[/]: gateway {gateway_url} (API docs {gateway_url}/docs)")
-                    console().print(
-                        f"NATS {endpoints.nats_url} · MongoDB {endpoints.mongo_url} · S3 {endpoints.s3_endpoint}"
+                    media = (
+                        f"media in {os.environ.get('REELFLOW_STORAGE_LOCAL_DIR') or data_dir / 'media'}"
+                        if _media_in_a_directory()
+                        else f"S3 {endpoints.s3_endpoint}"
                     )
+                    console().print(f"NATS {endpoints.nats_url} · MongoDB {endpoints.mongo_url} · {media}")
                     console().print(f"web studio {gateway_url}/studio/ · admin API key in {data_dir / ADMIN_KEY_FILE}")
                     if credentials.password:
                         console().print(
@@ -213,7 +237,7 @@ def command_render(args: argparse.Namespace) -> int:
         try:
             with tempfile.TemporaryDirectory(prefix="reelflow-render-") as tmp:
                 data_dir = Path(tmp)
-                stack = EmbeddedStack(data_dir, signal_on_parent_death=signal.SIGTERM)
+                stack = EmbeddedStack(data_dir, servers=_stack_servers(), signal_on_parent_death=signal.SIGTERM)
                 credentials = throwaway_credentials()
                 try:
                     _, workers, url = _start_embedded(stack, data_dir, free_port(), credentials, started=started)

@@ -80,7 +80,7 @@ async def test_an_upload_is_stored_once_and_garbage_is_refused_naming_the_file(
     assert garbage.status_code == 422, garbage.text
     error = garbage.json()["error"]
     assert error["code"] == "MEDIA_INVALID"
-    assert error["message"].startswith(f"'broken-{unique_id}.mp4' cannot be used as a clip or music")
+    assert error["message"].startswith(f"'broken-{unique_id}.mp4' cannot be used as a clip, music, picture or font")
     assert error["details"]["filename"] == f"broken-{unique_id}.mp4"
     garbage_key = f"uploads/{hashlib.sha256(b'definitely not a video ' * 100).hexdigest()}.mp4"
     assert not any(o.object_name == garbage_key for o in s3.list_objects(MEDIA_BUCKET, prefix="uploads/"))

@@ -11,7 +11,7 @@ from tests.media_probes import make_tone, top_level_boxes
 from tests.unit.compose.clip_factory import max_volume_db
 
 from reelflow.compose.composed_outputs import ComposedFiles
-from reelflow.compose.fonts import FontSet
+from reelflow.compose.fonts import FontSet, brand_font_set
 from reelflow.compose.lesson import (
     CARD_SEC,
     NarratedScene,
@@ -23,6 +23,7 @@ from reelflow.compose.lesson import (
 )
 from reelflow.compose.slides import render_title_card
 from reelflow.contracts import (
+    BrandColours,
     Chapter,
     LessonSpec,
     PublishTarget,
@@ -34,7 +35,7 @@ from reelflow.contracts import (
     VisualStyle,
 )
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import JobCanceledError, RenderError, StepTimeoutError
+from reelflow.runtime.failures import JobCanceledError, MediaInvalidError, RenderError, StepTimeoutError
 from reelflow.runtime.media_probe import probe_media
 
 SUBPROCESS_TIMEOUT = 30
@@ -245,6 +246,62 @@ async def test_a_scenes_image_is_on_its_slide_in_the_video(tmp_path: Path, fonts
     assert isinstance(pixel, tuple)
     red, green, blue = pixel[:3]
     assert red > 180 and green < 60 and blue > 150, pixel
+
+
+async def test_a_brand_logo_is_on_every_slide_and_the_outro_card(
+    tmp_path: Path, fonts: FontSet, wavs: list[Path]
+) -> None:
+    scenes = await _narrated(wavs)
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (200, 100), (20, 180, 60)).save(logo)
+    brand = BrandColours(background="#F4F1EA", accent="#C2410C", logo=f"uploads/{'d' * 64}.png")
+    spec = _spec(size="640x360", theme="brand", brand=brand, outro_text="Thanks for watching")
+
+    result = await compose_lesson(spec, scenes, tmp_path / "job", fonts=fonts, report=Reports(), logo=logo)
+
+    narration = sum(scene.duration_sec for scene in scenes)
+    for name, at_sec in (("first", 0.3), ("last", narration - 0.3), ("outro", narration + 1.5)):
+        _bright_subtitle_pixels(result.video, at_sec, tmp_path / f"{name}.png")
+    with Image.open(tmp_path / "first.png") as first, Image.open(tmp_path / "last.png") as last:
+        for frame in (first, last):  # top right, inside the 8% side inset: the logo
+            assert _is_logo_green(frame.convert("RGB").getpixel((640 - 52 - 25, 25 + 12)))
+    with Image.open(tmp_path / "outro.png") as outro:
+        assert _is_logo_green(outro.convert("RGB").getpixel((320, 25 + 28)))  # centred above the title
+
+
+async def test_a_brand_font_draws_the_slides_and_cards_but_not_the_subtitles(
+    tmp_path: Path, fonts: FontSet, wavs: list[Path]
+) -> None:
+    scenes = (await _narrated(wavs))[:1]
+    brand_fonts = brand_font_set(fonts.regular.parent / "NanumMyeongjo.ttf")
+    spec = _spec(size="640x360")
+
+    result = await compose_lesson(
+        spec, scenes, tmp_path / "job", fonts=fonts, report=Reports(), slide_fonts=brand_fonts
+    )
+
+    title, subtitle = title_card_text(spec, scenes)
+    in_brand = render_title_card(title, subtitle, (640, 360), brand_fonts)
+    in_default = render_title_card(title, subtitle, (640, 360), fonts)
+    assert _mean_difference(in_brand, in_default) > 0.5, "the two faces draw the title differently"
+    with Image.open(result.thumbnail) as thumbnail:
+        assert _mean_difference(thumbnail, in_brand) < _mean_difference(thumbnail, in_default)
+    burned = (tmp_path / "job" / "parts" / "pictures.ass").read_text(encoding="utf-8")
+    assert f"Style: Default,{fonts.family}," in burned, "the subtitles keep their own face"
+
+
+def test_a_brand_font_freetype_cannot_load_fails_for_good_naming_brand_font(tmp_path: Path) -> None:
+    broken = tmp_path / "brand.ttf"
+    broken.write_bytes(b"\x00\x01\x00\x00" + bytes(200))
+    with pytest.raises(MediaInvalidError, match=r"brand.font could not be loaded as a font") as caught:
+        brand_font_set(broken)
+    assert not caught.value.retryable
+
+
+def _is_logo_green(pixel: object) -> bool:
+    assert isinstance(pixel, tuple), pixel
+    red, green, blue = pixel[:3]
+    return bool(green > 140 and red < 80 and blue < 110)
 
 
 def _mean_difference(first: Image.Image, second: Image.Image) -> float:

@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,20 @@ from tests.fake_images import FakeImages
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.scene_images import OpenAIImages, cache_key, provider_size, scene_images
 from reelflow.compose.settings import ComposeSettings
-from reelflow.compose.slides import SlideContent, layout_scene_slide, render_scene_slide
+from reelflow.compose.slides import (
+    CARD_LOGO_SHARE,
+    SLIDE_LOGO_SHARE,
+    SlideContent,
+    layout_scene_slide,
+    layout_title_card,
+    logo_size,
+    render_scene_slide,
+    render_title_card,
+    theme_for,
+)
 from reelflow.contracts import Scene
 from reelflow.runtime.blobs import DirectoryBlobStore
-from reelflow.runtime.failures import VisualError
+from reelflow.runtime.failures import MediaInvalidError, VisualError
 
 MAGENTA = (230, 0, 200)
 PROMPT = "a yellow hard hat on a workbench, flat illustration"
@@ -127,3 +138,88 @@ def test_the_image_sits_beside_or_above_the_headline_whole(
     centre = ((image_left + image_right) // 2, (image_top + image_bottom) // 2)
     assert slide.getpixel(centre) == MAGENTA
     slide.save(tmp_path / f"slide-{size[0]}x{size[1]}.png")
+
+
+GREEN = (20, 180, 60)
+UPLOADED = f"uploads/{'c' * 64}.png"
+
+
+async def test_an_uploaded_picture_is_taken_from_the_media_bucket_without_a_provider(tmp_path: Path) -> None:
+    blobs = await _store(tmp_path / "blobs")
+    picture = tmp_path / "upload.png"
+    Image.new("RGB", (320, 180), GREEN).save(picture)
+    await blobs.put_file("reelflow-media", UPLOADED, picture, "image/png")
+    scenes = [
+        Scene(scene_id="s1", narration="Wear it.", visual=UPLOADED),
+        Scene(scene_id="s2", narration="Drawn.", visual=PROMPT),
+    ]
+    found = await scene_images(
+        scenes, (1280, 720), provider=None, blobs=blobs, bucket="reelflow-media", folder=tmp_path / "v"
+    )
+    assert list(found) == ["s1"], "the prompt is left out without a provider; the upload is not"
+    with Image.open(found["s1"]) as fetched:
+        assert fetched.getpixel((5, 5)) == GREEN
+
+
+async def test_an_uploaded_picture_that_is_not_there_fails_the_job_naming_the_scene(tmp_path: Path) -> None:
+    blobs = await _store(tmp_path / "blobs")
+    scenes = [Scene(scene_id="s7", narration="Wear it.", visual=UPLOADED)]
+    with pytest.raises(MediaInvalidError, match=r"scene s7's visual 'uploads/c+\.png' was not found") as caught:
+        await scene_images(scenes, (1280, 720), provider=None, blobs=blobs, bucket="reelflow-media", folder=tmp_path)
+    assert not caught.value.retryable
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920)])
+def test_a_brand_logo_sits_top_right_on_slides_and_above_the_title_on_cards(
+    size: tuple[int, int], fonts: FontSet, tmp_path: Path
+) -> None:
+    logo = tmp_path / "logo.png"
+    mark = Image.new("RGBA", (400, 200), (0, 0, 0, 0))
+    mark.paste(Image.new("RGBA", (400, 200), (*GREEN, 255)), (0, 0), Image.new("L", (400, 200), 255))
+    mark.save(logo)
+    theme = replace(theme_for("dark"), logo=logo)
+    content = SlideContent(
+        "Lift with care", "A chapter title long enough to run into the top right corner of the slide"
+    )
+    layout = layout_scene_slide(content, size, fonts, logo=logo_size(logo, size, SLIDE_LOGO_SHARE))
+    assert layout.logo_box is not None and layout.chapter is not None
+    logo_left, logo_top, logo_right, logo_bottom = layout.logo_box
+    assert (logo_right - logo_left) == 2 * (logo_bottom - logo_top), "the logo keeps its shape"
+    assert layout.chapter.ink_box[2] <= logo_left, "the chapter title keeps clear of the logo"
+    slide = render_scene_slide(content, size, fonts, theme).convert("RGB")
+    assert slide.getpixel(((logo_left + logo_right) // 2, (logo_top + logo_bottom) // 2)) == GREEN
+    slide.save(tmp_path / f"logo-slide-{size[0]}x{size[1]}.png")
+
+    card = render_title_card("Safe lifting", "Basics", size, fonts, theme).convert("RGB")
+    card_layout = layout_title_card("Safe lifting", "Basics", size, fonts, logo=logo_size(logo, size, CARD_LOGO_SHARE))
+    assert card_layout.logo_box is not None
+    card_left, card_top, card_right, card_bottom = card_layout.logo_box
+    assert card_bottom <= card_layout.title.ink_box[1], "the logo is above the title"
+    assert abs((card_left + card_right) - size[0]) <= 1, "centred"
+    assert card.getpixel(((card_left + card_right) // 2, (card_top + card_bottom) // 2)) == GREEN
+    card.save(tmp_path / f"logo-card-{size[0]}x{size[1]}.png")
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1080, 1920)])
+def test_a_full_frame_picture_fills_the_slide_darkened_under_light_text(
+    size: tuple[int, int], fonts: FontSet, tmp_path: Path
+) -> None:
+    picture = tmp_path / "photo.png"
+    photo = Image.new("RGB", (800, 600), (40, 120, 220))
+    photo.paste((250, 200, 40), (0, 0, 400, 600))  # left half yellow, right half blue
+    photo.save(picture)
+    scene = Scene(scene_id="s1", narration="Lift with your legs.", visual=UPLOADED, visual_placement="full_frame")
+    content = replace(SlideContent.for_scene("Basics", scene), image=picture)
+    assert content.picture_behind
+    layout = layout_scene_slide(content, size, fonts)
+    assert layout.image_box is None, "no box beside the text: the picture is behind it"
+
+    slide = render_scene_slide(content, size, fonts, theme_for("light")).convert("RGB")
+    slide.save(tmp_path / f"full-frame-{size[0]}x{size[1]}.png")
+    corner = slide.getpixel((4, size[1] - 4))  # darkened yellow, from the left half (covered, centre-cropped)
+    assert isinstance(corner, tuple)
+    assert abs(corner[0] - 125) <= 6 and abs(corner[1] - 100) <= 6 and abs(corner[2] - 20) <= 6, corner
+    left, top, right, bottom = layout.headline.ink_box
+    levels = slide.crop((left, top, right, bottom)).convert("L").histogram()
+    lightest = max(level for level, count in enumerate(levels) if count)
+    assert lightest >= 240, "the headline is light on the picture, whatever the theme"

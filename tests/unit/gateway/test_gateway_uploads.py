@@ -1,5 +1,6 @@
 """Uploads and ranking requests: content keys, the format allowlist, the streamed size limit, media checks."""
 
+import asyncio
 import hashlib
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +13,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from tests.gateway_auth import as_admin_without_accounts
 
-from reelflow.contracts import RankingClip, RankingSpec
+from reelflow.contracts import BrandColours, Chapter, RankingClip, RankingSpec, Scene, VideoScript
 from reelflow.contracts.errors import ApiErrorCode
 from reelflow.contracts.validation import problems_of
 from reelflow.gateway.api.errors import install_error_handlers, status_of
@@ -20,12 +21,15 @@ from reelflow.gateway.api.routes import uploads as upload_routes
 from reelflow.gateway.job_media import (
     NOT_AN_UPLOAD_KEY,
     NOT_UPLOADED,
+    NamedUpload,
+    lesson_uploads,
     media_keys,
     media_problems,
+    require_lesson_uploads,
     unusable_media_error,
 )
 from reelflow.gateway.multipart_stream import MULTIPART_ENVELOPE_BYTES, receive_file, size_text, too_large
-from reelflow.gateway.refusals import GatewayError
+from reelflow.gateway.refusals import GatewayError, InvalidRequestError
 from reelflow.gateway.render_specs import RankingOptions, ranking_spec_for
 from reelflow.gateway.upload_intake import UploadIntake
 from reelflow.gateway.uploads import (
@@ -33,6 +37,7 @@ from reelflow.gateway.uploads import (
     Container,
     MediaKind,
     check_media,
+    checked_font,
     container_of,
     frame_rate,
     stated_extension,
@@ -45,13 +50,17 @@ from reelflow.runtime.media_probe import MediaInfo, StreamInfo
 SHA = "ab" * 32
 MOV_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
 BOUNDARY = "reelflow-test-boundary"
+NANUM_GOTHIC = Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf")
 MEDIA_BUCKET = "reelflow-media"
 
 
 # ---- keys and the extension allowlist ----------------------------------------------------------------------------
 def test_an_upload_key_is_its_sha256_and_an_allowlisted_extension() -> None:
     assert upload_key(SHA, "mp4") == f"uploads/{SHA}.mp4"
-    assert set(ACCEPTED_EXTENSIONS) == {"mp4", "mov", "webm", "mkv", "m4a", "mp3", "wav", "ogg"}
+    assert set(ACCEPTED_EXTENSIONS) == {
+        *("mp4", "mov", "webm", "mkv", "m4a", "mp3", "wav", "ogg"),
+        *("png", "jpg", "webp", "ttf", "otf"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -149,7 +158,7 @@ def test_music_is_audio_even_with_a_cover_picture() -> None:
 def test_a_file_that_is_neither_clip_nor_music_is_refused_naming_it(info: MediaInfo, problem: str) -> None:
     with pytest.raises(MediaInvalidError) as refused:
         check_media(info, filename="holiday.mp4")
-    assert "'holiday.mp4' cannot be used as a clip or music" in refused.value.message
+    assert "'holiday.mp4' cannot be used as a clip, music, picture or font" in refused.value.message
     assert problem in refused.value.message
     assert refused.value.details["filename"] == "holiday.mp4"
     assert refused.value.details["field"] == "file"
@@ -268,6 +277,13 @@ def make_clip(path: Path, *, seconds: float = 1.0, audio: bool = True) -> Path:
     return path
 
 
+def make_picture(path: Path) -> Path:
+    """A 200x100 still in the format the name's extension says."""
+    still = ["-f", "lavfi", "-i", "testsrc2=size=200x100", "-frames:v", "1"]
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *still, str(path)], check=True, timeout=60)
+    return path
+
+
 @pytest.fixture
 def bucket_root(tmp_path: Path) -> Path:
     return tmp_path / "buckets"
@@ -322,12 +338,49 @@ async def test_the_route_stores_a_clip_once_by_its_content(
     assert not scratch_left(tmp_path), "the scratch copy is removed"
 
 
+@pytest.mark.parametrize(
+    ("name", "extension", "content_type"),
+    [("logo.PNG", "png", "image/png"), ("photo.jpeg", "jpg", "image/jpeg"), ("art.webp", "webp", "image/webp")],
+)
+async def test_the_route_takes_a_picture_for_a_scene_or_a_logo(
+    upload_app: FastAPI, bucket_root: Path, tmp_path: Path, name: str, extension: str, content_type: str
+) -> None:
+    picture = make_picture(tmp_path / f"picture.{extension}")
+    data = picture.read_bytes()
+    answer = await post_file(upload_app, name, data)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["media_key"] == f"uploads/{hashlib.sha256(data).hexdigest()}.{extension}"
+    assert (body["kind"], body["content_type"], body["width"], body["height"]) == ("image", content_type, 200, 100)
+    assert (body["duration_sec"], body["fps"], body["has_audio"]) == (None, None, False)
+    info = await DirectoryBlobStore(bucket_root).stat(MEDIA_BUCKET, body["media_key"])
+    assert info is not None and info.content_type == content_type
+
+
+def test_a_picture_larger_than_the_limit_is_refused() -> None:
+    huge = MediaInfo(0.0, "png_pipe", (StreamInfo("video", "png", 9000, 100, avg_frame_rate="25/1"),))
+    with pytest.raises(MediaInvalidError, match="at most 8192 pixels on a side"):
+        check_media(huge, filename="banner.png")
+
+
+def test_a_picture_is_neither_a_clip_nor_music() -> None:
+    picture, song = upload("pic", "png"), upload("song", "mp3")
+    spec = spec_of(RankingClip(media_key=picture, rank=1), music=picture)
+    problems = media_problems(spec, {picture: BlobInfo(10, "image/png"), song: BlobInfo(10, "audio/mpeg")})
+    assert [(p.field, p.problem) for p in problems] == [
+        ("clips.0.media_key", "it is a picture (image/png); a clip needs video"),
+        ("music.media_key", "it is a picture (image/png); music needs sound"),
+    ]
+
+
 async def test_the_route_refuses_garbage_naming_the_file(upload_app: FastAPI, bucket_root: Path) -> None:
     refused = await post_file(upload_app, "holiday.mp4", b"this is not a video at all" * 50)
     assert refused.status_code == 422, refused.text
     error = refused.json()["error"]
     assert error["code"] == "MEDIA_INVALID"
-    assert error["message"].startswith("'holiday.mp4' cannot be used as a clip or music: it is not a readable")
+    assert error["message"].startswith(
+        "'holiday.mp4' cannot be used as a clip, music, picture or font: it is not a readable"
+    )
     assert "reelflow-upload-" not in error["message"], "the scratch path is not shown"
     assert error["details"]["filename"] == "holiday.mp4"
     assert not (bucket_root / MEDIA_BUCKET).exists()
@@ -455,3 +508,78 @@ async def test_a_body_padded_with_other_fields_is_bounded_too(tmp_path: Path) ->
     small = multipart(("file", "small.mp4", b"tiny"), ("notes", None, b"p" * 2000))
     received = await receive_file(headers, chunks(small), tmp_path / "in2", field="file", max_bytes=1000)
     assert received.size_bytes == 4
+
+
+async def test_a_lessons_pictures_and_font_must_be_uploads_of_their_kind_before_it_starts(tmp_path: Path) -> None:
+    picture, clip, gone, logo = upload("pic", "png"), upload("clip"), upload("gone", "jpg"), upload("logo", "webp")
+    font = upload("font", "ttf")
+    scene_of = {"s1": picture, "s2": "a hard hat, flat illustration", "s3": clip, "s4": gone}
+    scenes = [Scene(scene_id=name, narration="Say it.", visual=visual) for name, visual in scene_of.items()]
+    script = VideoScript(
+        chapters=[
+            Chapter(chapter_id="c1", title="Basics", scenes=scenes[:2]),
+            Chapter(chapter_id="c2", title="More", scenes=scenes[2:]),
+        ]
+    )
+    brand = BrandColours(background="#102030", accent="#ff8800", logo=logo, font=font)
+    named = lesson_uploads(script, brand, script_field="script")
+    assert named == [
+        NamedUpload("script.chapters.0.scenes.0.visual", picture, "image"),
+        NamedUpload("script.chapters.1.scenes.0.visual", clip, "image"),
+        NamedUpload("script.chapters.1.scenes.1.visual", gone, "image"),
+        NamedUpload("brand.logo", logo, "image"),
+        NamedUpload("brand.font", font, "font"),
+    ], "a prompt is not an upload and is not looked up"
+    blobs = DirectoryBlobStore(tmp_path)
+    for key, content_type in ((picture, "image/png"), (clip, "video/mp4"), (logo, "image/webp"), (font, "image/png")):
+        await blobs.put_bytes(MEDIA_BUCKET, key, b"x", content_type)
+
+    with pytest.raises(InvalidRequestError) as refused:
+        await require_lesson_uploads(blobs, MEDIA_BUCKET, named, within="spec")
+    problems = {problem["field"]: problem["problem"] for problem in refused.value.details["problems"]}
+    assert set(problems) == {
+        "spec.script.chapters.1.scenes.0.visual",
+        "spec.script.chapters.1.scenes.1.visual",
+        "spec.brand.font",
+    }
+    assert "a scene's visual or a logo must be a picture" in problems["spec.script.chapters.1.scenes.0.visual"]
+    assert problems["spec.script.chapters.1.scenes.1.visual"] == NOT_UPLOADED
+    assert "brand.font must be a TrueType or OpenType font" in problems["spec.brand.font"]
+    await require_lesson_uploads(blobs, MEDIA_BUCKET, [named[0], named[3]])
+
+
+def test_only_a_font_signature_with_a_sound_table_directory_is_a_font() -> None:
+    header = b"\x00\x01\x00\x00" + (12).to_bytes(2, "big") + bytes(6)
+    checked = checked_font(header, filename="Brand.ttf", size_bytes=12 + 16 * 12 + 1000)
+    assert checked is not None and (checked.kind, checked.extension, checked.content_type) == (
+        MediaKind.FONT,
+        "ttf",
+        "font/ttf",
+    )
+    opentype = checked_font(b"OTTO" + (9).to_bytes(2, "big") + bytes(6), filename="b.otf", size_bytes=5000)
+    assert opentype is not None and opentype.content_type == "font/otf"
+    assert checked_font(b"\x89PNG\r\n\x1a\n" + bytes(4), filename="x.png", size_bytes=100) is None
+    with pytest.raises(MediaInvalidError, match="table directory is damaged"):
+        checked_font(header, filename="Cut.ttf", size_bytes=40)
+
+
+async def test_the_route_takes_a_real_font(upload_app: FastAPI, bucket_root: Path, tmp_path: Path) -> None:
+    data = await asyncio.to_thread(NANUM_GOTHIC.read_bytes)
+    roomy = UploadIntake(
+        blobs=DirectoryBlobStore(bucket_root),
+        bucket=MEDIA_BUCKET,
+        max_bytes=len(data) + 1024,
+        probe_timeout_sec=20,
+        scratch_dir=tmp_path,
+    )
+    upload_app.dependency_overrides[upload_routes.upload_intake] = lambda: roomy
+    answer = await post_file(upload_app, "NanumGothic.ttf", data)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["media_key"] == f"uploads/{hashlib.sha256(data).hexdigest()}.ttf"
+    assert (body["kind"], body["content_type"], body["duration_sec"]) == ("font", "font/ttf", None)
+
+
+def test_a_brand_logo_must_be_a_picture_key() -> None:
+    with pytest.raises(ValidationError, match="logo"):
+        BrandColours(background="#102030", accent="#ff8800", logo=upload("clip"))

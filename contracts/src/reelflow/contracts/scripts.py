@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -25,7 +25,18 @@ class Scene(Contract):
     narration: Narration
     on_screen_text: str | None = Field(default=None, max_length=MAX_ON_SCREEN_TEXT_CHARS)
     duration_sec: float | None = Field(default=None, ge=0)
-    visual: str | None = None
+    visual: str | None = Field(
+        default=None,
+        max_length=MAX_ON_SCREEN_TEXT_CHARS,
+        description="A picture on the scene's slide, beside (landscape) or above (upright) its text: a picture's "
+        "media_key from POST /api/uploads (uploads/{sha256}.png, .jpg or .webp), or a prompt for the image "
+        "provider (REELFLOW_IMAGES_*).",
+    )
+    visual_placement: Literal["beside", "full_frame"] = Field(
+        default="beside",
+        description="`beside`: the picture beside (landscape) or above (upright) the slide's text. `full_frame`: "
+        "the picture fills the frame, darkened under the text; an animated lesson moves it gently (Ken Burns).",
+    )
 
 
 class Chapter(Contract):

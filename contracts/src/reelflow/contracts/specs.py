@@ -13,7 +13,21 @@ from reelflow.contracts.scripts import LanguageCode, NonBlank, VideoScript
 FrameSizeText = Annotated[str, StringConstraints(pattern=r"^\d{2,4}x\d{2,4}$")]
 # What POST /api/uploads hands out: the content's sha256 and an allowlisted extension. The gateway accepts only
 # these from its callers; a spec published straight to the bus must at least name a key that stays in its bucket.
-UPLOAD_KEY_PATTERN = r"^uploads/[0-9a-f]{64}\.(mp4|mov|m4a|mkv|webm|mp3|wav|ogg)$"
+UPLOAD_KEY_PATTERN = r"^uploads/[0-9a-f]{64}\.(mp4|mov|m4a|mkv|webm|mp3|wav|ogg|png|jpg|webp|ttf|otf)$"
+# The uploads that are still pictures: a scene's `visual` or a brand logo.
+IMAGE_UPLOAD_KEY_PATTERN = r"^uploads/[0-9a-f]{64}\.(png|jpg|webp)$"
+# The uploads that are fonts: a brand's face for the slides.
+FONT_UPLOAD_KEY_PATTERN = r"^uploads/[0-9a-f]{64}\.(ttf|otf)$"
+FontUploadKey = Annotated[
+    str,
+    StringConstraints(pattern=FONT_UPLOAD_KEY_PATTERN),
+    Field(description="A font's media_key from POST /api/uploads: uploads/{sha256}.ttf or .otf."),
+]
+ImageUploadKey = Annotated[
+    str,
+    StringConstraints(pattern=IMAGE_UPLOAD_KEY_PATTERN),
+    Field(description="A picture's media_key from POST /api/uploads: uploads/{sha256}.png, .jpg or .webp."),
+]
 UploadKey = Annotated[
     str,
     StringConstraints(pattern=UPLOAD_KEY_PATTERN),
@@ -144,6 +158,17 @@ class BrandColours(Contract):
     accent: HexColour = Field(description="The rule under the title and the bar beside each slide's chapter.")
     text: HexColour | None = Field(
         default=None, description="The headline colour; by default white or near-black, whichever reads on it."
+    )
+    logo: ImageUploadKey | None = Field(
+        default=None,
+        description="A picture from POST /api/uploads (PNG with transparency works best): small at the top right "
+        "of each slide, and above the title on the title card, the outro card and the thumbnail.",
+    )
+    font: FontUploadKey | None = Field(
+        default=None,
+        description="A TrueType or OpenType font from POST /api/uploads for the slides' text (headline, chapter, "
+        "cards and thumbnail; the subtitles keep `subtitle_style.font`). It must have every character the lesson "
+        "shows: a Latin-only font cannot draw Korean.",
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from reelflow.runtime.failures import RenderError
+from reelflow.runtime.failures import MediaInvalidError, RenderError
 
 SYSTEM_FONTS_DIR = Path("/usr/share/fonts")
 NANUM_REGULAR = "NanumGothic.ttf"
@@ -87,6 +87,20 @@ def subtitle_font_set(font: str, fonts: FontSet, *, search_dirs: Sequence[Path] 
         f"the subtitle font {font!r} needs {regular_name}, which is not installed: `apt-get install fonts-nanum`, "
         "or choose subtitle_style.font 'gothic'"
     )
+
+
+def brand_font_set(font: Path) -> FontSet:
+    """The slides' faces from a brand's uploaded font (one face, drawn for the regular and the bold text).
+
+    Raises :class:`MediaInvalidError` (non-retryable) when FreeType cannot load it.
+    """
+    try:
+        return _font_set(font, None)
+    except RenderError as exc:
+        raise MediaInvalidError(
+            f"brand.font could not be loaded as a font ({exc.message}); upload a TrueType or OpenType font",
+            retryable=False,
+        ) from exc
 
 
 def subtitle_fonts_folder(fonts: FontSet, folder: Path) -> Path:

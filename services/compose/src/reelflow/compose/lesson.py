@@ -253,6 +253,8 @@ async def compose_lesson(
     music_path: Path | None = None,
     transition_sec: float = DEFAULT_TRANSITION_SEC,
     images: Mapping[str, Path] | None = None,
+    logo: Path | None = None,
+    slide_fonts: FontSet | None = None,
 ) -> ComposedFiles:
     """Turn narrated scenes into ``video.mp4`` plus SRT/VTT, ``chapters.txt`` and ``thumb.jpg`` in ``workdir``.
 
@@ -261,7 +263,9 @@ async def compose_lesson(
     Subtitles are burned in when ``spec.subtitles`` is burn/both; the sidecar files are always written.
     The narration is levelled to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
     it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``. ``images``
-    (by scene id, see ``scene_images``) are placed on their scenes' slides.
+    (by scene id, see ``scene_images``) are placed on their scenes' slides, and the brand's ``logo`` on every slide
+    and card. ``slide_fonts`` (a brand's font) draw the slides, cards and thumbnail in place of ``fonts``; the
+    subtitles keep ``fonts`` (or the face ``subtitle_style`` names).
     """
     cards = _cards(spec, scenes)
     if spec.title_card:
@@ -302,19 +306,20 @@ async def compose_lesson(
         async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
             await report(Step.RENDER_SLIDES, 0.0)
             title, subtitle = cards.title
-            theme = theme_for(spec.theme, spec.brand)
+            theme = replace(theme_for(spec.theme, spec.brand), logo=logo)
+            faces = slide_fonts or fonts
             for index, item in enumerate(scenes):
                 raise_if_canceled(cancel)
                 if item.scene is None:
-                    await asyncio.to_thread(_render_title_slide, *item.card, size, fonts, theme, paths.slide(index))
+                    await asyncio.to_thread(_render_title_slide, *item.card, size, faces, theme, paths.slide(index))
                 else:
                     content = SlideContent.for_scene(item.chapter_title, item.scene)
                     content = replace(content, image=(images or {}).get(item.scene.scene_id))
                     if spec.layout == "bullets":
                         content = replace(content, earlier_points=earlier_points(scenes, index))
-                    await asyncio.to_thread(_render_slide_file, content, size, fonts, theme, paths.slide(index))
+                    await asyncio.to_thread(_render_slide_file, content, size, faces, theme, paths.slide(index))
                 await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
-            await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, fonts, theme, paths.thumbnail)
+            await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, faces, theme, paths.thumbnail)
             await report(Step.RENDER_SLIDES, 1.0)
 
         async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):

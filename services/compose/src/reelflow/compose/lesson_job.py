@@ -1,11 +1,12 @@
 """A lesson job's own work: pair scenes with their narration, fetch audio and music from the buckets, compose."""
 
+import asyncio
 from pathlib import Path, PurePosixPath
 
 from reelflow.compose.composed_outputs import ComposedFiles
-from reelflow.compose.fonts import FontSet
+from reelflow.compose.fonts import FontSet, brand_font_set
 from reelflow.compose.lesson import NarratedScene, compose_lesson
-from reelflow.compose.scene_images import OpenAIImages, scene_images
+from reelflow.compose.scene_images import OpenAIImages, fetch_upload, scene_images
 from reelflow.compose.settings import ComposeSettings
 from reelflow.contracts import LessonSpec, MusicTrack, RenderNarrated, frame_size
 from reelflow.runtime.blobs import BlobStore
@@ -75,6 +76,14 @@ async def compose_lesson_job(
     finally:
         if provider is not None:
             await provider.aclose()
+    logo = slide_fonts = None
+    if spec.brand is not None and spec.brand.logo is not None:
+        logo_path = workdir / "visuals" / f"logo{PurePosixPath(spec.brand.logo).suffix}"
+        logo = await fetch_upload(blobs, settings.media_bucket, spec.brand.logo, logo_path, what="brand.logo")
+    if spec.brand is not None and spec.brand.font is not None:
+        font_path = workdir / "brand-font" / f"brand{PurePosixPath(spec.brand.font).suffix}"
+        font = await fetch_upload(blobs, settings.media_bucket, spec.brand.font, font_path, what="brand.font")
+        slide_fonts = await asyncio.to_thread(brand_font_set, font)
     return await compose_lesson(
         spec,
         scenes,
@@ -87,4 +96,6 @@ async def compose_lesson_job(
         music_path=music_path,
         transition_sec=settings.compose_transition_sec,
         images=images,
+        logo=logo,
+        slide_fonts=slide_fonts,
     )

@@ -1,4 +1,5 @@
-"""Images for scenes whose ``visual`` is a prompt: an image provider behind a small interface, cached by prompt.
+"""Pictures for scenes: an uploaded picture a scene's ``visual`` names, or for a prompt an image provider behind a
+small interface, cached by prompt.
 
 The provider is the OpenAI Images API (``images.generate``), or any server that speaks it, at the configured
 ``base_url`` and model. Each image is kept in the media bucket under a key made from the model, the size and the
@@ -13,8 +14,9 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 import openai
@@ -22,8 +24,9 @@ import structlog
 
 from reelflow.compose.settings import ComposeSettings
 from reelflow.contracts import Scene
+from reelflow.contracts.specs import IMAGE_UPLOAD_KEY_PATTERN
 from reelflow.runtime.blobs import BlobStore
-from reelflow.runtime.failures import VisualError
+from reelflow.runtime.failures import MediaInvalidError, VisualError
 
 log = structlog.get_logger("reelflow.compose.scene_images")
 
@@ -93,6 +96,22 @@ def cache_key(model: str, size: str, prompt: str) -> str:
     return f"{VISUALS_PREFIX}{digest}.png"
 
 
+def is_uploaded_picture(visual: str) -> bool:
+    """Whether a scene's ``visual`` names an uploaded picture rather than a prompt."""
+    return re.fullmatch(IMAGE_UPLOAD_KEY_PATTERN, visual.strip()) is not None
+
+
+async def fetch_upload(blobs: BlobStore, bucket: str, key: str, path: Path, *, what: str) -> Path:
+    """An uploaded picture from the media bucket into ``path``; one that is not there fails the job, naming it."""
+    if await blobs.stat(bucket, key) is None:
+        raise MediaInvalidError(
+            f"{what} {key!r} was not found in the media bucket; upload it with POST /api/uploads",
+            details={"key": key},
+        )
+    await blobs.get_file(bucket, key, path)
+    return path
+
+
 async def scene_images(
     scenes: Sequence[Scene],
     frame: tuple[int, int],
@@ -102,25 +121,35 @@ async def scene_images(
     bucket: str,
     folder: Path,
 ) -> Mapping[str, Path]:
-    """The image of every scene whose ``visual`` is a prompt, by scene id: from the cache, else from the provider.
+    """The picture of every scene that has a ``visual``, by scene id: an uploaded one from the media bucket, or
+    for a prompt one from the cache, else from the provider.
 
     Without a provider the prompts are left out (logged per scene, naming the settings to set).
     """
     wanted = [scene for scene in scenes if scene.visual and scene.visual.strip()]
     if not wanted:
         return {}
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    images: dict[str, Path] = {}
+    prompted: list[Scene] = []
+    for scene in wanted:
+        visual = (scene.visual or "").strip()
+        if is_uploaded_picture(visual):
+            path = folder / f"{scene.scene_id}{PurePosixPath(visual).suffix}"
+            what = f"scene {scene.scene_id}'s visual"
+            images[scene.scene_id] = await fetch_upload(blobs, bucket, visual, path, what=what)
+        else:
+            prompted.append(scene)
     if provider is None:
-        for scene in wanted:
+        for scene in prompted:
             log.warning(
                 "scene visual left out: no image provider is configured "
                 "(set REELFLOW_IMAGES_BASE_URL and REELFLOW_IMAGES_MODEL)",
                 scene_id=scene.scene_id,
             )
-        return {}
-    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+        return images
     size = provider_size(frame, provider.model)
-    images: dict[str, Path] = {}
-    for scene in wanted:
+    for scene in prompted:
         prompt = (scene.visual or "").strip()
         key = cache_key(provider.model, size, prompt)
         path = folder / f"{scene.scene_id}.png"

@@ -46,6 +46,10 @@ BULLET_CURRENT_MAX_SHARE = 0.075
 BULLET_EARLIER_MAX_SHARE = 0.055
 BULLET_ROW_MAX_SHARE = 0.2
 IMAGE_SLIDE_TEXT_SCALE = 0.8  # beside or under a picture, the headline's largest size is a little smaller
+# A logo's height as a share of the layout unit, on a scene slide and on a title or outro card, and its widest.
+SLIDE_LOGO_SHARE = 0.08
+CARD_LOGO_SHARE = 0.16
+LOGO_MAX_WIDTH_SHARE = 0.2
 
 _CLAUSE_END = re.compile(r"(?<=[.!?。！？…,，;:])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+")
@@ -58,6 +62,7 @@ class SlideTheme:
     headline: Rgb
     chapter: Rgb
     accent: Rgb
+    logo: Path | None = None  # the brand's logo: small at the top right of each slide, above the title on cards
 
 
 DEFAULT_THEME = SlideTheme(
@@ -76,6 +81,9 @@ LIGHT_THEME = SlideTheme(
 )
 DARK_TEXT: Rgb = (18, 22, 30)
 LIGHT_TEXT: Rgb = (248, 249, 251)
+# A full-frame picture is darkened by this share of black, and its chapter line is a light grey on it.
+PICTURE_DIMMING = 0.5
+PICTURE_CHAPTER_TEXT: Rgb = (214, 222, 235)
 
 
 def theme_for(theme: str, brand: BrandColours | None = None) -> SlideTheme:
@@ -131,12 +139,18 @@ class SlideContent:
     # The bullets layout: the key points of the chapter's earlier scenes, shown dimmed above this one's.
     earlier_points: tuple[str, ...] = ()
     image: Path | None = None  # the scene's visual, placed beside (landscape) or above (upright) the text
+    full_frame: bool = False  # the image fills the frame instead, darkened under the text
 
     @classmethod
     def for_scene(cls, chapter_title: str, scene: Scene) -> "SlideContent":
         """The scene's ``on_screen_text``, or the opening clause of its narration when it has none."""
         text = (scene.on_screen_text or "").strip() or headline_from_narration(scene.narration)
-        return cls(headline=text, chapter_title=chapter_title)
+        return cls(headline=text, chapter_title=chapter_title, full_frame=scene.visual_placement == "full_frame")
+
+    @property
+    def picture_behind(self) -> bool:
+        """Whether the slide is its picture, full frame, with the text over it."""
+        return self.image is not None and self.full_frame
 
 
 @dataclass(frozen=True)
@@ -147,6 +161,19 @@ class SlideLayout:
     headline: TextBlock
     earlier_points: tuple[TextBlock, ...] = ()
     image_box: Box | None = None
+    logo_box: Box | None = None
+
+
+def logo_size(logo: Path, size: tuple[int, int], share: float) -> tuple[int, int]:
+    """The logo scaled to ``share`` of the layout unit high, keeping its shape, at most a fifth of the frame wide."""
+    with Image.open(logo) as opened:
+        aspect = opened.width / max(1, opened.height)
+    height = max(1, round(layout_unit(size) * share))
+    width = round(height * aspect)
+    widest = round(size[0] * LOGO_MAX_WIDTH_SHARE)
+    if width > widest:
+        width, height = widest, max(1, round(widest / aspect))
+    return width, height
 
 
 def headline_from_narration(narration: str, max_chars: int = HEADLINE_FALLBACK_CHARS) -> str:
@@ -200,11 +227,14 @@ def _centred_bar(frame_width: int, top: int, bar_width: int, thickness: int) -> 
     return (middle - half, top, middle + half, top + thickness)
 
 
-def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: FontSet) -> SlideLayout:
+def layout_scene_slide(
+    content: SlideContent, size: tuple[int, int], fonts: FontSet, *, logo: tuple[int, int] | None = None
+) -> SlideLayout:
     """Chapter title at the top of :func:`content_area`, an accent bar, then the headline centred below.
 
     Each text is fitted to its own box (see :func:`fit_text`), so long text shrinks and nothing
-    overflows. The blocks' ``ink_box`` says where each one landed.
+    overflows. The blocks' ``ink_box`` says where each one landed. A ``logo`` (its size) sits in the top right
+    corner of the area; the centred chapter title keeps clear of it on both sides.
     """
     width, _ = size
     left, top, right, bottom = content_area(size)
@@ -212,8 +242,20 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
     chapter_block: TextBlock | None = None
     accent_bar: Box | None = None
     headline_top = top
+    logo_box: Box | None = None
+    beside_logo = 0
+    if logo is not None:
+        logo_box = (right - logo[0], top, right, top + logo[1])
+        beside_logo = logo[0] + round(unit * 0.03)
+        if not content.chapter_title.strip():
+            headline_top = logo_box[3] + round(unit * 0.03)
     if content.chapter_title.strip():
-        chapter_box = (left, top, right, top + round(unit * 0.13))
+        chapter_box = (
+            left + beside_logo,
+            top,
+            right - beside_logo,
+            top + max(round(unit * 0.13), logo[1] if logo else 0),
+        )
         chapter_block = fit_text(
             content.chapter_title,
             fonts.regular,
@@ -227,7 +269,7 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
         accent_bar = _centred_bar(width, bar_top, round(width * 0.06), max(2, round(unit * 0.006)))
         headline_top = accent_bar[3] + round(unit * 0.04)
     image_box: Box | None = None
-    if content.image is not None:
+    if content.image is not None and not content.full_frame:
         gap = round(unit * 0.04)
         if width > size[1]:  # landscape: the picture on the right, the text beside it
             middle = left + round((right - left) * 0.5)
@@ -237,7 +279,7 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
             image_box, headline_top = (left, headline_top, right, middle - gap // 2), middle + gap // 2
     if content.earlier_points:
         layout = _bullet_layout(content, size, fonts, chapter_block, accent_bar, (left, headline_top, right, bottom))
-        return replace(layout, image_box=image_box)
+        return replace(layout, image_box=image_box, logo_box=logo_box)
     headline = fit_text(
         content.headline,
         fonts.bold,
@@ -245,7 +287,14 @@ def layout_scene_slide(content: SlideContent, size: tuple[int, int], fonts: Font
         max_size=_px(size, HEADLINE_MAX_SHARE * (IMAGE_SLIDE_TEXT_SCALE if image_box else 1.0)),
         min_size=_px(size, HEADLINE_MIN_SHARE),
     )
-    return SlideLayout(size=size, chapter=chapter_block, accent_bar=accent_bar, headline=headline, image_box=image_box)
+    return SlideLayout(
+        size=size,
+        chapter=chapter_block,
+        accent_bar=accent_bar,
+        headline=headline,
+        image_box=image_box,
+        logo_box=logo_box,
+    )
 
 
 def _bullet_layout(
@@ -291,10 +340,14 @@ class TitleCardLayout:
     title: TextBlock
     accent_bar: Box | None
     subtitle: TextBlock | None
+    logo_box: Box | None = None
 
 
-def layout_title_card(title: str, subtitle: str, size: tuple[int, int], fonts: FontSet) -> TitleCardLayout:
-    """The video title large in the upper two thirds, the subtitle under an accent bar, all 7% in from the edges.
+def layout_title_card(
+    title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, *, logo: tuple[int, int] | None = None
+) -> TitleCardLayout:
+    """The video title large in the upper two thirds, the subtitle under an accent bar, all 7% in from the edges;
+    a ``logo`` (its size) centred above the title.
 
     The thumbnail is neither zoomed nor subtitled, so it may use the frame down to the bottom inset.
     """
@@ -302,6 +355,11 @@ def layout_title_card(title: str, subtitle: str, size: tuple[int, int], fonts: F
     unit = layout_unit(size)
     left, right = _inset(width, SAFE_X), width - _inset(width, SAFE_X)
     top, bottom = _inset(height, SAFE_TOP), height - _inset(height, SAFE_BOTTOM)
+    logo_box: Box | None = None
+    if logo is not None:
+        logo_left = (width - logo[0]) // 2
+        logo_box = (logo_left, top, logo_left + logo[0], top + logo[1])
+        top = logo_box[3] + round(unit * 0.04)
     split = top + round((bottom - top) * (0.68 if subtitle.strip() else 1.0))
     title_block = fit_text(
         title,
@@ -311,7 +369,7 @@ def layout_title_card(title: str, subtitle: str, size: tuple[int, int], fonts: F
         min_size=_px(size, TITLE_MIN_SHARE),
     )
     if not subtitle.strip():
-        return TitleCardLayout(size=size, title=title_block, accent_bar=None, subtitle=None)
+        return TitleCardLayout(size=size, title=title_block, accent_bar=None, subtitle=None, logo_box=logo_box)
     bar_top = split + round(unit * 0.02)
     accent_bar = _centred_bar(width, bar_top, round(width * 0.08), max(3, round(unit * 0.008)))
     subtitle_block = fit_text(
@@ -322,7 +380,9 @@ def layout_title_card(title: str, subtitle: str, size: tuple[int, int], fonts: F
         min_size=_px(size, CARD_SUBTITLE_MIN_SHARE),
         max_lines=3,
     )
-    return TitleCardLayout(size=size, title=title_block, accent_bar=accent_bar, subtitle=subtitle_block)
+    return TitleCardLayout(
+        size=size, title=title_block, accent_bar=accent_bar, subtitle=subtitle_block, logo_box=logo_box
+    )
 
 
 def render_background(size: tuple[int, int], theme: SlideTheme = DEFAULT_THEME) -> Image.Image:
@@ -343,8 +403,13 @@ def render_scene_slide(
     content: SlideContent, size: tuple[int, int], fonts: FontSet, theme: SlideTheme = DEFAULT_THEME
 ) -> Image.Image:
     """One scene's slide (see :func:`layout_scene_slide`); the subtitle zone is left bare."""
-    layout = layout_scene_slide(content, size, fonts)
-    image = render_background(size, theme)
+    logo = logo_size(theme.logo, size, SLIDE_LOGO_SHARE) if theme.logo is not None else None
+    layout = layout_scene_slide(content, size, fonts, logo=logo)
+    if content.picture_behind and content.image is not None:
+        image = _picture_background(content.image, size)
+        theme = replace(theme, headline=LIGHT_TEXT, chapter=PICTURE_CHAPTER_TEXT)
+    else:
+        image = render_background(size, theme)
     draw = ImageDraw.Draw(image)
     if layout.chapter is not None:
         _draw_block(draw, layout.chapter, theme.chapter)
@@ -355,7 +420,31 @@ def render_scene_slide(
     _draw_block(draw, layout.headline, theme.headline)
     if layout.image_box is not None and content.image is not None:
         _place_image(image, content.image, layout.image_box)
+    if layout.logo_box is not None and theme.logo is not None:
+        _place_logo(image, theme.logo, layout.logo_box)
     return image
+
+
+def _picture_background(picture_path: Path, size: tuple[int, int]) -> Image.Image:
+    """The picture scaled to cover the frame (centred, its overflow cut), darkened so light text reads on it."""
+    with Image.open(picture_path) as opened:
+        picture = opened.convert("RGB")
+    scale = max(size[0] / picture.width, size[1] / picture.height)
+    scaled = picture.resize(
+        (max(size[0], round(picture.width * scale)), max(size[1], round(picture.height * scale))),
+        Image.Resampling.LANCZOS,
+    )
+    left, top = (scaled.width - size[0]) // 2, (scaled.height - size[1]) // 2
+    covered = scaled.crop((left, top, left + size[0], top + size[1]))
+    return Image.blend(covered, Image.new("RGB", size, (0, 0, 0)), PICTURE_DIMMING)
+
+
+def _place_logo(slide: Image.Image, logo_path: Path, box: Box) -> None:
+    """The logo resized into ``box``, its transparency kept."""
+    left, top, right, bottom = box
+    with Image.open(logo_path) as opened:
+        logo = opened.convert("RGBA").resize((right - left, bottom - top), Image.Resampling.LANCZOS)
+    slide.paste(logo, (left, top), logo)
 
 
 def _place_image(slide: Image.Image, picture_path: Path, box: Box) -> None:
@@ -379,10 +468,13 @@ def _place_image(slide: Image.Image, picture_path: Path, box: Box) -> None:
 def render_title_card(
     title: str, subtitle: str, size: tuple[int, int], fonts: FontSet, theme: SlideTheme = DEFAULT_THEME
 ) -> Image.Image:
-    """The thumbnail (see :func:`layout_title_card`)."""
-    layout = layout_title_card(title, subtitle, size, fonts)
+    """The thumbnail, the title card and the outro card (see :func:`layout_title_card`)."""
+    logo = logo_size(theme.logo, size, CARD_LOGO_SHARE) if theme.logo is not None else None
+    layout = layout_title_card(title, subtitle, size, fonts, logo=logo)
     image = render_background(size, theme)
     draw = ImageDraw.Draw(image)
+    if layout.logo_box is not None and theme.logo is not None:
+        _place_logo(image, theme.logo, layout.logo_box)
     _draw_block(draw, layout.title, theme.headline)
     if layout.accent_bar is not None:
         draw.rectangle(layout.accent_bar, fill=theme.accent)

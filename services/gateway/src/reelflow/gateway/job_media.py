@@ -1,4 +1,5 @@
-"""Before a job starts: every clip and the music name uploads in the media bucket, and clips are video.
+"""Before a job starts: every clip, the music, each scene's uploaded picture and the brand logo name uploads in the
+media bucket, of the right kind (clips are video, pictures are pictures).
 
 Checking here, rather than letting compose find out, answers the caller at once and lists every bad input. Only
 keys ``POST /api/uploads`` hands out (``uploads/{sha256}.{ext}``) are looked up at all, so no caller-made key
@@ -9,8 +10,9 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
-from reelflow.contracts import MusicTrack, RankingSpec
+from reelflow.contracts import BrandColours, MusicTrack, RankingSpec, VideoScript
 from reelflow.contracts.specs import UPLOAD_KEY_PATTERN
 from reelflow.gateway.refusals import DependencyUnavailableError, InvalidRequestError
 from reelflow.runtime.blobs import BlobInfo, BlobStore
@@ -65,16 +67,26 @@ def media_problems(spec: RankingSpec, stored: Mapping[str, BlobInfo | None]) -> 
             problem = missing_upload_problem(clip.media_key)
         elif found.content_type.startswith("audio/"):
             problem = f"it is an audio upload ({found.content_type}); a clip needs video, use it as the music instead"
+        elif found.content_type.startswith("image/"):
+            problem = f"it is a picture ({found.content_type}); a clip needs video"
         else:
             continue
         problems.append(
             MediaProblem(f"clips.{index}.media_key", clip.media_key, problem, rank=clip.rank, label=clip.label)
         )
-    if spec.music is not None and stored.get(spec.music.media_key) is None:
-        problems.append(
-            MediaProblem("music.media_key", spec.music.media_key, missing_upload_problem(spec.music.media_key))
-        )
+    if spec.music is not None and (wrong := music_problem(spec.music.media_key, stored)) is not None:
+        problems.append(MediaProblem("music.media_key", spec.music.media_key, wrong))
     return problems
+
+
+def music_problem(key: str, stored: Mapping[str, BlobInfo | None]) -> str | None:
+    """Why the upload under ``key`` cannot be music (nothing there, or a picture), or None."""
+    found = stored.get(key)
+    if found is None:
+        return missing_upload_problem(key)
+    if found.content_type.startswith("image/"):
+        return f"it is a picture ({found.content_type}); music needs sound"
+    return None
 
 
 def unusable_media_error(
@@ -122,3 +134,55 @@ async def require_lesson_music(blobs: BlobStore, bucket: str, music: MusicTrack 
     if stored.get(key) is None:
         problem = MediaProblem("music.media_key", key, missing_upload_problem(key))
         raise unusable_media_error([problem], template="lesson", within=within)
+
+
+@dataclass(frozen=True)
+class NamedUpload:
+    """An upload a spec names in ``field``, which must be a ``kind`` (image or font) of upload."""
+
+    field: str
+    key: str
+    kind: Literal["image", "font"]
+
+
+def lesson_uploads(script: VideoScript, brand: BrandColours | None, *, script_field: str) -> list[NamedUpload]:
+    """Every upload a lesson shows: scene visuals that name an upload (the others are prompts for the image
+    provider), the brand logo and the brand font."""
+    named = [
+        NamedUpload(f"{script_field}.chapters.{c}.scenes.{s}.visual", (scene.visual or "").strip(), "image")
+        for c, chapter in enumerate(script.chapters)
+        for s, scene in enumerate(chapter.scenes)
+        if is_upload_key((scene.visual or "").strip())
+    ]
+    if brand is not None and brand.logo is not None:
+        named.append(NamedUpload("brand.logo", brand.logo, "image"))
+    if brand is not None and brand.font is not None:
+        named.append(NamedUpload("brand.font", brand.font, "font"))
+    return named
+
+
+def upload_kind_problem(upload: NamedUpload, found: BlobInfo | None) -> str | None:
+    if found is None:
+        return missing_upload_problem(upload.key)
+    if upload.kind == "font" and not found.content_type.startswith("font/"):
+        return f"it is a {found.content_type} upload; brand.font must be a TrueType or OpenType font"
+    if upload.kind == "image" and not found.content_type.startswith("image/"):
+        return (
+            f"it is a {found.content_type} upload; a scene's visual or a logo must be a picture (PNG, JPEG or WebP). "
+            "Videos as scene visuals are not built yet"
+        )
+    return None
+
+
+async def require_lesson_uploads(blobs: BlobStore, bucket: str, named: list[NamedUpload], *, within: str = "") -> None:
+    """Every picture and font a lesson names must be an upload of that kind before its job starts."""
+    if not named:
+        return
+    stored = await _stored(blobs, bucket, list(dict.fromkeys(upload.key for upload in named)))
+    problems = [
+        MediaProblem(upload.field, upload.key, problem)
+        for upload in named
+        if (problem := upload_kind_problem(upload, stored[upload.key])) is not None
+    ]
+    if problems:
+        raise unusable_media_error(problems, template="lesson", within=within)

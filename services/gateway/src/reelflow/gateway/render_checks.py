@@ -14,7 +14,12 @@ from dataclasses import dataclass
 import structlog
 
 from reelflow.contracts import MusicTrack, PublishTarget, RankingSpec, Voice
-from reelflow.gateway.job_media import require_lesson_music, require_ranking_media
+from reelflow.gateway.job_media import (
+    NamedUpload,
+    require_lesson_music,
+    require_lesson_uploads,
+    require_ranking_media,
+)
 from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.render_specs import CALLBACK_NOT_SIGNED, PUBLISH_NOT_CONFIGURED
 from reelflow.gateway.webhook_targets import target_problems
@@ -118,9 +123,11 @@ class RenderChecks:
         music: MusicTrack | None,
         publish: PublishTarget | None,
         callback_url: str | None = None,
+        uploads: list[NamedUpload] | None = None,
         within: str = "",
     ) -> None:
-        """Refuse a lesson render whose publish target, callback, voice or music cannot work (in that order)."""
+        """Refuse a lesson render whose publish target, callback, voice, music or uploads (pictures and fonts, see
+        ``job_media.lesson_uploads``) cannot work (in that order)."""
         problems = (
             publish_problems(publish, available=self.publishing_available, within=within)
             + self.callbacks.problems(callback_url, within=within)
@@ -129,6 +136,7 @@ class RenderChecks:
         if problems:
             raise InvalidRequestError.of(problems)
         await require_lesson_music(self.blobs, self.media_bucket, music, within=within)
+        await require_lesson_uploads(self.blobs, self.media_bucket, uploads or [], within=within)
 
     async def ranking(self, spec: RankingSpec) -> None:
         """Refuse a ranking short that asks to be published or called back where it cannot, whose voice (when its

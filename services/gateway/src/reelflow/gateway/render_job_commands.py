@@ -31,6 +31,7 @@ from reelflow.contracts import (
     Voice,
     retry_job,
 )
+from reelflow.gateway.job_media import lesson_uploads
 from reelflow.gateway.job_views import RenderJobView, view_of
 from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.projection import job_from_request
@@ -89,6 +90,7 @@ class RenderJobCommands:
             music=options.music,
             publish=options.publish,
             callback_url=options.callback_url,
+            uploads=lesson_uploads(script.script, options.brand, script_field="script"),
         )
         return await self.start_render(script, options)
 
@@ -144,6 +146,7 @@ class RenderJobCommands:
                 music=spec.music,
                 publish=spec.publish,
                 callback_url=spec.callback_url,
+                uploads=lesson_uploads(spec.script, spec.brand, script_field="script"),
                 within="spec",
             )
         started = await self._start_job(

@@ -1,5 +1,6 @@
 """Taking in one upload: receive it to scratch disk, check it with ffprobe, store it once under its content key."""
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from reelflow.gateway.uploads import (
     UPLOAD_FIELD,
     UploadedMedia,
     check_media,
+    checked_font,
     not_accepted,
     stated_extension,
     upload_key,
@@ -42,8 +44,11 @@ class UploadIntake:
             # A known extension helps ffprobe pick the demuxer; only allowlisted ones ever reach a file name.
             stated = stated_extension(received.filename)
             path = received.path.rename(received.path.with_suffix(f".{stated}")) if stated else received.path
-            info = await self._probe(path, received.filename)
-            checked = check_media(info, filename=received.filename)
+            head = await asyncio.to_thread(_first_bytes, path)
+            checked = checked_font(head, filename=received.filename, size_bytes=received.size_bytes)
+            if checked is None:
+                info = await self._probe(path, received.filename)
+                checked = check_media(info, filename=received.filename)
             key = upload_key(received.sha256, checked.extension)
             stored = await self.blobs.stat(self.bucket, key)
             created = stored is None or stored.size_bytes != received.size_bytes
@@ -65,3 +70,8 @@ class UploadIntake:
                 f"(raise {PROBE_TIMEOUT_SETTING} for very large files)",
                 details={"field": UPLOAD_FIELD, "filename": filename},
             ) from exc
+
+
+def _first_bytes(path: Path, count: int = 12) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(count)

@@ -1,4 +1,5 @@
-"""User uploads (ranking clips, music): which files are accepted, what they are, and their content-addressed keys.
+"""User uploads (ranking clips, music, pictures for scenes and brand logos, brand fonts): which files are accepted,
+what they are, and their content-addressed keys.
 
 An upload is stored once under ``uploads/{sha256}.{ext}`` in the media bucket (DESIGN §5), so the same file
 sent twice lands on the same key. The extension follows the probed container; the file's own name only picks
@@ -30,6 +31,15 @@ class Container(StrEnum):
     MP3 = "mp3"
     WAV = "wav"
     OGG = "ogg"
+    PNG = "png_pipe"
+    JPEG = "jpeg_pipe"
+    WEBP = "webp_pipe"
+
+
+# Still pictures: ffprobe sees one frame (and makes up a frame rate), no duration.
+IMAGE_CONTAINERS = frozenset({Container.PNG, Container.JPEG, Container.WEBP})
+# The largest picture accepted, either side: a scene visual or a logo needs no more, and decoding stays cheap.
+MAX_IMAGE_SIDE = 8192
 
 
 @dataclass(frozen=True)
@@ -52,9 +62,12 @@ UPLOAD_FORMATS: dict[str, UploadFormat] = {
         UploadFormat("mp3", Container.MP3, "mpeg", audio_only=True),
         UploadFormat("wav", Container.WAV, "wav", audio_only=True),
         UploadFormat("ogg", Container.OGG, "ogg"),
+        UploadFormat("png", Container.PNG, "png"),
+        UploadFormat("jpg", Container.JPEG, "jpeg"),
+        UploadFormat("webp", Container.WEBP, "webp"),
     )
 }
-ACCEPTED_EXTENSIONS = tuple(UPLOAD_FORMATS)
+ACCEPTED_EXTENSIONS = (*UPLOAD_FORMATS, "ttf", "otf")
 # The name of a container when the file's own name does not say which of its names it is: (video, audio only).
 DEFAULT_EXTENSION: dict[Container, tuple[str, str]] = {
     Container.MOV: ("mp4", "m4a"),
@@ -62,6 +75,9 @@ DEFAULT_EXTENSION: dict[Container, tuple[str, str]] = {
     Container.MP3: ("mp3", "mp3"),
     Container.WAV: ("wav", "wav"),
     Container.OGG: ("ogg", "ogg"),
+    Container.PNG: ("png", "png"),
+    Container.JPEG: ("jpg", "jpg"),
+    Container.WEBP: ("webp", "webp"),
 }
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -69,17 +85,33 @@ _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 class MediaKind(StrEnum):
     VIDEO = "video"
     AUDIO = "audio"
+    IMAGE = "image"
+    FONT = "font"
+
+
+# Fonts are told by their first four bytes (ffprobe does not read them): TrueType, OpenType (CFF), old Apple.
+FONT_SIGNATURES = {b"\x00\x01\x00\x00": "ttf", b"true": "ttf", b"OTTO": "otf"}
+FONT_CONTENT_TYPES = {"ttf": "font/ttf", "otf": "font/otf"}
+FONT_HEADER_BYTES = 12
+FONT_TABLE_RECORD_BYTES = 16
+MAX_FONT_TABLES = 128
 
 
 class UploadedMedia(Contract):
-    """What ``POST /api/uploads`` answers: the key to use in a ranking job and what the file holds."""
+    """What ``POST /api/uploads`` answers: the key to use in a job and what the file holds."""
 
-    media_key: str = Field(description="Use it as `clips[].media_key` or `music.media_key` of a ranking job.")
+    media_key: str = Field(
+        description="Use it as `clips[].media_key` or `music.media_key` of a ranking job, `music.media_key` of a "
+        "lesson, or (a picture) as a scene's `visual` or `brand.logo`."
+    )
     sha256: str
     size_bytes: int = Field(ge=1)
-    kind: Literal["video", "audio"] = Field(description="`video` for a clip, `audio` for a music track.")
+    kind: Literal["video", "audio", "image", "font"] = Field(
+        description="`video` for a clip, `audio` for a music track, `image` (PNG, JPEG, WebP) for a scene's "
+        "picture or a brand logo, `font` (TrueType, OpenType) for a brand's slides."
+    )
     content_type: str
-    duration_sec: float = Field(gt=0)
+    duration_sec: float | None = Field(default=None, gt=0, description="None for a picture.")
     width: int | None = None
     height: int | None = None
     fps: float | None = None
@@ -93,7 +125,7 @@ class CheckedMedia:
 
     kind: MediaKind
     extension: str
-    duration_sec: float
+    duration_sec: float | None
     width: int | None
     height: int | None
     fps: float | None
@@ -101,14 +133,36 @@ class CheckedMedia:
 
     @property
     def content_type(self) -> str:
+        if self.kind is MediaKind.FONT:
+            return FONT_CONTENT_TYPES[self.extension]
         return f"{self.kind.value}/{UPLOAD_FORMATS[self.extension].subtype}"
+
+
+def checked_font(head: bytes, *, filename: str, size_bytes: int) -> CheckedMedia | None:
+    """A font upload, told by its first bytes (``head``: at least the first 12); None for anything else (which
+    ffprobe then looks at). Its table directory must fit the file; compose loads it with FreeType before use."""
+    extension = FONT_SIGNATURES.get(head[:4])
+    if extension is None:
+        return None
+    tables = int.from_bytes(head[4:6], "big") if len(head) >= 6 else 0
+    if not 1 <= tables <= MAX_FONT_TABLES or size_bytes < FONT_HEADER_BYTES + FONT_TABLE_RECORD_BYTES * tables:
+        raise not_accepted(filename, "it starts like a font, but its table directory is damaged")
+    return CheckedMedia(
+        kind=MediaKind.FONT,
+        extension=extension,
+        duration_sec=None,
+        width=None,
+        height=None,
+        fps=None,
+        has_audio=False,
+    )
 
 
 def upload_key(sha256: str, extension: str) -> str:
     """``uploads/{sha256}.{ext}``; only a lowercase hex digest and an allowlisted extension make a key."""
     if not _SHA256_HEX.match(sha256):
         raise ValueError(f"not a lowercase hex sha256: {sha256!r}")
-    if extension not in UPLOAD_FORMATS:
+    if extension not in UPLOAD_FORMATS and extension not in FONT_CONTENT_TYPES:
         raise ValueError(f"extension {extension!r} is not one of {', '.join(ACCEPTED_EXTENSIONS)}")
     return f"{UPLOAD_PREFIX}{sha256}.{extension}"
 
@@ -146,7 +200,7 @@ def moving_picture(info: MediaInfo) -> StreamInfo | None:
 def not_accepted(filename: str, problem: str) -> MediaInvalidError:
     """422 MEDIA_INVALID naming the file and what is wrong with it."""
     return MediaInvalidError(
-        f"{filename!r} cannot be used as a clip or music: {problem}",
+        f"{filename!r} cannot be used as a clip, music, picture or font: {problem}",
         details={"field": UPLOAD_FIELD, "filename": filename, "problem": problem},
     )
 
@@ -163,11 +217,14 @@ def extension_for(container: Container, *, audio_only: bool, filename: str) -> s
 
 
 def check_media(info: MediaInfo, *, filename: str) -> CheckedMedia:
-    """Accept a probed upload as a clip (it has moving video) or music (it has audio) that lasts a while."""
+    """Accept a probed upload as a clip (it has moving video) or music (it has audio) that lasts a while, or as a
+    picture (PNG, JPEG or WebP)."""
     container = container_of(info.format_name)
     if container is None:
         found = info.format_name or "unknown"
         raise not_accepted(filename, f"its format is {found}; upload one of {', '.join(ACCEPTED_EXTENSIONS)}")
+    if container in IMAGE_CONTAINERS:
+        return _checked_picture(info, container, filename)
     picture = moving_picture(info)
     has_audio = info.first("audio") is not None
     if picture is None and not has_audio:
@@ -182,6 +239,26 @@ def check_media(info: MediaInfo, *, filename: str) -> CheckedMedia:
         height=picture.display_height if picture else None,
         fps=frame_rate(picture) if picture else None,
         has_audio=has_audio,
+    )
+
+
+def _checked_picture(info: MediaInfo, container: Container, filename: str) -> CheckedMedia:
+    picture = info.first("video")
+    if picture is None or not picture.width or not picture.height:
+        raise not_accepted(filename, "it holds no picture ffprobe can read")
+    if max(picture.width, picture.height) > MAX_IMAGE_SIDE:
+        raise not_accepted(
+            filename,
+            f"it is {picture.width}x{picture.height}; pictures may be at most {MAX_IMAGE_SIDE} pixels on a side",
+        )
+    return CheckedMedia(
+        kind=MediaKind.IMAGE,
+        extension=extension_for(container, audio_only=False, filename=filename),
+        duration_sec=None,
+        width=picture.width,
+        height=picture.height,
+        fps=None,
+        has_audio=False,
     )
 
 

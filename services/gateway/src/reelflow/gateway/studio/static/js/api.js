@@ -74,6 +74,19 @@ export async function request(method, path, { json, headers = {}, redirectOn401 
   return accept.length ? { status: response.status, data, headers: response.headers } : data;
 }
 
+/** GET a file the page plays (a voice sample) with the session cookie: a Blob, or the API's error as an ApiError. */
+export async function getAudio(path) {
+  let response;
+  try {
+    response = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'audio/*, application/json' } });
+  } catch (cause) {
+    throw new ApiError(0, 'NETWORK', `the gateway did not answer (${cause.message})`, {});
+  }
+  if (response.status === 401) goToSignIn();
+  if (!response.ok) throw await errorOf(response);
+  return response.blob();
+}
+
 export const api = {
   get: (path, options) => request('GET', path, options),
   post: (path, json, options) => request('POST', path, { ...options, json }),

@@ -2,6 +2,7 @@
 
 import { uploadFile } from './api.js';
 import { field, h, retranslate, select, showError } from './dom.js';
+import { voicePicker } from './voice-picker.js';
 
 // The frame sizes offered (any even WIDTHxHEIGHT of at least 64 renders; these are the common ones).
 export const LESSON_SIZES = ['1280x720', '1920x1080', '854x480', '640x360', '1080x1920', '720x1280'];
@@ -102,8 +103,11 @@ export function musicPicker() {
   return { element, value: () => (track ? { media_key: track, volume: Number(volume.value) } : null) };
 }
 
-/** Size, frame rate, look, subtitles, voice and music of a lesson render; value() is the request's fields. */
-export function renderOptionsForm(initial = {}) {
+/**
+ * Size, frame rate, look, subtitles, voice and music of a lesson render; value() is the request's fields.
+ * `language` is the script's: the voice picker lists its voices (setLanguage() when the form's language changes).
+ */
+export function renderOptionsForm(initial = {}, { language }) {
   const size = select(LESSON_SIZES.map((s) => [s, `size.${s}`]), initial.size || '1280x720');
   size.name = 'size';
   const fps = select(FRAME_RATES.map((r) => [r, `fps.${r}`]), String(initial.fps || 30));
@@ -130,10 +134,9 @@ export function renderOptionsForm(initial = {}) {
   layout.name = 'layout';
   const titleCard = h('input', { type: 'checkbox', name: 'title_card' });
   titleCard.checked = initial.title_card !== false; // a lesson opens with its title unless it was turned off
-  const voiceName = h('input', {
-    type: 'text', name: 'voice', value: (initial.voice && initial.voice.voice) || '', i18nAttrs: { placeholder: 'options.voice.placeholder' },
-  });
+  const voice = voicePicker({ language, initial: initial.voice });
   const rate = h('input', { type: 'number', name: 'rate', min: '0.5', max: '2', step: '0.1', value: String((initial.voice && initial.voice.rate) || 1) });
+  const pitch = h('input', { type: 'number', name: 'pitch', min: '-12', max: '12', step: '1', value: String((initial.voice && initial.voice.pitch) || 0) });
   const music = musicPicker();
   const element = h(
     'fieldset',
@@ -147,8 +150,9 @@ export function renderOptionsForm(initial = {}) {
     brandColours,
     field('options.layout', layout),
     field('options.title_card', titleCard),
-    field('options.voice', voiceName, 'options.voice.hint'),
+    h('div', { class: 'voice-cell' }, voice.element),
     field('options.rate', rate),
+    field('options.pitch', pitch, 'options.pitch.hint'),
     h('div', { class: 'wide' }, h('span', { class: 'field-label', i18n: 'options.music' }), music.element),
   );
   function value() {
@@ -162,14 +166,18 @@ export function renderOptionsForm(initial = {}) {
       layout: layout.value,
     };
     if (theme.value === 'brand') options.brand = { background: brandBackground.value.toUpperCase(), accent: brandAccent.value.toUpperCase() };
-    const voice = voiceName.value.trim();
+    // A request that leaves the voice alone says nothing about it, as before the picker: tts then speaks the
+    // script's language with espeak-ng's voice for it, which is the one the picker shows chosen.
     const speed = Number(rate.value);
-    if (voice || speed !== 1) options.voice = { provider: 'espeak', voice: voice || null, rate: speed };
+    const semitones = Number(pitch.value);
+    if (!voice.isLanguageDefault() || speed !== 1 || semitones !== 0) {
+      options.voice = { provider: 'espeak', voice: null, ...voice.value(), rate: speed, pitch: semitones };
+    }
     const track = music.value() || initial.music || null;
     if (track) options.music = track;
     return options;
   }
-  return { element, value };
+  return { element, value, setLanguage: voice.setLanguage };
 }
 
 /** Render options chosen on the New lesson page, kept for the script's review (the API keeps them only when checked). */

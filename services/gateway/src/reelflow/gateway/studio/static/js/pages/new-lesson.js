@@ -29,7 +29,8 @@ startPage(async (main) => {
   const minutes = h('input', { type: 'number', name: 'target_minutes', min: '0.5', max: '60', step: '0.5', value: '3' });
   const chapters = h('input', { type: 'number', name: 'max_chapters', min: '1', max: '30', step: '1', value: '5' });
   const tone = h('input', { type: 'text', name: 'style', value: 'friendly security training' });
-  const render = renderOptionsForm();
+  const render = renderOptionsForm({}, { language: language.value });
+  language.addEventListener('change', () => render.setLanguage(language.value));
   const errors = h('div', { class: 'error-slot' });
   const submit = h('button', { type: 'submit', class: 'primary', i18n: 'lesson.submit' });
 

@@ -4,8 +4,11 @@
 import { api, uploadFile } from '../api.js';
 import { busy, clear, errorBox, field, formatSeconds, h, retranslate, select, showError, translate } from '../dom.js';
 import { SHORT_SIZES, musicPicker, newVideoId, progressBar } from '../components.js';
+import { currentLanguage } from '../i18n.js';
 import { pageHeading, startPage } from '../layout.js';
+import { voicePicker } from '../voice-picker.js';
 
+const LANGUAGES = [['ko', 'language.ko'], ['en', 'language.en']];
 const MAX_CLIPS = 20;
 const THUMB_WIDTH = 160;
 const THUMB_HEIGHT = 90;
@@ -48,6 +51,11 @@ startPage(async (main) => {
   const size = select(SHORT_SIZES.map((s) => [s, `size.${s}`]), '1080x1920');
   size.name = 'size';
   const music = musicPicker();
+  // The short has no language of its own: this one only narrows the voices listed for reading the labels.
+  const voiceLanguage = select(LANGUAGES, currentLanguage());
+  voiceLanguage.name = 'voice_language';
+  const voice = voicePicker({ language: voiceLanguage.value, optional: true, labelKey: 'ranking.voice', hintKey: 'ranking.voiceHint' });
+  voiceLanguage.addEventListener('change', () => voice.setLanguage(voiceLanguage.value));
   const list = h('ol', { class: 'clip-list' });
   const errors = h('div', { class: 'error-slot' });
   const render = h('button', { type: 'button', class: 'primary render', i18n: 'ranking.render', disabled: true });
@@ -213,6 +221,8 @@ startPage(async (main) => {
     };
     const track = music.value();
     if (track) body.music = track;
+    const narrator = voice.value();
+    if (narrator) body.voice = narrator;
     const started = await busy(render, errors, () => api.post('/api/ranking-jobs', body));
     if (started) window.location.assign(`/studio/videos/${encodeURIComponent(body.video_id)}/progress?job=${encodeURIComponent(started.job.job_id)}`);
   });
@@ -221,7 +231,19 @@ startPage(async (main) => {
     pageHeading('page.ranking'),
     h('p', { class: 'muted lead', i18n: 'ranking.intro' }),
     h('section', { class: 'card' }, field('ranking.title', title), drop, list),
-    h('section', { class: 'card' }, h('fieldset', { class: 'options-grid' }, h('legend', { i18n: 'options.render' }), field('options.size', size), h('div', { class: 'wide' }, h('span', { class: 'field-label', i18n: 'options.music' }), music.element))),
+    h(
+      'section',
+      { class: 'card' },
+      h(
+        'fieldset',
+        { class: 'options-grid' },
+        h('legend', { i18n: 'options.render' }),
+        field('options.size', size),
+        field('ranking.voiceLanguage', voiceLanguage),
+        h('div', { class: 'wide' }, voice.element),
+        h('div', { class: 'wide' }, h('span', { class: 'field-label', i18n: 'options.music' }), music.element),
+      ),
+    ),
     errors,
     h('div', { class: 'actions' }, render),
   );

@@ -105,7 +105,8 @@ function newItemForm(onCreated) {
   const language = select(LANGUAGES, currentLanguage());
   language.name = 'language';
   const autoApprove = h('input', { type: 'checkbox', name: 'auto_approve' });
-  const render = renderOptionsForm();
+  const render = renderOptionsForm({}, { language: language.value });
+  language.addEventListener('change', () => render.setLanguage(language.value));
   const errors = h('div', { class: 'error-slot' });
   const submit = h('button', { type: 'submit', class: 'primary', i18n: 'schedules.submit' });
   const form = h(

@@ -298,7 +298,7 @@ startPage(async (main, { params }) => {
       return;
     }
     const kept = keptRenderOptions(scriptId);
-    const options = renderOptionsForm(kept);
+    const options = renderOptionsForm(kept, { language: (script.options && script.options.language) || 'ko' });
     const start = h('button', { type: 'button', class: 'primary start-render', i18n: 'render.start' });
     const renderErrors = h('div', { class: 'error-slot' });
     start.addEventListener('click', async () => {

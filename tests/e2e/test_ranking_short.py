@@ -13,6 +13,7 @@ from tests.conftest import RunningServices
 from tests.e2e.job_events import events_until_status
 from tests.e2e.media_checks import brightness_spread, frame_at, probe
 from tests.gateway_auth import ADMIN_HEADERS
+from tests.media_probes import integrated_lufs, rms_db
 
 pytestmark = [pytest.mark.connected, pytest.mark.e2e]
 
@@ -102,3 +103,38 @@ async def test_three_uploaded_clips_become_a_ranking_short(
     assert abs(probed.duration_sec - expected_sec) <= DURATION_TOLERANCE_SEC, (probed.duration_sec, expected_sec)
     middle_of_first_clip = frames[0] / FPS / 2
     assert brightness_spread(frame_at(video, middle_of_first_clip, tmp_path / "f.png")) > 10
+
+
+async def test_a_short_with_a_voice_has_each_label_said_as_its_clip_takes_over(
+    services: RunningServices, unique_id: str, tmp_path: Path
+) -> None:
+    """espeak-ng says "Number 2. tall" and "Number 1." over two silent clips: speech at each clip's start, and the
+    short (nothing but the voice) at the published loudness."""
+    async with httpx.AsyncClient(base_url=services.gateway_url, headers=ADMIN_HEADERS, timeout=60) as client:
+        keys = []
+        for source in (CLIPS[1], ClipSource("quiet.mp4", "320x320", 24, 2.4, audio=False)):
+            path = make_clip(source, tmp_path, unique_id)
+            response = await client.post("/api/uploads", files={"file": (source.name, path.read_bytes())})
+            assert response.status_code == 201, response.text
+            keys.append(response.json()["media_key"])
+        body = {
+            "video_id": f"said-{unique_id}",
+            "size": "180x320",
+            "language": "en",
+            "voice": {"provider": "espeak"},
+            "clips": [{"media_key": keys[0], "rank": 2, "label": "tall"}, {"media_key": keys[1], "rank": 1}],
+        }
+        created = await client.post("/api/ranking-jobs", json=body)
+        assert created.status_code == 201, created.text
+        job_id = created.json()["job"]["job_id"]
+        await events_until_status(client, job_id, timeout_sec=RENDER_TIMEOUT_SEC)
+        job = (await client.get(f"/api/render-jobs/{job_id}")).json()
+        assert job["status"] == "COMPLETED", job.get("error")
+        downloaded = await client.get(f"/api/assets/{job_id}/video")
+    video = tmp_path / "said.mp4"
+    video.write_bytes(downloaded.content)
+
+    second_starts = (round(2.4 * FPS) - TRANSITION_FRAMES + TRANSITION_FRAMES / 2) / FPS
+    for at_sec in (0.0, second_starts):
+        assert rms_db(video, start_sec=at_sec, duration_sec=0.8) > -40.0, at_sec
+    assert integrated_lufs(video) == pytest.approx(-16.0, abs=1.0)

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 from tests.unit.compose.clip_factory import ClipRecipe, make_clip, make_turned_clip
 
+from reelflow.compose.announcements import plan_announcements
 from reelflow.compose.badges import BADGE_FILL, layout_badge, render_badge
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.ranking import (
@@ -307,6 +308,47 @@ def test_music_is_looped_and_mixed_under_the_clips() -> None:
     silent = plan_ranking(_spec(_clip(1, keep_audio=False)), {1: WIDE})
     silent_args = short_soundtrack_args(silent, [Path("1.mp4")], Path("s.m4a"), music_path=Path("bed.mp3"))
     assert "sidechaincompress" not in silent_args[silent_args.index("-filter_complex") + 1]
+
+
+def test_each_announcement_starts_as_its_clip_takes_over_and_is_cut_where_the_next_does() -> None:
+    spec, media = _three()
+    plan = plan_ranking(spec, media)  # #3 on screen 0-2.8 s, #2 2.8-10.4 s, #1 10.4-16.2 s
+    slots = plan_announcements(plan, {3: 3.5, 2: 1.2, 1: 0.9})
+    assert [slot.rank for slot in slots] == [3, 2, 1]
+    assert [slot.at_sec for slot in slots] == pytest.approx([0.0, 2.8, 10.4])
+    assert [slot.play_sec for slot in slots] == pytest.approx([2.8, 1.2, 0.9])
+    assert [slot.cut for slot in slots] == [True, False, False]
+    assert plan_announcements(plan, {}) == []
+
+
+def test_announcements_are_delayed_to_their_slots_levelled_and_everything_else_ducks_under_them() -> None:
+    spec, media = _three()
+    plan = plan_ranking(spec, media)
+    clips = [Path(f"clip-{planned.rank}.mp4") for planned in plan.clips]
+    said = [(Path(f"said-{slot.rank}.wav"), slot) for slot in plan_announcements(plan, {3: 3.5, 2: 1.2, 1: 0.9})]
+    args = short_soundtrack_args(
+        plan,
+        clips,
+        Path("s.m4a"),
+        music_path=Path("bed.mp3"),
+        announcements=said,
+        announcement_levelling="volume=3.00dB",
+    )
+    assert [args[i + 1] for i, arg in enumerate(args) if arg == "-i"] == [
+        "clip-1.mp4", "bed.mp3", "said-3.wav", "said-2.wav", "said-1.wav",
+    ]  # fmt: skip
+    graph = args[args.index("-filter_complex") + 1]
+    for index, delay_samples in [(2, 0), (3, 134400), (4, 499200)]:  # 0, 2.8 and 10.4 s at 48 kHz
+        assert f"[{index}:a]" in graph
+        assert f"adelay=delays={delay_samples}S:all=1[announced{index - 2}]" in graph
+    assert "atrim=end=2.8,asetpts=PTS-STARTPTS,afade=t=out:st=2.65:d=0.15,volume=3.00dB" in graph  # #3 is cut
+    assert graph.count("volume=3.00dB") == 3
+    assert "amix=inputs=3:duration=longest" in graph
+    # the music ducks under #1's own sound, then the whole bed under the announcements
+    assert graph.count("sidechaincompress") == 2
+    assert "[bed][soundtrack_key]sidechaincompress" in graph and graph.endswith("[soundtrack]")
+    plain = short_soundtrack_args(plan, clips, Path("s.m4a"), music_path=Path("bed.mp3"))
+    assert "announced" not in plain[plain.index("-filter_complex") + 1]
 
 
 def test_the_thumbnail_is_taken_from_the_middle_of_the_winner() -> None:

@@ -117,6 +117,37 @@ async def test_a_ranking_short_asking_to_be_published_is_refused(checks: RenderC
 
 
 @pytest.mark.parametrize(
+    ("voice", "language", "field", "problem"),
+    [
+        (Voice(voice="nope"), "en", "voice.voice", "espeak-ng has no voice 'nope'"),
+        (Voice(), "xh", "voice.voice", "espeak-ng has no voice for the script's language 'xh'"),
+        (Voice(provider="google"), "ko", "voice.provider", "has not enabled the 'google' voice provider"),
+    ],
+)
+async def test_a_ranking_short_whose_labels_cannot_be_narrated_is_refused_before_its_uploads_are_looked_up(
+    checks: RenderChecks, voice: Voice, language: str, field: str, problem: str
+) -> None:
+    clip = RankingClip(media_key=upload("never-uploaded", "mp4"), rank=1, label="Winner")
+    with pytest.raises(InvalidRequestError) as refused:
+        await checks.ranking(RankingSpec(clips=[clip], voice=voice, language=language))
+    [found] = refused.value.details["problems"]
+    assert found["field"] == field and problem in found["problem"]
+
+
+async def test_a_ranking_short_narrated_by_a_known_voice_or_not_narrated_passes_the_voice_checks(
+    checks: RenderChecks,
+) -> None:
+    # Only the missing upload is refused: a voice the install has (or none, whatever the language) passes.
+    for voice, language in [(Voice(), "ko"), (Voice(voice="en-gb"), "en"), (None, "xh")]:
+        spec = RankingSpec(
+            clips=[RankingClip(media_key=upload("never-uploaded", "mp4"), rank=1)], voice=voice, language=language
+        )
+        with pytest.raises(InvalidRequestError) as refused:
+            await checks.ranking(spec)
+        assert [p["field"] for p in refused.value.details["problems"]] == ["clips.0.media_key"], (voice, language)
+
+
+@pytest.mark.parametrize(
     ("body", "field", "problem"),
     [
         (GenerateScript(), "source_text", NEEDS_TEXT),

@@ -5,6 +5,7 @@ The handlers' router is a module-level object bound to the last broker that incl
 runtime and every test shares it (each test uses its own ids).
 """
 
+import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from reelflow.contracts import (
     Chapter,
     ErrorCode,
     LessonSpec,
+    RankingClip,
+    RankingSpec,
     RenderFailed,
     RenderNarrated,
     RenderRequested,
@@ -109,3 +112,73 @@ async def test_a_job_naming_a_provider_not_enabled_fails_for_good(
     assert "REELFLOW_VOICE_PROVIDERS" in failed.error.message
     assert failed.error.details["field"] == "voice.provider"
     assert bus.on(RenderNarrated.subject) == []
+
+
+def ranking_request(unique_id: str, voice: Voice | None, language: str = "en") -> RenderRequested:
+    clips = [
+        RankingClip(media_key=f"uploads/{'a' * 64}.mp4", rank=2, label="Red sunset"),
+        RankingClip(media_key=f"uploads/{'b' * 64}.mp4", rank=1, label=""),
+    ]
+    return RenderRequested(
+        job_id=f"job-{unique_id}",
+        video_id=f"video-{unique_id}",
+        attempt=1,
+        spec=RankingSpec(clips=clips, voice=voice, language=language),
+    )
+
+
+async def test_a_ranking_short_with_a_voice_has_each_clip_announced_in_its_own_wav(
+    tts_service: TtsService, bus: BusRecorder, unique_id: str, tmp_path: Path
+) -> None:
+    await publish(tts_service, ranking_request(unique_id, Voice()))
+
+    [message] = bus.on(RenderNarrated.subject)
+    narration = RenderNarrated.model_validate(message.json()).narration
+    assert [item.scene_id for item in narration] == ["rank-2", "rank-1"]
+    durations = {}
+    for item in narration:
+        wav = tmp_path / f"{item.scene_id}.wav"
+        await tts_service.runtime.blobs.get_file(tts_service.runtime.settings.work_bucket, item.audio_key, wav)
+        with wave.open(str(wav)) as audio:
+            durations[item.scene_id] = audio.getnframes() / audio.getframerate()
+        assert item.duration_sec == pytest.approx(durations[item.scene_id], abs=0.05)
+    # "Number two. Red sunset" takes longer to say than "Number one."
+    assert durations["rank-2"] > durations["rank-1"] > 0.5, durations
+    assert bus.on(RenderFailed.subject) == []
+
+
+async def test_a_ranking_short_without_a_voice_is_passed_on_with_no_narration(
+    tts_service: TtsService, bus: BusRecorder, unique_id: str
+) -> None:
+    await publish(tts_service, ranking_request(unique_id, None))
+
+    [message] = bus.on(RenderNarrated.subject)
+    assert RenderNarrated.model_validate(message.json()).narration == []
+
+
+async def test_a_ranking_short_whose_voice_provider_is_not_enabled_fails_for_good(
+    tts_service: TtsService, bus: BusRecorder, unique_id: str
+) -> None:
+    await publish(tts_service, ranking_request(unique_id, Voice(provider="polly")))
+
+    [message] = bus.on(RenderFailed.subject)
+    failed = RenderFailed.model_validate(message.json())
+    assert failed.error.code is ErrorCode.TTS_FAILED
+    assert failed.error.details["field"] == "voice.provider"
+    assert bus.on(RenderNarrated.subject) == []
+
+
+async def test_ranking_labels_are_spoken_in_the_spec_language_by_the_chosen_provider(
+    tts_service: TtsService, bus: BusRecorder, unique_id: str
+) -> None:
+    tts_service.speech.speak(seconds=1.0)
+    tts_service.speech.speak(seconds=1.0)
+    try:
+        await publish(tts_service, ranking_request(unique_id, Voice(provider="openai"), language="ko"))
+    finally:
+        await close_providers(tts_service.runtime)
+
+    [message] = bus.on(RenderNarrated.subject)
+    assert len(RenderNarrated.model_validate(message.json()).narration) == 2
+    # The spoken form is what the provider hears: 2위 read as Korean says it.
+    assert sorted(body["input"] for body in tts_service.speech.bodies[-2:]) == ["이위. Red sunset", "일위."]

@@ -26,6 +26,7 @@ from reelflow.contracts.events import (
     ScriptFailed,
     ScriptGenerated,
     ScriptRequested,
+    announcement_id,
 )
 from reelflow.contracts.jobs import (
     ACTIVE_STATUSES,
@@ -135,6 +136,7 @@ __all__ = [
     "VisualStyle",
     "Voice",
     "VoiceProvider",
+    "announcement_id",
     "check_transition",
     "frame_size",
     "move_job",

@@ -150,9 +150,18 @@ class RenderRequested(JobEvent):
 
 
 class SceneNarration(Contract):
-    scene_id: NonBlank
+    """One narrated piece: a lesson's scene, or the announcement of a ranking short's clip."""
+
+    scene_id: NonBlank = Field(
+        description="The scene's scene_id; for a ranking short's announcement, `rank-N` (see announcement_id)."
+    )
     audio_key: NonBlank
     duration_sec: float = Field(gt=0)
+
+
+def announcement_id(rank: int) -> str:
+    """The ``scene_id`` under which a ranking short's clip of rank ``rank`` has its announcement narrated."""
+    return f"rank-{rank}"
 
 
 class RenderNarrated(JobEvent):

@@ -306,7 +306,17 @@ class RankingSpec(_SpecCommon):
     template: Literal["ranking"] = "ranking"
     clips: list[RankingClip] = Field(min_length=1, max_length=20)
     size: FrameSize = "1080x1920"
-    voice: Voice | None = None
+    language: LanguageCode = Field(
+        default="ko",
+        description='The language the labels are announced in when `voice` is set: "Number 3. {label}" in English '
+        '(en…), "3위. {label}" in Korean (ko…); other languages hear the rank as a number and the label.',
+    )
+    voice: Voice | None = Field(
+        default=None,
+        description="Narrate the labels with this voice: each clip is announced as it takes over the screen (its "
+        "rank, then its label), its own sound and the music ducked under the announcement. An announcement "
+        "longer than its clip's time on screen is cut there with a short fade. None (default): no narration.",
+    )
 
     @model_validator(mode="after")
     def _ranks_are_unique(self) -> "RankingSpec":

@@ -1,4 +1,5 @@
-"""Filtergraph text that lays a background-music bed under a voice: faded, ducked and mixed at unit gain."""
+"""Filtergraph text that lays a background-music bed (or a finished soundtrack) under a voice: faded, ducked and
+mixed at unit gain."""
 
 from reelflow.compose.ffmpeg import AUDIO_SAMPLE_RATE, STEREO_48K, seconds_text
 from reelflow.compose.loudness import SILENCE_LUFS
@@ -76,15 +77,37 @@ def music_bed_filter(
                 f"[{out}_voice][{out}_bed]{mix}",
             ]
         )
-    duck_filter = (
-        f"sidechaincompress=threshold={DUCK_THRESHOLD:g}:ratio={DUCK_RATIO:g}"
-        f":attack={DUCK_ATTACK_MS:g}:release={DUCK_RELEASE_MS:g}:detection=rms"
-    )
     return ";".join(
         [
             f"{voice_chain},asplit=2[{out}_voice][{out}_key]",
             f"[{music}]{','.join(bed_chain)}[{out}_bed]",
-            f"[{out}_bed][{out}_key]{duck_filter},{STEREO_48K}[{out}_ducked]",
+            f"[{out}_bed][{out}_key]{_duck_filter()},{STEREO_48K}[{out}_ducked]",
             f"[{out}_voice][{out}_ducked]{mix}",
+        ]
+    )
+
+
+def _duck_filter() -> str:
+    return (
+        f"sidechaincompress=threshold={DUCK_THRESHOLD:g}:ratio={DUCK_RATIO:g}"
+        f":attack={DUCK_ATTACK_MS:g}:release={DUCK_RELEASE_MS:g}:detection=rms"
+    )
+
+
+def voice_over_bed_filter(*, voice: str, bed: str, out: str, total_sec: float) -> str:
+    """Filtergraph text: the labelled stereo streams [voice] and [bed] (a finished soundtrack: a ranking short's
+    clips and music) become [out], the bed ducked under the voice with the same ``sidechaincompress`` as music
+    under a lesson, and the voice mixed over it at unit gain. [out] lasts exactly ``total_sec``.
+
+    The bed is already at the published loudness and the voice is levelled to it; while the voice speaks the
+    bed drops by about 10 dB, so the mix stays near the target instead of adding the two.
+    """
+    end = seconds_text(total_sec)
+    return ";".join(
+        [
+            f"[{voice}]asplit=2[{out}_voice][{out}_key]",
+            f"[{bed}][{out}_key]{_duck_filter()},{STEREO_48K}[{out}_ducked]",
+            f"[{out}_voice][{out}_ducked]amix=inputs=2:duration=longest:dropout_transition=0:normalize=0,"
+            f"atrim=end={end}[{out}]",
         ]
     )

@@ -54,6 +54,8 @@ async def compose_narrated_job(
                 cancel=cancel,
                 parallelism=settings.compose_parallelism,
                 step_timeout_sec=settings.compose_step_timeout_sec,
+                narration=narrated.narration,
+                work_bucket=bucket,
             )
             done = "ranking short composed"
         composed = await upload_composed(narrated, files, blobs=blobs, bucket=bucket)

@@ -1,18 +1,20 @@
-"""A ranking job's own work: fetch and check every clip, then encode the short's picture and its soundtrack
-side by side, and put them together into the delivered MP4 without re-encoding."""
+"""A ranking job's own work: fetch and check every clip (and its announcement when the labels are narrated), then
+encode the short's picture and its soundtrack side by side, and put them together into the delivered MP4 without
+re-encoding."""
 
 import asyncio
 import functools
-import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from reelflow.compose.announcements import AnnouncementSlot, plan_announcements
 from reelflow.compose.audio_mix import music_gain_db
 from reelflow.compose.badges import write_badge
 from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
 from reelflow.compose.ffmpeg import picture_and_soundtrack_mux_args
 from reelflow.compose.fonts import FontSet
-from reelflow.compose.loudness import TARGET_LUFS, measure_integrated_lufs
+from reelflow.compose.loudness import TARGET_LUFS, measure_integrated_lufs, narration_levelling
 from reelflow.compose.ranking import (
     ClipMedia,
     InputProblem,
@@ -28,15 +30,13 @@ from reelflow.compose.ranking import (
 from reelflow.compose.short_encoding import short_picture_args, short_soundtrack_args
 from reelflow.compose.step_control import ProgressMeter, run_all_or_stop_all, step_deadline
 from reelflow.compose.subtitles import to_srt, to_vtt
-from reelflow.contracts import RankingClip, RankingSpec, Step
+from reelflow.contracts import RankingClip, RankingSpec, SceneNarration, Step, announcement_id
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import MediaInvalidError
+from reelflow.runtime.failures import InvalidScriptError, MediaInvalidError
 from reelflow.runtime.media_probe import MediaInfo, probe_media
 from reelflow.runtime.processes import run_process
-
-logger = logging.getLogger(__name__)
 
 # How COMPOSE_VIDEO's progress band is shared out: fetching, checking, encoding, then the final mux.
 FETCHED_AT = 0.05
@@ -56,6 +56,9 @@ class _WorkPaths:
 
     def music(self, media_key: str) -> Path:
         return self.root / "sources" / f"music{_extension(media_key)}"
+
+    def announcement(self, rank: int) -> Path:
+        return self.root / "sources" / f"announce-{rank:03d}.wav"
 
     def badge(self, rank: int) -> Path:
         return self.root / "parts" / f"badge-{rank:03d}.png"
@@ -94,28 +97,37 @@ async def compose_ranking(
     cancel: CancelToken,
     parallelism: int,
     step_timeout_sec: float,
+    narration: Sequence[SceneNarration] = (),
+    work_bucket: str = "",
 ) -> ComposedFiles:
     """Make ``video.mp4``, ``thumb.jpg`` and the SRT/VTT/chapters sidecars of a ranking short in ``workdir``.
 
     Every input is fetched and probed before anything is encoded; all the unusable ones are reported in
-    one :class:`MediaInvalidError`. The whole step must finish within ``step_timeout_sec``
-    (:class:`StepTimeoutError`), and ``cancel`` stops it (:class:`JobCanceledError`).
+    one :class:`MediaInvalidError`. When the spec names a voice, each clip's announcement (``narration``, by
+    :func:`announcement_id`, from ``work_bucket``) is laid over the soundtrack at its clip's start. The whole step
+    must finish within ``step_timeout_sec`` (:class:`StepTimeoutError`), and ``cancel`` stops it
+    (:class:`JobCanceledError`).
     """
-    if spec.voice is not None:
-        logger.info("narrated ranking labels are not built yet; the clips' own sound and the music are used")
+    announced = _announcements_of(spec, narration)
     paths = _WorkPaths(workdir)
     await asyncio.to_thread(paths.create)
     gate = asyncio.Semaphore(max(1, parallelism))
     async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
         await progress.report(Step.COMPOSE_VIDEO, 0.0, "fetching clips")
         missing = await _fetch_inputs(spec, blobs, media_bucket, paths, gate)
+        await run_all_or_stop_all(
+            [blobs.get_file(work_bucket, item.audio_key, paths.announcement(rank)) for rank, item in announced.items()]
+        )
         await progress.report(Step.COMPOSE_VIDEO, FETCHED_AT, "checking clips")
         plan = await _check_inputs(spec, paths, missing, gate)
         await progress.report(Step.COMPOSE_VIDEO, CHECKED_AT, f"encoding {len(plan.clips)} clips")
         await asyncio.to_thread(_write_badges, plan, spec.title, fonts, paths)
         music = paths.music(spec.music.media_key) if spec.music is not None else None
         volume = spec.music.volume if spec.music is not None else 0.0
-        await _encode_picture_and_soundtrack(plan, paths, music, volume, progress, cancel, step_timeout_sec)
+        slots = plan_announcements(plan, {rank: item.duration_sec for rank, item in announced.items()})
+        await _encode_picture_and_soundtrack(
+            plan, paths, music, volume, slots, progress=progress, cancel=cancel, timeout_sec=step_timeout_sec
+        )
         duration = await _join(plan, paths, progress, cancel, step_timeout_sec)
         thumbnail = paths.out / "thumb.jpg"
         at_sec = plan.start_sec(len(plan.clips) - 1) + thumbnail_time_sec(plan)
@@ -132,6 +144,21 @@ async def compose_ranking(
         )
         await asyncio.to_thread(_write_sidecars, plan, files)
     return files
+
+
+def _announcements_of(spec: RankingSpec, narration: Sequence[SceneNarration]) -> dict[int, SceneNarration]:
+    """Each clip's announcement by rank when the labels are narrated (none without a voice); a clip the narration
+    has no announcement for is an invalid job."""
+    if spec.voice is None:
+        return {}
+    by_id = {item.scene_id: item for item in narration}
+    missing = [clip.rank for clip in spec.clips if announcement_id(clip.rank) not in by_id]
+    if missing:
+        raise InvalidScriptError(
+            f"the labels are narrated but clips {missing} have no announcement in rf.render.narrated",
+            details={"ranks": missing},
+        )
+    return {clip.rank: by_id[announcement_id(clip.rank)] for clip in spec.clips}
 
 
 async def _fetch_inputs(
@@ -210,11 +237,16 @@ async def _encode_picture_and_soundtrack(
     paths: _WorkPaths,
     music: Path | None,
     music_volume: float,
+    announcements: Sequence[AnnouncementSlot],
+    *,
     progress: ProgressReporter,
     cancel: CancelToken,
     timeout_sec: float,
 ) -> None:
-    """Encode the picture and the soundtrack side by side (the picture's encoder uses every core)."""
+    """Encode the picture and the soundtrack side by side (the picture's encoder uses every core).
+
+    The announcements are levelled together, by one gain, to the published loudness, as a lesson's narration is.
+    """
     sources = [paths.source(planned.clip) for planned in plan.clips]
     badges = [paths.badge(planned.rank) for planned in plan.clips]
     meter = ProgressMeter(
@@ -239,9 +271,27 @@ async def _encode_picture_and_soundtrack(
         if music is not None:
             measured = await measure_integrated_lufs(music, timeout_sec=timeout_sec, cancel=cancel)
             gain_db = music_gain_db(measured, TARGET_LUFS)
+        announced = [(paths.announcement(slot.rank), slot) for slot in announcements]
+        levelling = "anull"
+        if announced:
+            levelled = await narration_levelling(
+                [path for path, _ in announced],
+                [slot.play_sec for _, slot in announced],
+                timeout_sec=timeout_sec,
+                layout="stereo",
+                cancel=cancel,
+            )
+            levelling = levelled.filter()
         await run_process(
             short_soundtrack_args(
-                plan, sources, paths.soundtrack, music_path=music, music_volume=music_volume, music_gain_db=gain_db
+                plan,
+                sources,
+                paths.soundtrack,
+                music_path=music,
+                music_volume=music_volume,
+                music_gain_db=gain_db,
+                announcements=announced,
+                announcement_levelling=levelling,
             ),
             timeout_sec=timeout_sec,
             cancel=cancel,

@@ -14,7 +14,8 @@ a clip must decode it again from the keyframe before it, and uploads often have 
 from collections.abc import Sequence
 from pathlib import Path
 
-from reelflow.compose.audio_mix import music_bed_filter
+from reelflow.compose.announcements import VOICE_LABEL, AnnouncementSlot, announcements_filter
+from reelflow.compose.audio_mix import music_bed_filter, voice_over_bed_filter
 from reelflow.compose.ffmpeg import (
     AUDIO_SAMPLE_RATE,
     FFMPEG_WRITING,
@@ -166,6 +167,8 @@ def short_soundtrack_args(
     music_path: Path | None = None,
     music_volume: float = 0.15,
     music_gain_db: float = 0.0,
+    announcements: Sequence[tuple[Path, AnnouncementSlot]] = (),
+    announcement_levelling: str = "anull",
 ) -> list[str]:
     """Encode the short's whole soundtrack to AAC in an MP4 audio file, for the final mux to copy.
 
@@ -176,6 +179,9 @@ def short_soundtrack_args(
     published loudness first; ``music_volume`` then sets its level under the clips' sound, and when no clip's
     sound is heard at all the music is the soundtrack and plays at that loudness (a quiet bed at 0.3 under
     nothing played at about -40 dB).
+
+    With ``announcements`` (each WAV and its slot, see :mod:`reelflow.compose.announcements`) the narrated labels
+    are laid over all of that, levelled by ``announcement_levelling``, and everything else is ducked under them.
     """
     args = list(FFMPEG_WRITING)
     chains = []
@@ -196,21 +202,35 @@ def short_soundtrack_args(
         joined = f"[{following}]"
     if len(plan.clips) == 1:
         chains.append(f"[a0]anull[{_JOINED_AUDIO}]")
+    bed = "bed" if announcements else "soundtrack"
     if music_path is None:
-        chains.append(f"[{_JOINED_AUDIO}]anull[soundtrack]")
+        chains.append(f"[{_JOINED_AUDIO}]anull[{bed}]")
     else:
         args += ["-stream_loop", "-1", "-i", str(music_path)]
+        inputs += 1
         chains.append(
             music_bed_filter(
                 voice=_JOINED_AUDIO,
-                music=f"{inputs}:a:0",
-                out="soundtrack",
+                music=f"{inputs - 1}:a:0",
+                out=bed,
                 volume=music_volume if plan.has_clip_audio else 1.0,
                 total_sec=plan.total_sec,
                 duck=plan.has_clip_audio,
                 gain_db=music_gain_db,
             )
         )
+    if announcements:
+        for path, _ in announcements:
+            args += ["-i", str(path)]
+        chains.append(
+            announcements_filter(
+                [slot for _, slot in announcements],
+                first_input=inputs,
+                levelling=announcement_levelling,
+                total_sec=plan.total_sec,
+            )
+        )
+        chains.append(voice_over_bed_filter(voice=VOICE_LABEL, bed=bed, out="soundtrack", total_sec=plan.total_sec))
     return [
         *args,
         "-filter_complex",

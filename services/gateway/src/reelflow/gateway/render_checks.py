@@ -4,7 +4,8 @@ configured), the callback_url (a public address, and a secret to sign with) and 
 
 A request that passes renders; one that does not is refused with a 422 naming each field, instead of failing
 minutes later in tts or compose. The same checks run for ``POST …/render-jobs``, ``POST /api/ranking-jobs`` and
-the ``render_defaults`` of an ``auto_render`` script request.
+the ``render_defaults`` of an ``auto_render`` script request (a ranking short's voice only when it narrates its
+labels).
 """
 
 from collections.abc import Awaitable, Callable
@@ -138,11 +139,12 @@ class RenderChecks:
         await require_lesson_uploads(self.blobs, self.media_bucket, uploads or [], within=within)
 
     async def ranking(self, spec: RankingSpec) -> None:
-        """Refuse a ranking short that asks to be published or called back where it cannot, or whose clips and music
-        are not uploads."""
-        problems = publish_problems(spec.publish, available=self.publishing_available) + self.callbacks.problems(
-            spec.callback_url
-        )
+        """Refuse a ranking short that asks to be published or called back where it cannot, whose voice (when its
+        labels are narrated) cannot speak, or whose clips and music are not uploads."""
+        problems = publish_problems(spec.publish, available=self.publishing_available)
+        problems += self.callbacks.problems(spec.callback_url)
+        if spec.voice is not None:
+            problems += await self._voice_problems(spec.voice, spec.language, "")
         if problems:
             raise InvalidRequestError.of(problems)
         await require_ranking_media(self.blobs, self.media_bucket, spec)

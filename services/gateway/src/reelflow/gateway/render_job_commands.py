@@ -118,9 +118,14 @@ class RenderJobCommands:
         )
 
     async def start_ranking(self, options: RankingOptions) -> StartedJob:
-        """A ranking short from uploaded clips; while the video has an active job, that job is returned instead."""
+        """A ranking short from uploaded clips; while the video has an active job, that job is returned instead.
+
+        Narrated labels are read with the workspace's lexicon under the request's own, as lessons are."""
         spec = ranking_spec_for(options)
         await self._checks.ranking(spec)
+        if self._lexicons is not None and spec.voice is not None:
+            voice = await self._lexicons.voice_for_video(options.video_id, spec.voice)
+            spec = spec.model_copy(update={"voice": voice})
         return await self._start_job(options.video_id, spec)
 
     async def start_backend_job(

@@ -18,6 +18,7 @@ from reelflow.contracts import (
     VisualStyle,
     Voice,
 )
+from reelflow.contracts.scripts import LanguageCode
 from reelflow.contracts.specs import FrameRate, FrameSize, HttpUrlText, check_brand_theme
 from reelflow.contracts.validation import problems_of
 from reelflow.gateway.refusals import InvalidRequestError
@@ -122,10 +123,11 @@ class RankingOptions(RequestBody):
     title: str = Field(default="", max_length=200)
     size: FrameSize = "1080x1920"
     fps: FrameRate = 30
+    language: LanguageCode = Field(default="ko", description="The language the labels are announced in.")
     voice: Voice | None = Field(
         default=None,
-        description="Asks for the labels to be narrated with this voice. Not built yet: the short carries the "
-        "clips' own sound and the music.",
+        description="Narrate the labels with this voice: each clip is announced (its rank, then its label) as it "
+        "takes over the screen, its own sound and the music ducked under it. Without a voice nothing is narrated.",
     )
     publish: PublishTarget | None = Field(
         default=None, description="Upload the short to YouTube when done (only where YouTube is configured)."

@@ -1,16 +1,20 @@
-"""Voices every scene of a job: validate the script, narrate each scene to S3, report measured durations."""
+"""Voices a job: every scene of a lesson, or each clip's announcement of a ranking short with a voice; each
+piece narrated to S3 with its measured duration."""
 
 import asyncio
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from reelflow.contracts import (
     MAX_NARRATION_CHARS,
     LessonSpec,
+    RankingSpec,
     RenderNarrated,
     RenderRequested,
     SceneNarration,
     Step,
+    Voice,
 )
 from reelflow.runtime.blobs import BlobStore, work_prefix
 from reelflow.runtime.bus import ProgressReporter
@@ -18,6 +22,7 @@ from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError, TtsError
 from reelflow.runtime.step_results import record_result, recorded_result, result_key
 from reelflow.runtime.voice_catalogue import espeak_catalogue, espeak_voice_for
+from reelflow.tts.announcements import ranking_announcements
 from reelflow.tts.narration import ESPEAK, narrate_scene
 from reelflow.tts.settings import TtsSettings
 from reelflow.tts.speech_providers import SpeechProvider, SpeechProviders
@@ -32,6 +37,27 @@ def scene_audio_key(job_id: str, attempt: int, index: int) -> str:
     return f"{work_prefix(job_id, attempt)}audio/{index:03d}.wav"
 
 
+def announcement_audio_key(job_id: str, attempt: int, rank: int) -> str:
+    return f"{work_prefix(job_id, attempt)}audio/rank-{rank:03d}.wav"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One thing to narrate: the id it is reported under, its text as written, and where its WAV is stored."""
+
+    scene_id: str
+    text: str
+    audio_key: str
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """What a job narrates, in order, and what its progress messages call each piece."""
+
+    items: list[Piece]
+    noun: str
+
+
 def validate_lesson(spec: LessonSpec) -> None:
     """Reject what would render badly, naming the scene and the fix."""
     for chapter in spec.script.chapters:
@@ -43,26 +69,36 @@ def validate_lesson(spec: LessonSpec) -> None:
                 )
 
 
-async def require_known_voice(spec: LessonSpec) -> None:
-    """Refuse, before any scene is spoken, a voice this machine's espeak-ng does not have (naming close ones).
+async def require_known_voice(voice: Voice, language: str) -> None:
+    """Refuse, before anything is spoken, a voice this machine's espeak-ng does not have (naming close ones).
 
     When espeak-ng cannot even list its voices, narration itself reports the problem. A cloud provider's voice is
     checked by the provider itself, whose refusal names voice.voice.
     """
-    if spec.voice.provider != "espeak":
+    if voice.provider != "espeak":
         return
-    voice = espeak_voice_for(spec.language, spec.voice.voice)
+    wanted = espeak_voice_for(language, voice.voice)
     try:
         catalogue = await espeak_catalogue()
     except TtsError:
         return
-    if not catalogue.knows(voice):
-        suggestions = ", ".join(catalogue.closest(voice)) or "see `espeak-ng --voices`"
+    if not catalogue.knows(wanted):
+        suggestions = ", ".join(catalogue.closest(wanted)) or "see `espeak-ng --voices`"
         raise TtsError(
-            f"espeak-ng has no voice {voice!r} (language {spec.language!r}); use one it has, e.g. {suggestions}",
+            f"espeak-ng has no voice {wanted!r} (language {language!r}); use one it has, e.g. {suggestions}",
             retryable=False,
-            details={"voice": voice, "language": spec.language},
+            details={"voice": wanted, "language": language},
         )
+
+
+def validate_announcements(spec: RankingSpec) -> None:
+    """Reject a label too long to announce, naming its clip."""
+    for clip in spec.clips:
+        if len(clip.label) > MAX_NARRATION_CHARS:
+            raise InvalidScriptError(
+                f"clip rank {clip.rank}: label is {len(clip.label)} characters; a narrated label takes at most "
+                f"{MAX_NARRATION_CHARS}"
+            )
 
 
 async def voice_job(
@@ -86,16 +122,25 @@ async def voice_job(
     await progress.report(Step.VALIDATE_SCRIPT, 0.0, "checking the script")
     spec = request.spec
     narration: list[SceneNarration] = []
-    if isinstance(spec, LessonSpec):
-        validate_lesson(spec)
-        provider = (providers or SpeechProviders({"espeak": ESPEAK})).provider_for(spec.voice)
-        await require_known_voice(spec)
-        await progress.report(Step.VALIDATE_SCRIPT, 1.0, "script is valid")
-        narration = await _narrate_scenes(
-            request, spec, provider, blobs=blobs, settings=settings, progress=progress, cancel=cancel
-        )
+    if spec.voice is None:
+        await progress.report(Step.VALIDATE_SCRIPT, 1.0, "a ranking short without a voice needs no narration")
     else:
-        await progress.report(Step.VALIDATE_SCRIPT, 1.0, "ranking clips need no narration")
+        pieces = _pieces_to_narrate(request, spec)
+        provider = (providers or SpeechProviders({"espeak": ESPEAK})).provider_for(spec.voice)
+        await require_known_voice(spec.voice, spec.language)
+        await progress.report(
+            Step.VALIDATE_SCRIPT, 1.0, "script is valid" if pieces.noun == "scene" else "labels are valid"
+        )
+        narration = await _narrate_pieces(
+            pieces,
+            spec.voice,
+            spec.language,
+            provider,
+            blobs=blobs,
+            settings=settings,
+            progress=progress,
+            cancel=cancel,
+        )
     narrated = RenderNarrated(
         job_id=request.job_id,
         video_id=request.video_id,
@@ -108,9 +153,33 @@ async def voice_job(
     return narrated
 
 
-async def _narrate_scenes(
-    request: RenderRequested,
-    spec: LessonSpec,
+def _pieces_to_narrate(request: RenderRequested, spec: LessonSpec | RankingSpec) -> Pieces:
+    """A lesson's scenes, or a ranking short's announcements (one per clip), validated."""
+    job_id, attempt = request.job_id, request.attempt
+    if isinstance(spec, LessonSpec):
+        validate_lesson(spec)
+        scenes = spec.script.scenes()
+        return Pieces(
+            [
+                Piece(scene.scene_id, scene.narration, scene_audio_key(job_id, attempt, i))
+                for i, scene in enumerate(scenes)
+            ],
+            "scene",
+        )
+    validate_announcements(spec)
+    return Pieces(
+        [
+            Piece(said.scene_id, said.text, announcement_audio_key(job_id, attempt, said.rank))
+            for said in ranking_announcements(spec)
+        ],
+        "label",
+    )
+
+
+async def _narrate_pieces(
+    pieces: Pieces,
+    voice: Voice,
+    language: str,
     provider: SpeechProvider,
     *,
     blobs: BlobStore,
@@ -118,33 +187,33 @@ async def _narrate_scenes(
     progress: ProgressReporter,
     cancel: CancelToken,
 ) -> list[SceneNarration]:
-    scenes = spec.script.scenes()
+    """Narrate every piece, ``settings.parallel_scenes`` at a time, reported in the order given."""
+    items, noun = pieces.items, pieces.noun
     limiter = asyncio.Semaphore(max(1, settings.parallel_scenes))
     done = 0
 
     async def narrate(index: int, workdir: Path) -> SceneNarration:
         nonlocal done
-        scene = scenes[index]
+        piece = items[index]
         async with limiter:
             wav = workdir / f"{index:03d}.wav"
-            # Every provider hears the spoken form (119 → 일일구, the lexicon applied); the subtitles keep
-            # scene.narration as written.
+            # Every provider hears the spoken form (119 → 일일구, the lexicon applied); the subtitles keep the
+            # text as written.
             duration = await narrate_scene(
-                spoken_form(scene.narration, spec.language, spec.voice.lexicon),
-                spec.voice,
-                spec.language,
+                spoken_form(piece.text, language, voice.lexicon),
+                voice,
+                language,
                 wav,
                 provider=provider,
                 cancel=cancel,
                 timeout_sec=settings.scene_timeout_sec,
                 trailing_silence_sec=settings.trailing_silence_sec,
             )
-            key = scene_audio_key(request.job_id, request.attempt, index)
-            await blobs.put_file(settings.work_bucket, key, wav, "audio/wav")
+            await blobs.put_file(settings.work_bucket, piece.audio_key, wav, "audio/wav")
         done += 1
-        await progress.report(Step.GENERATE_TTS, done / len(scenes), f"narrated scene {done}/{len(scenes)}")
-        return SceneNarration(scene_id=scene.scene_id, audio_key=key, duration_sec=duration)
+        await progress.report(Step.GENERATE_TTS, done / len(items), f"narrated {noun} {done}/{len(items)}")
+        return SceneNarration(scene_id=piece.scene_id, audio_key=piece.audio_key, duration_sec=duration)
 
     with tempfile.TemporaryDirectory(prefix="reelflow-tts-") as tmp:
-        await progress.report(Step.GENERATE_TTS, 0.0, f"narrating {len(scenes)} scenes")
-        return list(await asyncio.gather(*(narrate(i, Path(tmp)) for i in range(len(scenes)))))
+        await progress.report(Step.GENERATE_TTS, 0.0, f"narrating {len(items)} {noun}s")
+        return list(await asyncio.gather(*(narrate(i, Path(tmp)) for i in range(len(items)))))

@@ -179,7 +179,9 @@ def test_the_ranking_builder_sends_the_voice_chosen(studio: StudioPages, tmp_pat
     page.select_option("select[name=voice_language]", "ko")
     expect(page.locator(f"{VOICE} option[data-voice='ko']")).to_have_count(1)
     expect(page.locator(f"{VOICE} option[data-voice='en-us']")).to_have_count(0)
-    choose_voice(page, "ko")
+    page.select_option("select[name=voice_language]", "en")
+    expect(page.locator(f"{VOICE} option[data-voice='en-us']")).to_have_count(1)
+    choose_voice(page, "en-us")
     page.fill("input[name=title]", "One clip")
     page.set_input_files("input.clip-files", [str(clip)])
     expect(page.locator("button.render")).to_be_enabled(timeout=30_000)
@@ -190,7 +192,8 @@ def test_the_ranking_builder_sends_the_voice_chosen(studio: StudioPages, tmp_pat
     status, job = api_get(page, f"/api/render-jobs/{job_id}")
     assert status == 200, job
     spec: dict[str, Any] = job["spec"]
-    assert (spec["template"], spec["voice"]["provider"], spec["voice"]["voice"]) == ("ranking", "espeak", "ko"), spec
+    assert (spec["template"], spec["voice"]["provider"], spec["voice"]["voice"]) == ("ranking", "espeak", "en-us"), spec
+    assert spec["language"] == "en", "the labels are announced in the voice's language"
 
 
 @pytest.fixture

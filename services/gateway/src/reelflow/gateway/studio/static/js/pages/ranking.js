@@ -222,7 +222,10 @@ startPage(async (main) => {
     const track = music.value();
     if (track) body.music = track;
     const narrator = voice.value();
-    if (narrator) body.voice = narrator;
+    if (narrator) {
+      body.voice = narrator;
+      body.language = voiceLanguage.value; // the labels are announced in it ("3위." or "Number 3.")
+    }
     const started = await busy(render, errors, () => api.post('/api/ranking-jobs', body));
     if (started) window.location.assign(`/studio/videos/${encodeURIComponent(body.video_id)}/progress?job=${encodeURIComponent(started.job.job_id)}`);
   });

@@ -89,6 +89,7 @@ class RenderJobCommands:
             music=options.music,
             publish=options.publish,
             callback_url=options.callback_url,
+            workspace_id=await self._checks.workspace_of(video_id),
         )
         return await self.start_render(script, options)
 
@@ -118,7 +119,7 @@ class RenderJobCommands:
     async def start_ranking(self, options: RankingOptions) -> StartedJob:
         """A ranking short from uploaded clips; while the video has an active job, that job is returned instead."""
         spec = ranking_spec_for(options)
-        await self._checks.ranking(spec)
+        await self._checks.ranking(spec, workspace_id=await self._checks.workspace_of(options.video_id))
         return await self._start_job(options.video_id, spec)
 
     async def start_backend_job(
@@ -130,8 +131,9 @@ class RenderJobCommands:
         existing = await self._store.get_job_view(job_id)
         if existing is not None:
             return StartedJob(existing, created=False)
+        workspace_id = await self._checks.workspace_of(video_id)
         if isinstance(spec, RankingSpec):
-            await self._checks.ranking(spec)
+            await self._checks.ranking(spec, workspace_id=workspace_id)
         else:
             await self._checks.lesson(
                 voice=spec.voice,
@@ -140,6 +142,7 @@ class RenderJobCommands:
                 publish=spec.publish,
                 callback_url=spec.callback_url,
                 within="spec",
+                workspace_id=workspace_id,
             )
         started = await self._start_job(
             video_id, spec, job_id=job_id, script_id=script_id, script_version=script_version, origin=BACKEND_ORIGIN
@@ -172,6 +175,7 @@ class RenderJobCommands:
                     details={"active_job_id": holder},
                 )
             return StartedJob(active, created=False)
+        spec = await self._checks.with_publish_channel(spec, video_id)
         request = RenderRequested(job_id=job_id, video_id=video_id, script_id=script_id, attempt=1, spec=spec)
         job = job_from_request(request, at=datetime.now(UTC))
         try:

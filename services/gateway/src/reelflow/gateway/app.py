@@ -2,6 +2,7 @@
 sharing one lifespan."""
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -67,7 +68,7 @@ from reelflow.gateway.webhook_store import WebhookStore
 from reelflow.gateway.webhook_subscriptions import WebhookSubscriptions
 from reelflow.gateway.workspace_lexicons import WorkspaceLexicons
 from reelflow.gateway.youtube_oauth import GoogleOAuth, OAuthClient
-from reelflow.runtime.blobs import PresignedLinks
+from reelflow.runtime.blobs import BlobStore, PresignedLinks
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 
@@ -155,17 +156,16 @@ def _backend_connection(settings: GatewaySettings) -> BackendConnection | None:
     )
 
 
-def _google_http(settings: GatewaySettings) -> httpx.AsyncClient:
+def google_http_client(settings: GatewaySettings) -> httpx.AsyncClient:
     """The client of the gateway's calls to Google (connecting channels), each within REELFLOW_YOUTUBE_TIMEOUT_SEC."""
-    verify: str | bool = str(settings.youtube_ca_bundle) if settings.youtube_ca_bundle is not None else True
+    bundle = settings.youtube_ca_bundle
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(bundle)) if bundle is not None else True
     return httpx.AsyncClient(
         timeout=settings.youtube_timeout_sec, follow_redirects=False, trust_env=False, verify=verify
     )
 
 
-def _channel_setup(
-    settings: GatewaySettings, runtime: ServiceRuntime[GatewaySettings], http: httpx.AsyncClient
-) -> ChannelSetup:
+def channel_setup(settings: GatewaySettings, blobs: BlobStore, http: httpx.AsyncClient) -> ChannelSetup:
     """How this gateway connects channels; the OAuth client is left out unless both its id and secret are set."""
     client_id, client_secret = settings.youtube_client_id.strip(), settings.youtube_client_secret.get_secret_value()
     google = None
@@ -181,7 +181,7 @@ def _channel_setup(
     return ChannelSetup(
         google=google,
         sealer=settings.grant_sealer(),
-        blobs=runtime.blobs,
+        blobs=blobs,
         work_bucket=settings.work_bucket,
         redirect_uri=f"{settings.gateway_base_url}{CALLBACK_PATH}",
     )
@@ -213,8 +213,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         relay = OutboxRelay(store, runtime.bus, idle_sec=settings.outbox_idle_sec)
         channel_store = ChannelStore(mongo, settings.mongo_db)
         await channel_store.ensure_indexes()
-        google_http = _google_http(settings)
-        connected_channels = ConnectedChannels(channel_store, _channel_setup(settings, runtime, google_http))
+        google_http = google_http_client(settings)
+        connected_channels = ConnectedChannels(channel_store, channel_setup(settings, runtime.blobs, google_http))
         checks = RenderChecks(
             runtime.blobs,
             settings.media_bucket,

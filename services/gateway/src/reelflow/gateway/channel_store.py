@@ -34,7 +34,8 @@ class ChannelRecord:
             "title": self.title,
             "connected_by": self.connected_by,
             "connected_at": self.connected_at,
-            "sealed_grant": self.sealed_grant,
+            # A Fernet token is url-safe base64: kept as text, which every MongoDB-wire server stores as it is.
+            "sealed_grant": self.sealed_grant.decode("ascii"),
         }
 
 
@@ -59,7 +60,7 @@ def channel_record(document: Document) -> ChannelRecord:
         title=document.get("title") or "",
         connected_by=document.get("connected_by") or "",
         connected_at=float(document["connected_at"]),
-        sealed_grant=bytes(document["sealed_grant"]),
+        sealed_grant=str(document["sealed_grant"]).encode("ascii"),
     )
 
 

@@ -59,9 +59,9 @@ async def start_oauth(caller: Publisher, channels: ChannelsDep) -> OAuthStarted:
     description="Needs no credentials: the `state` ties it to the workspace that started the flow. Redirects (303) "
     "to the studio's account page, or answers the channel as JSON when `Accept: application/json`. Connecting a "
     "channel the workspace has already replaces its grant.",
-    responses=error_responses(
+    responses={303: {"description": "Connected; on to the studio's account page."}}
+    | error_responses(
         {
-            303: "Connected; on to the studio's account page.",
             400: "The state is unknown, expired or used, or consent was refused (`OAUTH_FAILED`): start again.",
             **GOOGLE_FAILED,
             **NOT_CONFIGURED,

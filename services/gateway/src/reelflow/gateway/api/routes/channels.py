@@ -1,7 +1,7 @@
 """YouTube channel routes: a workspace's connected channels (list, connect with OAuth or a pasted refresh token,
 disconnect) and the OAuth callback Google sends the person back to."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -15,6 +15,9 @@ router = APIRouter(prefix="/api", tags=["channels"])
 
 ChannelIdPath = Annotated[str, Path(pattern=CHANNEL_ID_PATTERN, description="The YouTube channel id (UC…).")]
 AFTER_CONNECT = "/studio/account"
+CONNECTED_REDIRECT: dict[int | str, dict[str, Any]] = {
+    303: {"description": "Connected; on to the studio's account page."}
+}
 NOT_CONFIGURED = {
     503: "Connecting channels is off: REELFLOW_CHANNEL_TOKEN_KEY, or the install's OAuth client "
     "(REELFLOW_YOUTUBE_CLIENT_ID and _CLIENT_SECRET), is not set on the gateway (`NOT_CONFIGURED`); or MongoDB, S3 "
@@ -59,7 +62,7 @@ async def start_oauth(caller: Publisher, channels: ChannelsDep) -> OAuthStarted:
     description="Needs no credentials: the `state` ties it to the workspace that started the flow. Redirects (303) "
     "to the studio's account page, or answers the channel as JSON when `Accept: application/json`. Connecting a "
     "channel the workspace has already replaces its grant.",
-    responses={303: {"description": "Connected; on to the studio's account page."}}
+    responses=CONNECTED_REDIRECT
     | error_responses(
         {
             400: "The state is unknown, expired or used, or consent was refused (`OAUTH_FAILED`): start again.",

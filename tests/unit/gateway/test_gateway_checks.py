@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from cryptography.fernet import Fernet
 
 from reelflow.contracts import MusicTrack, PublishTarget, RankingClip, RankingSpec, RenderDefaults, Voice
 from reelflow.gateway.outbox import OutboxRelay
@@ -16,6 +17,7 @@ from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.render_checks import RenderChecks, publish_problems, resolved_publish, voice_problems
 from reelflow.gateway.render_specs import PUBLISH_NOT_CONFIGURED
 from reelflow.gateway.script_commands import NEEDS_TEXT, GenerateScript, ScriptCommands
+from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
 from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.failures import TtsError
@@ -216,3 +218,13 @@ async def test_a_check_still_waiting_is_joined_not_started_again() -> None:
     assert started == 1, "one check at a time, however often the probe asks"
     release.set()
     assert await check.verdict(0.5) == "ok"
+
+
+def test_the_install_channel_is_assumed_only_without_connected_channels_unless_said() -> None:
+    key = Fernet.generate_key().decode()
+    assert GatewaySettings(youtube_client_id="id").youtube_install_channel_configured
+    assert not GatewaySettings().youtube_install_channel_configured
+    assert not GatewaySettings(youtube_client_id="id", channel_token_key=key).youtube_install_channel_configured
+    said = GatewaySettings(youtube_client_id="id", channel_token_key=key, youtube_install_channel=True)
+    assert said.youtube_install_channel_configured
+    assert GatewaySettings(youtube_install_channel="").youtube_install_channel is None  # compose's unset variable

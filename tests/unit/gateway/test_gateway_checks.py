@@ -9,6 +9,7 @@ from typing import cast
 
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from reelflow.contracts import MusicTrack, PublishTarget, RankingClip, RankingSpec, RenderDefaults, Voice
 from reelflow.gateway.outbox import OutboxRelay
@@ -221,10 +222,11 @@ async def test_a_check_still_waiting_is_joined_not_started_again() -> None:
 
 
 def test_the_install_channel_is_assumed_only_without_connected_channels_unless_said() -> None:
-    key = Fernet.generate_key().decode()
+    key = SecretStr(Fernet.generate_key().decode())
     assert GatewaySettings(youtube_client_id="id").youtube_install_channel_configured
     assert not GatewaySettings().youtube_install_channel_configured
     assert not GatewaySettings(youtube_client_id="id", channel_token_key=key).youtube_install_channel_configured
     said = GatewaySettings(youtube_client_id="id", channel_token_key=key, youtube_install_channel=True)
     assert said.youtube_install_channel_configured
-    assert GatewaySettings(youtube_install_channel="").youtube_install_channel is None  # compose's unset variable
+    unset_in_compose = GatewaySettings.model_validate({"youtube_install_channel": ""})
+    assert unset_in_compose.youtube_install_channel is None

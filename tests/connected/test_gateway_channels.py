@@ -6,6 +6,7 @@ stores. Callers are injected per request (``X-Test-Workspace``); authentication 
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,6 +17,8 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI, Request
 from pymongo import AsyncMongoClient
 from tests.fake_youtube import FakeYouTube
+from tests.gateway_auth import ADMIN_HEADERS
+from tests.gateway_jobs import TINY_LESSON
 
 from reelflow.contracts import PublishTarget, RankingClip, RankingSpec, Voice
 from reelflow.gateway.accounts import Caller, CallerKind, Scope
@@ -28,7 +31,9 @@ from reelflow.gateway.connected_channels import ConnectedChannels
 from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.settings import GatewaySettings
-from reelflow.local.servers import StackEndpoints
+from reelflow.local.ports import LOOPBACK, free_port
+from reelflow.local.servers import EmbeddedStack, StackEndpoints
+from reelflow.local.workers import WorkerGroup
 from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.channel_grants import GrantSealer, grant_key
 from reelflow.runtime.failures import TtsError
@@ -395,3 +400,79 @@ async def test_a_job_stores_its_channel_and_workspace(gateway: Gateway, youtube:
     assert none_connected.publish is not None and none_connected.publish.workspace_id is None
     with pytest.raises(InvalidRequestError):
         await checks_for(gateway).ranking(spec, workspace_id="ws-b")
+
+
+# ---- the real gateway process ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def channel_gateway(youtube: FakeYouTube, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A gateway process of its own (on servers of its own, so no other test's events reach it) that connects
+    channels against the fake Google."""
+    root = tmp_path_factory.mktemp("channel-gateway")
+    stack = EmbeddedStack(root / "stack")
+    endpoints = stack.start()
+    port = free_port()
+    env = endpoints.service_env() | {
+        "REELFLOW_GATEWAY_PORT": str(port),
+        "REELFLOW_YOUTUBE_CLIENT_ID": youtube.client_id,
+        "REELFLOW_YOUTUBE_CLIENT_SECRET": youtube.client_secret,
+        "REELFLOW_YOUTUBE_TOKEN_URI": youtube.token_uri,
+        "REELFLOW_YOUTUBE_API_URL": youtube.api_url,
+        "REELFLOW_YOUTUBE_CA_BUNDLE": str(youtube.ca_bundle),
+        "REELFLOW_CHANNEL_TOKEN_KEY": Fernet.generate_key().decode(),
+    }
+    workers = WorkerGroup(env, root / "logs", services=("gateway",))
+    workers.start()
+    try:
+        url = f"http://{LOOPBACK}:{port}"
+        workers.wait_ready(endpoints.nats_url, url, timeout_sec=120)
+        yield url
+    finally:
+        workers.stop()
+        stack.stop()
+
+
+async def member_of_another_workspace(admin: httpx.AsyncClient, unique_id: str) -> httpx.AsyncClient:
+    email, password = f"channels-{unique_id}@reelflow.test", f"password-{unique_id}"
+    assert (await admin.post("/api/users", json={"email": email, "password": password})).status_code == 201
+    async with httpx.AsyncClient(base_url=admin.base_url, timeout=30) as browser:
+        signed = await browser.post("/api/auth/login", json={"email": email, "password": password})
+        key = await browser.post(
+            "/api/keys",
+            json={"name": "channels test", "scopes": ["read", "scripts", "render", "publish"]},
+            headers={"X-CSRF-Token": signed.json()["csrf_token"]},
+        )
+        assert key.status_code == 201, key.text
+    headers = {"Authorization": f"Bearer {key.json()['secret']}"}
+    return httpx.AsyncClient(base_url=admin.base_url, headers=headers, timeout=30)
+
+
+async def test_through_the_gateway_process_only_the_connecting_workspace_publishes_to_its_channel(
+    channel_gateway: str, youtube: FakeYouTube, unique_id: str
+) -> None:
+    channel_id = f"UCprocess{unique_id[:12]}"
+    later = (datetime.now(UTC) + timedelta(days=30)).replace(tzinfo=None).isoformat(timespec="minutes")
+    schedule = {"name": "later", "items": [{"title": "Lifting", "source_text": TINY_LESSON, "due_at": later}]}
+    to_channel = {**schedule, "publish": {"privacy": "private", "channel_id": channel_id}}
+    async with httpx.AsyncClient(base_url=channel_gateway, headers=ADMIN_HEADERS, timeout=30) as admin:
+        token = youtube.refresh_token_for(channel_id, "Process")
+        connected = await admin.post("/api/channels", json={"refresh_token": token})
+        assert connected.status_code == 201, connected.text
+        assert [c["channel_id"] for c in (await admin.get("/api/channels")).json()] == [channel_id]
+
+        async with await member_of_another_workspace(admin, unique_id) as member:
+            refused = await member.post("/api/schedules", json=to_channel)
+            assert refused.status_code == 422, refused.text
+            [problem] = refused.json()["error"]["details"]["problems"]
+            assert problem["field"] == "publish.channel_id" and "connect it at /api/channels" in problem["problem"]
+            assert (await member.delete(f"/api/channels/{channel_id}")).status_code == 404
+            assert (await member.get("/api/channels")).json() == []
+
+        accepted = await admin.post("/api/schedules", json=to_channel)
+        assert accepted.status_code == 201, accepted.text
+        # With its only channel connected and no channel of the install's own, naming none goes there too.
+        assert (
+            await admin.post("/api/schedules", json={**schedule, "publish": {"privacy": "private"}})
+        ).status_code == 201
+        assert (await admin.delete(f"/api/channels/{channel_id}")).status_code == 204
+        gone = await admin.post("/api/schedules", json=to_channel)
+        assert gone.status_code == 422, gone.text

@@ -22,8 +22,8 @@ import hypothesis
 import hypothesis.errors
 import pytest
 import schemathesis
-from cryptography.fernet import Fernet
 from schemathesis import Case, Response
+from tests.channel_gateway import channel_settings_env
 from tests.fake_youtube import FakeYouTube
 from tests.gateway_auth import ADMIN_API_KEY, ADMIN_HEADERS
 
@@ -55,15 +55,7 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     gateway_port = free_port()
     # Connecting channels is on, against a local fake Google, so its routes answer what they do when configured.
     youtube = FakeYouTube().start()
-    channels_env = {
-        "REELFLOW_YOUTUBE_CLIENT_ID": youtube.client_id,
-        "REELFLOW_YOUTUBE_CLIENT_SECRET": youtube.client_secret,
-        "REELFLOW_YOUTUBE_TOKEN_URI": youtube.token_uri,
-        "REELFLOW_YOUTUBE_API_URL": youtube.api_url,
-        "REELFLOW_YOUTUBE_CA_BUNDLE": str(youtube.ca_bundle),
-        "REELFLOW_CHANNEL_TOKEN_KEY": Fernet.generate_key().decode(),
-    }
-    env = endpoints.service_env() | {"REELFLOW_GATEWAY_PORT": str(gateway_port)} | channels_env
+    env = endpoints.service_env() | {"REELFLOW_GATEWAY_PORT": str(gateway_port)} | channel_settings_env(youtube)
     workers = WorkerGroup(env, root / "logs", services=("script", "gateway"))
     workers.start()
     try:

@@ -16,6 +16,7 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI, Request
 from pymongo import AsyncMongoClient
+from tests.channel_gateway import own_channel_gateway
 from tests.fake_youtube import FakeYouTube
 from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import TINY_LESSON
@@ -31,9 +32,7 @@ from reelflow.gateway.connected_channels import ConnectedChannels
 from reelflow.gateway.refusals import InvalidRequestError
 from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.settings import GatewaySettings
-from reelflow.local.ports import LOOPBACK, free_port
-from reelflow.local.servers import EmbeddedStack, StackEndpoints
-from reelflow.local.workers import WorkerGroup
+from reelflow.local.servers import StackEndpoints
 from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.channel_grants import GrantSealer, grant_key
 from reelflow.runtime.failures import TtsError
@@ -405,30 +404,8 @@ async def test_a_job_stores_its_channel_and_workspace(gateway: Gateway, youtube:
 # ---- the real gateway process ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def channel_gateway(youtube: FakeYouTube, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A gateway process of its own (on servers of its own, so no other test's events reach it) that connects
-    channels against the fake Google."""
-    root = tmp_path_factory.mktemp("channel-gateway")
-    stack = EmbeddedStack(root / "stack")
-    endpoints = stack.start()
-    port = free_port()
-    env = endpoints.service_env() | {
-        "REELFLOW_GATEWAY_PORT": str(port),
-        "REELFLOW_YOUTUBE_CLIENT_ID": youtube.client_id,
-        "REELFLOW_YOUTUBE_CLIENT_SECRET": youtube.client_secret,
-        "REELFLOW_YOUTUBE_TOKEN_URI": youtube.token_uri,
-        "REELFLOW_YOUTUBE_API_URL": youtube.api_url,
-        "REELFLOW_YOUTUBE_CA_BUNDLE": str(youtube.ca_bundle),
-        "REELFLOW_CHANNEL_TOKEN_KEY": Fernet.generate_key().decode(),
-    }
-    workers = WorkerGroup(env, root / "logs", services=("gateway",))
-    workers.start()
-    try:
-        url = f"http://{LOOPBACK}:{port}"
-        workers.wait_ready(endpoints.nats_url, url, timeout_sec=120)
+    with own_channel_gateway(youtube, tmp_path_factory.mktemp("channel-gateway")) as url:
         yield url
-    finally:
-        workers.stop()
-        stack.stop()
 
 
 async def member_of_another_workspace(admin: httpx.AsyncClient, unique_id: str) -> httpx.AsyncClient:

@@ -15,10 +15,11 @@ YOUTUBE_API_URL = "https://youtube.googleapis.com/"
 class UploaderSettings(ChannelTokenKeySettings):
     service_name: str = "uploader"
 
-    # The install's OAuth client (a Google Cloud project with the YouTube Data API enabled), and optionally the
-    # refresh token of one channel for the whole install, granted the youtube.upload and youtube.force-ssl scopes:
-    # jobs whose publish target names no channel go there. All three set, or none. Channels a workspace connects
-    # (REELFLOW_CHANNEL_TOKEN_KEY) carry the client in their sealed grant.
+    # The install's own channel, where jobs whose publish target names no connected channel go: an OAuth client of
+    # a Google Cloud project with the YouTube Data API enabled, and a refresh token granted the youtube.upload and
+    # youtube.force-ssl scopes. All three set, or none (publishing there then fails plainly, naming these settings).
+    # Channels a workspace connects need none of them here: each sealed grant (REELFLOW_CHANNEL_TOKEN_KEY) carries
+    # the client it was granted to.
     youtube_client_id: str = ""
     youtube_client_secret: SecretStr = SecretStr("")
     youtube_refresh_token: SecretStr = SecretStr("")

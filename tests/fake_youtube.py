@@ -3,8 +3,13 @@
 It serves HTTPS on 127.0.0.1 with a certificate from its own throwaway CA (``ca_bundle``), because the client
 library keeps the scheme of the real upload URL and only swaps the host when pointed elsewhere. What it answers:
 
-- ``POST /token``: the OAuth token endpoint, refresh-token grant (form-encoded), answering an access token;
-  a wrong client or a revoked token gets ``400 invalid_grant``.
+- ``POST /token``: the OAuth token endpoint (form-encoded): the refresh-token grant, answering an access token,
+  and the authorization-code grant with PKCE, answering an access and a refresh token for a code that
+  :meth:`FakeYouTube.authorize` issued (standing in for a person clicking "Allow"), once, when ``code_verifier``
+  matches its S256 ``code_challenge`` and ``redirect_uri`` and the client match. A revoked or unknown token, or
+  a bad code, gets ``400 invalid_grant``; a wrong client ``401 invalid_client``.
+- ``GET /youtube/v3/channels?part=snippet&mine=true``: the channel the bearer token acts for, as
+  ``{"items": [{"id": "UC…", "snippet": {"title": …}}]}``.
 - ``POST /upload/youtube/v3/videos?uploadType=resumable``: starts a resumable session (the video resource as
   JSON, ``X-Upload-Content-Length``) and answers its URI in ``Location``.
 - ``PUT`` on a session URI with ``Content-Range: bytes a-b/total``: stores the chunk and answers ``308`` with
@@ -32,8 +37,10 @@ Operations for :meth:`FakeYouTube.fail`: ``token``, ``initiate``, ``chunk``, ``s
 
 from __future__ import annotations
 
+import base64
 import email.parser
 import email.policy
+import hashlib
 import ipaddress
 import itertools
 import json
@@ -59,6 +66,9 @@ from tests.threaded_server import LOOPBACK, ThreadedServer
 CLIENT_ID = "fake-client-id.apps.googleusercontent.com"
 CLIENT_SECRET = "fake-client-secret"
 REFRESH_TOKEN = "1//fake-refresh-token"
+# The channel the install's refresh token (REFRESH_TOKEN) acts for.
+CHANNEL_ID = "UCfakeInstallChannel00001"
+CHANNEL_TITLE = "The install's channel"
 QUOTA_MESSAGE = (
     'The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">'
     "quota</a>."
@@ -102,10 +112,28 @@ class RecordedRequest:
     headers: dict[str, str]  # names in lower case
 
 
+@dataclass(frozen=True)
+class Authorization:
+    """A code :meth:`FakeYouTube.authorize` issued, and what redeeming it must match."""
+
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    channel_id: str
+    title: str
+
+
 @dataclass
 class _State:
     base_url: str = ""
     revoked: bool = False
+    revoked_tokens: set[str] = field(default_factory=set)
+    # Refresh token -> the channel it acts for; access token -> the same.
+    refresh_channels: dict[str, tuple[str, str]] = field(
+        default_factory=lambda: {REFRESH_TOKEN: (CHANNEL_ID, CHANNEL_TITLE)}
+    )
+    access_channels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    codes: dict[str, Authorization] = field(default_factory=dict)
     issued_tokens: set[str] = field(default_factory=set)
     token_requests: list[dict[str, str]] = field(default_factory=list)
     sessions: dict[str, UploadSession] = field(default_factory=dict)
@@ -221,6 +249,34 @@ class FakeYouTube(ThreadedServer):
         with self._state.lock:
             self._state.revoked = revoked
             self._state.issued_tokens.clear()
+
+    def revoke(self, refresh_token: str) -> None:
+        """Refuse this one refresh token from now on (a person removed the app's access to their channel)."""
+        with self._state.lock:
+            self._state.revoked_tokens.add(refresh_token)
+
+    def authorize(
+        self,
+        client_id: str,
+        redirect_uri: str,
+        code_challenge: str,
+        *,
+        channel_id: str = "UCfakeConnectedChannel001",
+        title: str = "A connected channel",
+    ) -> str:
+        """What Google does when a person clicks "Allow" on the consent page: a code for ``channel_id``, which the
+        token endpoint redeems once, with the verifier of ``code_challenge`` (S256)."""
+        code = f"4/fake-code-{next(self._state.ids)}"
+        with self._state.lock:
+            self._state.codes[code] = Authorization(client_id, redirect_uri, code_challenge, channel_id, title)
+        return code
+
+    def refresh_token_for(self, channel_id: str, title: str = "A pasted channel") -> str:
+        """A refresh token for ``channel_id``, as someone would copy it out of the OAuth playground."""
+        token = f"1//fake-refresh-{next(self._state.ids)}"
+        with self._state.lock:
+            self._state.refresh_channels[token] = (channel_id, title)
+        return token
 
     def reset(self) -> None:
         """Drop scripted faults, a pending stall and a revocation; what was received stays."""
@@ -367,6 +423,25 @@ def _handler_class(state: _State) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(404, _google_error(404, "notFound", f"no fake route for POST {path}"))
 
+        def do_GET(self) -> None:
+            path, query = self._record()
+            if path == "/youtube/v3/channels":
+                self._channels(query)
+            else:
+                self._send(404, _google_error(404, "notFound", f"no fake route for GET {path}"))
+
+        def _channels(self, query: dict[str, list[str]]) -> None:
+            if query.get("part") != ["snippet"] or query.get("mine") != ["true"]:
+                self._send(400, _google_error(400, "badRequest", "the fake answers part=snippet&mine=true only"))
+                return
+            if not self._authorized():
+                return
+            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            with state.lock:
+                channel_id, title = state.access_channels[token]
+            item = {"kind": "youtube#channel", "etag": "fake", "id": channel_id, "snippet": {"title": title}}
+            self._send(200, {"kind": "youtube#channelListResponse", "pageInfo": {"totalResults": 1}, "items": [item]})
+
         def do_PUT(self) -> None:
             path, query = self._record()
             upload_id = (query.get("upload_id") or [""])[0]
@@ -382,23 +457,55 @@ def _handler_class(state: _State) -> type[BaseHTTPRequestHandler]:
                 state.token_requests.append(form)
             if self._fault("token"):
                 return
-            good = (
-                form.get("grant_type") == "refresh_token"
-                and form.get("client_id") == CLIENT_ID
-                and form.get("client_secret") == CLIENT_SECRET
-                and form.get("refresh_token") == REFRESH_TOKEN
-            )
+            if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+                self._send(401, {"error": "invalid_client", "error_description": "The OAuth client was not found."})
+                return
+            if form.get("grant_type") == "authorization_code":
+                self._redeem_code(form)
+                return
+            refresh_token = form.get("refresh_token") or ""
             with state.lock:
-                revoked = state.revoked
-            if not good or revoked:
+                channel = state.refresh_channels.get(refresh_token)
+                revoked = state.revoked or refresh_token in state.revoked_tokens
+            if form.get("grant_type") != "refresh_token" or channel is None or revoked:
                 self._send(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
                 return
+            answer: dict[str, Any] = {"access_token": self._issue(channel), "expires_in": 3599, "token_type": "Bearer"}
+            if "scope" in form:
+                answer["scope"] = form["scope"]
+            self._send(200, answer)
+
+        def _issue(self, channel: tuple[str, str]) -> str:
             token = f"ya29.fake-{next(state.ids)}"
             with state.lock:
                 state.issued_tokens.add(token)
-            answer = {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
-            if "scope" in form:
-                answer["scope"] = form["scope"]
+                state.access_channels[token] = channel
+            return token
+
+        def _redeem_code(self, form: dict[str, str]) -> None:
+            with state.lock:
+                granted = state.codes.pop(form.get("code") or "", None)  # a code is redeemed once
+            verifier = form.get("code_verifier") or ""
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+            if (
+                granted is None
+                or granted.client_id != form.get("client_id")
+                or granted.redirect_uri != form.get("redirect_uri")
+                or granted.code_challenge != challenge
+            ):
+                self._send(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+                return
+            channel = (granted.channel_id, granted.title)
+            refresh_token = f"1//fake-refresh-{next(state.ids)}"
+            with state.lock:
+                state.refresh_channels[refresh_token] = channel
+            answer = {
+                "access_token": self._issue(channel),
+                "refresh_token": refresh_token,
+                "expires_in": 3599,
+                "token_type": "Bearer",
+                "scope": "https://www.googleapis.com/auth/youtube.upload",
+            }
             self._send(200, answer)
 
         def _initiate(self, query: dict[str, list[str]], body: bytes) -> None:

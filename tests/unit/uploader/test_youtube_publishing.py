@@ -18,7 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from faststream.nats import TestNatsBroker
+from pydantic import SecretStr
 from tests.bus_recording import BusRecorder, record_bus
 from tests.fake_youtube import FakeYouTube, UploadSession
 
@@ -40,6 +42,7 @@ from reelflow.contracts import (
 )
 from reelflow.runtime.attempts import InMemoryAttemptStates
 from reelflow.runtime.blobs import DirectoryBlobStore
+from reelflow.runtime.channel_grants import ChannelGrant, GrantSealer, grant_key
 from reelflow.runtime.service import ServiceRuntime, build_runtime
 from reelflow.uploader.handlers import router
 from reelflow.uploader.settings import RESUMABLE_CHUNK_UNIT, UploaderSettings
@@ -53,6 +56,8 @@ VIDEO_SIZE = 4 * CHUNK + 1000
 CHAPTERS_TXT = "0:00 Intro\n0:12 What phishing looks like\n0:31 What to do\n"
 SUBTITLES_SRT = "1\n00:00:00,000 --> 00:00:02,500\nPhishing is a scam.\n"
 CALL_TRIES = 3
+# The key the gateway sealed connected channels' grants with; the uploader is given the same one.
+CHANNEL_TOKEN_KEY = Fernet.generate_key().decode()
 PROCESS_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "SYSTEMROOT")
 
 
@@ -75,6 +80,7 @@ def uploader_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Uploa
             "REELFLOW_YOUTUBE_CALL_TRIES": str(CALL_TRIES),
             "REELFLOW_YOUTUBE_RETRY_FIRST_DELAY_SEC": "0.01",
             "REELFLOW_YOUTUBE_RETRY_MAX_DELAY_SEC": "0.05",
+            "REELFLOW_CHANNEL_TOKEN_KEY": CHANNEL_TOKEN_KEY,
         }
         with pytest.MonkeyPatch.context() as patch:
             for name, value in settings_env.items():
@@ -516,3 +522,93 @@ async def test_a_recorded_session_youtube_no_longer_knows_is_replaced_by_a_new_o
     ]
     assert len(status_queries) == 1
     assert status_queries[0].headers["content-range"] == f"bytes */{VIDEO_SIZE}"
+
+
+# ---- channels a workspace connected -----------------------------------------------------------------------------
+async def connect_channel(
+    service: UploaderService, workspace_id: str, channel_id: str, refresh_token: str, *, key: str = CHANNEL_TOKEN_KEY
+) -> None:
+    """What the gateway leaves in the work bucket when a workspace connects a channel."""
+    youtube = service.youtube
+    grant = ChannelGrant(
+        workspace_id=workspace_id,
+        channel_id=channel_id,
+        client_id=youtube.client_id,
+        client_secret=SecretStr(youtube.client_secret),
+        refresh_token=SecretStr(refresh_token),
+        token_uri=youtube.token_uri,
+    )
+    sealed = GrantSealer(SecretStr(key)).seal(grant)
+    work_bucket = service.runtime.settings.work_bucket
+    await service.blobs.put_bytes(work_bucket, grant_key(workspace_id, channel_id), sealed, "application/octet-stream")
+
+
+async def test_a_job_naming_a_connected_channel_uploads_with_that_channels_grant(
+    uploader_service: UploaderService, bus: BusRecorder, youtube: FakeYouTube, unique_id: str
+) -> None:
+    channel_id, workspace_id = "UCconnected" + unique_id[:8], f"ws-{unique_id}"
+    refresh_token = youtube.refresh_token_for(channel_id, "Connected")
+    await connect_channel(uploader_service, workspace_id, channel_id, refresh_token)
+    title = f"Connected {unique_id}"
+    target = PublishTarget(title=title, channel_id=channel_id, workspace_id=workspace_id)
+    job = await stored_job(uploader_service, unique_id, target)
+    refreshed_before = len(youtube.token_requests)
+
+    await deliver(uploader_service, job.event)
+
+    published = the_publication(bus)
+    [session] = sessions_titled(youtube, title)
+    assert session.video_id == published.external_id
+    used = {request.get("refresh_token") for request in youtube.token_requests[refreshed_before:]}
+    assert used == {refresh_token}, "the job's token refreshes used the connected channel's grant only"
+
+
+async def test_a_disconnected_channel_fails_at_once_asking_to_connect_it_again(
+    uploader_service: UploaderService, bus: BusRecorder, youtube: FakeYouTube, unique_id: str
+) -> None:
+    target = PublishTarget(title=f"Gone {unique_id}", channel_id="UCneverconnected", workspace_id=f"ws-{unique_id}")
+    job = await stored_job(uploader_service, unique_id, target)
+    sessions_before = len(youtube.sessions)
+
+    await deliver(uploader_service, job.event)
+
+    failed = the_failure(bus)
+    assert "channel UCneverconnected is not connected (anymore)" in failed.error.message
+    assert "connect it again at /api/channels, then retry the job" in failed.error.message
+    assert len(bus.on(DLQ_SUBJECT)) == 1, "failed for good on the first delivery, not redelivered"
+    assert len(youtube.sessions) == sessions_before
+
+
+async def test_another_workspaces_grant_for_the_same_channel_is_not_used(
+    uploader_service: UploaderService, bus: BusRecorder, youtube: FakeYouTube, unique_id: str
+) -> None:
+    channel_id = "UCshared" + unique_id[:8]
+    await connect_channel(
+        uploader_service, f"other-{unique_id}", channel_id, youtube.refresh_token_for(channel_id, "Shared")
+    )
+    target = PublishTarget(title=f"Not mine {unique_id}", channel_id=channel_id, workspace_id=f"ws-{unique_id}")
+    job = await stored_job(uploader_service, unique_id, target)
+
+    await deliver(uploader_service, job.event)
+
+    assert f"channel {channel_id} is not connected (anymore)" in the_failure(bus).error.message
+
+
+async def test_a_grant_sealed_with_another_key_fails_at_once_naming_the_setting(
+    uploader_service: UploaderService, bus: BusRecorder, youtube: FakeYouTube, unique_id: str
+) -> None:
+    channel_id, workspace_id = "UCotherkey" + unique_id[:8], f"ws-{unique_id}"
+    refresh_token = youtube.refresh_token_for(channel_id)
+    await connect_channel(uploader_service, workspace_id, channel_id, refresh_token, key=Fernet.generate_key().decode())
+    job = await stored_job(
+        uploader_service,
+        unique_id,
+        PublishTarget(title=f"Other key {unique_id}", channel_id=channel_id, workspace_id=workspace_id),
+    )
+
+    await deliver(uploader_service, job.event)
+
+    failed = the_failure(bus)
+    assert "REELFLOW_CHANNEL_TOKEN_KEY" in failed.error.message
+    assert len(bus.on(DLQ_SUBJECT)) == 1
+    assert refresh_token not in failed.error.message

@@ -50,3 +50,8 @@ class ApiErrorCode(StrEnum):
     BACKEND_UNAVAILABLE = "BACKEND_UNAVAILABLE"
     BACKEND_TIMEOUT = "BACKEND_TIMEOUT"  # the backend did not answer within BACKEND_TIMEOUT_SEC; nothing started
     BACKEND_FAILED = "BACKEND_FAILED"  # the backend answered with an error (5xx, 401/403) or no JSON; nothing started
+    # Google (OAuth or the YouTube API), asked to connect a channel, failed or did not answer; nothing was stored.
+    YOUTUBE_FAILED = "YOUTUBE_FAILED"
+    YOUTUBE_TIMEOUT = "YOUTUBE_TIMEOUT"
+    OAUTH_FAILED = "OAUTH_FAILED"  # an OAuth callback with an unknown, expired or used state, or a refused consent
+    NOT_CONFIGURED = "NOT_CONFIGURED"  # the install has not turned this feature on; the message names the setting

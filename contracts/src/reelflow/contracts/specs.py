@@ -219,6 +219,16 @@ class PublishTarget(Contract):
         default=None, description="Language of the title, description and captions; by default the lesson's."
     )
     made_for_kids: bool = Field(default=False, description="Declared to YouTube as made for kids (COPPA).")
+    channel_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{3,64}$")] | None = Field(
+        default=None,
+        description="The YouTube channel id (UC…) of a channel the workspace connected (GET /api/channels). "
+        "Null: the install's own channel, or the workspace's only connected channel when the install has none.",
+    )
+    workspace_id: str | None = Field(
+        default=None,
+        description="Set by the gateway when it stores the job: the workspace whose connected channel channel_id "
+        "names. Whatever a request sends here is replaced.",
+    )
 
 
 def _template_is_required(schema: dict[str, Any]) -> None:

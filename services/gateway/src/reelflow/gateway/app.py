@@ -2,6 +2,7 @@
 sharing one lifespan."""
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -23,6 +24,7 @@ from reelflow.gateway.api.routes import (
     accounts,
     assets,
     backend,
+    channels,
     health,
     lexicon,
     library,
@@ -41,6 +43,8 @@ from reelflow.gateway.authentication import Authenticator, Budgets
 from reelflow.gateway.backend_callbacks import BackendCallbacks
 from reelflow.gateway.backend_jobs import BackendJobs
 from reelflow.gateway.backend_specs import BackendSpecs
+from reelflow.gateway.channel_store import ChannelStore
+from reelflow.gateway.connected_channels import CALLBACK_PATH, ChannelSetup, ConnectedChannels
 from reelflow.gateway.event_projector import EventProjector
 from reelflow.gateway.handlers import router
 from reelflow.gateway.http_observability import instrument_http
@@ -63,7 +67,8 @@ from reelflow.gateway.webhook_schedule import DAY_SEC
 from reelflow.gateway.webhook_store import WebhookStore
 from reelflow.gateway.webhook_subscriptions import WebhookSubscriptions
 from reelflow.gateway.workspace_lexicons import WorkspaceLexicons
-from reelflow.runtime.blobs import PresignedLinks
+from reelflow.gateway.youtube_oauth import GoogleOAuth, OAuthClient
+from reelflow.runtime.blobs import BlobStore, PresignedLinks
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 
@@ -142,6 +147,37 @@ def _delivery_policy(settings: GatewaySettings) -> DeliveryPolicy:
     )
 
 
+def google_http_client(settings: GatewaySettings) -> httpx.AsyncClient:
+    """The client of the gateway's calls to Google (connecting channels), each within REELFLOW_YOUTUBE_TIMEOUT_SEC."""
+    bundle = settings.youtube_ca_bundle
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(bundle)) if bundle is not None else True
+    return httpx.AsyncClient(
+        timeout=settings.youtube_timeout_sec, follow_redirects=False, trust_env=False, verify=verify
+    )
+
+
+def channel_setup(settings: GatewaySettings, blobs: BlobStore, http: httpx.AsyncClient) -> ChannelSetup:
+    """How this gateway connects channels; the OAuth client is left out unless both its id and secret are set."""
+    client_id, client_secret = settings.youtube_client_id.strip(), settings.youtube_client_secret.get_secret_value()
+    google = None
+    if client_id and client_secret:
+        client = OAuthClient(
+            client_id=client_id,
+            client_secret=client_secret,
+            token_uri=settings.youtube_token_uri,
+            auth_uri=settings.youtube_auth_uri,
+            api_url=settings.youtube_api_url,
+        )
+        google = GoogleOAuth(client, http)
+    return ChannelSetup(
+        google=google,
+        sealer=settings.grant_sealer(),
+        blobs=blobs,
+        work_bucket=settings.work_bucket,
+        redirect_uri=f"{settings.gateway_base_url}{CALLBACK_PATH}",
+    )
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     runtime = build_runtime("gateway", settings, router)
@@ -166,10 +202,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         await video_library.ensure_indexes()
         relay = OutboxRelay(store, runtime.bus, idle_sec=settings.outbox_idle_sec)
+        channel_store = ChannelStore(mongo, settings.mongo_db)
+        await channel_store.ensure_indexes()
+        google_http = google_http_client(settings)
+        connected_channels = ConnectedChannels(channel_store, channel_setup(settings, runtime.blobs, google_http))
         checks = RenderChecks(
             runtime.blobs,
             settings.media_bucket,
-            publishing_available=bool(settings.youtube_client_id.strip()),
+            publishing_available=settings.youtube_install_channel_configured,
+            channels=connected_channels if settings.channels_connectable else None,
+            owner_of=registry.owner_of,
             voice_providers=frozenset(settings.voice_providers),
             callbacks=CallbackChecks(
                 signed=bool(settings.webhook_secret.get_secret_value()),
@@ -232,6 +274,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             schedules=ScheduleCommands(schedule_store, store, checks, on_change=scheduler.kick),
             backend_jobs=BackendJobs(BackendSpecs(settings.backend_connection(), backend_http), jobs, access),
             lexicons=lexicons,
+            channels=connected_channels,
         )
         try:
             yield
@@ -240,6 +283,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await runtime.broker.stop()
             await webhook_http.aclose()
             await backend_http.aclose()
+            await google_http.aclose()
             await mongo.close()
 
     return build_api(lifespan, settings)
@@ -272,6 +316,7 @@ def build_api(lifespan: Lifespan | None = None, settings: GatewaySettings | None
         uploads,
         ranking_jobs,
         webhooks,
+        channels,
         assets,
         progress_socket,
         backend,

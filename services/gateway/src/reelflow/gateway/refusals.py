@@ -178,3 +178,27 @@ class BackendFailedError(BackendError):
     """The backend answered, but with an error status or a body that is not JSON."""
 
     api_code = ApiErrorCode.BACKEND_FAILED
+
+
+class NotConfiguredError(GatewayError):
+    """A feature this install has not turned on; the message names the setting that does."""
+
+    api_code = ApiErrorCode.NOT_CONFIGURED
+
+
+class OAuthRefusedError(GatewayError):
+    """An OAuth callback that cannot finish: an unknown, expired or used state, or consent that was refused."""
+
+    api_code = ApiErrorCode.OAUTH_FAILED
+
+
+class YouTubeFailedError(GatewayError):
+    """Google's token endpoint or the YouTube API answered with an error, or with something unreadable."""
+
+    api_code = ApiErrorCode.YOUTUBE_FAILED
+
+
+class YouTubeTimeoutError(GatewayError):
+    """Google did not answer within REELFLOW_YOUTUBE_TIMEOUT_SEC (or could not be reached)."""
+
+    api_code = ApiErrorCode.YOUTUBE_TIMEOUT

@@ -1,6 +1,7 @@
 """Everything about a render request that can be checked before its job exists, beyond what its body's types say:
-the voice (its provider enabled here; an espeak-ng voice one it has), the publish target (YouTube must be
-configured), the callback_url (a public address, and a secret to sign with) and the uploads it names.
+the voice (its provider enabled here; an espeak-ng voice one it has), the publish target (a channel the
+workspace connected, or the install's own), the callback_url (a public address, and a secret to sign with) and
+the uploads it names.
 
 A request that passes renders; one that does not is refused with a 422 naming each field, instead of failing
 minutes later in tts or compose. The same checks run for ``POST …/render-jobs``, ``POST /api/ranking-jobs`` and
@@ -8,12 +9,13 @@ the ``render_defaults`` of an ``auto_render`` script request (a ranking short's 
 labels).
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
-from reelflow.contracts import MusicTrack, PublishTarget, RankingSpec, Voice
+from reelflow.contracts import MusicTrack, PublishTarget, RankingSpec, RenderSpec, Voice
 from reelflow.gateway.job_media import (
     NamedUpload,
     require_lesson_music,
@@ -35,10 +37,51 @@ def _field(within: str, name: str) -> str:
     return f"{within}.{name}" if within else name
 
 
-def publish_problems(publish: PublishTarget | None, *, available: bool, within: str = "") -> list[Problem]:
-    if publish is None or available:
+def publish_problems(
+    publish: PublishTarget | None, *, available: bool, connected: Sequence[str] = (), within: str = ""
+) -> list[Problem]:
+    """Whether ``publish`` can reach a channel: the connected one it names (``connected`` holds the workspace's
+    channel ids), else the install's own (``available``), else the workspace's only connected channel."""
+    if publish is None:
         return []
+    if publish.channel_id is not None:
+        if publish.channel_id in connected:
+            return []
+        listed = f" (connected: {', '.join(connected)})" if connected else ""
+        problem = (
+            f"channel {publish.channel_id} is not connected to this workspace{listed}; connect it at /api/channels "
+            "(POST /api/channels/oauth/start), or leave channel_id out"
+        )
+        return [{"field": _field(within, "publish.channel_id"), "problem": problem}]
+    if available or len(connected) == 1:
+        return []
+    if connected:
+        problem = (
+            f"this workspace has connected several channels ({', '.join(connected)}) and the install has none of its "
+            "own; name one in publish.channel_id"
+        )
+        return [{"field": _field(within, "publish.channel_id"), "problem": problem}]
     return [{"field": _field(within, "publish"), "problem": PUBLISH_NOT_CONFIGURED}]
+
+
+def resolved_publish(
+    publish: PublishTarget, *, available: bool, connected: Sequence[str], workspace_id: str
+) -> PublishTarget:
+    """The target as the job stores it: the workspace's only channel filled in when it names none and the install
+    has no channel of its own, and ``workspace_id`` set to the workspace exactly when a channel is named (so the
+    uploader finds the grant under it); whatever the request sent there is replaced."""
+    channel_id = publish.channel_id
+    if channel_id is None and not available and len(connected) == 1:
+        channel_id = connected[0]
+    return publish.model_copy(
+        update={"channel_id": channel_id, "workspace_id": workspace_id if channel_id is not None else None}
+    )
+
+
+class ChannelDirectory(Protocol):
+    async def channel_ids(self, workspace_id: str) -> list[str]:
+        """The workspace's connected YouTube channels."""
+        ...
 
 
 def provider_problems(voice: Voice | None, enabled: frozenset[str], *, within: str = "") -> list[Problem]:
@@ -102,6 +145,39 @@ class RenderChecks:
     voice_catalogue: Callable[[], Awaitable[VoiceCatalogue]] = espeak_catalogue
     callbacks: CallbackChecks = CallbackChecks()
     voice_providers: frozenset[str] = frozenset({"espeak"})
+    # The workspaces' connected channels, and the workspace of a video; None: no channels can be connected.
+    channels: ChannelDirectory | None = None
+    owner_of: Callable[[str], Awaitable[str]] | None = None
+
+    async def workspace_of(self, video_id: str) -> str | None:
+        """The workspace of the video, when channels can be connected (otherwise nobody asks)."""
+        return None if self.owner_of is None else await self.owner_of(video_id)
+
+    async def _connected(self, workspace_id: str | None) -> list[str]:
+        if self.channels is None or workspace_id is None:
+            return []
+        return await self.channels.channel_ids(workspace_id)
+
+    async def publish_problems(
+        self, publish: PublishTarget | None, workspace_id: str | None, *, within: str = ""
+    ) -> list[Problem]:
+        if publish is None:
+            return []
+        connected = await self._connected(workspace_id)
+        return publish_problems(publish, available=self.publishing_available, connected=connected, within=within)
+
+    async def with_publish_channel(self, spec: RenderSpec, video_id: str) -> RenderSpec:
+        """The spec as its job stores it: its publish target's channel resolved for the video's workspace."""
+        if spec.publish is None:
+            return spec
+        workspace_id = await self.workspace_of(video_id)
+        publish = resolved_publish(
+            spec.publish,
+            available=self.publishing_available,
+            connected=await self._connected(workspace_id),
+            workspace_id=workspace_id or "",
+        )
+        return spec.model_copy(update={"publish": publish})
 
     async def _voice_problems(self, voice: Voice | None, language: str, within: str) -> list[Problem]:
         if voice is not None and voice.provider != "espeak":
@@ -125,11 +201,13 @@ class RenderChecks:
         callback_url: str | None = None,
         uploads: list[NamedUpload] | None = None,
         within: str = "",
+        workspace_id: str | None = None,
     ) -> None:
         """Refuse a lesson render whose publish target, callback, voice, music or uploads (pictures and fonts, see
-        ``job_media.lesson_uploads``) cannot work (in that order)."""
+        ``job_media.lesson_uploads``) cannot work (in that order). ``workspace_id`` is whose channels ``publish``
+        may name."""
         problems = (
-            publish_problems(publish, available=self.publishing_available, within=within)
+            await self.publish_problems(publish, workspace_id, within=within)
             + self.callbacks.problems(callback_url, within=within)
             + await self._voice_problems(voice, language, within)
         )
@@ -138,10 +216,10 @@ class RenderChecks:
         await require_lesson_music(self.blobs, self.media_bucket, music, within=within)
         await require_lesson_uploads(self.blobs, self.media_bucket, uploads or [], within=within)
 
-    async def ranking(self, spec: RankingSpec) -> None:
+    async def ranking(self, spec: RankingSpec, *, workspace_id: str | None = None) -> None:
         """Refuse a ranking short that asks to be published or called back where it cannot, whose voice (when its
         labels are narrated) cannot speak, or whose clips and music are not uploads."""
-        problems = publish_problems(spec.publish, available=self.publishing_available)
+        problems = await self.publish_problems(spec.publish, workspace_id)
         problems += self.callbacks.problems(spec.callback_url)
         if spec.voice is not None:
             problems += await self._voice_problems(spec.voice, spec.language, "")

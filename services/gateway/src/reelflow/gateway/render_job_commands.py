@@ -91,6 +91,7 @@ class RenderJobCommands:
             publish=options.publish,
             callback_url=options.callback_url,
             uploads=lesson_uploads(script.script, options.brand, script_field="script"),
+            workspace_id=await self._checks.workspace_of(video_id),
         )
         return await self.start_render(script, options)
 
@@ -122,7 +123,7 @@ class RenderJobCommands:
 
         Narrated labels are read with the workspace's lexicon under the request's own, as lessons are."""
         spec = ranking_spec_for(options)
-        await self._checks.ranking(spec)
+        await self._checks.ranking(spec, workspace_id=await self._checks.workspace_of(options.video_id))
         if self._lexicons is not None and spec.voice is not None:
             voice = await self._lexicons.voice_for_video(options.video_id, spec.voice)
             spec = spec.model_copy(update={"voice": voice})
@@ -137,8 +138,9 @@ class RenderJobCommands:
         existing = await self._store.get_job_view(job_id)
         if existing is not None:
             return StartedJob(existing, created=False)
+        workspace_id = await self._checks.workspace_of(video_id)
         if isinstance(spec, RankingSpec):
-            await self._checks.ranking(spec)
+            await self._checks.ranking(spec, workspace_id=workspace_id)
         else:
             await self._checks.lesson(
                 voice=spec.voice,
@@ -148,6 +150,7 @@ class RenderJobCommands:
                 callback_url=spec.callback_url,
                 uploads=lesson_uploads(spec.script, spec.brand, script_field="script"),
                 within="spec",
+                workspace_id=workspace_id,
             )
         started = await self._start_job(
             video_id, spec, job_id=job_id, script_id=script_id, script_version=script_version, origin=BACKEND_ORIGIN
@@ -180,6 +183,7 @@ class RenderJobCommands:
                     details={"active_job_id": holder},
                 )
             return StartedJob(active, created=False)
+        spec = await self._checks.with_publish_channel(spec, video_id)
         request = RenderRequested(job_id=job_id, video_id=video_id, script_id=script_id, attempt=1, spec=spec)
         job = job_from_request(request, at=datetime.now(UTC))
         try:

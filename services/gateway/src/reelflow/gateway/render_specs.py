@@ -26,9 +26,10 @@ from reelflow.gateway.request_bodies import RequestBody
 from reelflow.gateway.video_ids import VideoId
 
 PUBLISH_NOT_CONFIGURED = (
-    "publishing to YouTube is not configured on this install (set REELFLOW_YOUTUBE_CLIENT_ID, _CLIENT_SECRET and "
-    "_REFRESH_TOKEN for the uploader and the gateway); leave publish out and download the video with "
-    "GET /api/assets/{job_id}/video"
+    "publishing to YouTube is not configured on this install: connect a channel to the workspace at /api/channels "
+    "(POST /api/channels/oauth/start), or give the install a channel of its own (REELFLOW_YOUTUBE_CLIENT_ID, "
+    "_CLIENT_SECRET and _REFRESH_TOKEN for the uploader and the client id for the gateway); or leave publish out and "
+    "download the video with GET /api/assets/{job_id}/video"
 )
 CALLBACK = (
     "Called with `job.completed` or `job.failed` when the job ends: a POST of `{type, timestamp, data}` signed the "

@@ -131,6 +131,12 @@ class PublishPlan(RequestBody):
     tags: list[str] = Field(default_factory=list, max_length=50)
     category_id: str | None = Field(default=None, pattern=r"^\d{1,3}$")
     made_for_kids: bool = False
+    channel_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{3,64}$",
+        description="A YouTube channel the workspace connected (GET /api/channels); null: the install's own, or the "
+        "workspace's only one.",
+    )
 
     def target_for(self, title: str, due_at: float) -> PublishTarget:
         release = None
@@ -144,6 +150,7 @@ class PublishPlan(RequestBody):
             publish_at=release,
             category_id=self.category_id,
             made_for_kids=self.made_for_kids,
+            channel_id=self.channel_id,
         )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from reelflow.contracts import RenderDefaults, ScriptOptions
 from reelflow.gateway.accounts import Caller
 from reelflow.gateway.refusals import InvalidRequestError, NotFoundError
-from reelflow.gateway.render_checks import RenderChecks, publish_problems
+from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.schedule_bodies import (
     Document,
     ItemView,
@@ -52,7 +52,7 @@ class ScheduleCommands:
         self._clock = clock
 
     async def create(self, caller: Caller, body: NewSchedule) -> ScheduleView:
-        await self._check_rendering(body.options, body.render, body.publish)
+        await self._check_rendering(caller.workspace_id, body.options, body.render, body.publish)
         if len(await self._store.of_workspace(caller.workspace_id, MAX_SCHEDULES)) >= MAX_SCHEDULES:
             raise InvalidRequestError.of(
                 [{"field": "name", "problem": f"a workspace holds at most {MAX_SCHEDULES} schedules; delete one"}]
@@ -75,7 +75,7 @@ class ScheduleCommands:
             options = body.options or ScriptOptions.model_validate(current["options"])
             render = body.render or RenderDefaults.model_validate(current["render"])
             publish = body.publish if "publish" in body.model_fields_set else None
-            await self._check_rendering(options, render, publish)
+            await self._check_rendering(caller.workspace_id, options, render, publish)
         now = self._clock()
 
         def change(document: Document) -> Document:
@@ -103,12 +103,12 @@ class ScheduleCommands:
         return document
 
     async def _check_rendering(
-        self, options: ScriptOptions, render: RenderDefaults, publish: PublishPlan | None
+        self, workspace_id: str, options: ScriptOptions, render: RenderDefaults, publish: PublishPlan | None
     ) -> None:
         """Refuse render options or a publish target that could not work, as a render request would be."""
         if publish is not None:
             target = publish.target_for("(each item's title)", self._clock())
-            problems = publish_problems(target, available=self._checks.publishing_available)
+            problems = await self._checks.publish_problems(target, workspace_id)
             if problems:
                 raise InvalidRequestError.of(problems)
         await self._checks.lesson(

@@ -102,6 +102,7 @@ class ScriptCommands:
                 publish=defaults.publish,
                 callback_url=defaults.callback_url,
                 within="render_defaults",
+                workspace_id=await self._checks.workspace_of(video_id),
             )
         request = ScriptRequested(
             video_id=video_id, script_id=script_id or uuid.uuid4().hex, **body.model_dump(exclude={"material_id"})

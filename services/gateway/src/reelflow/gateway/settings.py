@@ -1,6 +1,7 @@
 """Settings of the gateway: the REST API, the ledger and its MongoDB."""
 
 import json
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
@@ -10,12 +11,13 @@ from reelflow.contracts import VoiceProvider
 from reelflow.gateway.webhook_schedule import STANDARD_RETRY_DELAYS_SEC
 from reelflow.gateway.webhook_signing import is_webhook_secret
 from reelflow.runtime.backend_connection import BackendSettings, absolute_base_url
+from reelflow.runtime.channel_grants import ChannelTokenKeySettings
 
 MIB = 1024 * 1024
 MIN_INTERNAL_TOKEN_CHARS = 24
 
 
-class GatewaySettings(BackendSettings):
+class GatewaySettings(BackendSettings, ChannelTokenKeySettings):
     """The gateway's settings (env ``REELFLOW_<NAME>``; the Spring backend's also by the names its documents use,
     ``BACKEND_BASE_URL`` …)."""
 
@@ -33,8 +35,42 @@ class GatewaySettings(BackendSettings):
     )
     youtube_client_id: str = Field(
         default="",
-        description="The uploader's REELFLOW_YOUTUBE_CLIENT_ID, given to the gateway too: when set, render requests "
-        "may ask to publish to YouTube; when not, `publish` is refused at submit instead of failing after the render.",
+        description="The uploader's REELFLOW_YOUTUBE_CLIENT_ID, given to the gateway too: the OAuth client that "
+        "workspaces connect their channels with (with REELFLOW_CHANNEL_TOKEN_KEY), and, unless "
+        "REELFLOW_YOUTUBE_INSTALL_CHANNEL says otherwise, the sign that the uploader publishes to one channel of "
+        "its own. Empty: `publish` is refused at submit unless it names a connected channel.",
+    )
+    youtube_client_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="The uploader's REELFLOW_YOUTUBE_CLIENT_SECRET, given to the gateway too when channels are "
+        "connected through it: the authorization code and pasted refresh tokens are redeemed with it.",
+    )
+    youtube_install_channel: bool | None = Field(
+        default=None,
+        description="Whether the uploader has a channel of its own (REELFLOW_YOUTUBE_REFRESH_TOKEN) for jobs whose "
+        "`publish` names no connected channel. Unset: yes when REELFLOW_YOUTUBE_CLIENT_ID is set and "
+        "REELFLOW_CHANNEL_TOKEN_KEY is not, as before channels could be connected.",
+    )
+    youtube_token_uri: str = Field(
+        default="https://oauth2.googleapis.com/token",
+        description="Google's OAuth token endpoint (the uploader's REELFLOW_YOUTUBE_TOKEN_URI).",
+    )
+    youtube_auth_uri: str = Field(
+        default="https://accounts.google.com/o/oauth2/v2/auth",
+        description="Google's OAuth authorization endpoint, where POST /api/channels/oauth/start sends people.",
+    )
+    youtube_api_url: str = Field(
+        default="https://youtube.googleapis.com/",
+        description="The YouTube Data API (the uploader's REELFLOW_YOUTUBE_API_URL), asked which channel a grant "
+        "is for.",
+    )
+    youtube_ca_bundle: Path | None = Field(
+        default=None,
+        description="A PEM bundle to trust for Google's endpoints instead of the default one (a TLS-inspecting "
+        "proxy, or a local test server).",
+    )
+    youtube_timeout_sec: float = Field(
+        default=60.0, gt=0, le=600, description="How long one call to Google's token endpoint or the API may take."
     )
     voice_providers: list[VoiceProvider] = Field(
         default_factory=lambda: list[VoiceProvider](["espeak"]),
@@ -132,6 +168,19 @@ class GatewaySettings(BackendSettings):
         "https://reelflow.example.com: the asset URLs in rf.render.completed and the backend's job callback are "
         "built on it. Empty: http://REELFLOW_GATEWAY_HOST:REELFLOW_GATEWAY_PORT.",
     )
+
+    @field_validator("youtube_ca_bundle", "youtube_install_channel", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        """docker-compose passes an unset variable as ""."""
+        return None if value == "" else value
+
+    @property
+    def youtube_install_channel_configured(self) -> bool:
+        """Whether a publish target that names no channel goes to the uploader's own channel."""
+        if self.youtube_install_channel is not None:
+            return self.youtube_install_channel
+        return bool(self.youtube_client_id.strip()) and not self.channels_connectable
 
     @field_validator("public_base_url")
     @classmethod

@@ -27,7 +27,7 @@ async def on_render_stored(stored: RenderStored, runtime: RuntimeDep[UploaderSet
     context = PublishContext(
         blobs=runtime.blobs,
         settings=runtime.settings,
-        channels=channel_credentials(runtime.extras, runtime.settings),
+        channels=channel_credentials(runtime.extras, runtime.settings, runtime.blobs),
         progress=ProgressReporter(runtime.bus, job_id=stored.job_id, attempt=stored.attempt),
         cancel=runtime.cancellations.token_for(stored.job_id, stored.attempt),
     )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from reelflow.runtime.settings import ServiceSettings
+from reelflow.runtime.channel_grants import ChannelTokenKeySettings
 
 # Google's resumable protocol takes chunks in multiples of 256 KiB (all but the last).
 RESUMABLE_CHUNK_UNIT = 256 * 1024
@@ -12,12 +12,14 @@ GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endp
 YOUTUBE_API_URL = "https://youtube.googleapis.com/"
 
 
-class UploaderSettings(ServiceSettings):
+class UploaderSettings(ChannelTokenKeySettings):
     service_name: str = "uploader"
 
-    # One channel for the whole install, until channels are connected per workspace (issue 12): an OAuth client
-    # of a Google Cloud project with the YouTube Data API enabled, and a refresh token granted the youtube.upload
-    # and youtube.force-ssl scopes. All three set, or none (publishing then fails plainly, naming these settings).
+    # The install's own channel, where jobs whose publish target names no connected channel go: an OAuth client of
+    # a Google Cloud project with the YouTube Data API enabled, and a refresh token granted the youtube.upload and
+    # youtube.force-ssl scopes. All three set, or none (publishing there then fails plainly, naming these settings).
+    # Channels a workspace connects need none of them here: each sealed grant (REELFLOW_CHANNEL_TOKEN_KEY) carries
+    # the client it was granted to.
     youtube_client_id: str = ""
     youtube_client_secret: SecretStr = SecretStr("")
     youtube_refresh_token: SecretStr = SecretStr("")

@@ -23,6 +23,7 @@ from reelflow.gateway.authentication import (
     origin_is_allowed,
 )
 from reelflow.gateway.backend_jobs import BackendJobs
+from reelflow.gateway.connected_channels import ConnectedChannels
 from reelflow.gateway.ownership import Access
 from reelflow.gateway.progress_hub import ProgressHub
 from reelflow.gateway.readiness import Readiness
@@ -54,6 +55,7 @@ class GatewayState:
     schedules: ScheduleCommands
     backend_jobs: BackendJobs
     lexicons: WorkspaceLexicons
+    channels: ConnectedChannels
     public_links: PresignedLinks | None = None  # set with REELFLOW_PUBLIC_S3_URL: assets are redirected there
 
 
@@ -121,6 +123,13 @@ def lexicons_of(state: StateDep) -> WorkspaceLexicons:
 
 
 LexiconsDep = Annotated[WorkspaceLexicons, Depends(lexicons_of)]
+
+
+def channels_of(state: StateDep) -> ConnectedChannels:
+    return state.channels
+
+
+ChannelsDep = Annotated[ConnectedChannels, Depends(channels_of)]
 
 
 # Declared so the OpenAPI document names the three ways in; the Authenticator reads the headers itself.

@@ -42,14 +42,18 @@ from reelflow.gateway.refusals import (
     GatewayError,
     InvalidRequestError,
     NoRenderJobYetError,
+    NotConfiguredError,
     NotFoundError,
     NotReadyError,
+    OAuthRefusedError,
     PayloadTooLargeError,
     RangeNotSatisfiableError,
     RateLimitedError,
     ScriptWritingFailedError,
     UnauthenticatedError,
     UnsupportedMediaTypeError,
+    YouTubeFailedError,
+    YouTubeTimeoutError,
 )
 from reelflow.runtime.failures import (
     BusUnavailableError,
@@ -65,6 +69,7 @@ TRACE_HEADER = "X-Trace-Id"
 
 # The one map from error to HTTP status.
 STATUS_BY_ERROR: Mapping[type[Exception], int] = {
+    OAuthRefusedError: 400,
     InvalidRequestError: 422,
     RequestValidationError: 422,
     ScriptWritingFailedError: 422,
@@ -85,6 +90,9 @@ STATUS_BY_ERROR: Mapping[type[Exception], int] = {
     BackendFailedError: 502,
     BackendUnavailableError: 503,
     BackendTimeoutError: 504,
+    NotConfiguredError: 503,
+    YouTubeFailedError: 502,
+    YouTubeTimeoutError: 504,
     StorageUploadError: 503,
     BusUnavailableError: 503,
     PyMongoError: 503,
@@ -103,6 +111,8 @@ CLOSE_CODE_BY_ERROR: Mapping[type[Exception], int] = {
     BackendFailedError: 1013,
     BackendUnavailableError: 1013,
     BackendTimeoutError: 1013,
+    YouTubeFailedError: 1013,
+    YouTubeTimeoutError: 1013,
     StorageUploadError: 1013,
     BusUnavailableError: 1013,
     PyMongoError: 1013,
@@ -125,8 +135,9 @@ class ApiErrorInfo(BaseModel):
         description="UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, METHOD_NOT_ALLOWED, VALIDATION_FAILED, CONFLICT, "
         "NOT_READY, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RANGE_NOT_SATISFIABLE, RATE_LIMITED (see "
         "Retry-After), UNAVAILABLE (a dependency is down; nothing changed), BACKEND_UNAVAILABLE, BACKEND_TIMEOUT or "
-        "BACKEND_FAILED (the Spring backend could not give a render spec; nothing started), INTERNAL, or a job "
-        "error code."
+        "BACKEND_FAILED (the Spring backend could not give a render spec; nothing started), YOUTUBE_FAILED or "
+        "YOUTUBE_TIMEOUT (Google could not connect a channel; nothing stored), OAUTH_FAILED, NOT_CONFIGURED (the "
+        "message names the setting), INTERNAL, or a job error code."
     )
     message: str = Field(description="What went wrong and, where there is one, the call that fixes it.")
     details: dict[str, Any] = Field(

@@ -1,5 +1,5 @@
-// Account: who is signed in, API keys (created with scopes, the secret shown once, revoked), and for admins the
-// workspace's users.
+// Account: who is signed in, the workspace's YouTube channels (connected through Google's consent page,
+// disconnected), API keys (created with scopes, the secret shown once, revoked), and for admins the workspace's users.
 
 import { api } from '../api.js';
 import { busy, clear, errorBox, field, h, loading, select, showError, translate } from '../dom.js';
@@ -83,6 +83,62 @@ function keysSection(user) {
   return section;
 }
 
+function channelsSection() {
+  const section = h('section', { class: 'card channels' });
+  const table = h('div', { class: 'channels-table' }, loading());
+  const errors = h('div', { class: 'error-slot' });
+  const connect = h('button', { type: 'button', class: 'primary connect-channel', i18n: 'channels.connect' });
+
+  async function load() {
+    try {
+      const channels = await api.get('/api/channels');
+      clear(table).append(
+        channels.length
+          ? h(
+              'table',
+              { class: 'table' },
+              h('thead', {}, h('tr', {}, ['channels.title', 'channels.id', 'channels.connected', ''].map((key) => h('th', key ? { i18n: key } : {})))),
+              h(
+                'tbody',
+                {},
+                channels.map((channel) => {
+                  const disconnect = h('button', { type: 'button', class: 'danger small disconnect', i18n: 'channels.disconnect' });
+                  disconnect.addEventListener('click', async () => {
+                    if (!window.confirm(t('channels.disconnectConfirm', { title: channel.title }))) return;
+                    const done = await busy(disconnect, errors, async () => {
+                      await api.del(`/api/channels/${encodeURIComponent(channel.channel_id)}`);
+                      return true;
+                    });
+                    if (done) await load();
+                  });
+                  return h(
+                    'tr',
+                    { dataset: { channelId: channel.channel_id } },
+                    h('td', { text: channel.title }),
+                    h('td', {}, h('code', { text: channel.channel_id })),
+                    h('td', { datetime: channel.connected_at }),
+                    h('td', {}, disconnect),
+                  );
+                }),
+              ),
+            )
+          : h('p', { class: 'muted', i18n: 'channels.none' }),
+      );
+      translate(table);
+    } catch (error) {
+      clear(table).append(errorBox(error));
+    }
+  }
+
+  connect.addEventListener('click', async () => {
+    const started = await busy(connect, errors, () => api.post('/api/channels/oauth/start', {}));
+    if (started) window.location.assign(started.authorization_url);
+  });
+  section.append(h('h2', { i18n: 'channels.heading' }), h('p', { class: 'muted', i18n: 'channels.intro' }), table, h('div', { class: 'actions left' }, connect), errors);
+  load();
+  return section;
+}
+
 function usersSection(me) {
   const section = h('section', { class: 'card users' });
   const table = h('div', { class: 'users-table' }, loading());
@@ -144,6 +200,7 @@ startPage(async (main, { user }) => {
         h('dt', { i18n: 'account.workspace' }), h('dd', {}, h('code', { text: user.workspace_id })),
       ),
     ),
+    channelsSection(),
     keysSection(user),
     user.role === 'admin' ? usersSection(user) : null,
   );

@@ -1,0 +1,121 @@
+"""The OAuth grant of a YouTube channel a workspace connected, sealed with ``REELFLOW_CHANNEL_TOKEN_KEY``.
+
+The gateway owns MongoDB and the uploader has none, so the gateway hands each grant over through the work bucket: on
+connect it writes the sealed grant to :func:`grant_key` (``channels/{workspace_id}/{channel_id}.grant``), on
+disconnect it deletes it, and the uploader reads and opens it for a job whose ``publish.channel_id`` names the
+channel. The workspace is part of the key, so two workspaces that connect the same channel hold two grants and
+one disconnecting never takes the other's away; the gateway writes the job's workspace into ``publish.workspace_id``
+when it stores the job (the events carry no workspace otherwise), and a client cannot choose it.
+
+Sealing is Fernet (AES-128-CBC with HMAC-SHA256): the key is 32 url-safe base64 bytes, made with
+``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``. The gateway and
+the uploader need the same key; a grant sealed with another one cannot be opened (:class:`GrantKeyError`).
+"""
+
+import base64
+import binascii
+
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, model_validator
+
+from reelflow.runtime.settings import ServiceSettings
+
+CHANNEL_TOKEN_KEY_SETTING = "REELFLOW_CHANNEL_TOKEN_KEY"  # noqa: S105 - a setting name
+FERNET_KEY_BYTES = 32
+# A key anyone can read in the repository (the docs' example): refused when REELFLOW_ENVIRONMENT=prod.
+EXAMPLE_CHANNEL_TOKEN_KEY = "cmVlbGZsb3ctZXhhbXBsZS1rZXktbm90LWZvci1wcm8="  # noqa: S105 - public, refused in prod
+CHANNEL_ID_PATTERN = r"^[A-Za-z0-9_-]{3,64}$"
+
+
+class GrantKeyError(Exception):
+    """A sealed grant that this key cannot open: sealed with another key, or damaged."""
+
+
+class ChannelGrant(BaseModel):
+    """What lets the uploader act for one connected channel: the install's OAuth client and the channel's refresh
+    token, with the workspace and channel it was granted for. The secrets never reach a log or an error message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    workspace_id: str = Field(min_length=1)
+    channel_id: str = Field(pattern=CHANNEL_ID_PATTERN)
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    refresh_token: SecretStr
+    token_uri: str = Field(min_length=1)
+
+    @field_serializer("client_secret", "refresh_token", when_used="json")
+    def _revealed_for_sealing(self, value: SecretStr) -> str:
+        """Only :meth:`GrantSealer.seal` dumps a grant to JSON, and it encrypts what it dumps."""
+        return value.get_secret_value()
+
+
+def grant_key(workspace_id: str, channel_id: str) -> str:
+    """Where the sealed grant of a workspace's channel is kept in the work bucket."""
+    return f"channels/{workspace_id}/{channel_id}.grant"
+
+
+def fernet_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a Fernet key, or None when it is one."""
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raw = b""
+    if len(raw) != FERNET_KEY_BYTES:
+        return (
+            f"{CHANNEL_TOKEN_KEY_SETTING} must be a Fernet key (32 url-safe base64 bytes), e.g. made with python -c "
+            '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+        )
+    return None
+
+
+class GrantSealer:
+    def __init__(self, key: SecretStr) -> None:
+        self._fernet = Fernet(key.get_secret_value().encode("ascii"))
+
+    def seal(self, grant: ChannelGrant) -> bytes:
+        return self._fernet.encrypt(grant.model_dump_json().encode("utf-8"))
+
+    def open(self, sealed: bytes) -> ChannelGrant:
+        try:
+            plain = self._fernet.decrypt(sealed)
+        except InvalidToken as exc:
+            raise GrantKeyError(
+                f"a channel grant cannot be opened with this {CHANNEL_TOKEN_KEY_SETTING}: it was sealed with another "
+                "key (the gateway and the uploader must have the same one) or it is damaged; set the same key on "
+                "both, or connect the channel again"
+            ) from exc
+        return ChannelGrant.model_validate_json(plain)
+
+
+class ChannelTokenKeySettings(ServiceSettings):
+    """The settings of a service that reads channel grants: the gateway and the uploader extend it, the others
+    do not (a secret reaches only the services that need it)."""
+
+    channel_token_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="The Fernet key that seals the OAuth grants of connected YouTube channels (32 url-safe base64 "
+        "bytes), the same on the gateway and the uploader. Empty: connecting channels is off.",
+    )
+
+    @property
+    def channels_connectable(self) -> bool:
+        return bool(self.channel_token_key.get_secret_value())
+
+    def grant_sealer(self) -> GrantSealer | None:
+        return GrantSealer(self.channel_token_key) if self.channels_connectable else None
+
+    @model_validator(mode="after")
+    def _channel_token_key_is_a_real_key(self) -> "ChannelTokenKeySettings":
+        key = self.channel_token_key.get_secret_value()
+        if not key:
+            return self
+        problem = fernet_key_problem(key)
+        if problem is not None:
+            raise ValueError(problem)
+        if self.environment == "prod" and key == EXAMPLE_CHANNEL_TOKEN_KEY:
+            raise ValueError(
+                f"{CHANNEL_TOKEN_KEY_SETTING} is the documented example key; make one of your own when "
+                "REELFLOW_ENVIRONMENT=prod"
+            )
+        return self

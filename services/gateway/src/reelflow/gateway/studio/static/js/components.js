@@ -66,9 +66,13 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
   let shown = null;
   const picker = filePicker(labelKey, 'file.choose', { accept, class: `file-input ${name}-file` }, hintKey);
   const { input } = picker;
+  // A kept upload: "chosen before" where the chosen file's name would be (the file input itself is empty), and
+  // its key below. The key is a 64-digit hash: its start tells uploads apart well enough to show.
   const status = h('span', { class: `muted upload-status ${name}-status`, hidden: !initial });
-  // A key is a 64-digit hash: its start tells uploads apart well enough to show.
-  if (initial) retranslate(status, 'upload.kept', { key: `${initial.slice(0, 20)}…${initial.slice(initial.lastIndexOf('.'))}` });
+  if (initial) {
+    retranslate(picker.element.querySelector('.file-name'), 'upload.kept');
+    status.textContent = `${initial.slice(0, 20)}…${initial.slice(initial.lastIndexOf('.'))}`;
+  }
   const previewSlot = h('span', { class: 'upload-preview' });
   const bar = progressBar();
   bar.element.hidden = true;

@@ -105,7 +105,7 @@ export default {
 
   'upload.uploading': 'Uploading {name}…',
   'upload.remove': 'Remove',
-  'upload.kept': 'Chosen before: {key}',
+  'upload.kept': 'Chosen before',
   'upload.wrongKind': '{name} cannot be used here: the gateway took it as {found}, and this needs {wanted}.',
   'upload.kind.image': 'a picture',
   'upload.kind.font': 'a font',

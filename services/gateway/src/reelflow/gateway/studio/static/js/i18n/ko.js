@@ -105,7 +105,7 @@ export default {
 
   'upload.uploading': '{name} 올리는 중…',
   'upload.remove': '빼기',
-  'upload.kept': '이전에 고른 파일: {key}',
+  'upload.kept': '이전에 고른 파일',
   'upload.wrongKind': '{name} 파일은 여기에 쓸 수 없습니다: 게이트웨이가 {found}(으)로 받았고, 여기에는 {wanted}이(가) 필요합니다.',
   'upload.kind.image': '이미지',
   'upload.kind.font': '글꼴',

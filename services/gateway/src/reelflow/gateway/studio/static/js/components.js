@@ -64,6 +64,7 @@ export function progressBar() {
 export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, ready, preview = null, initial = null }) {
   let mediaKey = initial;
   let shown = null;
+  let attempt = 0; // a later choice (or Remove) outdates an upload still under way
   const picker = filePicker(labelKey, 'file.choose', { accept, class: `file-input ${name}-file` }, hintKey);
   const { input } = picker;
   // A kept upload: "chosen before" where the chosen file's name would be (the file input itself is empty), and
@@ -84,6 +85,7 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
     previewSlot.replaceChildren(...(element ? [element] : []));
   };
   const forget = () => {
+    attempt += 1;
     mediaKey = null;
     remove.hidden = true;
     status.hidden = true;
@@ -92,6 +94,7 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
   input.addEventListener('change', async () => {
     const file = input.files[0];
     forget();
+    const mine = attempt;
     bar.element.classList.remove('failed');
     bar.element.hidden = true;
     showError(errors, null);
@@ -102,6 +105,7 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
     retranslate(status, 'upload.uploading', { name: file.name });
     try {
       const uploaded = await uploadFile(file, (fraction) => bar.set(fraction * 100));
+      if (mine !== attempt) return;
       if (!kinds.includes(uploaded.kind)) {
         throw new ApiError(0, 'WRONG_KIND', t('upload.wrongKind', { name: file.name, found: t(`upload.kind.${uploaded.kind}`), wanted: t(`upload.kind.${kinds[0]}`) }), {});
       }
@@ -112,6 +116,7 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
       bar.element.hidden = true; // "is ready" says it; a full bar beside it would only repeat that
       remove.hidden = false;
     } catch (error) {
+      if (mine !== attempt) return;
       bar.fail();
       status.hidden = true;
       showError(errors, error);
@@ -145,7 +150,7 @@ export function musicPicker(initial = null) {
     ready: (uploaded, file) => ['music.ready', { name: file.name, seconds: uploaded.duration_sec.toFixed(1) }],
     initial: initial ? initial.media_key : null,
   });
-  const volume = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: String(initial ? initial.volume : 0.15), class: 'music-volume' });
+  const volume = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: String(initial?.volume ?? 0.15), class: 'music-volume' });
   upload.element.append(field('music.volume', volume));
   return { element: upload.element, value: () => (upload.value() ? { media_key: upload.value(), volume: Number(volume.value) } : null) };
 }

@@ -1,5 +1,6 @@
 """The brand theme's logo and font in the studio: uploaded from New lesson, kept for the script's review, refused
-when a file is not what it is chosen as, and sent as ``brand.logo`` / ``brand.font`` of the render."""
+when a file is not what it is chosen as, and sent as ``brand.logo`` / ``brand.font`` of the render. The music
+picker is the same upload picker, so the lesson takes a track too."""
 
 import hashlib
 import re
@@ -11,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import StudioPages
 from tests.browser.studio_flows import api_get, sign_in
+from tests.media_probes import make_tone
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
 
@@ -51,6 +53,7 @@ def test_a_brand_logo_and_font_uploaded_in_the_studio_draw_the_lesson(studio: St
     logo = logo_png(tmp_path)
     not_a_font = tmp_path / "notes.ttf"
     not_a_font.write_text("These are notes, not a font.\n", encoding="utf-8")
+    music = make_tone(tmp_path / "tune.wav", seconds=2.0, volume=0.5)
 
     page = studio.new_page()
     sign_in(page)
@@ -90,6 +93,8 @@ def test_a_brand_logo_and_font_uploaded_in_the_studio_draw_the_lesson(studio: St
     page.fill("input[name=target_minutes]", "0.5")
     page.select_option("select[name=size]", "640x360")
     page.select_option("select[name=subtitles]", "sidecar")
+    page.set_input_files("input.music-file", str(music))
+    expect(page.locator(".music-picker .upload-status")).to_have_text("tune.wav (2.0 s) is ready")
     studio.snap(page, "new-lesson-brand-en")
     page.click("form button[type=submit]")
 
@@ -101,6 +106,7 @@ def test_a_brand_logo_and_font_uploaded_in_the_studio_draw_the_lesson(studio: St
     expect(page.locator(".render-panel .logo-picker .file-name")).to_have_text("Chosen before")
     expect(page.locator(".render-panel .logo-picker .upload-status")).to_have_text(re.compile(r"^uploads/.*\.png$"))
     expect(page.locator(".render-panel .font-picker .upload-status")).to_have_text(re.compile(r"^uploads/.*\.ttf$"))
+    expect(page.locator(".render-panel .music-picker .upload-status")).to_have_text(re.compile(r"^uploads/.*\.wav$"))
     snap_brand_options(studio, page, "brand-options-review-en")
     page.set_viewport_size({"width": 420, "height": 860})
     snap_brand_options(studio, page, "brand-options-review-narrow-en")
@@ -115,6 +121,7 @@ def test_a_brand_logo_and_font_uploaded_in_the_studio_draw_the_lesson(studio: St
     brand = job["spec"]["brand"]
     assert brand["logo"] == upload_key(logo, "png"), brand
     assert brand["font"] == upload_key(FONT, "ttf"), brand
+    assert job["spec"]["music"] == {"media_key": upload_key(music, "wav"), "volume": 0.15}, job["spec"]["music"]
 
     # The thumbnail, to look at: the logo above the title, in the brand's font.
     thumbnail = page.context.request.get(f"/api/assets/{job_id}/thumbnail")

@@ -96,6 +96,10 @@ def test_a_brand_logo_and_font_uploaded_in_the_studio_draw_the_lesson(studio: St
     page.set_input_files("input.music-file", str(music))
     expect(page.locator(".music-picker .upload-status")).to_have_text("tune.wav (2.0 s) is ready")
     studio.snap(page, "new-lesson-brand-en")
+    # Removed, chosen again and sent at once: the page waits for the upload to end before it writes the script.
+    page.click("button.font-remove")
+    expect(page.locator(".font-picker .upload-status")).to_be_hidden()
+    page.set_input_files("input.font-file", str(FONT))
     page.click("form button[type=submit]")
 
     # The script's review keeps the logo and the font chosen on New lesson.

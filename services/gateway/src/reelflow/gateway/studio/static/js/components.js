@@ -60,11 +60,13 @@ export function progressBar() {
  * once, rather than by the render later. `ready(uploaded, file)` answers what to show once it is stored:
  * [i18n key, vars]. `preview(file)` (optional) answers an element made from the local file, shown beside it.
  * `initial` is a media_key chosen before (kept render options): value() until it is removed or replaced.
+ * settled() answers a promise of the latest upload's end (it never rejects: a refusal is shown in the picker).
  */
 export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, ready, preview = null, initial = null }) {
   let mediaKey = initial;
   let shown = null;
   let attempt = 0; // a later choice (or Remove) outdates an upload still under way
+  let settled = Promise.resolve(); // the latest upload's end, stored or refused
   const picker = filePicker(labelKey, 'file.choose', { accept, class: `file-input ${name}-file` }, hintKey);
   const { input } = picker;
   // A kept upload: "chosen before" where the chosen file's name would be (the file input itself is empty), and
@@ -91,7 +93,8 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
     status.hidden = true;
     showPreview(null);
   };
-  input.addEventListener('change', async () => {
+  input.addEventListener('change', () => { settled = upload(); });
+  async function upload() {
     const file = input.files[0];
     forget();
     const mine = attempt;
@@ -122,7 +125,7 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
       showError(errors, error);
       remove.hidden = false; // the refused file can be cleared too
     }
-  });
+  }
   remove.addEventListener('click', () => {
     forget();
     picker.reset();
@@ -137,7 +140,7 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
     bar.element,
     errors,
   );
-  return { element, value: () => mediaKey };
+  return { element, value: () => mediaKey, settled: () => settled };
 }
 
 /** A music track: pick an audio file, it is uploaded at once; value() is a MusicTrack or null. */
@@ -152,7 +155,11 @@ export function musicPicker(initial = null) {
   });
   const volume = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: String(initial?.volume ?? 0.15), class: 'music-volume' });
   upload.element.append(field('music.volume', volume));
-  return { element: upload.element, value: () => (upload.value() ? { media_key: upload.value(), volume: Number(volume.value) } : null) };
+  return {
+    element: upload.element,
+    value: () => (upload.value() ? { media_key: upload.value(), volume: Number(volume.value) } : null),
+    settled: upload.settled,
+  };
 }
 
 /** A small picture of the chosen logo, from the local file (the upload itself is not served back). */
@@ -258,7 +265,9 @@ export function renderOptionsForm(initial = {}, { language }) {
     if (track) options.music = track;
     return options;
   }
-  return { element, value, setLanguage: voice.setLanguage };
+  // A request sent while a file is still uploading would go without it: the pages wait for this first.
+  const whenUploaded = () => Promise.all([logo.settled(), font.settled(), music.settled()]);
+  return { element, value, setLanguage: voice.setLanguage, whenUploaded };
 }
 
 /** Render options chosen on the New lesson page, kept for the script's review (the API keeps them only when checked). */

@@ -121,7 +121,8 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     assert status == 200 and job["status"] == "COMPLETED", job
     spec = job["spec"]
     assert (spec["theme"], spec["layout"], spec["title_card"]) == ("brand", "bullets", True), spec
-    assert spec["brand"] == {"background": "#0B3D2E", "accent": "#F5A623", "text": None}, spec["brand"]
+    brand = {"background": "#0B3D2E", "accent": "#F5A623", "text": None, "logo": None, "font": None}
+    assert spec["brand"] == brand, spec["brand"]
     # The page followed the job over the WebSocket, to the frame that says it completed (the page closes the
     # socket on the first frame with a final status, which may be the last `progress` one or the `status` one).
     assert [f["event"] for f in frames].count("progress") >= 2, frames

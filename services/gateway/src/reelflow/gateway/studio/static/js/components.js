@@ -1,7 +1,9 @@
-// Pieces several pages use: a progress bar, the music picker (an upload) and the render options form.
+// Pieces several pages use: a progress bar, pickers that upload a file at once (music, a brand's logo and font)
+// and the render options form.
 
-import { uploadFile } from './api.js';
+import { ApiError, uploadFile } from './api.js';
 import { field, h, retranslate, select, showError } from './dom.js';
+import { t } from './i18n.js';
 import { voicePicker } from './voice-picker.js';
 
 // The frame sizes offered (any even WIDTHxHEIGHT of at least 64 renders; these are the common ones).
@@ -52,55 +54,117 @@ export function progressBar() {
   };
 }
 
-/** A music track: pick an audio file, it is uploaded at once; value() is a MusicTrack or null. */
-export function musicPicker() {
-  let track = null;
-  const picker = filePicker('music.file', 'file.choose', { accept: 'audio/*,.mp3,.m4a,.wav,.ogg', class: 'file-input music-file' });
+/**
+ * A file picker that uploads the chosen file at once (POST /api/uploads, with progress) and yields its media_key.
+ * `kinds` are the upload kinds the caller can use: a file the gateway takes as another kind is refused here, at
+ * once, rather than by the render later. `ready(uploaded, file)` answers what to show once it is stored:
+ * [i18n key, vars]. `preview(file)` (optional) answers an element made from the local file, shown beside it.
+ * `initial` is a media_key chosen before (kept render options): value() until it is removed or replaced.
+ * settled() answers a promise of the latest upload's end (it never rejects: a refusal is shown in the picker).
+ */
+export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, ready, preview = null, initial = null }) {
+  let mediaKey = initial;
+  let shown = null;
+  let attempt = 0; // a later choice (or Remove) outdates an upload still under way
+  let settled = Promise.resolve(); // the latest upload's end, stored or refused
+  const picker = filePicker(labelKey, 'file.choose', { accept, class: `file-input ${name}-file` }, hintKey);
   const { input } = picker;
-  const volume = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: '0.15', class: 'music-volume' });
-  const status = h('span', { class: 'muted music-status', i18n: 'music.none', hidden: true });
+  // A kept upload: "chosen before" where the chosen file's name would be (the file input itself is empty), and
+  // its key below. The key is a 64-digit hash: its start tells uploads apart well enough to show.
+  const status = h('span', { class: `muted upload-status ${name}-status`, hidden: !initial });
+  if (initial) {
+    retranslate(picker.element.querySelector('.file-name'), 'upload.kept');
+    status.textContent = `${initial.slice(0, 20)}…${initial.slice(initial.lastIndexOf('.'))}`;
+  }
+  const previewSlot = h('span', { class: 'upload-preview' });
   const bar = progressBar();
   bar.element.hidden = true;
   const errors = h('div', { class: 'error-slot' });
-  const remove = h('button', { type: 'button', class: 'link-button', i18n: 'music.remove', hidden: true });
-  input.addEventListener('change', async () => {
+  const remove = h('button', { type: 'button', class: `link-button ${name}-remove`, i18n: 'upload.remove', hidden: !initial });
+  const showPreview = (element) => {
+    if (shown && shown.src && shown.src.startsWith('blob:')) URL.revokeObjectURL(shown.src);
+    shown = element;
+    previewSlot.replaceChildren(...(element ? [element] : []));
+  };
+  const forget = () => {
+    attempt += 1;
+    mediaKey = null;
+    remove.hidden = true;
+    status.hidden = true;
+    showPreview(null);
+  };
+  input.addEventListener('change', () => { settled = upload(); });
+  async function upload() {
     const file = input.files[0];
-    track = null;
+    forget();
+    const mine = attempt;
+    bar.element.classList.remove('failed');
+    bar.element.hidden = true;
     showError(errors, null);
     if (!file) return;
     bar.element.hidden = false;
     status.hidden = false;
     bar.set(0);
-    retranslate(status, 'music.uploading', { name: file.name });
+    retranslate(status, 'upload.uploading', { name: file.name });
     try {
       const uploaded = await uploadFile(file, (fraction) => bar.set(fraction * 100));
-      track = uploaded.media_key;
-      retranslate(status, 'music.ready', { name: file.name, seconds: uploaded.duration_sec.toFixed(1) });
+      if (mine !== attempt) return;
+      if (!kinds.includes(uploaded.kind)) {
+        throw new ApiError(0, 'WRONG_KIND', t('upload.wrongKind', { name: file.name, found: t(`upload.kind.${uploaded.kind}`), wanted: t(`upload.kind.${kinds[0]}`) }), {});
+      }
+      mediaKey = uploaded.media_key;
+      const [key, vars] = ready(uploaded, file);
+      retranslate(status, key, vars);
+      if (preview) showPreview(preview(file));
+      bar.element.hidden = true; // "is ready" says it; a full bar beside it would only repeat that
       remove.hidden = false;
     } catch (error) {
+      if (mine !== attempt) return;
       bar.fail();
-      retranslate(status, 'music.none');
+      status.hidden = true;
       showError(errors, error);
+      remove.hidden = false; // the refused file can be cleared too
     }
-  });
+  }
   remove.addEventListener('click', () => {
-    track = null;
+    forget();
     picker.reset();
-    remove.hidden = true;
     bar.element.hidden = true;
-    status.hidden = true;
-    retranslate(status, 'music.none');
+    showError(errors, null);
   });
   const element = h(
     'div',
-    { class: 'music-picker' },
+    { class: `upload-picker ${name}-picker` },
     picker.element,
-    h('div', { class: 'music-row' }, status, remove),
+    h('div', { class: 'upload-row' }, previewSlot, status, remove),
     bar.element,
-    field('music.volume', volume),
     errors,
   );
-  return { element, value: () => (track ? { media_key: track, volume: Number(volume.value) } : null) };
+  return { element, value: () => mediaKey, settled: () => settled };
+}
+
+/** A music track: pick an audio file, it is uploaded at once; value() is a MusicTrack or null. */
+export function musicPicker(initial = null) {
+  const upload = uploadPicker({
+    labelKey: 'music.file',
+    accept: 'audio/*,.mp3,.m4a,.wav,.ogg',
+    name: 'music',
+    kinds: ['audio', 'video'], // a video's sound track is music too
+    ready: (uploaded, file) => ['music.ready', { name: file.name, seconds: uploaded.duration_sec.toFixed(1) }],
+    initial: initial ? initial.media_key : null,
+  });
+  const volume = h('input', { type: 'number', min: '0', max: '1', step: '0.05', value: String(initial?.volume ?? 0.15), class: 'music-volume' });
+  upload.element.append(field('music.volume', volume));
+  return {
+    element: upload.element,
+    value: () => (upload.value() ? { media_key: upload.value(), volume: Number(volume.value) } : null),
+    settled: upload.settled,
+  };
+}
+
+/** A small picture of the chosen logo, from the local file (the upload itself is not served back). */
+function logoThumbnail(file) {
+  return h('img', { class: 'logo-thumb', src: URL.createObjectURL(file), alt: '' });
 }
 
 /**
@@ -121,11 +185,31 @@ export function renderOptionsForm(initial = {}, { language }) {
   const brand = initial.brand || {};
   const brandBackground = h('input', { type: 'color', name: 'brand_background', value: brand.background || '#0b3d2e' });
   const brandAccent = h('input', { type: 'color', name: 'brand_accent', value: brand.accent || '#f5a623' });
+  const logo = uploadPicker({
+    labelKey: 'options.brand.logo',
+    hintKey: 'options.brand.logoHint',
+    accept: 'image/png,image/jpeg,image/webp',
+    name: 'logo',
+    kinds: ['image'],
+    ready: (uploaded, file) => ['options.brand.logoReady', { name: file.name, width: uploaded.width, height: uploaded.height }],
+    preview: logoThumbnail,
+    initial: brand.logo || null,
+  });
+  const font = uploadPicker({
+    labelKey: 'options.brand.font',
+    hintKey: 'options.brand.fontHint',
+    accept: '.ttf,.otf',
+    name: 'font',
+    kinds: ['font'],
+    ready: (uploaded, file) => ['options.brand.fontReady', { name: file.name }],
+    initial: brand.font || null,
+  });
   const brandColours = h(
     'div',
-    { class: 'brand-colours' },
-    field('options.brand.background', brandBackground),
-    field('options.brand.accent', brandAccent),
+    { class: 'brand-options wide' },
+    h('div', { class: 'brand-colours' }, field('options.brand.background', brandBackground), field('options.brand.accent', brandAccent)),
+    logo.element,
+    font.element,
   );
   const showBrand = () => { brandColours.hidden = theme.value !== 'brand'; };
   theme.addEventListener('change', showBrand);
@@ -137,7 +221,7 @@ export function renderOptionsForm(initial = {}, { language }) {
   const voice = voicePicker({ language, initial: initial.voice });
   const rate = h('input', { type: 'number', name: 'rate', min: '0.5', max: '2', step: '0.1', value: String((initial.voice && initial.voice.rate) || 1) });
   const pitch = h('input', { type: 'number', name: 'pitch', min: '-12', max: '12', step: '1', value: String((initial.voice && initial.voice.pitch) || 0) });
-  const music = musicPicker();
+  const music = musicPicker(initial.music || null);
   const element = h(
     'fieldset',
     { class: 'options-grid' },
@@ -165,7 +249,11 @@ export function renderOptionsForm(initial = {}, { language }) {
       theme: theme.value,
       layout: layout.value,
     };
-    if (theme.value === 'brand') options.brand = { background: brandBackground.value.toUpperCase(), accent: brandAccent.value.toUpperCase() };
+    if (theme.value === 'brand') {
+      options.brand = { background: brandBackground.value.toUpperCase(), accent: brandAccent.value.toUpperCase() };
+      if (logo.value()) options.brand.logo = logo.value();
+      if (font.value()) options.brand.font = font.value();
+    }
     // A request that leaves the voice alone says nothing about it, as before the picker: tts then speaks the
     // script's language with espeak-ng's voice for it, which is the one the picker shows chosen.
     const speed = Number(rate.value);
@@ -173,11 +261,13 @@ export function renderOptionsForm(initial = {}, { language }) {
     if (!voice.isLanguageDefault() || speed !== 1 || semitones !== 0) {
       options.voice = { provider: 'espeak', voice: null, ...voice.value(), rate: speed, pitch: semitones };
     }
-    const track = music.value() || initial.music || null;
+    const track = music.value();
     if (track) options.music = track;
     return options;
   }
-  return { element, value, setLanguage: voice.setLanguage };
+  // A request sent while a file is still uploading would go without it: the pages wait for this first.
+  const whenUploaded = () => Promise.all([logo.settled(), font.settled(), music.settled()]);
+  return { element, value, setLanguage: voice.setLanguage, whenUploaded };
 }
 
 /** Render options chosen on the New lesson page, kept for the script's review (the API keeps them only when checked). */

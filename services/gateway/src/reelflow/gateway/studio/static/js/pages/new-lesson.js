@@ -66,6 +66,7 @@ startPage(async (main) => {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     showError(errors, null);
+    await busy(submit, null, render.whenUploaded);
     const videoId = newVideoId('lesson');
     const renderOptions = render.value();
     const body = {

@@ -126,6 +126,7 @@ function newItemForm(onCreated) {
   form.addEventListener('input', () => showError(errors, null));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    await busy(submit, null, render.whenUploaded);
     const item = { title: title.value.trim(), due_at: due.value, timezone: zone.value.trim() };
     if (source.value === 'text') item.source_text = text.value;
     else item.topic = topic.value.trim();

@@ -302,6 +302,7 @@ startPage(async (main, { params }) => {
     const start = h('button', { type: 'button', class: 'primary start-render', i18n: 'render.start' });
     const renderErrors = h('div', { class: 'error-slot' });
     start.addEventListener('click', async () => {
+      await busy(start, null, options.whenUploaded);
       const body = { script_id: scriptId, ...options.value() };
       const started = await busy(start, renderErrors, () => api.post(`/api/videos/${encodeURIComponent(script.video_id)}/render-jobs`, body));
       if (!started) return;

@@ -336,6 +336,20 @@ async def test_a_wide_clip_is_shown_whole_over_its_blurred_self_unless_it_asks_t
         assert _close(pixel(frame, x, y), RED), (x, y, pixel(frame, x, y))
 
 
+async def test_a_letterboxed_clip_is_shown_whole_on_black_bars(tmp_path: Path, fonts: FontSet) -> None:
+    settings = _settings()
+    wide = make_edge_marked_clip(tmp_path / "wide.mp4")
+    blobs = await _store_with(tmp_path / "blobs", settings, {"uploads/wide.mp4": wide})
+    clip = RankingClip.model_validate({"media_key": "uploads/wide.mp4", "rank": 1, "framing": "letterbox"})
+    event, _ = await _compose(RankingSpec(clips=[clip]), blobs, settings, fonts, job_id="job-framing-letterbox")
+
+    frame = frame_rgb(_scratch_file(tmp_path / "blobs", settings, event.outputs.video), 1.0)
+    assert _close(pixel(frame, 40, 960), (255, 255, 255)), "the clip's left edge is on screen"
+    assert _close(pixel(frame, 540, 960), RED), "the clip itself, in the middle"
+    for x, y in [(540, 1500), (540, 1915)]:  # below the clip: black bars, not a blurred backdrop
+        assert max(pixel(frame, x, y)) < 24, (x, y, pixel(frame, x, y))
+
+
 async def test_every_unusable_input_is_reported_at_once_before_any_encoding(
     tmp_path: Path, clip_files: dict[int, Path], fonts: FontSet
 ) -> None:

@@ -242,6 +242,7 @@ def test_each_clip_is_trimmed_cropped_scaled_and_badged_once() -> None:
         (ClipMedia(duration_sec=3.0, width=480, height=600, has_audio=False), "auto", None),  # 4:5 keeps 70%
         (WIDE, "fill", None),
         (TALL, "fit", (1080, 1920)),
+        (WIDE, "letterbox", (1080, 606)),
     ],
 )
 def test_framing_shows_a_clip_whole_when_a_crop_would_cut_most_of_it(
@@ -251,9 +252,12 @@ def test_framing_shows_a_clip_whole_when_a_crop_would_cut_most_of_it(
     [planned] = plan.clips
     assert planned.fit == fit
     graph = clip_picture_filter(plan, 0, source="0:v:0", badge="1:v", out="c0")
-    if fit is None:
+    if fit is None or framing == "letterbox":
         assert "boxblur" not in graph and "split" not in graph
-    else:
+    if framing == "letterbox":
+        assert planned.letterbox
+        assert "pad=1080:1920:(ow-iw)/2:(oh-ih)/2:color=black" in graph
+    elif fit is not None:
         # The whole clip at its fitted size, centred over its blurred crop, which is made small and scaled up.
         assert f"[c0_whole]scale={fit[0]}:{fit[1]}:flags=lanczos" in graph
         assert "scale=136:240:flags=bilinear,boxblur=" in graph and "scale=1080:1920:flags=bilinear" in graph

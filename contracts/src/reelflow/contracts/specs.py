@@ -295,11 +295,12 @@ class RankingClip(Contract):
     start: float | None = Field(default=None, ge=0)
     end: float | None = Field(default=None, gt=0)
     keep_audio: bool = True
-    framing: Literal["auto", "fill", "fit"] = Field(
+    framing: Literal["auto", "fill", "fit", "letterbox"] = Field(
         default="auto",
         description=(
             "How the clip meets the short's frame. `fill`: cropped to the frame's shape (nothing but the clip on "
             "screen, its sides cut). `fit`: the whole clip, over a blurred copy of itself that fills the frame. "
+            "`letterbox`: the whole clip on black bars. "
             "`auto`: `fit` when filling would cut away more than 40% of the clip (a 16:9 clip in a 9:16 short "
             "keeps only 32% of its width), else `fill`."
         ),

@@ -1,6 +1,7 @@
 """Planning a ranking short: countdown order, trims, framing, transitions, captions and chapters.
 
-Every clip is trimmed and framed (centre-cropped to the frame, or fitted whole over a blurred copy of itself:
+Every clip is trimmed and framed (centre-cropped to the frame, or fitted whole over a blurred copy of itself or
+black bars:
 see :func:`fits_whole`) at a constant frame rate, to an exact number of frames, so any mix of sizes, aspects
 and frame rates lines up on one timeline; neighbouring clips overlap by one transition. How that timeline is
 encoded is :mod:`reelflow.compose.short_encoding`.
@@ -73,6 +74,7 @@ class PlannedClip:
     start_frame: int  # where its transition in begins on the joined timeline (0 for the first clip)
     audio: bool  # its own sound is heard: kept by the spec and present in the file
     fit: tuple[int, int] | None = None  # fitted whole at this size over a blurred fill, instead of cropped
+    letterbox: bool = False  # a fitted clip sits on black bars instead of its blurred fill
     source_width: int = 0  # the clip's picture width as decoded (after its rotation)
 
     @property
@@ -240,7 +242,7 @@ def fitted_box(width: int, height: int, target: tuple[int, int]) -> tuple[int, i
 def fits_whole(clip: RankingClip, media: ClipMedia, target: tuple[int, int]) -> bool:
     """Whether ``clip`` is shown whole (``fit``) rather than cropped (``fill``); see ``RankingClip.framing``."""
     if clip.framing != "auto":
-        return clip.framing == "fit"
+        return clip.framing in ("fit", "letterbox")
     crop = centre_crop(media.width, media.height, target)
     return crop.width * crop.height < AUTO_FIT_BELOW_KEPT_SHARE * media.width * media.height
 
@@ -311,6 +313,7 @@ def plan_ranking(spec: RankingSpec, media: Mapping[int, ClipMedia]) -> RankingPl
                 start_frame=start_frame,
                 audio=clip.keep_audio and info.has_audio,
                 fit=fitted_box(info.width, info.height, size) if fits_whole(clip, info, size) else None,
+                letterbox=clip.framing == "letterbox",
                 source_width=info.width,
             )
         )

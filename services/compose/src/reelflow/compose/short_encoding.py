@@ -58,8 +58,9 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
     The picture is brought to the plan's frame rate first (its grid anchored on the trim's start), padded by
     repeating its last frame and cut, so a source that ends a little early still yields every planned frame.
     It is centre-cropped to the frame's shape and scaled to it once; or, when the plan fits it whole
-    (``planned.fit``), scaled to fit and laid over a blurred, darkened copy of its crop: the blur is made at a
-    :data:`BLUR_DOWNSCALE`-th of the frame's size and scaled up, so it costs little next to the clip's own scale.
+    (``planned.fit``), scaled to fit and padded with black (``planned.letterbox``) or laid over a blurred, darkened
+    copy of its crop: the blur is made at a :data:`BLUR_DOWNSCALE`-th of the frame's size and scaled up, so it
+    costs little next to the clip's own scale.
     The badge is decoded and converted to the picture's own 4:2:0 (with alpha) once, then its frame is
     repeated, fading in on its alpha channel over the clip's first :data:`BADGE_FADE_SEC`: blending it then
     needs no conversion per frame (left to pick its own format, ``overlay`` converted every frame of the
@@ -75,6 +76,13 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
             f"[{source}]fps={plan.fps}:start_time=0,{fill},"
             f"scale={width}:{height}:flags=lanczos,{_sharpen(width, crop.width)}setsar=1,format=yuv420p,"
             f"{timed}[{out}_base]"
+        )
+    elif planned.letterbox:
+        fit_width, fit_height = planned.fit
+        picture = (
+            f"[{source}]fps={plan.fps}:start_time=0,scale={fit_width}:{fit_height}:flags=lanczos,"
+            f"{_sharpen(fit_width, planned.source_width)}setsar=1,format=yuv420p,"
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,{timed}[{out}_base]"
         )
     else:
         fit_width, fit_height = planned.fit

@@ -24,7 +24,10 @@ from reelflow.local.workers import WorkerGroup
 pytestmark = pytest.mark.connected
 
 # Routes anyone may call: probes, metrics, the API's own description, and signing in.
-PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/api/auth/login"}
+# The OAuth callback takes no credentials: Google sends the person's browser there, and its single-use `state` is
+# what ties it to a workspace (tests/connected/test_gateway_channels.py).
+OAUTH_CALLBACK = "/api/channels/oauth/callback"
+PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/api/auth/login", OAUTH_CALLBACK}
 PATH_VALUES = {
     "video_id": "access-video",
     "script_id": "0" * 32,
@@ -35,6 +38,7 @@ PATH_VALUES = {
     "comment_id": "0" * 32,
     "subscription_id": "wh_" + "0" * 24,
     "schedule_id": "sch_" + "0" * 24,
+    "channel_id": "UC" + "0" * 22,
 }
 LESSON = {"source_text": "# Lifting\n\nBend your knees and keep your back straight.", "options": {"language": "en"}}
 INTERNAL_TOKEN = "internal-token-for-the-access-tests"
@@ -100,6 +104,9 @@ async def test_every_api_route_refuses_a_caller_without_credentials(anonymous: h
         answered[(method, path)] = (response.status_code, code)
         assert response.headers.get("www-authenticate", "").startswith("Bearer"), (method, path)
     assert set(answered.values()) == {(401, "UNAUTHENTICATED")}, answered
+    # Without a state it issued, the callback does nothing for an anonymous caller either.
+    callback = await anonymous.get(OAUTH_CALLBACK, params={"code": "a-code", "state": "never-issued"})
+    assert callback.status_code in (400, 503), callback.text
 
 
 async def test_wrong_or_revoked_credentials_are_refused_saying_why(anonymous: httpx.AsyncClient) -> None:

@@ -55,7 +55,7 @@ def make_inputs(folder: Path) -> dict[str, Path]:
         ("square", "720x720", "mandelbrot"),
     ]:
         ffmpeg(
-            "-f", "lavfi", "-i", f"{pattern}=size={size}:rate=30:duration=4", "-f", "lavfi", "-i", "sine=f=330:d=4",
+            "-f", "lavfi", "-i", f"{pattern}=size={size}:rate=30", "-f", "lavfi", "-i", "sine=f=330", "-t", "4",
             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
             str(folder / f"{name}.mp4"),
         )  # fmt: skip
@@ -206,7 +206,7 @@ async def main(gateway: str, api_key: str, out: Path) -> None:
                 rows.append((caption, await asyncio.to_thread(frames, video, LESSON_MOMENTS, folder)))
             short = await short_video(client, keys, folder)
             rows.append((SHORT_CAPTION, await asyncio.to_thread(frames, short, SHORT_MOMENTS, folder)))
-    sheet(rows, out)
+        sheet(rows, out)
     sys.stderr.write(f"wrote {out}\n")
 
 

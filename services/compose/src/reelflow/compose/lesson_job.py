@@ -6,13 +6,14 @@ from pathlib import Path, PurePosixPath
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet, brand_font_set
 from reelflow.compose.lesson import NarratedScene, compose_lesson
-from reelflow.compose.scene_images import OpenAIImages, fetch_upload, scene_images
+from reelflow.compose.scene_images import OpenAIImages, scene_images
 from reelflow.compose.settings import ComposeSettings
+from reelflow.compose.uploaded_inputs import fetch_upload
 from reelflow.contracts import LessonSpec, MusicTrack, RenderNarrated, frame_size
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
-from reelflow.runtime.failures import InvalidScriptError, MediaInvalidError
+from reelflow.runtime.failures import InvalidScriptError
 
 
 def pair_scenes_with_narration(narrated: RenderNarrated, spec: LessonSpec, audio_dir: Path) -> list[NarratedScene]:
@@ -37,13 +38,8 @@ async def fetch_music(blobs: BlobStore, bucket: str, music: MusicTrack | None, f
     """Download the lesson's background music from the media bucket; a key that is not there fails the job."""
     if music is None:
         return None
-    if await blobs.stat(bucket, music.media_key) is None:
-        raise MediaInvalidError(
-            f"background music {music.media_key!r} was not found in the media bucket", details={"key": music.media_key}
-        )
     path = folder / f"music{PurePosixPath(music.media_key).suffix}"
-    await blobs.get_file(bucket, music.media_key, path)
-    return path
+    return await fetch_upload(blobs, bucket, music.media_key, path, what="background music")
 
 
 async def compose_lesson_job(

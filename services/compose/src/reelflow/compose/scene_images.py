@@ -23,10 +23,11 @@ import openai
 import structlog
 
 from reelflow.compose.settings import ComposeSettings
+from reelflow.compose.uploaded_inputs import fetch_upload
 from reelflow.contracts import Scene
 from reelflow.contracts.specs import IMAGE_UPLOAD_KEY_PATTERN
 from reelflow.runtime.blobs import BlobStore
-from reelflow.runtime.failures import MediaInvalidError, VisualError
+from reelflow.runtime.failures import VisualError
 
 log = structlog.get_logger("reelflow.compose.scene_images")
 
@@ -99,17 +100,6 @@ def cache_key(model: str, size: str, prompt: str) -> str:
 def is_uploaded_picture(visual: str) -> bool:
     """Whether a scene's ``visual`` names an uploaded picture rather than a prompt."""
     return re.fullmatch(IMAGE_UPLOAD_KEY_PATTERN, visual.strip()) is not None
-
-
-async def fetch_upload(blobs: BlobStore, bucket: str, key: str, path: Path, *, what: str) -> Path:
-    """An uploaded picture from the media bucket into ``path``; one that is not there fails the job, naming it."""
-    if await blobs.stat(bucket, key) is None:
-        raise MediaInvalidError(
-            f"{what} {key!r} was not found in the media bucket; upload it with POST /api/uploads",
-            details={"key": key},
-        )
-    await blobs.get_file(bucket, key, path)
-    return path
 
 
 async def scene_images(

@@ -1,8 +1,10 @@
-"""Steps the browser tests share: signing in, and reading the API as the signed-in person does."""
+"""Steps the browser tests share: signing in, reading the API as the signed-in person does, and following a
+render to its end."""
 
+import re
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.gateway_auth import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -27,6 +29,22 @@ def api_get(page: Page, path: str) -> tuple[int, Any]:
         path,
     )
     return answer
+
+
+# How long a browser test waits for one of its small renders to complete.
+RENDER_TIMEOUT_MS = 120_000
+
+
+def completed_job(page: Page) -> dict[str, Any]:
+    """After a render was started from a form: on its progress page, wait until the player link shows; the job, as
+    the API answers it, must be COMPLETED."""
+    page.wait_for_url(re.compile(r"/studio/videos/[^/]+/progress\?job="))
+    job_id = page.url.rsplit("job=", 1)[1]
+    expect(page.locator("a.open-player")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    status, job = api_get(page, f"/api/render-jobs/{job_id}")
+    assert status == 200 and job["status"] == "COMPLETED", job
+    assert isinstance(job, dict)
+    return job
 
 
 def wait_until_played(page: Page) -> dict[str, float]:

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import StudioPages
-from tests.browser.studio_flows import api_get, sign_in
+from tests.browser.studio_flows import completed_job, sign_in
 from tests.media_probes import make_tone
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
@@ -21,7 +21,6 @@ LESSON = """# 강한 비밀번호
 강한 비밀번호는 깁니다. 네 단어 이상의 문장을 쓰세요.
 """
 FONT = Path("/usr/share/fonts/truetype/nanum/NanumMyeongjo.ttf")
-RENDER_TIMEOUT_MS = 120_000
 
 
 def logo_png(folder: Path) -> Path:
@@ -117,11 +116,8 @@ def test_a_brand_logo_and_font_uploaded_in_the_studio_draw_the_lesson(studio: St
     page.set_viewport_size({"width": 1280, "height": 860})
     page.click("button.start-render")
 
-    page.wait_for_url(re.compile(r"/studio/videos/[^/]+/progress\?job="))
-    job_id = page.url.rsplit("job=", 1)[1]
-    expect(page.locator("a.open-player")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    status, job = api_get(page, f"/api/render-jobs/{job_id}")
-    assert status == 200 and job["status"] == "COMPLETED", job
+    job = completed_job(page)
+    job_id = job["job_id"]
     brand = job["spec"]["brand"]
     assert brand["logo"] == upload_key(logo, "png"), brand
     assert brand["font"] == upload_key(FONT, "ttf"), brand

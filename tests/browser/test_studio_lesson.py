@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import StudioPages
-from tests.browser.studio_flows import api_get, sign_in, wait_until_played
+from tests.browser.studio_flows import RENDER_TIMEOUT_MS, api_get, sign_in, wait_until_played
 from tests.gateway_auth import ADMIN_EMAIL
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
@@ -23,7 +23,6 @@ Never use the same password twice.
 """
 EDITED_NARRATION = "A strong password is long and unique. Use four or more words."
 ADDED_NARRATION = "Turn on a second factor."
-RENDER_TIMEOUT_MS = 120_000
 DURATION_TOLERANCE_SEC = 0.5
 
 

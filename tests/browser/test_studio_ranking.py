@@ -2,7 +2,6 @@
 label and trim them, render, play."""
 
 import base64
-import re
 import subprocess
 from pathlib import Path
 
@@ -10,11 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import StudioPages
-from tests.browser.studio_flows import api_get, sign_in, wait_until_played
+from tests.browser.studio_flows import completed_job, sign_in, wait_until_played
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
-
-RENDER_TIMEOUT_MS = 120_000
 
 
 def make_clip(path: Path, size: str, seconds: float, tag: str) -> Path:
@@ -75,12 +72,8 @@ def test_a_ranking_short_built_in_the_browser(studio: StudioPages, tmp_path: Pat
     studio.snap(page, "ranking-builder-en")
     page.click("button.render")
 
-    page.wait_for_url(re.compile(r"/studio/videos/[^/]+/progress\?job="))
-    job_id = page.url.rsplit("job=", 1)[1]
-    expect(page.locator("a.open-player")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
+    job = completed_job(page)
     studio.snap(page, "ranking-progress-en")
-    status, job = api_get(page, f"/api/render-jobs/{job_id}")
-    assert status == 200 and job["status"] == "COMPLETED", job
     spec_clips = job["spec"]["clips"]
     assert [(c["rank"], c["label"], c["keep_audio"]) for c in spec_clips] == [(2, "tall", False), (1, "wide", True)]
     assert (spec_clips[1]["start"], spec_clips[1]["end"]) == (0.2, 1.4)

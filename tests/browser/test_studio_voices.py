@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 from reelflow.local.ports import LOOPBACK, free_port
 from reelflow.local.workers import GATEWAY
 from tests.browser.conftest import StudioPages
-from tests.browser.studio_flows import api_get, sign_in
+from tests.browser.studio_flows import api_get, completed_job, sign_in
 from tests.browser.test_studio_ranking import make_clip
 from tests.conftest import RunningServices
 from tests.service_replicas import ServiceReplicas
@@ -29,7 +29,6 @@ A voice reads the lesson aloud.
 
 Hear a voice before the render.
 """
-RENDER_TIMEOUT_MS = 120_000
 VOICE = "select[name=voice]"
 GATEWAY_READY_TIMEOUT_SEC = 60.0
 
@@ -113,11 +112,7 @@ def test_a_voice_heard_then_sent_with_the_lesson(studio: StudioPages) -> None:
     expect_chosen(page, "en-gb")
     expect(page.locator(".render-panel input[name=pitch]")).to_have_value("2")
     page.click("button.start-render")
-    page.wait_for_url(re.compile(r"/studio/videos/[^/]+/progress\?job="))
-    job_id = page.url.rsplit("job=", 1)[1]
-    expect(page.locator("a.open-player")).to_be_visible(timeout=RENDER_TIMEOUT_MS)
-    status, job = api_get(page, f"/api/render-jobs/{job_id}")
-    assert status == 200 and job["status"] == "COMPLETED", job
+    job = completed_job(page)
     voice = job["spec"]["voice"]
     assert (voice["provider"], voice["voice"], voice["rate"], voice["pitch"]) == ("espeak", "en-gb", 1.2, 2.0), voice
 

@@ -14,9 +14,10 @@ the uploader need the same key; a grant sealed with another one cannot be opened
 
 import base64
 import binascii
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator, model_validator
 
 from reelflow.runtime.settings import ServiceSettings
 
@@ -25,6 +26,8 @@ FERNET_KEY_BYTES = 32
 # A key anyone can read in the repository (the docs' example): refused when REELFLOW_ENVIRONMENT=prod.
 EXAMPLE_CHANNEL_TOKEN_KEY = "cmVlbGZsb3ctZXhhbXBsZS1rZXktbm90LWZvci1wcm8="  # noqa: S105 - public, refused in prod
 CHANNEL_ID_PATTERN = r"^[A-Za-z0-9_-]{3,64}$"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
+YOUTUBE_API_URL = "https://youtube.googleapis.com/"
 
 
 class GrantKeyError(Exception):
@@ -119,3 +122,36 @@ class ChannelTokenKeySettings(ServiceSettings):
                 "REELFLOW_ENVIRONMENT=prod"
             )
         return self
+
+
+class GoogleClientSettings(ChannelTokenKeySettings):
+    """How a service that calls Google for YouTube (the gateway connecting channels, the uploader publishing) reaches
+    it: the install's OAuth client, the endpoints, the trusted CAs and the timeout, the same names on both."""
+
+    youtube_client_id: str = Field(
+        default="",
+        description="The install's OAuth client (a Google Cloud project with the YouTube Data API enabled): the "
+        "uploader's own channel was granted to it, and workspaces connect their channels through it.",
+    )
+    youtube_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="The OAuth client's secret, sent to the token endpoint."
+    )
+    youtube_token_uri: str = Field(default=GOOGLE_TOKEN_URI, description="Google's OAuth token endpoint.")
+    youtube_api_url: str = Field(default=YOUTUBE_API_URL, description="The YouTube Data API.")
+    youtube_ca_bundle: Path | None = Field(
+        default=None,
+        description="A PEM bundle to trust for Google's endpoints instead of the default one (a TLS-inspecting "
+        "proxy, or a local test server).",
+    )
+    youtube_timeout_sec: float = Field(
+        default=60.0,
+        gt=0,
+        le=600,
+        description="How long one HTTP call to Google (a token, an API call, an upload chunk) may go unanswered.",
+    )
+
+    @field_validator("youtube_ca_bundle", mode="before")
+    @classmethod
+    def _blank_ca_bundle_is_none(cls, value: object) -> object:
+        """docker-compose passes an unset variable as "", which would otherwise become the path "."."""
+        return None if value == "" else value

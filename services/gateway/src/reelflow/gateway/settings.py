@@ -1,7 +1,6 @@
 """Settings of the gateway: the REST API, the ledger and its MongoDB."""
 
 import json
-from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
@@ -11,13 +10,13 @@ from reelflow.contracts import VoiceProvider
 from reelflow.gateway.webhook_schedule import STANDARD_RETRY_DELAYS_SEC
 from reelflow.gateway.webhook_signing import is_webhook_secret
 from reelflow.runtime.backend_connection import BackendSettings, absolute_base_url
-from reelflow.runtime.channel_grants import ChannelTokenKeySettings
+from reelflow.runtime.channel_grants import GoogleClientSettings
 
 MIB = 1024 * 1024
 MIN_INTERNAL_TOKEN_CHARS = 24
 
 
-class GatewaySettings(BackendSettings, ChannelTokenKeySettings):
+class GatewaySettings(BackendSettings, GoogleClientSettings):
     """The gateway's settings (env ``REELFLOW_<NAME>``; the Spring backend's also by the names its documents use,
     ``BACKEND_BASE_URL`` …)."""
 
@@ -33,44 +32,15 @@ class GatewaySettings(BackendSettings, ChannelTokenKeySettings):
     outbox_idle_sec: float = Field(
         default=2.0, gt=0, le=60, description="How often the outbox relay looks for owed events without a kick."
     )
-    youtube_client_id: str = Field(
-        default="",
-        description="The uploader's REELFLOW_YOUTUBE_CLIENT_ID, given to the gateway too: the OAuth client that "
-        "workspaces connect their channels with (with REELFLOW_CHANNEL_TOKEN_KEY), and, unless "
-        "REELFLOW_YOUTUBE_INSTALL_CHANNEL says otherwise, the sign that the uploader publishes to one channel of "
-        "its own. Empty: `publish` is refused at submit unless it names a connected channel.",
-    )
-    youtube_client_secret: SecretStr = Field(
-        default=SecretStr(""),
-        description="The uploader's REELFLOW_YOUTUBE_CLIENT_SECRET, given to the gateway too when channels are "
-        "connected through it: the authorization code and pasted refresh tokens are redeemed with it.",
-    )
     youtube_install_channel: bool | None = Field(
         default=None,
         description="Whether the uploader has a channel of its own (REELFLOW_YOUTUBE_REFRESH_TOKEN) for jobs whose "
         "`publish` names no connected channel. Unset: yes when REELFLOW_YOUTUBE_CLIENT_ID is set and "
         "REELFLOW_CHANNEL_TOKEN_KEY is not, as before channels could be connected.",
     )
-    youtube_token_uri: str = Field(
-        default="https://oauth2.googleapis.com/token",
-        description="Google's OAuth token endpoint (the uploader's REELFLOW_YOUTUBE_TOKEN_URI).",
-    )
     youtube_auth_uri: str = Field(
         default="https://accounts.google.com/o/oauth2/v2/auth",
         description="Google's OAuth authorization endpoint, where POST /api/channels/oauth/start sends people.",
-    )
-    youtube_api_url: str = Field(
-        default="https://youtube.googleapis.com/",
-        description="The YouTube Data API (the uploader's REELFLOW_YOUTUBE_API_URL), asked which channel a grant "
-        "is for.",
-    )
-    youtube_ca_bundle: Path | None = Field(
-        default=None,
-        description="A PEM bundle to trust for Google's endpoints instead of the default one (a TLS-inspecting "
-        "proxy, or a local test server).",
-    )
-    youtube_timeout_sec: float = Field(
-        default=60.0, gt=0, le=600, description="How long one call to Google's token endpoint or the API may take."
     )
     voice_providers: list[VoiceProvider] = Field(
         default_factory=lambda: list[VoiceProvider](["espeak"]),
@@ -169,7 +139,7 @@ class GatewaySettings(BackendSettings, ChannelTokenKeySettings):
         "built on it. Empty: http://REELFLOW_GATEWAY_HOST:REELFLOW_GATEWAY_PORT.",
     )
 
-    @field_validator("youtube_ca_bundle", "youtube_install_channel", mode="before")
+    @field_validator("youtube_install_channel", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         """docker-compose passes an unset variable as ""."""

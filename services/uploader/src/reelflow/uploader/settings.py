@@ -1,18 +1,14 @@
 """Settings of the uploader service: the YouTube channel it publishes to, and how it talks to the YouTube API."""
 
-from pathlib import Path
+from pydantic import Field, SecretStr, model_validator
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-
-from reelflow.runtime.channel_grants import ChannelTokenKeySettings
+from reelflow.runtime.channel_grants import GoogleClientSettings
 
 # Google's resumable protocol takes chunks in multiples of 256 KiB (all but the last).
 RESUMABLE_CHUNK_UNIT = 256 * 1024
-GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - an endpoint, not a secret
-YOUTUBE_API_URL = "https://youtube.googleapis.com/"
 
 
-class UploaderSettings(ChannelTokenKeySettings):
+class UploaderSettings(GoogleClientSettings):
     service_name: str = "uploader"
 
     # The install's own channel, where jobs whose publish target names no connected channel go: an OAuth client of
@@ -20,16 +16,8 @@ class UploaderSettings(ChannelTokenKeySettings):
     # youtube.force-ssl scopes. All three set, or none (publishing there then fails plainly, naming these settings).
     # Channels a workspace connects need none of them here: each sealed grant (REELFLOW_CHANNEL_TOKEN_KEY) carries
     # the client it was granted to.
-    youtube_client_id: str = ""
-    youtube_client_secret: SecretStr = SecretStr("")
+    # (youtube_client_id, _client_secret, _token_uri, _api_url, _ca_bundle and _timeout_sec: GoogleClientSettings.)
     youtube_refresh_token: SecretStr = SecretStr("")
-    youtube_token_uri: str = GOOGLE_TOKEN_URI
-    youtube_api_url: str = YOUTUBE_API_URL
-    # A PEM bundle to trust instead of the default one: a TLS-inspecting proxy, or a local test server.
-    youtube_ca_bundle: Path | None = None
-
-    # Every HTTP call to Google (token, chunk, thumbnail, captions) gives up after this long without an answer.
-    youtube_timeout_sec: float = Field(default=60.0, gt=0, le=600)
     youtube_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=RESUMABLE_CHUNK_UNIT)
     # 5xx, 429, rate limits and network errors are retried within the step this many times in all, with
     # exponential backoff from the first delay up to the cap; after that the bus redelivers, and the upload
@@ -39,12 +27,6 @@ class UploaderSettings(ChannelTokenKeySettings):
     youtube_retry_max_delay_sec: float = Field(default=30.0, ge=0, le=600)
     # YouTube's category for videos whose target names none: 27 is Education.
     youtube_category_id: str = Field(default="27", pattern=r"^\d{1,3}$")
-
-    @field_validator("youtube_ca_bundle", mode="before")
-    @classmethod
-    def _blank_ca_bundle_is_none(cls, value: object) -> object:
-        """docker-compose passes an unset variable as "", which would otherwise become the path "."."""
-        return None if value == "" else value
 
     @property
     def youtube_configured(self) -> bool:

@@ -3,6 +3,7 @@
 import asyncio
 from pathlib import Path, PurePosixPath
 
+from reelflow.compose.brand_font import require_brand_font_covers
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet, brand_font_set
 from reelflow.compose.lesson import NarratedScene, compose_lesson
@@ -80,6 +81,7 @@ async def compose_lesson_job(
         font_path = workdir / "brand-font" / f"brand{PurePosixPath(spec.brand.font).suffix}"
         font = await fetch_upload(blobs, settings.media_bucket, spec.brand.font, font_path, what="brand.font")
         slide_fonts = await asyncio.to_thread(brand_font_set, font)
+        await asyncio.to_thread(require_brand_font_covers, font, spec, media_key=spec.brand.font)
     return await compose_lesson(
         spec,
         scenes,

@@ -64,6 +64,11 @@ async def test_a_local_install_keeps_every_file_in_its_directory_and_serves_it_f
         assert ranged.headers["content-type"] == "video/mp4"
         assert ranged.content == data[:100]
 
+        # Readiness names the dependency that is there: the directory, not an S3 server.
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert set(ready.json()["checks"]) == {"nats", "mongo", "media-directory"}, ready.text
+
     # Nothing went to the stack's S3 server: no service even made the media bucket there.
     endpoints = stack.endpoints
     s3 = S3BlobStore(

@@ -105,6 +105,7 @@ def checks(tmp_path: Path) -> RenderChecks:
     blobs = DirectoryBlobStore(tmp_path)
     (tmp_path / MEDIA / "uploads").mkdir(parents=True)
     (tmp_path / MEDIA / upload("song")).write_bytes(b"ID3")
+    (tmp_path / MEDIA / upload("cover", "png")).write_bytes(b"\x89PNG")
     return RenderChecks(blobs, MEDIA, voice_catalogue=catalogue)
 
 
@@ -119,9 +120,10 @@ async def test_a_lesson_render_passes_with_an_uploaded_song_and_a_known_voice(ch
     [
         (upload("never-uploaded"), "nothing is stored under this key"),
         ("music/song.mp3", "not a media_key from POST /api/uploads"),
+        (upload("cover", "png"), "it is a picture (image/png); music needs sound"),
     ],
 )
-async def test_music_must_be_an_upload_that_exists(checks: RenderChecks, music: str, problem: str) -> None:
+async def test_music_must_be_an_upload_with_sound(checks: RenderChecks, music: str, problem: str) -> None:
     with pytest.raises(InvalidRequestError) as refused:
         await checks.lesson(voice=None, language="en", music=MusicTrack(media_key=music), publish=None, within="x")
     [found] = refused.value.details["problems"]

@@ -87,10 +87,13 @@ def _readiness(runtime: ServiceRuntime[GatewaySettings], store: LedgerStore, tim
         if not await runtime.broker.ping(timeout=timeout_sec):
             raise ConnectionError("NATS is not connected")
 
-    async def s3() -> None:
+    async def media_store() -> None:
         await runtime.blobs.stat(runtime.settings.work_bucket, READINESS_PROBE_KEY)
 
-    checks = [DependencyCheck("nats", nats), DependencyCheck("mongo", store.ping), DependencyCheck("s3", s3)]
+    # Named for what is there: S3 (also under backend_presigned, which keeps reelflow's own copy in S3), or the
+    # shared directory under REELFLOW_STORAGE_PROVIDER=local, so an operator is not sent looking for an S3 server.
+    media = "media-directory" if runtime.settings.storage_provider == "local" else "s3"
+    checks = [DependencyCheck("nats", nats), DependencyCheck("mongo", store.ping), DependencyCheck(media, media_store)]
     return Readiness(checks, timeout_sec=timeout_sec)
 
 

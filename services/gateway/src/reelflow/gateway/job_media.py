@@ -126,14 +126,13 @@ async def require_ranking_media(blobs: BlobStore, bucket: str, spec: RankingSpec
 
 
 async def require_lesson_music(blobs: BlobStore, bucket: str, music: MusicTrack | None, *, within: str = "") -> None:
-    """A lesson's background music must be uploaded before its job starts, like a ranking short's."""
+    """A lesson's background music must be an upload with sound before its job starts, like a ranking short's."""
     if music is None:
         return
     key = music.media_key
     stored = await _stored(blobs, bucket, [key] if is_upload_key(key) else [])
-    if stored.get(key) is None:
-        problem = MediaProblem("music.media_key", key, missing_upload_problem(key))
-        raise unusable_media_error([problem], template="lesson", within=within)
+    if (problem := music_problem(key, stored)) is not None:
+        raise unusable_media_error([MediaProblem("music.media_key", key, problem)], template="lesson", within=within)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from fastapi import FastAPI, Request
+from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 from tests.channel_gateway import own_channel_gateway
 from tests.fake_youtube import FakeYouTube
@@ -34,7 +35,7 @@ from reelflow.gateway.render_checks import RenderChecks
 from reelflow.gateway.settings import GatewaySettings
 from reelflow.local.servers import StackEndpoints
 from reelflow.runtime.blobs import DirectoryBlobStore
-from reelflow.runtime.channel_grants import GrantSealer, grant_key
+from reelflow.runtime.channel_grants import GrantKeyError, GrantSealer, grant_key
 from reelflow.runtime.failures import TtsError
 from reelflow.runtime.voice_catalogue import VoiceCatalogue
 
@@ -298,6 +299,34 @@ async def test_connecting_a_channel_again_replaces_its_grant(gateway: Gateway, y
     assert channel["title"] == "New title"
     grant = gateway.sealer().open(await gateway.blobs.get_bytes(WORK_BUCKET, grant_key("ws-a", CHANNEL_A)))
     assert grant.refresh_token.get_secret_value() == second
+
+
+async def test_rotating_the_key_reseals_every_stored_grant_under_the_new_one(
+    gateway: Gateway, youtube: FakeYouTube
+) -> None:
+    token = youtube.refresh_token_for(CHANNEL_A, "Lessons")
+    assert (await gateway.http.post("/api/channels", json={"refresh_token": token})).status_code == 201
+    old_key = gateway.settings.channel_token_key.get_secret_value()
+    new_key = Fernet.generate_key().decode()
+    rotating = settings_for(youtube, channel_token_key=f"{new_key},{old_key}")
+    store = ChannelStore(gateway.mongo, gateway.database)
+    google = google_http_client(rotating)
+    try:
+        channels = ConnectedChannels(store, channel_setup(rotating, gateway.blobs, google))
+        first = await channels.reseal_grants()
+        again = await channels.reseal_grants()
+    finally:
+        await google.aclose()
+
+    assert (first.resealed, first.current, first.unopenable) == (1, 0, 0)
+    assert (again.resealed, again.current) == (0, 1)
+    only_new = GrantSealer(SecretStr(new_key))
+    in_bucket = await gateway.blobs.get_bytes(WORK_BUCKET, grant_key("ws-a", CHANNEL_A))
+    assert only_new.open(in_bucket).refresh_token.get_secret_value() == token
+    stored = await store.get("ws-a", CHANNEL_A)
+    assert stored is not None and only_new.open(stored.sealed_grant).channel_id == CHANNEL_A
+    with pytest.raises(GrantKeyError):
+        GrantSealer(SecretStr(old_key)).open(in_bucket)
 
 
 async def test_google_failing_or_not_answering_stores_nothing(gateway: Gateway, youtube: FakeYouTube) -> None:

@@ -83,3 +83,39 @@ def test_the_example_key_is_refused_in_prod_only() -> None:
         ChannelTokenKeySettings(
             environment="prod", s3_secret_key=SecretStr("a-real-s3-secret"), channel_token_key=example
         )
+
+
+# ---- rotating the key -------------------------------------------------------------------------------------------
+def test_while_rotating_the_first_key_seals_and_every_key_opens() -> None:
+    old, new = new_key(), new_key()
+    sealed_before = GrantSealer(old).seal(a_grant())
+    rotating = GrantSealer(SecretStr(f"{new.get_secret_value()}, {old.get_secret_value()}"))
+
+    assert rotating.open(sealed_before) == a_grant()
+    sealed_now = rotating.seal(a_grant())
+    assert GrantSealer(new).open(sealed_now) == a_grant()
+    with pytest.raises(GrantKeyError):
+        GrantSealer(old).open(sealed_now)
+
+
+def test_resealing_moves_a_grant_to_the_first_key_once() -> None:
+    old, new = new_key(), new_key()
+    rotating = GrantSealer(SecretStr(f"{new.get_secret_value()},{old.get_secret_value()}"))
+
+    resealed = rotating.resealed(GrantSealer(old).seal(a_grant()))
+
+    assert resealed is not None and GrantSealer(new).open(resealed) == a_grant()
+    assert rotating.resealed(resealed) is None  # already under the first key
+    with pytest.raises(GrantKeyError):
+        rotating.resealed(GrantSealer(new_key()).seal(a_grant()))  # no key of the setting opens it
+
+
+def test_every_key_of_a_rotating_setting_must_be_a_fernet_key() -> None:
+    with pytest.raises(ValidationError, match="key 2 of 2: REELFLOW_CHANNEL_TOKEN_KEY must be a Fernet key"):
+        ChannelTokenKeySettings(channel_token_key=SecretStr(f"{new_key().get_secret_value()},changeme"))
+    with pytest.raises(ValidationError, match="documented example key"):
+        ChannelTokenKeySettings(
+            environment="prod",
+            s3_secret_key=SecretStr("a-real-s3-secret"),
+            channel_token_key=SecretStr(f"{new_key().get_secret_value()},{EXAMPLE_CHANNEL_TOKEN_KEY}"),
+        )

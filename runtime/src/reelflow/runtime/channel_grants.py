@@ -10,13 +10,17 @@ when it stores the job (the events carry no workspace otherwise), and a client c
 Sealing is Fernet (AES-128-CBC with HMAC-SHA256): the key is 32 url-safe base64 bytes, made with
 ``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``. The gateway and
 the uploader need the same key; a grant sealed with another one cannot be opened (:class:`GrantKeyError`).
+
+Rotating the key: set ``REELFLOW_CHANNEL_TOKEN_KEY`` to ``NEW,OLD`` (comma-separated) on both services. The first
+key seals, every key opens, and the gateway re-seals each stored grant under the first key when it starts
+(:meth:`GrantSealer.resealed`); once it has logged that every grant is re-sealed, ``OLD`` can be dropped.
 """
 
 import base64
 import binascii
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_serializer, field_validator, model_validator
 
 from reelflow.runtime.settings import ServiceSettings
@@ -58,6 +62,11 @@ def grant_key(workspace_id: str, channel_id: str) -> str:
     return f"channels/{workspace_id}/{channel_id}.grant"
 
 
+def token_keys(setting: str) -> list[str]:
+    """The keys ``REELFLOW_CHANNEL_TOKEN_KEY`` holds, the sealing one first (comma-separated while rotating)."""
+    return [key.strip() for key in setting.split(",") if key.strip()]
+
+
 def fernet_key_problem(key: str) -> str | None:
     """Why ``key`` is not a Fernet key, or None when it is one."""
     try:
@@ -72,16 +81,30 @@ def fernet_key_problem(key: str) -> str | None:
     return None
 
 
+def token_key_problem(setting: str) -> str | None:
+    """Why the setting is not one Fernet key or a comma-separated list of them, or None."""
+    keys = token_keys(setting)
+    for position, key in enumerate(keys, start=1):
+        problem = fernet_key_problem(key)
+        if problem is not None:
+            return problem if len(keys) == 1 else f"key {position} of {len(keys)}: {problem}"
+    return None
+
+
 class GrantSealer:
+    """Seals with the first key of the setting and opens with any of them."""
+
     def __init__(self, key: SecretStr) -> None:
-        self._fernet = Fernet(key.get_secret_value().encode("ascii"))
+        keys = [Fernet(key.encode("ascii")) for key in token_keys(key.get_secret_value())]
+        self._sealing = keys[0]
+        self._opening = MultiFernet(keys)
 
     def seal(self, grant: ChannelGrant) -> bytes:
-        return self._fernet.encrypt(grant.model_dump_json().encode("utf-8"))
+        return self._sealing.encrypt(grant.model_dump_json().encode("utf-8"))
 
     def open(self, sealed: bytes) -> ChannelGrant:
         try:
-            plain = self._fernet.decrypt(sealed)
+            plain = self._opening.decrypt(sealed)
         except InvalidToken as exc:
             raise GrantKeyError(
                 f"a channel grant cannot be opened with this {CHANNEL_TOKEN_KEY_SETTING}: it was sealed with another "
@@ -89,6 +112,18 @@ class GrantSealer:
                 "both, or connect the channel again"
             ) from exc
         return ChannelGrant.model_validate_json(plain)
+
+    def resealed(self, sealed: bytes) -> bytes | None:
+        """``sealed`` sealed again under the sealing key, or None when it already is.
+
+        Raises :class:`GrantKeyError` when no key of the setting opens it.
+        """
+        try:
+            self._sealing.decrypt(sealed)
+        except InvalidToken:
+            self.open(sealed)  # raises GrantKeyError when no key opens it
+            return self._opening.rotate(sealed)
+        return None
 
 
 class ChannelTokenKeySettings(ServiceSettings):
@@ -98,25 +133,27 @@ class ChannelTokenKeySettings(ServiceSettings):
     channel_token_key: SecretStr = Field(
         default=SecretStr(""),
         description="The Fernet key that seals the OAuth grants of connected YouTube channels (32 url-safe base64 "
-        "bytes), the same on the gateway and the uploader. Empty: connecting channels is off.",
+        "bytes), the same on the gateway and the uploader. To rotate it, give `NEW,OLD`: the first seals, each "
+        "opens, and the gateway re-seals the stored grants under the first when it starts. Empty: connecting "
+        "channels is off.",
     )
 
     @property
     def channels_connectable(self) -> bool:
-        return bool(self.channel_token_key.get_secret_value())
+        return bool(token_keys(self.channel_token_key.get_secret_value()))
 
     def grant_sealer(self) -> GrantSealer | None:
         return GrantSealer(self.channel_token_key) if self.channels_connectable else None
 
     @model_validator(mode="after")
     def _channel_token_key_is_a_real_key(self) -> "ChannelTokenKeySettings":
-        key = self.channel_token_key.get_secret_value()
-        if not key:
+        setting = self.channel_token_key.get_secret_value()
+        if not token_keys(setting):
             return self
-        problem = fernet_key_problem(key)
+        problem = token_key_problem(setting)
         if problem is not None:
             raise ValueError(problem)
-        if self.environment == "prod" and key == EXAMPLE_CHANNEL_TOKEN_KEY:
+        if self.environment == "prod" and EXAMPLE_CHANNEL_TOKEN_KEY in token_keys(setting):
             raise ValueError(
                 f"{CHANNEL_TOKEN_KEY_SETTING} is the documented example key; make one of your own when "
                 "REELFLOW_ENVIRONMENT=prod"

@@ -13,6 +13,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 
 from reelflow.gateway.account_commands import AccountCommands
 from reelflow.gateway.account_store import AccountStore
@@ -69,6 +70,7 @@ from reelflow.gateway.webhook_subscriptions import WebhookSubscriptions
 from reelflow.gateway.workspace_lexicons import WorkspaceLexicons
 from reelflow.gateway.youtube_oauth import GoogleOAuth, OAuthClient
 from reelflow.runtime.blobs import BlobStore, PresignedLinks
+from reelflow.runtime.failures import StorageUploadError
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 
@@ -95,6 +97,26 @@ def _readiness(runtime: ServiceRuntime[GatewaySettings], store: LedgerStore, tim
     media = "media-directory" if runtime.settings.storage_provider == "local" else "s3"
     checks = [DependencyCheck("nats", nats), DependencyCheck("mongo", store.ping), DependencyCheck(media, media_store)]
     return Readiness(checks, timeout_sec=timeout_sec)
+
+
+async def _reseal_channel_grants(channels: ConnectedChannels) -> None:
+    """Re-seal the stored channel grants under the first REELFLOW_CHANNEL_TOKEN_KEY (a key rotation). A failure
+    is logged, not fatal: the older keys still open the grants, and the next start tries again."""
+    try:
+        count = await channels.reseal_grants()
+    except (PyMongoError, StorageUploadError) as exc:
+        log.warning("channel_grants_not_resealed", error=str(exc), retry="at the next start")
+        return
+    if count.resealed or count.unopenable:
+        log.info(
+            "channel_grants_resealed",
+            resealed=count.resealed,
+            already_current=count.current,
+            unopenable=count.unopenable,
+            note="every grant is now sealed under the first key; older keys can be dropped"
+            if not count.unopenable
+            else "grants no key opens belong to channels that must be connected again",
+        )
 
 
 def _budgets(settings: GatewaySettings) -> Budgets:
@@ -209,6 +231,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         await channel_store.ensure_indexes()
         google_http = google_http_client(settings)
         connected_channels = ConnectedChannels(channel_store, channel_setup(settings, runtime.blobs, google_http))
+        await _reseal_channel_grants(connected_channels)
         checks = RenderChecks(
             runtime.blobs,
             settings.media_bucket,

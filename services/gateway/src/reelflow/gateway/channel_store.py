@@ -85,6 +85,10 @@ class ChannelStore:
         records = [channel_record(document) async for document in cursor]
         return sorted(records, key=lambda record: (record.connected_at, record.channel_id))
 
+    async def every_channel(self) -> list[ChannelRecord]:
+        """Every workspace's channels (for re-sealing their grants under a new key): one per connection, few."""
+        return [channel_record(document) async for document in self._channels.find({})]
+
     async def get(self, workspace_id: str, channel_id: str) -> ChannelRecord | None:
         document = await self._channels.find_one({"_id": channel_document_id(workspace_id, channel_id)})
         return channel_record(document) if document else None

@@ -9,7 +9,7 @@ without credentials, to the workspace that started it; it is single use and last
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from pydantic import Field, SecretStr
@@ -28,11 +28,26 @@ from reelflow.gateway.youtube_oauth import (
     new_code_verifier,
 )
 from reelflow.runtime.blobs import BlobStore
-from reelflow.runtime.channel_grants import CHANNEL_TOKEN_KEY_SETTING, ChannelGrant, GrantSealer, grant_key
+from reelflow.runtime.channel_grants import (
+    CHANNEL_TOKEN_KEY_SETTING,
+    ChannelGrant,
+    GrantKeyError,
+    GrantSealer,
+    grant_key,
+)
 
 OAUTH_STATE_TTL_SEC = 600.0
 CALLBACK_PATH = "/api/channels/oauth/callback"
 GRANT_CONTENT_TYPE = "application/octet-stream"
+
+
+@dataclass
+class ResealCount:
+    """What :meth:`ConnectedChannels.reseal_grants` did with the stored grants."""
+
+    resealed: int = 0  # sealed again under the first key
+    current: int = 0  # already sealed under it
+    unopenable: int = 0  # no key of the setting opens them
 
 
 class ChannelView(Contract):
@@ -170,6 +185,31 @@ class ConnectedChannels:
             raise NotFoundError(f"no connected channel {channel_id} in this workspace")
         await self._setup.blobs.delete_prefix(self._setup.work_bucket, grant_key(caller.workspace_id, channel_id))
         await self._store.delete(caller.workspace_id, channel_id)
+
+    async def reseal_grants(self) -> ResealCount:
+        """Seal every stored grant that an older key of ``REELFLOW_CHANNEL_TOKEN_KEY`` sealed under its first key,
+        in the work bucket and in MongoDB, so the older key can be dropped. A grant that no key opens is left as it
+        is and counted: its channel must be connected again."""
+        count = ResealCount()
+        sealer = self._setup.sealer
+        if sealer is None:
+            return count
+        for record in await self._store.every_channel():
+            try:
+                resealed = sealer.resealed(record.sealed_grant)
+            except GrantKeyError:
+                count.unopenable += 1
+                continue
+            if resealed is None:
+                count.current += 1
+                continue
+            # The bucket first, as when connecting: the uploader reads the grant there.
+            await self._setup.blobs.put_bytes(
+                self._setup.work_bucket, grant_key(record.workspace_id, record.channel_id), resealed, GRANT_CONTENT_TYPE
+            )
+            await self._store.save(replace(record, sealed_grant=resealed))
+            count.resealed += 1
+        return count
 
     async def _connect(self, workspace_id: str, connected_by: str, tokens: Tokens, refresh_token: str) -> ChannelView:
         google, sealer = self._configured()

@@ -114,6 +114,17 @@ async def test_a_started_job_renders_and_the_backend_is_called_back_once_with_a_
     }
     assert called.body["duration"] > 0
 
+    # The backend can read the log of what it was sent: one callback, delivered on its second attempt.
+    logged = await backend_client.get("/video/callbacks", params={"job_id": job_id})
+    assert logged.status_code == 200, logged.text
+    [entry] = logged.json()
+    assert (entry["kind"], entry["state"], entry["job_id"]) == ("backend.job.complete", "delivered", job_id)
+    assert [attempt["status_code"] for attempt in entry["attempts"]] == [500, 200]
+    assert entry["idempotency_key"] == called.headers["idempotency-key"]
+    assert entry["url"].endswith(complete_path)
+    failed_only = await backend_client.get("/video/callbacks", params={"job_id": job_id, "state": "failed"})
+    assert failed_only.status_code == 200 and failed_only.json() == []
+
     async with httpx.AsyncClient(headers=INTERNAL_HEADERS, timeout=30) as downloader:
         video = await downloader.get(called.body["videoUrl"])
         anonymous = await downloader.get(called.body["videoUrl"], headers={"X-Internal-Token": ""})
@@ -147,6 +158,8 @@ async def test_only_the_internal_token_opens_the_backend_routes(
             "api key": await client.post(f"/video/job/job-{unique_id}/start", json=body, headers=ADMIN_HEADERS),
             "retry, none": await client.post(f"/video/job/job-{unique_id}/retry"),
             "retry, api key": await client.post(f"/video/job/job-{unique_id}/retry", headers=ADMIN_HEADERS),
+            "log, none": await client.get("/video/callbacks"),
+            "log, api key": await client.get("/video/callbacks", headers=ADMIN_HEADERS),
         }
     statuses = {name: (answer.status_code, answer.json()["error"]["code"]) for name, answer in answers.items()}
     assert statuses == {
@@ -155,6 +168,8 @@ async def test_only_the_internal_token_opens_the_backend_routes(
         "api key": (403, "FORBIDDEN"),
         "retry, none": (401, "UNAUTHENTICATED"),
         "retry, api key": (403, "FORBIDDEN"),
+        "log, none": (401, "UNAUTHENTICATED"),
+        "log, api key": (403, "FORBIDDEN"),
     }
     assert spring_backend.spec_fetches(script_id) == [], "a refused caller makes the gateway ask the backend nothing"
 

@@ -46,7 +46,7 @@ from reelflow.gateway.webhook_schedule import (
     state_after,
 )
 from reelflow.gateway.webhook_signing import USER_AGENT, signed_headers
-from reelflow.gateway.webhook_store import SubscriptionRecord, WebhookStore
+from reelflow.gateway.webhook_store import BACKEND_TARGET, SubscriptionRecord, WebhookStore
 from reelflow.gateway.webhook_targets import Resolver, TargetRefusedError, checked_target, system_resolver
 
 log = structlog.get_logger("reelflow.webhooks")
@@ -57,7 +57,6 @@ DUE_BATCH = 20
 # What the delivery log keeps of an answer's body or an error: enough to tell what went wrong.
 MAX_ERROR_CHARS = 300
 CALLBACK_TARGET = "callback"
-BACKEND_TARGET = "backend"
 LOG_TRIM_INTERVAL_SEC = 3600.0
 NO_CALLBACK_SECRET = "REELFLOW_WEBHOOK_SECRET is not set, and callbacks are never sent unsigned"  # noqa: S105
 

@@ -22,6 +22,7 @@ from reelflow.gateway.webhook_schedule import DeliveryState
 Document = dict[str, Any]
 SUBSCRIPTIONS = "webhook_subscriptions"
 DELIVERIES = "webhook_deliveries"
+BACKEND_TARGET = "backend"  # the target of a callback to the Spring backend
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class WebhookStore:
         await self._deliveries.create_index([("state", 1), ("next_attempt_at", 1)])
         await self._deliveries.create_index([("subscription_id", 1), ("created_at", DESCENDING)])
         await self._deliveries.create_index([("job_id", 1), ("created_at", DESCENDING)])
+        await self._deliveries.create_index([("target", 1), ("created_at", DESCENDING)])
 
     # ---- subscriptions ----------------------------------------------------------------------------------------
     async def add_subscription(self, record: SubscriptionRecord) -> None:
@@ -153,6 +155,18 @@ class WebhookStore:
         settled = [DeliveryState.DELIVERED.value, DeliveryState.FAILED.value]
         result = await self._deliveries.delete_many({"state": {"$in": settled}, "created_at": {"$lt": before}})
         return result.deleted_count
+
+    async def backend_deliveries(
+        self, workspace_id: str, *, job_id: str | None, state: DeliveryState | None, limit: int
+    ) -> list[Document]:
+        """The workspace's callbacks to the Spring backend, newest first, of one job and in one state when given."""
+        query: Document = {"target": BACKEND_TARGET, "workspace_id": workspace_id}
+        if job_id is not None:
+            query["job_id"] = job_id
+        if state is not None:
+            query["state"] = state.value
+        cursor = self._deliveries.find(query).sort("created_at", DESCENDING).limit(limit)
+        return [document async for document in cursor]
 
     async def deliveries(
         self, *, subscription_id: str | None = None, job_id: str | None = None, limit: int

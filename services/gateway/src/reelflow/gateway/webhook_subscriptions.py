@@ -7,7 +7,7 @@ A subscription belongs to its workspace: any other caller is answered exactly as
 import secrets
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -100,6 +100,34 @@ def subscription_view(record: SubscriptionRecord) -> SubscriptionView:
     )
 
 
+class BackendCallbackView(Contract):
+    delivery_id: str
+    kind: Literal["backend.job.complete", "backend.script.complete"] = Field(
+        description="`backend.job.complete`: POST {BACKEND_BASE_URL}/video/job/{job_id}/complete. "
+        "`backend.script.complete`: POST {BACKEND_BASE_URL}/video/script/complete."
+    )
+    idempotency_key: str = Field(description="The `Idempotency-Key` header: the same on every retry.")
+    url: str
+    job_id: str | None
+    state: DeliveryState = Field(description="pending (another attempt is due), delivered or failed.")
+    attempts: list[AttemptView]
+    next_attempt_at: datetime | None = Field(description="When the next attempt is due, while pending.")
+    created_at: datetime
+
+
+def attempt_views(document: Document) -> list[AttemptView]:
+    return [
+        AttemptView(
+            number=attempt["number"],
+            at=required_time_of(attempt["at"]),
+            status_code=attempt.get("status_code"),
+            error=attempt.get("error"),
+            duration_ms=float(attempt.get("duration_ms") or 0.0),
+        )
+        for attempt in document.get("attempts") or []
+    ]
+
+
 def delivery_view(document: Document) -> DeliveryView:
     return DeliveryView(
         delivery_id=document["_id"],
@@ -108,16 +136,21 @@ def delivery_view(document: Document) -> DeliveryView:
         url=document["url"],
         job_id=document.get("job_id"),
         state=DeliveryState(document["state"]),
-        attempts=[
-            AttemptView(
-                number=attempt["number"],
-                at=required_time_of(attempt["at"]),
-                status_code=attempt.get("status_code"),
-                error=attempt.get("error"),
-                duration_ms=float(attempt.get("duration_ms") or 0.0),
-            )
-            for attempt in document.get("attempts") or []
-        ],
+        attempts=attempt_views(document),
+        next_attempt_at=time_of(document.get("next_attempt_at")),
+        created_at=required_time_of(document["created_at"]),
+    )
+
+
+def backend_callback_view(document: Document) -> BackendCallbackView:
+    return BackendCallbackView(
+        delivery_id=document["_id"],
+        kind=document["event_type"],
+        idempotency_key=document["message_id"],
+        url=document["url"],
+        job_id=document.get("job_id"),
+        state=DeliveryState(document["state"]),
+        attempts=attempt_views(document),
         next_attempt_at=time_of(document.get("next_attempt_at")),
         created_at=required_time_of(document["created_at"]),
     )
@@ -181,6 +214,13 @@ class WebhookSubscriptions:
     async def callbacks(self, job_id: str, limit: int) -> list[DeliveryView]:
         """A job's callback deliveries (the caller's access to the job is checked before)."""
         return [delivery_view(document) for document in await self._store.deliveries(job_id=job_id, limit=limit)]
+
+    async def backend_callbacks(
+        self, caller: Caller, *, job_id: str | None, state: DeliveryState | None, limit: int
+    ) -> list[BackendCallbackView]:
+        """The gateway's callbacks to the Spring backend, newest first (only the backend's token reads them)."""
+        documents = await self._store.backend_deliveries(caller.workspace_id, job_id=job_id, state=state, limit=limit)
+        return [backend_callback_view(document) for document in documents]
 
     async def _owned(self, caller: Caller, subscription_id: str) -> SubscriptionRecord:
         record = await self._store.subscription(subscription_id)

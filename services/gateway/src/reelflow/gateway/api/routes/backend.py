@@ -3,16 +3,18 @@ spec, and retry it from the snapshot."""
 
 from typing import Annotated
 
-from fastapi import Path, Response
+from fastapi import Path, Query, Response
 from fastapi.routing import APIRouter
 
-from reelflow.gateway.api.deps import BackendCaller, BackendJobsDep
+from reelflow.gateway.api.deps import BackendCaller, BackendJobsDep, WebhooksDep
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.api.links import JOB_CREATED_LINKS, JOB_LINKS
 from reelflow.gateway.api.routes.render_jobs import RenderJobCreated
 from reelflow.gateway.backend_jobs import StartBackendJob
 from reelflow.gateway.job_views import RenderJobView
 from reelflow.gateway.video_ids import VIDEO_ID_PATTERN, VIDEO_ID_RULE
+from reelflow.gateway.webhook_schedule import DeliveryState
+from reelflow.gateway.webhook_subscriptions import BackendCallbackView
 
 router = APIRouter(prefix="/video", tags=["backend"])
 
@@ -91,3 +93,24 @@ async def start_backend_job(
 )
 async def retry_backend_job(job_id: JobIdPath, caller: BackendCaller, backend: BackendJobsDep) -> RenderJobView:
     return await backend.retry(caller, job_id)
+
+
+@router.get(
+    "/callbacks",
+    operation_id="listBackendCallbacks",
+    response_model=list[BackendCallbackView],
+    summary="The log of the gateway's callbacks to the backend, newest first: every attempt, and when the next is due",
+    description="Job-complete and script-complete callbacks, each with its attempts (status code or error, and "
+    "time), its state (pending while another attempt is due, delivered, or failed once the webhook schedule is "
+    "spent) and its `Idempotency-Key`. Filter by `job_id` and `state`. Kept as long as webhook deliveries "
+    "(REELFLOW_WEBHOOK_LOG_RETENTION_DAYS).",
+    responses=error_responses(BACKEND_AUTH),
+)
+async def list_backend_callbacks(
+    caller: BackendCaller,
+    webhooks: WebhooksDep,
+    job_id: Annotated[str | None, Query(pattern=VIDEO_ID_PATTERN, description="Only this job's callbacks.")] = None,
+    state: Annotated[DeliveryState | None, Query(description="Only callbacks in this state.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many, newest first.")] = 50,
+) -> list[BackendCallbackView]:
+    return await webhooks.backend_callbacks(caller, job_id=job_id, state=state, limit=limit)

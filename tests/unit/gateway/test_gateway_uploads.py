@@ -452,6 +452,15 @@ def test_a_ranking_request_the_spec_refuses_names_the_field() -> None:
     assert refused.value.message.startswith("clips: ")
 
 
+def test_a_title_card_without_a_title_is_refused_naming_the_field() -> None:
+    with pytest.raises(GatewayError) as refused:
+        ranking_spec_for(ranking_options(title_card=True, title=" "))
+    assert status_of(refused.value) == 422
+    assert "title_card: the card shows the short's title, so title must not be blank" in refused.value.message
+    spec = ranking_spec_for(ranking_options(title_card=True, title="Top 3"))
+    assert isinstance(spec, RankingSpec) and spec.title_card
+
+
 def test_duplicate_ranks_are_refused() -> None:
     clips = [{"media_key": upload("a"), "rank": 2}, {"media_key": upload("b"), "rank": 2}]
     with pytest.raises(GatewayError, match=r"every rank must be unique, got \[2, 2\]"):

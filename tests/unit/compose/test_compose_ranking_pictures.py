@@ -127,8 +127,8 @@ def test_chapters_captions_and_announcements_start_after_the_card() -> None:
     plan = _card_plan()
     assert ranking_chapters_txt(plan).splitlines() == ["00:00 Top 2", "00:01 #2", "00:02 #1 Gold"]  # 1.3 s, 2.9 s
     cues = ranking_cues(plan)
-    assert [cue.text for cue in cues] == ["#2", "#1 Gold"]
-    assert cues[0].start_sec == pytest.approx(1.3)
+    assert [cue.text for cue in cues] == ["Top 2", "#2", "#1 Gold"]
+    assert cues[0].start_sec == 0.0 and cues[0].end_sec < cues[1].start_sec == pytest.approx(1.3)
     slots = plan_announcements(plan, {2: 0.5, 1: 0.5})
     assert [slot.at_sec for slot in slots] == pytest.approx([1.3, (81 + 6) / 30])
 

@@ -84,7 +84,7 @@ class PlannedClip:
     window: TrimWindow
     crop: CropBox
     frames: int
-    start_frame: int  # where its transition in begins on the joined timeline (0 for the first clip)
+    start_frame: int  # where its transition in begins on the joined timeline (0 for the first clip, unless a card)
     audio: bool  # its own sound is heard: kept by the spec and present in the file
     fit: tuple[int, int] | None = None  # fitted whole at this size over a blurred fill, instead of cropped
     letterbox: bool = False  # a fitted clip sits on black bars instead of its blurred fill
@@ -390,15 +390,19 @@ def plan_ranking(spec: RankingSpec, media: Mapping[int, ClipMedia]) -> RankingPl
 
 
 def ranking_cues(plan: RankingPlan) -> list[Cue]:
-    """One caption per clip, ``#N label``, while that clip holds the screen."""
+    """One caption per clip, ``#N label``, while that clip holds the screen; the title while its card does."""
+    card = [TimedNarration(plan.title, 0.0, plan.shown_from_sec(0))] if plan.card_frames else []
     return plan_cues(
         [
-            TimedNarration(
-                text=_caption(planned.clip),
-                start_sec=plan.shown_from_sec(index),
-                duration_sec=plan.shown_until_sec(index) - plan.shown_from_sec(index),
-            )
-            for index, planned in enumerate(plan.clips)
+            *card,
+            *(
+                TimedNarration(
+                    text=_caption(planned.clip),
+                    start_sec=plan.shown_from_sec(index),
+                    duration_sec=plan.shown_until_sec(index) - plan.shown_from_sec(index),
+                )
+                for index, planned in enumerate(plan.clips)
+            ),
         ],
         frame_size=plan.size,
     )

@@ -110,10 +110,6 @@ class RankingPlan:
     title: str = ""  # the short's title, which the card shows
 
     @property
-    def card_sec(self) -> float:
-        return self.card_frames / self.fps
-
-    @property
     def card_samples(self) -> int:
         return round(self.card_frames * AUDIO_SAMPLE_RATE / self.fps)
 

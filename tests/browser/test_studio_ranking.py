@@ -1,11 +1,12 @@
-"""The ranking-short builder: add clips (chosen or dropped; each uploads with progress), reorder them by dragging,
-label and trim them, render, play."""
+"""The ranking-short builder: add clips and a picture (chosen or dropped; each uploads with progress), reorder them
+by dragging, label and trim them, open with a title card, render, play."""
 
 import base64
 import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image, PngImagePlugin
 from playwright.sync_api import expect
 
 from tests.browser.conftest import StudioPages
@@ -27,6 +28,13 @@ def make_clip(path: Path, size: str, seconds: float, tag: str) -> Path:
         timeout=60,
     )
     return path
+
+
+def _tagged(tag: str) -> PngImagePlugin.PngInfo:
+    """A text chunk that makes the picture's bytes, and so its upload, new for each test."""
+    info = PngImagePlugin.PngInfo()
+    info.add_text("comment", tag)
+    return info
 
 
 def test_a_ranking_short_built_in_the_browser(studio: StudioPages, tmp_path: Path, unique_id: str) -> None:
@@ -68,6 +76,16 @@ def test_a_ranking_short_built_in_the_browser(studio: StudioPages, tmp_path: Pat
     rows.nth(1).locator("input[name=start]").fill("0.2")
     rows.nth(1).locator("input[name=end]").fill("1.4")
     rows.nth(0).locator("input[name=keep_audio]").uncheck()
+    # A picture is a clip too: it shows for its end (here 1 s), with no sound of its own.
+    picture = tmp_path / "photo.png"
+    Image.new("RGB", (300, 200), (40, 160, 90)).save(picture, pnginfo=_tagged(unique_id))
+    page.set_input_files("input.clip-files", [str(picture)])
+    expect(rows).to_have_count(3)
+    expect(page.locator("button.render")).to_be_enabled(timeout=30_000)
+    expect(rows.locator("img.clip-thumb")).to_have_count(3)
+    expect(rows.nth(2).locator("input[name=keep_audio]")).to_be_disabled()
+    rows.nth(2).locator("input[name=end]").fill("1")
+    page.check("input[name=title_card]")
     page.select_option("select[name=size]", "540x960")
     studio.snap(page, "ranking-builder-en")
     page.click("button.render")
@@ -75,9 +93,14 @@ def test_a_ranking_short_built_in_the_browser(studio: StudioPages, tmp_path: Pat
     job = completed_job(page)
     studio.snap(page, "ranking-progress-en")
     spec_clips = job["spec"]["clips"]
-    assert [(c["rank"], c["label"], c["keep_audio"]) for c in spec_clips] == [(2, "tall", False), (1, "wide", True)]
+    assert [(c["rank"], c["label"], c["keep_audio"]) for c in spec_clips] == [
+        (3, "tall", False),
+        (2, "wide", True),
+        (1, "photo", False),
+    ]
     assert (spec_clips[1]["start"], spec_clips[1]["end"]) == (0.2, 1.4)
-    assert job["spec"]["size"] == "540x960"
+    assert spec_clips[2]["end"] == 1.0
+    assert (job["spec"]["size"], job["spec"]["title_card"]) == ("540x960", True)
 
     page.click("a.open-player")
     played = wait_until_played(page)

@@ -367,7 +367,7 @@ async def test_every_unusable_input_is_reported_at_once_before_any_encoding(
     bad = [
         RankingClip(media_key="uploads/noise.mp4", rank=5, label="Random bytes"),
         RankingClip(media_key="uploads/tone.m4a", rank=4, label="Only sound"),
-        RankingClip(media_key="uploads/still.mp4", rank=3, label="A still"),
+        RankingClip(media_key="uploads/still.mp4", rank=3, label="A still", end=0.5),  # a picture, too briefly
         RankingClip(media_key="uploads/cut.mp4", rank=2, label="Cut short"),
         RankingClip(media_key="uploads/gone.mp4", rank=1, label="Never uploaded"),
     ]
@@ -394,7 +394,7 @@ async def test_every_unusable_input_is_reported_at_once_before_any_encoding(
     reasons = {problem["media_key"]: problem["reason"] for problem in error.details["problems"]}
     assert len(reasons) == 6
     assert "no video stream" in reasons["uploads/tone.m4a"]
-    assert "0 s" in reasons["uploads/still.mp4"]
+    assert "it is a picture, shown for end - start = 0.5s" in reasons["uploads/still.mp4"]
     assert "not readable" in reasons["uploads/noise.mp4"] and "not readable" in reasons["uploads/cut.mp4"]
     assert "not in the media bucket" in reasons["uploads/gone.mp4"]
     # Nothing was encoded: progress stopped at the check and no output reached scratch.

@@ -363,12 +363,17 @@ def test_a_picture_larger_than_the_limit_is_refused() -> None:
         check_media(huge, filename="banner.png")
 
 
-def test_a_picture_is_neither_a_clip_nor_music() -> None:
-    picture, song = upload("pic", "png"), upload("song", "mp3")
-    spec = spec_of(RankingClip(media_key=picture, rank=1), music=picture)
-    problems = media_problems(spec, {picture: BlobInfo(10, "image/png"), song: BlobInfo(10, "audio/mpeg")})
+def test_a_picture_is_a_clip_but_not_music_and_sound_is_music_but_not_a_clip() -> None:
+    picture, photo, song = upload("pic", "png"), upload("photo", "jpg"), upload("song", "mp3")
+    clips = [RankingClip(media_key=picture, rank=3), RankingClip(media_key=photo, rank=2, end=3.0)]
+    spec = spec_of(*clips, RankingClip(media_key=song, rank=1), music=picture)
+    stored = {picture: BlobInfo(10, "image/png"), photo: BlobInfo(10, "image/jpeg"), song: BlobInfo(10, "audio/mpeg")}
+    problems = media_problems(spec, stored)
     assert [(p.field, p.problem) for p in problems] == [
-        ("clips.0.media_key", "it is a picture (image/png); a clip needs video"),
+        (
+            "clips.2.media_key",
+            "it is an audio upload (audio/mpeg); a clip needs a video or a picture, use it as the music instead",
+        ),
         ("music.media_key", "it is a picture (image/png); music needs sound"),
     ]
 
@@ -447,6 +452,15 @@ def test_a_ranking_request_the_spec_refuses_names_the_field() -> None:
     assert refused.value.message.startswith("clips: ")
 
 
+def test_a_title_card_without_a_title_is_refused_naming_the_field() -> None:
+    with pytest.raises(GatewayError) as refused:
+        ranking_spec_for(ranking_options(title_card=True, title=" "))
+    assert status_of(refused.value) == 422
+    assert "title_card: the card shows the short's title, so title must not be blank" in refused.value.message
+    spec = ranking_spec_for(ranking_options(title_card=True, title="Top 3"))
+    assert isinstance(spec, RankingSpec) and spec.title_card
+
+
 def test_duplicate_ranks_are_refused() -> None:
     clips = [{"media_key": upload("a"), "rank": 2}, {"media_key": upload("b"), "rank": 2}]
     with pytest.raises(GatewayError, match=r"every rank must be unique, got \[2, 2\]"):
@@ -478,7 +492,7 @@ def test_every_missing_or_audio_clip_and_music_is_listed_at_once() -> None:
     error = unusable_media_error(problems)
     assert (status_of(error), error.public_code) == (422, ApiErrorCode.VALIDATION_FAILED)
     assert error.message.startswith(f"4 ranking inputs are not usable: clip #2 'dog' ({gone}): ")
-    assert f"clip #3 ({song}): it is an audio upload (audio/mpeg); a clip needs video" in error.message
+    assert f"clip #3 ({song}): it is an audio upload (audio/mpeg); a clip needs a video or a picture" in error.message
     assert f"clip #4 ({gone})" in error.message
     assert f"music ({missing}): {NOT_UPLOADED}" in error.message
     assert "POST /api/uploads" in error.message

@@ -289,12 +289,21 @@ class LessonSpec(_SpecCommon):
 
 
 class RankingClip(Contract):
-    media_key: MediaKey
+    media_key: MediaKey = Field(
+        description="A video clip, or a picture (PNG, JPEG or WebP), from POST /api/uploads. A picture moves gently "
+        "(a slow zoom or pan) for the length of its window (see `end`) and has no sound of its own."
+    )
     rank: int = Field(ge=1, le=100)
     label: str = ""
-    start: float | None = Field(default=None, ge=0)
-    end: float | None = Field(default=None, gt=0)
-    keep_audio: bool = True
+    start: float | None = Field(default=None, ge=0, description="Where the clip's part starts, in its seconds.")
+    end: float | None = Field(
+        default=None,
+        gt=0,
+        description="Where the clip's part ends, in its seconds; by default 8 s after `start` (or the clip's end). "
+        "A picture has no time of its own: it shows for `end - start` seconds (start 0 when unset), or 8 s without "
+        "`end`, from 1 to 60 s.",
+    )
+    keep_audio: bool = Field(default=True, description="Keep the clip's own sound (a picture has none).")
     framing: Literal["auto", "fill", "fit", "letterbox"] = Field(
         default="auto",
         description=(
@@ -328,12 +337,25 @@ class RankingSpec(_SpecCommon):
         "rank, then its label), its own sound and the music ducked under the announcement. An announcement "
         "longer than its clip's time on screen is cut there with a short fade. None (default): no narration.",
     )
+    title_card: bool = Field(
+        default=False,
+        description="Open the short with a 1.5-second card showing `title` (which must then be set), that slides "
+        "into the first clip as the clips slide into each other; the music plays under it, and the clips, their "
+        "sound, captions, chapters and announcements follow it. Off by default, so a spec written before renders "
+        "as it did.",
+    )
 
     @model_validator(mode="after")
     def _ranks_are_unique(self) -> "RankingSpec":
         ranks = [clip.rank for clip in self.clips]
         if len(set(ranks)) != len(ranks):
             raise ValueError(f"clips: every rank must be unique, got {sorted(ranks)}")
+        return self
+
+    @model_validator(mode="after")
+    def _title_card_has_a_title(self) -> "RankingSpec":
+        if self.title_card and not self.title.strip():
+            raise ValueError("title_card: the card shows the short's title, so title must not be blank")
         return self
 
 

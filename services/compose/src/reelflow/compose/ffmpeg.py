@@ -174,7 +174,7 @@ def still_frames_filter(size: tuple[int, int], *, frames: int, fps: int) -> str:
     return f"{picture_format_filter(size)},{repeated_frame_filter(frames, fps)}"
 
 
-def _still_input_args(png: Path, fps: int) -> list[str]:
+def still_input_args(png: Path, fps: int) -> list[str]:
     """An image input read as one frame at the part's rate (repeated later by :func:`still_frames_filter`)."""
     return ["-framerate", str(fps), "-i", str(png)]
 
@@ -259,7 +259,7 @@ def animated_part_args(
     args = list(FFMPEG_WRITING)
     chains = []
     for index, slide in enumerate(slides):
-        args += _still_input_args(slide.png, fps)
+        args += still_input_args(slide.png, fps)
         chains.append(
             f"[{index}:v]{still_frames_filter(size, frames=frames, fps=fps)},{slide.motion_filter()}[s{index}]"
         )

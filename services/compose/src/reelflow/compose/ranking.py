@@ -3,8 +3,14 @@
 Every clip is trimmed and framed (centre-cropped to the frame, or fitted whole over a blurred copy of itself or
 black bars:
 see :func:`fits_whole`) at a constant frame rate, to an exact number of frames, so any mix of sizes, aspects
-and frame rates lines up on one timeline; neighbouring clips overlap by one transition. How that timeline is
-encoded is :mod:`reelflow.compose.short_encoding`.
+and frame rates lines up on one timeline; neighbouring clips overlap by one transition. A picture is a clip too:
+its one frame is framed alike and held for its window with a slow Ken Burns move (:mod:`reelflow.compose.motion`).
+
+A title card (``RankingSpec.title_card``) is not a clip: it is the plan's ``card_frames``, a leading stretch of
+the timeline that the first clip overlaps by one transition, as the clips overlap each other. Every clip keeps its
+``start_frame`` on the joined timeline, so captions, chapters, announcements, sound and the thumbnail, which all
+work from those, follow the card without knowing of it; badges, ranks and sources stay one per clip. How that
+timeline is encoded is :mod:`reelflow.compose.short_encoding`.
 """
 
 import logging
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelflow.compose.ffmpeg import AUDIO_SAMPLE_RATE, FFMPEG_WRITING, seconds_text
+from reelflow.compose.motion import KenBurns, move_for_scene
 from reelflow.compose.subtitles import ChapterMark, Cue, TimedNarration, chapters_txt, plan_cues
 from reelflow.contracts import RankingClip, RankingSpec, frame_size
 from reelflow.runtime.failures import MediaInvalidError
@@ -30,16 +37,22 @@ TRANSITION_SEC = 0.4
 BADGE_FADE_SEC = 0.4
 # ``framing: auto`` fits a clip whole when a crop to the frame would keep less than this share of its picture.
 AUTO_FIT_BELOW_KEPT_SHARE = 0.6
+# A picture has no length of its own; past this a still, however gently it moves, stops being a ranking entry.
+MAX_PICTURE_SEC = 60.0
+# The title card is a hook, not a slide: its last TRANSITION_SEC slides into the first clip. Long enough to read a
+# short title at a glance, short enough that the countdown starts before a viewer scrolls on.
+TITLE_CARD_SEC = 1.5
 
 
 @dataclass(frozen=True)
 class ClipMedia:
     """What planning needs to know about one probed clip file."""
 
-    duration_sec: float
+    duration_sec: float  # a picture's: how long it shows (see :func:`picture_seconds`)
     width: int
     height: int
     has_audio: bool
+    still: bool = False  # a picture: one frame, held for its window
 
 
 @dataclass(frozen=True)
@@ -71,11 +84,16 @@ class PlannedClip:
     window: TrimWindow
     crop: CropBox
     frames: int
-    start_frame: int  # where its transition in begins on the joined timeline (0 for the first clip)
+    start_frame: int  # where its transition in begins on the joined timeline (0 for the first clip, unless a card)
     audio: bool  # its own sound is heard: kept by the spec and present in the file
     fit: tuple[int, int] | None = None  # fitted whole at this size over a blurred fill, instead of cropped
     letterbox: bool = False  # a fitted clip sits on black bars instead of its blurred fill
     source_width: int = 0  # the clip's picture width as decoded (after its rotation)
+    motion: KenBurns | None = None  # a picture's slow move while it holds still; None for a video clip
+
+    @property
+    def still(self) -> bool:
+        return self.motion is not None
 
     @property
     def rank(self) -> int:
@@ -88,6 +106,12 @@ class RankingPlan:
     fps: int
     transition_frames: int
     clips: tuple[PlannedClip, ...]
+    card_frames: int = 0  # the title card's, from frame 0; 0 for none (the first clip then starts at 0)
+    title: str = ""  # the short's title, which the card shows
+
+    @property
+    def card_samples(self) -> int:
+        return round(self.card_frames * AUDIO_SAMPLE_RATE / self.fps)
 
     @property
     def total_frames(self) -> int:
@@ -109,8 +133,11 @@ class RankingPlan:
         return self.clips[index].start_frame / self.fps
 
     def shown_from_sec(self, index: int) -> float:
-        """When a clip takes over the screen: halfway through its transition in."""
-        return 0.0 if index == 0 else (self.clips[index].start_frame + self.transition_frames / 2) / self.fps
+        """When a clip takes over the screen: halfway through its transition in (the first clip, with no card before
+        it, from the start)."""
+        if index == 0 and not self.card_frames:
+            return 0.0
+        return (self.clips[index].start_frame + self.transition_frames / 2) / self.fps
 
     def shown_until_sec(self, index: int) -> float:
         return self.total_sec if index == len(self.clips) - 1 else self.shown_from_sec(index + 1)
@@ -139,16 +166,40 @@ def countdown_order(clips: Sequence[RankingClip]) -> list[RankingClip]:
     return sorted(clips, key=lambda clip: clip.rank, reverse=True)
 
 
+def is_still_image(info: MediaInfo) -> bool:
+    """Whether ffprobe read the file as one still picture (PNG, JPEG, WebP…), not as a video that lasts 0 s.
+
+    FFmpeg reads a single image with its image demuxers, ``png_pipe``, ``jpeg_pipe``, ``webp_pipe`` (all
+    ``*_pipe``), or ``image2`` for a numbered sequence; such a file has one frame and no duration.
+    """
+    return info.first("video") is not None and (info.format_name.endswith("_pipe") or info.format_name == "image2")
+
+
+def picture_seconds(clip: RankingClip) -> float:
+    """How long a picture shows: its window's length, ``end - start`` (start 0 when unset), or
+    :data:`DEFAULT_CLIP_SEC` without an end. A picture has no time of its own to start into."""
+    return clip.end - (clip.start or 0.0) if clip.end is not None else DEFAULT_CLIP_SEC
+
+
 def inspect_clip(clip: RankingClip, info: MediaInfo) -> ClipMedia | str:
-    """What planning needs from a probed clip file, or why that file cannot be this clip."""
+    """What planning needs from a probed clip file (a video, or a still picture: :func:`is_still_image`), or why
+    that file cannot be this clip."""
     video = info.first("video")
     if video is None:
         return "it has no video stream (an audio-only file?)"
     width, height = video.display_width, video.display_height
     if not width or not height:
         return "its video stream has no picture size"
+    if is_still_image(info):
+        seconds = picture_seconds(clip)
+        if not MIN_CLIP_SEC <= seconds <= MAX_PICTURE_SEC:
+            return (
+                f"it is a picture, shown for end - start = {seconds:g}s; a picture shows for "
+                f"{MIN_CLIP_SEC:g} to {MAX_PICTURE_SEC:g}s"
+            )
+        return ClipMedia(duration_sec=seconds, width=width, height=height, has_audio=False, still=True)
     if not math.isfinite(info.duration_sec) or info.duration_sec <= 0:
-        return "it lasts 0 s (a still image or an empty recording?)"
+        return "it lasts 0 s (an empty recording?)"
     problem = trim_problem(clip, info.duration_sec)
     if problem is not None:
         return problem
@@ -291,16 +342,21 @@ def plan_ranking(spec: RankingSpec, media: Mapping[int, ClipMedia]) -> RankingPl
     """Lay the clips out as a countdown; ``media`` is keyed by rank and must hold every clip.
 
     Neighbouring clips overlap by one transition, so the short lasts the sum of the clips minus one
-    transition per join; every length is a whole number of frames at ``spec.fps``.
+    transition per join; every length is a whole number of frames at ``spec.fps``. With ``spec.title_card`` the
+    card (:data:`TITLE_CARD_SEC`) comes first and the first clip overlaps it by one transition. A picture's window
+    is ``[0, picture_seconds)``; the timeline's entries, card included, cycle through the Ken Burns moves, so two
+    neighbouring pictures never move alike.
     """
     size = frame_size(spec.size)
     ordered = countdown_order(spec.clips)
-    transition_frames = round(TRANSITION_SEC * spec.fps) if len(ordered) > 1 else 0
+    card_frames = round(TITLE_CARD_SEC * spec.fps) if spec.title_card else 0
+    entries = len(ordered) + (1 if card_frames else 0)
+    transition_frames = round(TRANSITION_SEC * spec.fps) if entries > 1 else 0
     planned: list[PlannedClip] = []
-    start_frame = 0
-    for clip in ordered:
+    start_frame = card_frames - transition_frames if card_frames else 0
+    for index, clip in enumerate(ordered):
         info = media[clip.rank]
-        window = trim_window(clip, info.duration_sec)
+        window = TrimWindow(0.0, info.duration_sec) if info.still else trim_window(clip, info.duration_sec)
         frames = max(1, round(window.duration_sec * spec.fps))
         if frames < 2 * transition_frames + 1:
             raise ValueError(f"{describe_clip(clip)}: {frames} frames cannot hold two transitions")
@@ -315,22 +371,34 @@ def plan_ranking(spec: RankingSpec, media: Mapping[int, ClipMedia]) -> RankingPl
                 fit=fitted_box(info.width, info.height, size) if fits_whole(clip, info, size) else None,
                 letterbox=clip.framing == "letterbox",
                 source_width=info.width,
+                motion=move_for_scene(index + (1 if card_frames else 0)) if info.still else None,
             )
         )
         start_frame += frames - transition_frames
-    return RankingPlan(size=size, fps=spec.fps, transition_frames=transition_frames, clips=tuple(planned))
+    return RankingPlan(
+        size=size,
+        fps=spec.fps,
+        transition_frames=transition_frames,
+        clips=tuple(planned),
+        card_frames=card_frames,
+        title=spec.title if card_frames else "",
+    )
 
 
 def ranking_cues(plan: RankingPlan) -> list[Cue]:
-    """One caption per clip, ``#N label``, while that clip holds the screen."""
+    """One caption per clip, ``#N label``, while that clip holds the screen; the title while its card does."""
+    card = [TimedNarration(plan.title, 0.0, plan.shown_from_sec(0))] if plan.card_frames else []
     return plan_cues(
         [
-            TimedNarration(
-                text=_caption(planned.clip),
-                start_sec=plan.shown_from_sec(index),
-                duration_sec=plan.shown_until_sec(index) - plan.shown_from_sec(index),
-            )
-            for index, planned in enumerate(plan.clips)
+            *card,
+            *(
+                TimedNarration(
+                    text=_caption(planned.clip),
+                    start_sec=plan.shown_from_sec(index),
+                    duration_sec=plan.shown_until_sec(index) - plan.shown_from_sec(index),
+                )
+                for index, planned in enumerate(plan.clips)
+            ),
         ],
         frame_size=plan.size,
     )
@@ -338,8 +406,10 @@ def ranking_cues(plan: RankingPlan) -> list[Cue]:
 
 def ranking_chapters_txt(plan: RankingPlan) -> str:
     """``MM:SS #N label``, one line per clip, even though clips are shorter than YouTube's 10 s chapters:
-    in a description the list still reads as the ranking, with a timestamp to jump to each entry."""
-    marks = [
+    in a description the list still reads as the ranking, with a timestamp to jump to each entry. A title card
+    is the first line, at 00:00, under the short's title."""
+    marks = [ChapterMark(title=plan.title, start_sec=0.0)] if plan.card_frames else []
+    marks += [
         ChapterMark(title=_caption(planned.clip), start_sec=plan.shown_from_sec(index))
         for index, planned in enumerate(plan.clips)
     ]

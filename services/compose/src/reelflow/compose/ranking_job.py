@@ -1,12 +1,14 @@
 """A ranking job's own work: fetch and check every clip (and its announcement when the labels are narrated), then
 encode the short's picture and its soundtrack side by side, and put them together into the delivered MP4 without
-re-encoding."""
+re-encoding. A picture clip is turned upright first, as FFmpeg (5.x) ignores a photo's EXIF orientation."""
 
 import asyncio
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reelflow.compose.announcements import AnnouncementSlot, plan_announcements
 from reelflow.compose.audio_mix import music_gain_db
@@ -18,8 +20,10 @@ from reelflow.compose.loudness import TARGET_LUFS, measure_integrated_lufs, narr
 from reelflow.compose.ranking import (
     ClipMedia,
     InputProblem,
+    PlannedClip,
     RankingPlan,
     inspect_clip,
+    is_still_image,
     plan_ranking,
     ranking_chapters_txt,
     ranking_cues,
@@ -28,6 +32,7 @@ from reelflow.compose.ranking import (
     unusable_inputs_error,
 )
 from reelflow.compose.short_encoding import short_picture_args, short_soundtrack_args
+from reelflow.compose.slides import render_title_card, save_png
 from reelflow.compose.step_control import ProgressMeter, run_all_or_stop_all, step_deadline
 from reelflow.compose.subtitles import to_srt, to_vtt
 from reelflow.contracts import RankingClip, RankingSpec, SceneNarration, Step, announcement_id
@@ -54,6 +59,13 @@ class _WorkPaths:
     def source(self, clip: RankingClip) -> Path:
         return self.root / "sources" / f"rank-{clip.rank:03d}{_extension(clip.media_key)}"
 
+    def upright(self, clip: RankingClip) -> Path:
+        """A picture clip turned as its EXIF orientation says, flattened on black: what is encoded."""
+        return self.root / "sources" / f"rank-{clip.rank:03d}-upright.png"
+
+    def encoded_source(self, planned: PlannedClip) -> Path:
+        return self.upright(planned.clip) if planned.still else self.source(planned.clip)
+
     def music(self, media_key: str) -> Path:
         return self.root / "sources" / f"music{_extension(media_key)}"
 
@@ -62,6 +74,10 @@ class _WorkPaths:
 
     def badge(self, rank: int) -> Path:
         return self.root / "parts" / f"badge-{rank:03d}.png"
+
+    @property
+    def card(self) -> Path:
+        return self.root / "parts" / "title-card.png"
 
     @property
     def picture(self) -> Path:
@@ -122,6 +138,8 @@ async def compose_ranking(
         plan = await _check_inputs(spec, paths, missing, gate)
         await progress.report(Step.COMPOSE_VIDEO, CHECKED_AT, f"encoding {len(plan.clips)} clips")
         await asyncio.to_thread(_write_badges, plan, spec.title, fonts, paths)
+        if plan.card_frames:
+            await asyncio.to_thread(_write_card, plan, fonts, paths.card)
         music = paths.music(spec.music.media_key) if spec.music is not None else None
         volume = spec.music.volume if spec.music is not None else 0.0
         slots = plan_announcements(plan, {rank: item.duration_sec for rank, item in announced.items()})
@@ -202,6 +220,9 @@ async def _check_inputs(
     async def check_clip(clip: RankingClip) -> None:
         async with gate:
             probed = await _probe(paths.source(clip))
+            if not isinstance(probed, str) and is_still_image(probed):
+                upright = await asyncio.to_thread(_upright_picture, paths.source(clip), paths.upright(clip))
+                probed = await _probe(paths.upright(clip)) if upright is None else upright
         inspected = probed if isinstance(probed, str) else inspect_clip(clip, probed)
         if isinstance(inspected, str):
             problems.append(InputProblem.of_clip(clip, inspected))
@@ -227,6 +248,23 @@ async def _check_inputs(
     return plan_ranking(spec, media)
 
 
+def _upright_picture(source: Path, out: Path) -> str | None:
+    """Write ``source`` turned as its EXIF orientation says (a phone photo taken upright), its transparency
+    flattened on black, as a PNG to ``out``; or say why Pillow cannot read it."""
+    try:
+        with Image.open(source) as opened:
+            turned = ImageOps.exif_transpose(opened).convert("RGBA")
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        return f"it is not a readable picture ({exc})"
+    flat = Image.new("RGBA", turned.size, (0, 0, 0, 255))
+    save_png(Image.alpha_composite(flat, turned).convert("RGB"), out)
+    return None
+
+
+def _write_card(plan: RankingPlan, fonts: FontSet, path: Path) -> None:
+    save_png(render_title_card(plan.title, "", plan.size, fonts), path)
+
+
 def _write_badges(plan: RankingPlan, title: str, fonts: FontSet, paths: _WorkPaths) -> None:
     for planned in plan.clips:
         write_badge(planned.rank, planned.clip.label, plan.size, fonts, paths.badge(planned.rank), title=title)
@@ -247,7 +285,7 @@ async def _encode_picture_and_soundtrack(
 
     The announcements are levelled together, by one gain, to the published loudness, as a lesson's narration is.
     """
-    sources = [paths.source(planned.clip) for planned in plan.clips]
+    sources = [paths.encoded_source(planned) for planned in plan.clips]
     badges = [paths.badge(planned.rank) for planned in plan.clips]
     meter = ProgressMeter(
         functools.partial(progress.report, message=f"encoding {len(plan.clips)} clips"),
@@ -258,7 +296,7 @@ async def _encode_picture_and_soundtrack(
 
     async def picture() -> None:
         await run_process(
-            short_picture_args(plan, sources, badges, paths.picture),
+            short_picture_args(plan, sources, badges, paths.picture, card=paths.card if plan.card_frames else None),
             timeout_sec=timeout_sec,
             cancel=cancel,
             expected_duration_sec=plan.total_sec,

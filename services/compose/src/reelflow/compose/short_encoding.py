@@ -24,9 +24,12 @@ from reelflow.compose.ffmpeg import (
     aac_args,
     repeated_frame_filter,
     seconds_text,
+    still_frames_filter,
+    still_input_args,
     x264_output_args,
 )
 from reelflow.compose.loudness import loudnorm_targets
+from reelflow.compose.motion import KenBurns, ken_burns_filter
 from reelflow.compose.ranking import BADGE_FADE_SEC, TRANSITION, RankingPlan
 
 # Single pass per clip (dynamic mode): clips are short and each keeps its own level. Same target as lessons.
@@ -57,6 +60,8 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
 
     The picture is brought to the plan's frame rate first (its grid anchored on the trim's start), padded by
     repeating its last frame and cut, so a source that ends a little early still yields every planned frame.
+    A still picture (``planned.motion``) is framed once, as its one frame, then that frame is repeated for the
+    planned frames and moved by its Ken Burns filter, the same one an animated lesson's slides move by.
     It is centre-cropped to the frame's shape and scaled to it once; or, when the plan fits it whole
     (``planned.fit``), scaled to fit and padded with black (``planned.letterbox``) or laid over a blurred, darkened
     copy of its crop: the blur is made at a :data:`BLUR_DOWNSCALE`-th of the frame's size and scaled up, so it
@@ -70,17 +75,21 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
     width, height = plan.size
     crop = planned.crop
     fill = f"crop={crop.width}:{crop.height}:{crop.x}:{crop.y}"
+    rate = f"fps={plan.fps}:start_time=0,"
     timed = f"tpad=stop_mode=clone:stop_duration=1,trim=end_frame={planned.frames},setpts=PTS-STARTPTS"
+    if planned.motion is not None:
+        rate = ""
+        timed = f"{repeated_frame_filter(planned.frames, plan.fps)},{_moving(planned.motion, planned.frames)}"
     if planned.fit is None:
         picture = (
-            f"[{source}]fps={plan.fps}:start_time=0,{fill},"
+            f"[{source}]{rate}{fill},"
             f"scale={width}:{height}:flags=lanczos,{_sharpen(width, crop.width)}setsar=1,format=yuv420p,"
             f"{timed}[{out}_base]"
         )
     elif planned.letterbox:
         fit_width, fit_height = planned.fit
         picture = (
-            f"[{source}]fps={plan.fps}:start_time=0,scale={fit_width}:{fit_height}:flags=lanczos,"
+            f"[{source}]{rate}scale={fit_width}:{fit_height}:flags=lanczos,"
             f"{_sharpen(fit_width, planned.source_width)}setsar=1,format=yuv420p,"
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,{timed}[{out}_base]"
         )
@@ -91,7 +100,7 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
         radius = max(1, min(BLUR_RADIUS, min(blur_width, blur_height) // 4 - 1))
         picture = ";".join(
             [
-                f"[{source}]fps={plan.fps}:start_time=0,format=yuv420p,split=2[{out}_whole][{out}_cover]",
+                f"[{source}]{rate}format=yuv420p,split=2[{out}_whole][{out}_cover]",
                 f"[{out}_cover]{fill},scale={blur_width}:{blur_height}:flags=bilinear,boxblur={radius}:2,"
                 f"eq=brightness={BLUR_BRIGHTNESS}:eval=init,scale={width}:{height}:flags=bilinear,setsar=1[{out}_blur]",
                 f"[{out}_whole]scale={fit_width}:{fit_height}:flags=lanczos,{_sharpen(fit_width, planned.source_width)}"
@@ -107,37 +116,70 @@ def clip_picture_filter(plan: RankingPlan, index: int, *, source: str, badge: st
     return ";".join([picture, shown, stamp])
 
 
-def short_picture_args(plan: RankingPlan, sources: Sequence[Path], badges: Sequence[Path], out_path: Path) -> list[str]:
-    """Encode the short's whole picture in one run; ``sources`` and ``badges`` are per clip, in the plan's
-    (countdown) order. Video only: the soundtrack is encoded beside it (:func:`short_soundtrack_args`).
+def _moving(move: KenBurns, frames: int) -> str:
+    return ken_burns_filter(move, first_frame=0, span_frames=frames)
 
-    Each source is read from its trim's start for its window only (``-ss``/``-t`` on the input, audio off).
-    Each ``xfade`` starts where the next clip's planned start frame is, so the pictures meet where their
-    sounds do. H.264 High at the quality every delivered video has (:func:`x264_args`), constant-rate.
+
+# The card zooms in slowly, as the first of the timeline's moves (the pictures after it take the next ones).
+CARD_MOTION = KenBurns.ZOOM_IN
+
+
+def card_picture_filter(plan: RankingPlan, *, source: str, out: str) -> str:
+    """Filter text for the title card: input ``source`` (its PNG, one frame) becomes ``out``, exactly the plan's
+    ``card_frames``, zooming in slowly like a still clip."""
+    return (
+        f"[{source}]{still_frames_filter(plan.size, frames=plan.card_frames, fps=plan.fps)},"
+        f"{_moving(CARD_MOTION, plan.card_frames)}[{out}]"
+    )
+
+
+def short_picture_args(
+    plan: RankingPlan, sources: Sequence[Path], badges: Sequence[Path], out_path: Path, *, card: Path | None = None
+) -> list[str]:
+    """Encode the short's whole picture in one run; ``sources`` and ``badges`` are per clip, in the plan's
+    (countdown) order, and ``card`` is the title card's PNG when the plan opens with one. Video only: the
+    soundtrack is encoded beside it (:func:`short_soundtrack_args`).
+
+    Each video source is read from its trim's start for its window only (``-ss``/``-t`` on the input, audio off);
+    a picture is read as its one frame. Each ``xfade`` starts where the next clip's planned start frame is, so the
+    pictures meet where their sounds do. H.264 High at the quality every delivered video has (:func:`x264_args`),
+    constant-rate.
     """
     if len(sources) != len(plan.clips) or len(badges) != len(plan.clips):
         raise ValueError(f"need a source and a badge per clip, got {len(sources)} and {len(badges)}")
+    if (card is None) != (plan.card_frames == 0):
+        raise ValueError("a card PNG is needed exactly when the plan opens with a title card")
     args = list(FFMPEG_WRITING)
     chains = []
     for index, planned in enumerate(plan.clips):
         window = planned.window
-        args += ["-ss", seconds_text(window.start_sec), "-t", seconds_text(window.duration_sec), "-an"]
-        args += ["-i", str(sources[index])]
+        if planned.still:
+            args += still_input_args(sources[index], plan.fps)
+        else:
+            args += ["-ss", seconds_text(window.start_sec), "-t", seconds_text(window.duration_sec), "-an"]
+            args += ["-i", str(sources[index])]
         # The badge is read at the plan's rate, so its repeated frames are exactly one frame apart.
-        args += ["-framerate", str(plan.fps), "-i", str(badges[index])]
+        args += still_input_args(badges[index], plan.fps)
         chains.append(
             clip_picture_filter(plan, index, source=f"{2 * index}:v:0", badge=f"{2 * index + 1}:v", out=f"c{index}")
         )
-    joined = "[c0]"
-    for index in range(1, len(plan.clips)):
-        following = "[picture]" if index == len(plan.clips) - 1 else f"[x{index}]"
+    layers = [f"c{index}" for index in range(len(plan.clips))]
+    offsets = [plan.start_sec(index) for index in range(1, len(plan.clips))]
+    if card is not None:
+        args += still_input_args(card, plan.fps)
+        chains.append(card_picture_filter(plan, source=f"{2 * len(plan.clips)}:v", out="card"))
+        layers.insert(0, "card")
+        offsets.insert(0, plan.start_sec(0))
+    joined = f"[{layers[0]}]"
+    for index, (layer, offset) in enumerate(zip(layers[1:], offsets, strict=True), start=1):
+        following = "[picture]" if index == len(layers) - 1 else f"[x{index}]"
         chains.append(
-            f"{joined}[c{index}]xfade=transition={TRANSITION}:duration={seconds_text(plan.transition_sec)}"
-            f":offset={seconds_text(plan.start_sec(index))}{following}"
+            f"{joined}[{layer}]xfade=transition={TRANSITION}:duration={seconds_text(plan.transition_sec)}"
+            f":offset={seconds_text(offset)}{following}"
         )
         joined = following
-    if len(plan.clips) == 1:
-        chains.append("[c0]null[picture]")
+    if len(layers) == 1:
+        chains.append(f"{joined}null[picture]")
     return [
         *args,
         "-filter_complex",
@@ -203,13 +245,19 @@ def short_soundtrack_args(
             source = f"{inputs}:a:0"
             inputs += 1
         chains.append(clip_sound_filter(plan, index, source=source, out=f"a{index}"))
-    joined = "[a0]"
-    for index in range(1, len(plan.clips)):
-        following = _JOINED_AUDIO if index == len(plan.clips) - 1 else f"ax{index}"
-        chains.append(f"{joined}[a{index}]acrossfade=ns={plan.transition_samples}:c1=tri:c2=tri[{following}]")
+    layers = [f"a{index}" for index in range(len(plan.clips))]
+    if plan.card_frames:
+        # The card is silent under its picture; the first clip's sound crossfades in where its picture slides in.
+        fit = f"{STEREO_48K},atrim=end_sample={plan.card_samples},asetpts=PTS-STARTPTS[acard]"
+        chains.append(f"anullsrc=r={AUDIO_SAMPLE_RATE}:cl=stereo,{fit}")
+        layers.insert(0, "acard")
+    joined = f"[{layers[0]}]"
+    for index, layer in enumerate(layers[1:], start=1):
+        following = _JOINED_AUDIO if index == len(layers) - 1 else f"ax{index}"
+        chains.append(f"{joined}[{layer}]acrossfade=ns={plan.transition_samples}:c1=tri:c2=tri[{following}]")
         joined = f"[{following}]"
-    if len(plan.clips) == 1:
-        chains.append(f"[a0]anull[{_JOINED_AUDIO}]")
+    if len(layers) == 1:
+        chains.append(f"{joined}anull[{_JOINED_AUDIO}]")
     bed = "bed" if announcements else "soundtrack"
     if music_path is None:
         chains.append(f"[{_JOINED_AUDIO}]anull[{bed}]")

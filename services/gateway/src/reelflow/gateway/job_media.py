@@ -1,5 +1,5 @@
 """Before a job starts: every clip, the music, each scene's uploaded picture and the brand logo name uploads in the
-media bucket, of the right kind (clips are video, pictures are pictures).
+media bucket, of the right kind (clips are videos or pictures, music is sound, pictures are pictures).
 
 Checking here, rather than letting compose find out, answers the caller at once and lists every bad input. Only
 keys ``POST /api/uploads`` hands out (``uploads/{sha256}.{ext}``) are looked up at all, so no caller-made key
@@ -66,10 +66,11 @@ def media_problems(spec: RankingSpec, stored: Mapping[str, BlobInfo | None]) -> 
         if found is None:
             problem = missing_upload_problem(clip.media_key)
         elif found.content_type.startswith("audio/"):
-            problem = f"it is an audio upload ({found.content_type}); a clip needs video, use it as the music instead"
-        elif found.content_type.startswith("image/"):
-            problem = f"it is a picture ({found.content_type}); a clip needs video"
-        else:
+            problem = (
+                f"it is an audio upload ({found.content_type}); a clip needs a video or a picture, use it as the "
+                "music instead"
+            )
+        else:  # a video, or a picture, which compose shows for its window with a slow zoom or pan
             continue
         problems.append(
             MediaProblem(f"clips.{index}.media_key", clip.media_key, problem, rank=clip.rank, label=clip.label)

@@ -130,6 +130,9 @@ class RankingOptions(RequestBody):
         description="Narrate the labels with this voice: each clip is announced (its rank, then its label) as it "
         "takes over the screen, its own sound and the music ducked under it. Without a voice nothing is narrated.",
     )
+    title_card: bool = Field(
+        default=False, description="Open the short with a 1.5-second card showing its title (which must be set)."
+    )
     publish: PublishTarget | None = Field(
         default=None, description="Upload the short to YouTube when done (only where YouTube is configured)."
     )

@@ -1,5 +1,5 @@
-// Ranking-short builder: drop clips (each uploads at once, with progress), order them by dragging, label and trim
-// each, choose music, then render; the short counts down, so the first clip in the list gets the highest rank.
+// Ranking-short builder: drop clips or pictures (each uploads at once, with progress), order them by dragging, label
+// and trim each, choose music, then render; the short counts down, so the first clip in the list gets the highest rank.
 
 import { api, uploadFile } from '../api.js';
 import { busy, clear, errorBox, field, formatSeconds, h, retranslate, select, showError, translate } from '../dom.js';
@@ -13,33 +13,40 @@ const MAX_CLIPS = 20;
 const THUMB_WIDTH = 160;
 const THUMB_HEIGHT = 90;
 
-/** A still of a local video file, drawn into a canvas, as a data: URL (null when the browser cannot decode it). */
+/** A still of a local video file or picture, drawn into a canvas, as a data: URL (null when the browser cannot
+ * decode it). */
 function thumbnailOf(file) {
   return new Promise((resolve) => {
     const url = URL.createObjectURL(file);
-    const probe = document.createElement('video');
-    probe.muted = true;
-    probe.preload = 'auto';
+    const picture = file.type.startsWith('image/');
+    const probe = document.createElement(picture ? 'img' : 'video');
     const done = (value) => {
       URL.revokeObjectURL(url);
       resolve(value);
     };
-    probe.addEventListener('loadeddata', () => {
-      probe.currentTime = Math.min(0.5, (probe.duration || 1) / 2);
-    });
-    probe.addEventListener('seeked', () => {
+    const draw = (sourceWidth, sourceHeight) => {
       const canvas = document.createElement('canvas');
       canvas.width = THUMB_WIDTH;
       canvas.height = THUMB_HEIGHT;
       const context = canvas.getContext('2d');
       context.fillStyle = '#111';
       context.fillRect(0, 0, THUMB_WIDTH, THUMB_HEIGHT);
-      const scale = Math.min(THUMB_WIDTH / probe.videoWidth, THUMB_HEIGHT / probe.videoHeight);
-      const width = probe.videoWidth * scale;
-      const height = probe.videoHeight * scale;
+      const scale = Math.min(THUMB_WIDTH / sourceWidth, THUMB_HEIGHT / sourceHeight);
+      const width = sourceWidth * scale;
+      const height = sourceHeight * scale;
       context.drawImage(probe, (THUMB_WIDTH - width) / 2, (THUMB_HEIGHT - height) / 2, width, height);
       done(canvas.toDataURL('image/jpeg', 0.8));
-    });
+    };
+    if (picture) {
+      probe.addEventListener('load', () => draw(probe.naturalWidth, probe.naturalHeight));
+    } else {
+      probe.muted = true;
+      probe.preload = 'auto';
+      probe.addEventListener('loadeddata', () => {
+        probe.currentTime = Math.min(0.5, (probe.duration || 1) / 2);
+      });
+      probe.addEventListener('seeked', () => draw(probe.videoWidth, probe.videoHeight));
+    }
     probe.addEventListener('error', () => done(null));
     probe.src = url;
   });
@@ -48,6 +55,7 @@ function thumbnailOf(file) {
 startPage(async (main) => {
   const clips = [];
   const title = h('input', { type: 'text', name: 'title', maxLength: 200, i18nAttrs: { placeholder: 'ranking.titlePlaceholder' } });
+  const titleCard = h('input', { type: 'checkbox', name: 'title_card' });
   const size = select(SHORT_SIZES.map((s) => [s, `size.${s}`]), '1080x1920');
   size.name = 'size';
   const music = musicPicker();
@@ -59,7 +67,7 @@ startPage(async (main) => {
   const list = h('ol', { class: 'clip-list' });
   const errors = h('div', { class: 'error-slot' });
   const render = h('button', { type: 'button', class: 'primary render', i18n: 'ranking.render', disabled: true });
-  const fileInput = h('input', { type: 'file', multiple: true, accept: 'video/*,.mp4,.mov,.mkv,.webm', class: 'file-input clip-files' });
+  const fileInput = h('input', { type: 'file', multiple: true, accept: 'video/*,image/png,image/jpeg,image/webp,.mp4,.mov,.mkv,.webm,.png,.jpg,.jpeg,.webp', class: 'file-input clip-files' });
   const drop = h(
     'label',
     { class: 'dropzone' },
@@ -211,6 +219,7 @@ startPage(async (main) => {
     const body = {
       video_id: newVideoId('short'),
       title: title.value.trim(),
+      title_card: titleCard.checked,
       size: size.value,
       clips: clips.map((clip, index) => {
         const entry = { media_key: clip.mediaKey, rank: clips.length - index, label: clip.label.trim(), keep_audio: clip.keepAudio };
@@ -233,7 +242,7 @@ startPage(async (main) => {
   main.append(
     pageHeading('page.ranking'),
     h('p', { class: 'muted lead', i18n: 'ranking.intro' }),
-    h('section', { class: 'card' }, field('ranking.title', title), drop, list),
+    h('section', { class: 'card' }, field('ranking.title', title), h('label', { class: 'switch' }, titleCard, h('span', { i18n: 'ranking.titleCard' })), drop, list),
     h(
       'section',
       { class: 'card' },

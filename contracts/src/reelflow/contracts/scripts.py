@@ -35,7 +35,8 @@ class Scene(Contract):
     visual_placement: Literal["beside", "full_frame"] = Field(
         default="beside",
         description="`beside`: the picture beside (landscape) or above (upright) the slide's text. `full_frame`: "
-        "the picture fills the frame, darkened under the text; an animated lesson moves it gently (Ken Burns).",
+        "the picture fills the frame, darkened under the text, and moves gently (a slow Ken Burns) in both visual "
+        "styles; in a basic lesson its text stays still over it.",
     )
 
 

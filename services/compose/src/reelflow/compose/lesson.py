@@ -4,7 +4,8 @@ then one MP4 that copies both.
 A basic lesson's picture is a still slide that changes only with its caption: each distinct picture is
 encoded once and held with skip frames (:mod:`reelflow.compose.h264_hold`). Only a scene whose picture fills the
 frame moves there (a slow Ken Burns under its still text, :mod:`reelflow.compose.backdrops`): it is encoded on its
-own and spliced between the held pictures. An animated lesson's slides move,
+own and spliced between the held pictures. A scene whose visual is an uploaded video shows it in either style, under
+its still slide text (full frame) or through a window in its slide (beside). An animated lesson's slides move,
 so its parts are encoded in parallel and joined by the concat demuxer. Either way the soundtrack needs only
 the narration, so it is levelled and encoded while the slides are drawn and the picture is encoded
 (DESIGN §15).
@@ -20,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reelflow.compose.audio_mix import music_gain_db
-from reelflow.compose.backdrops import LayeredShot, PictureBackdrop
+from reelflow.compose.backdrops import LayeredShot, PictureBackdrop, VideoBackdrop, Window
 from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
 from reelflow.compose.ffmpeg import (
     AUDIO_SAMPLE_RATE,
@@ -49,12 +50,14 @@ from reelflow.compose.picture_plan import (
     picture_slot_cues,
     plan_pictures_and_shots,
 )
+from reelflow.compose.scene_images import is_uploaded_video
 from reelflow.compose.scene_parts import PartPlan, plan_parts
 from reelflow.compose.slides import (
     SlideContent,
     SlideTheme,
     picture_cover,
     render_scene_slide,
+    render_slide_around,
     render_text_over_backdrop,
     render_title_card,
     save_bitmap,
@@ -308,8 +311,10 @@ async def compose_lesson(
     animated = spec.visual_style is VisualStyle.ANIMATED
     plan = plan_parts(timeline.boundaries, round(max(0.0, transition_sec) * spec.fps) if animated else 0)
     burn = spec.subtitles in (SubtitleMode.BURN, SubtitleMode.BOTH)
-    # In a basic lesson only the scenes whose picture fills the frame move (an animated lesson moves them all).
-    moving = set() if animated else _full_frame_picture_scenes(scenes, images or {})
+    videos = await _probed_videos(scenes, images or {})
+    # Scenes drawn as a moving backdrop under a still overlay: every video visual, and in a basic lesson every
+    # full-frame picture (an animated lesson moves its whole slide instead).
+    moving = set(videos) if animated else set(videos) | _full_frame_picture_scenes(scenes, images or {})
     # The soundtrack needs nothing but the narration, so it is made while everything else is.
     soundtrack = asyncio.ensure_future(_make_soundtrack(paths, scenes, timeline, music, cancel, step_timeout_sec))
     try:
@@ -337,6 +342,7 @@ async def compose_lesson(
 
         async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
             await report(Step.RENDER_SLIDES, 0.0)
+            windows: dict[int, Window | None] = {}
             title, subtitle = cards.title
             theme = replace(theme_for(spec.theme, spec.brand), logo=logo)
             faces = slide_fonts or fonts
@@ -350,7 +356,9 @@ async def compose_lesson(
                     if spec.layout == "bullets":
                         content = replace(content, earlier_points=earlier_points(scenes, index))
                     if index in moving:
-                        await asyncio.to_thread(_render_layers, content, size, faces, theme, paths, index)
+                        shown = videos.get(index)
+                        layers = (content, size, faces, theme, paths, index, shown.size if shown else None)
+                        windows[index] = await asyncio.to_thread(_render_layers, *layers)
                     else:
                         await asyncio.to_thread(_render_slide_file, content, size, faces, theme, paths.slide(index))
                 await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
@@ -359,7 +367,8 @@ async def compose_lesson(
 
         async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
             await report(Step.COMPOSE_VIDEO, 0.0)
-            video = _VideoJob(paths, timeline, size, burn, report, cancel, step_timeout_sec)
+            backdrops = {index: _backdrop(paths, index, videos, windows) for index in moving}
+            video = _VideoJob(paths, timeline, size, burn, backdrops, report, cancel, step_timeout_sec)
             if pictures is not None:
                 loudness = await video.hold_pictures(pictures, soundtrack, max(1, parallelism))
                 mux = held_pictures_mux_args(
@@ -413,6 +422,7 @@ class _VideoJob:
         timeline: Timeline,
         size: tuple[int, int],
         burn: bool,
+        backdrops: Mapping[int, PictureBackdrop | VideoBackdrop],
         report: StepReporter,
         cancel: CancelToken | None,
         timeout_sec: float,
@@ -421,6 +431,7 @@ class _VideoJob:
         self._timeline = timeline
         self._size = size
         self._burn = burn
+        self._backdrops = backdrops
         self._report = report
         self._cancel = cancel
         self._timeout_sec = timeout_sec
@@ -460,7 +471,9 @@ class _VideoJob:
         async def encode_shot(slot: int, shot: MovingShot) -> None:
             async with gate:
                 await run_process(
-                    _spliced_shot_args(paths, shot, burn=self._burn, fps=fps, size=self._size),
+                    _spliced_shot_args(
+                        paths, shot, self._backdrops[shot.scene], burn=self._burn, fps=fps, size=self._size
+                    ),
                     timeout_sec=self._timeout_sec,
                     cancel=self._cancel,
                     expected_duration_sec=shot.frames / fps,
@@ -499,7 +512,7 @@ class _VideoJob:
         """Encode every part of an animated lesson, ``parallelism`` at a time; returns the soundtrack's loudness."""
         paths, fps = self._paths, self._timeline.fps
         part_args = [
-            _animated_part_args(paths, plan, index, burn=self._burn, fps=fps, size=self._size)
+            _animated_part_args(paths, plan, index, self._backdrops, burn=self._burn, fps=fps, size=self._size)
             for index in range(len(plan.parts))
         ]
         part_durations = [part.frames / fps for part in plan.parts]
@@ -529,22 +542,23 @@ def _animated_part_args(
     paths: _WorkPaths,
     plan: PartPlan,
     index: int,
+    backdrops: Mapping[int, PictureBackdrop | VideoBackdrop],
     *,
     burn: bool,
     fps: int,
     size: tuple[int, int],
 ) -> list[str]:
-    """FFmpeg arguments for part ``index`` of an animated lesson: a moving slide, or two and their crossfade."""
+    """FFmpeg arguments for part ``index`` of an animated lesson: a moving slide, or two and their crossfade; a
+    scene with a video visual shows its video (from the shot's start) under its still overlay instead."""
     part = plan.parts[index]
-    slides = [
-        MovingSlide(
-            png=paths.slide(scene),
-            move=move_for_scene(scene),
-            first_frame=part.start - plan.shots[scene].start,
-            span_frames=plan.shots[scene].frames,
-        )
-        for scene in part.scenes
-    ]
+    slides: list[MovingSlide | LayeredShot] = []
+    for scene in part.scenes:
+        first_frame, span = part.start - plan.shots[scene].start, plan.shots[scene].frames
+        backdrop = backdrops.get(scene)
+        if backdrop is None:
+            slides.append(MovingSlide(paths.slide(scene), move_for_scene(scene), first_frame, span))
+        else:
+            slides.append(LayeredShot(backdrop, paths.overlay(scene), first_frame, span))
     return animated_part_args(
         slides,
         paths.ass(index) if burn else None,
@@ -557,16 +571,17 @@ def _animated_part_args(
 
 
 def _spliced_shot_args(
-    paths: _WorkPaths, shot: MovingShot, *, burn: bool, fps: int, size: tuple[int, int]
+    paths: _WorkPaths,
+    shot: MovingShot,
+    backdrop: PictureBackdrop | VideoBackdrop,
+    *,
+    burn: bool,
+    fps: int,
+    size: tuple[int, int],
 ) -> list[str]:
     """FFmpeg arguments for a basic lesson's moving scene: its full-frame picture's slow Ken Burns (the move an
-    animated lesson gives the same scene) under its still text."""
-    layered = LayeredShot(
-        backdrop=PictureBackdrop(paths.backdrop(shot.scene), move_for_scene(shot.scene)),
-        overlay=paths.overlay(shot.scene),
-        first_frame=0,
-        span_frames=shot.frames,
-    )
+    animated lesson gives the same scene) or its video, under its still text."""
+    layered = LayeredShot(backdrop, paths.overlay(shot.scene), first_frame=0, span_frames=shot.frames)
     ass = paths.shot_ass(shot.scene) if burn else None
     return spliced_shot_args(layered, ass, paths.fonts, paths.shot(shot.scene), frames=shot.frames, fps=fps, size=size)
 
@@ -582,12 +597,61 @@ def _write_held_stream(paths: _WorkPaths, planned: Sequence[HeldPicture | Moving
 
 
 def _full_frame_picture_scenes(scenes: Sequence[NarratedScene], images: Mapping[str, Path]) -> set[int]:
-    """The scenes (by index) whose picture fills the frame: in a basic lesson, the ones that move."""
+    """The scenes (by index) whose picture (not video) fills the frame: in a basic lesson, the ones that move."""
     return {
         index
         for index, item in enumerate(scenes)
-        if item.scene is not None and item.scene.visual_placement == "full_frame" and item.scene.scene_id in images
+        if item.scene is not None
+        and item.scene.visual_placement == "full_frame"
+        and item.scene.scene_id in images
+        and not is_uploaded_video(item.scene.visual or "")
     }
+
+
+@dataclass(frozen=True)
+class _SceneVideo:
+    path: Path
+    size: tuple[int, int]  # as it is shown (and decoded): a quarter turn already applied
+
+
+async def _probed_videos(scenes: Sequence[NarratedScene], images: Mapping[str, Path]) -> dict[int, _SceneVideo]:
+    """Every scene's video visual (by scene index) with its size; one that cannot be decoded or has no video
+    stream fails the job (non-retryable), naming the scene and its key."""
+    videos: dict[int, _SceneVideo] = {}
+    for index, item in enumerate(scenes):
+        if item.scene is None or not is_uploaded_video(item.scene.visual or ""):
+            continue
+        path = images.get(item.scene.scene_id)
+        if path is None:
+            continue
+        key = (item.scene.visual or "").strip()
+        details = {"key": key, "scene_id": item.scene.scene_id}
+        try:
+            info = await probe_media(path)
+        except MediaInvalidError as exc:
+            raise MediaInvalidError(
+                f"{item.name}'s visual {key!r} cannot be decoded: {exc.message}", details=details
+            ) from exc
+        stream = info.first("video")
+        width, height = (stream.display_width, stream.display_height) if stream else (None, None)
+        if stream is None or not width or not height:
+            raise MediaInvalidError(
+                f"{item.name}'s visual {key!r} has no video stream to show; upload a video, or a picture",
+                details=details,
+            )
+        videos[index] = _SceneVideo(path, (width, height))
+    return videos
+
+
+def _backdrop(
+    paths: _WorkPaths, index: int, videos: Mapping[int, _SceneVideo], windows: Mapping[int, Window | None]
+) -> PictureBackdrop | VideoBackdrop:
+    """What moves under scene ``index``'s still overlay: its video (in its window, if beside the text), or its
+    full-frame picture with the Ken Burns move an animated lesson would give the scene."""
+    video = videos.get(index)
+    if video is not None:
+        return VideoBackdrop(video.path, windows.get(index))
+    return PictureBackdrop(paths.backdrop(index), move_for_scene(index))
 
 
 async def _make_soundtrack(
@@ -710,13 +774,26 @@ def _render_slide_file(
 
 
 def _render_layers(
-    content: SlideContent, size: tuple[int, int], fonts: FontSet, theme: SlideTheme, paths: _WorkPaths, index: int
-) -> None:
-    """A moving scene's two layers: its full-frame picture (the backdrop) and its text over the darkening."""
+    content: SlideContent,
+    size: tuple[int, int],
+    fonts: FontSet,
+    theme: SlideTheme,
+    paths: _WorkPaths,
+    index: int,
+    video_size: tuple[int, int] | None,
+) -> Window | None:
+    """A moving scene's still overlay, and for a full-frame picture its backdrop; returns where a video beside the
+    text shows through its slide (None: the backdrop fills the frame)."""
     if content.image is None:
-        raise RenderError(f"scene {index + 1} moves a full-frame picture it does not have")
-    save_bitmap(picture_cover(content.image, size), paths.backdrop(index))
+        raise RenderError(f"scene {index + 1} moves a visual it does not have")
+    if video_size is not None and not content.full_frame:
+        slide, window = render_slide_around(content, size, fonts, video_size, theme)
+        save_png(slide, paths.overlay(index))
+        return window
+    if video_size is None:
+        save_bitmap(picture_cover(content.image, size), paths.backdrop(index))
     save_png(render_text_over_backdrop(content, size, fonts, theme), paths.overlay(index))
+    return None
 
 
 @dataclass(frozen=True)

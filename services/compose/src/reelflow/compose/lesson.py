@@ -292,7 +292,8 @@ async def compose_lesson(
     Subtitles are burned in when ``spec.subtitles`` is burn/both; the sidecar files are always written.
     The narration is levelled to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
     it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``. ``images``
-    (by scene id, see ``scene_images``) are placed on their scenes' slides, and the brand's ``logo`` on every slide
+    (pictures or videos by scene id, see ``scene_images``) are placed on their scenes' slides (a video is probed
+    first: one without a video stream fails the job, naming the scene), and the brand's ``logo`` on every slide
     and card. ``slide_fonts`` (a brand's font) draw the slides, cards and thumbnail in place of ``fonts``; the
     subtitles keep ``fonts`` (or the face ``subtitle_style`` names).
     """

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from reelflow.compose.backdrops import LayeredShot, PictureBackdrop
 from reelflow.compose.ffmpeg import (
     aac_args,
     animated_part_args,
@@ -17,7 +18,9 @@ from reelflow.compose.ffmpeg import (
     narration_filter,
     parts_mux_args,
     seconds_text,
+    spliced_shot_args,
     still_pictures_args,
+    video_backdrop_filter,
     x264_output_args,
 )
 from reelflow.compose.motion import KenBurns, MovingSlide
@@ -107,7 +110,8 @@ def test_still_pictures_args_draw_every_picture_once_as_an_idr_frame() -> None:
         ("-force_key_frames", "expr:1"),
         ("-forced-idr", "1"),
         ("-threads", "1"),
-        ("-x264-params", "rc-lookahead=0"),
+        # headers that do not depend on the quality, so a moving shot's encode writes the same ones
+        ("-x264-params", "rc-lookahead=0:stitchable=1"),
         ("-f", "h264"),
         ("-progress", "pipe:1"),
     ]:
@@ -124,6 +128,33 @@ def test_still_pictures_args_without_captions_burn_nothing() -> None:
     assert _after(args, "-vf") == "scale=320:180:flags=lanczos,setsar=1,format=yuv420p,setpts=N/(25*TB)"
     with pytest.raises(ValueError, match="at least one picture"):
         still_pictures_args(Path("p"), None, None, Path("o"), pictures=0, fps=25, size=(320, 180))
+
+
+def test_spliced_shot_args_move_the_picture_under_its_still_text_then_burn() -> None:
+    shot = LayeredShot(PictureBackdrop(Path("/w/back.bmp"), KenBurns.ZOOM_IN), Path("/w/over.png"), 0, 30)
+
+    args = spliced_shot_args(shot, Path("/w/s.ass"), None, Path("/w/s.h264"), frames=30, fps=10, size=(320, 180))
+
+    assert [args[i + 1] for i, arg in enumerate(args) if arg == "-i"] == ["/w/back.bmp", "/w/over.png"]
+    back, over, finish = _after(args, "-filter_complex").split(";")
+    assert back.startswith("[0:v]scale=320:180") and "perspective=" in back and back.endswith("[shotback]")
+    # the text is laid over the moving picture, and the captions over both: neither moves
+    assert over == "[shotback][1:v]overlay=eof_action=repeat:format=yuv420[shot]"
+    assert finish.startswith("[shot]subtitles=filename=/w/s.ass,setparams=") and finish.endswith("[picture]")
+    for flag, value in [("-frames:v", "30"), ("-crf", "20"), ("-bf", "0"), ("-coder", "cavlc"), ("-f", "h264")]:
+        assert _after(args, flag) == value, flag
+    assert _after(args, "-x264-params") == "stitchable=1"
+    assert "-force_key_frames" not in args and "-tune" not in args
+
+
+def test_a_video_backdrop_covers_the_frame_or_fills_its_window_and_holds_its_last_frame() -> None:
+    covering = video_backdrop_filter(None, first_frame=5, frames=20, fps=10, size=(320, 180))
+    assert covering.startswith("setpts=PTS-STARTPTS,fps=10,")
+    assert "scale=320:180:force_original_aspect_ratio=increase:flags=lanczos,crop=320:180" in covering
+    assert "tpad=stop_mode=clone:stop=-1,trim=start_frame=5:end_frame=25" in covering
+
+    placed = video_backdrop_filter((160, 40, 300, 120), first_frame=0, frames=20, fps=10, size=(320, 180))
+    assert "scale=140:80:flags=lanczos,pad=320:180:160:40:black" in placed
 
 
 def test_every_part_of_a_moving_video_shares_timescale_and_settings() -> None:

@@ -9,11 +9,18 @@ from PIL import Image
 from tests.lesson_fixtures import ignore_progress, lesson_spec, narrated_scenes
 from tests.media_probes import decode_errors, make_tone, run_tool, video_facts
 
-from reelflow.compose.ffmpeg import concat_list_text, still_pictures_args
+from reelflow.compose.ffmpeg import (
+    SPLICEABLE_X264_ARGS,
+    STITCHABLE,
+    concat_list_text,
+    still_pictures_args,
+    x264_args,
+)
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.h264_hold import (
     BitReader,
     BitWriter,
+    EncodedShot,
     UnsupportedStreamError,
     held_pictures_stream,
     nal_type,
@@ -23,6 +30,7 @@ from reelflow.compose.h264_hold import (
     parse_sps,
     rbsp_of,
     skip_frame,
+    spliced_stream,
 )
 from reelflow.compose.lesson import Timeline, compose_lesson, lesson_cues
 from reelflow.compose.picture_plan import (
@@ -205,3 +213,34 @@ async def test_compose_held_lesson_encodes_each_distinct_picture_once(tmp_path: 
         if not line.startswith("#")
     ]
     assert [len(list(group)) for _, group in groupby(hashes)] == [picture.frames for picture in pictures]
+
+
+def _moving_shot(folder: Path, frames: int, *extra: str) -> EncodedShot:
+    """``frames`` of a moving test pattern encoded the way a basic lesson's moving shot is (plus ``extra``)."""
+    out = folder / "shot.h264"
+    run_tool(
+        "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s=160x96:r={FPS}", "-frames:v", str(frames),
+        "-vf", "format=yuv420p", *x264_args(FPS), *SPLICEABLE_X264_ARGS, "-x264-params", STITCHABLE, *extra,
+        "-f", "h264", str(out),
+    )  # fmt: skip
+    return EncodedShot(out.read_bytes(), frames)
+
+
+def test_compose_held_stream_splices_moving_shots_between_pictures(tmp_path: Path) -> None:
+    encoded = _encode_pictures(tmp_path, ["red", "navy"])
+    shot = _moving_shot(tmp_path, 7)
+    spliced = tmp_path / "spliced.h264"
+    spliced.write_bytes(spliced_stream(encoded, [shot, 4, shot, 3]))
+
+    strict = run_tool(
+        "ffmpeg", "-v", "error", "-xerror", "-err_detect", "explode+bitstream+buffer+careful",
+        "-f", "h264", "-r", str(FPS), "-i", str(spliced), "-f", "framemd5", "-",
+    ).stdout  # fmt: skip
+    hashes = [line.split(",")[-1].strip() for line in strict.splitlines() if not line.startswith("#")]
+    assert len(hashes) == 7 + 4 + 7 + 3
+    assert len(set(hashes[:7])) == 7 and hashes[:7] == hashes[11:18], "the shot moves, the same both times"
+    assert len(set(hashes[7:11])) == 1 and len(set(hashes[18:])) == 1, "the pictures are held"
+    with pytest.raises(UnsupportedStreamError, match="7 frames has 5"):
+        spliced_stream(encoded, [EncodedShot(_moving_shot(tmp_path, 5).stream, 7), 4, 3])
+    with pytest.raises(UnsupportedStreamError, match="parameter sets differ"):
+        spliced_stream(encoded, [4, _moving_shot(tmp_path, 3, "-color_primaries", "bt709"), 3])

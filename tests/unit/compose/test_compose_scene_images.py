@@ -144,21 +144,25 @@ GREEN = (20, 180, 60)
 UPLOADED = f"uploads/{'c' * 64}.png"
 
 
-async def test_an_uploaded_picture_is_taken_from_the_media_bucket_without_a_provider(tmp_path: Path) -> None:
+async def test_an_uploaded_picture_or_video_is_taken_from_the_media_bucket_without_a_provider(tmp_path: Path) -> None:
     blobs = await _store(tmp_path / "blobs")
     picture = tmp_path / "upload.png"
     Image.new("RGB", (320, 180), GREEN).save(picture)
     await blobs.put_file("reelflow-media", UPLOADED, picture, "image/png")
+    video_key = "uploads/" + "e" * 64 + ".webm"
+    await blobs.put_bytes("reelflow-media", video_key, b"a video", "video/webm")
     scenes = [
         Scene(scene_id="s1", narration="Wear it.", visual=UPLOADED),
         Scene(scene_id="s2", narration="Drawn.", visual=PROMPT),
+        Scene(scene_id="s3", narration="Watch.", visual=video_key),
     ]
     found = await scene_images(
         scenes, (1280, 720), provider=None, blobs=blobs, bucket="reelflow-media", folder=tmp_path / "v"
     )
-    assert list(found) == ["s1"], "the prompt is left out without a provider; the upload is not"
+    assert list(found) == ["s1", "s3"], "the prompt is left out without a provider; the uploads are not"
     with Image.open(found["s1"]) as fetched:
         assert fetched.getpixel((5, 5)) == GREEN
+    assert found["s3"].suffix == ".webm" and found["s3"].read_bytes() == b"a video"
 
 
 async def test_an_uploaded_picture_that_is_not_there_fails_the_job_naming_the_scene(tmp_path: Path) -> None:

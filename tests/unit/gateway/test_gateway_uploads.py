@@ -524,10 +524,10 @@ async def test_a_body_padded_with_other_fields_is_bounded_too(tmp_path: Path) ->
     assert received.size_bytes == 4
 
 
-async def test_a_lessons_pictures_and_font_must_be_uploads_of_their_kind_before_it_starts(tmp_path: Path) -> None:
+async def test_a_lessons_visuals_logo_and_font_must_be_uploads_of_their_kind_before_it_starts(tmp_path: Path) -> None:
     picture, clip, gone, logo = upload("pic", "png"), upload("clip"), upload("gone", "jpg"), upload("logo", "webp")
-    font = upload("font", "ttf")
-    scene_of = {"s1": picture, "s2": "a hard hat, flat illustration", "s3": clip, "s4": gone}
+    font, tone = upload("font", "ttf"), upload("tone", "m4a")
+    scene_of = {"s1": picture, "s2": "a hard hat, flat illustration", "s3": clip, "s4": gone, "s5": tone}
     scenes = [Scene(scene_id=name, narration="Say it.", visual=visual) for name, visual in scene_of.items()]
     script = VideoScript(
         chapters=[
@@ -538,28 +538,40 @@ async def test_a_lessons_pictures_and_font_must_be_uploads_of_their_kind_before_
     brand = BrandColours(background="#102030", accent="#ff8800", logo=logo, font=font)
     named = lesson_uploads(script, brand, script_field="script")
     assert named == [
-        NamedUpload("script.chapters.0.scenes.0.visual", picture, "image"),
-        NamedUpload("script.chapters.1.scenes.0.visual", clip, "image"),
-        NamedUpload("script.chapters.1.scenes.1.visual", gone, "image"),
+        NamedUpload("script.chapters.0.scenes.0.visual", picture, "visual"),
+        NamedUpload("script.chapters.1.scenes.0.visual", clip, "visual"),
+        NamedUpload("script.chapters.1.scenes.1.visual", gone, "visual"),
+        NamedUpload("script.chapters.1.scenes.2.visual", tone, "visual"),
         NamedUpload("brand.logo", logo, "image"),
         NamedUpload("brand.font", font, "font"),
     ], "a prompt is not an upload and is not looked up"
     blobs = DirectoryBlobStore(tmp_path)
-    for key, content_type in ((picture, "image/png"), (clip, "video/mp4"), (logo, "image/webp"), (font, "image/png")):
+    stored = {picture: "image/png", clip: "video/mp4", tone: "audio/mp4", logo: "image/webp", font: "image/png"}
+    for key, content_type in stored.items():
         await blobs.put_bytes(MEDIA_BUCKET, key, b"x", content_type)
 
     with pytest.raises(InvalidRequestError) as refused:
         await require_lesson_uploads(blobs, MEDIA_BUCKET, named, within="spec")
     problems = {problem["field"]: problem["problem"] for problem in refused.value.details["problems"]}
     assert set(problems) == {
-        "spec.script.chapters.1.scenes.0.visual",
         "spec.script.chapters.1.scenes.1.visual",
+        "spec.script.chapters.1.scenes.2.visual",
         "spec.brand.font",
-    }
-    assert "a scene's visual or a logo must be a picture" in problems["spec.script.chapters.1.scenes.0.visual"]
+    }, "a video is a scene's visual like a picture"
     assert problems["spec.script.chapters.1.scenes.1.visual"] == NOT_UPLOADED
+    assert problems["spec.script.chapters.1.scenes.2.visual"] == (
+        "the upload is audio/mp4; a scene's visual must be a picture (PNG, JPEG or WebP) or a video "
+        "(MP4, MOV, MKV or WebM)"
+    )
     assert "brand.font must be a TrueType or OpenType font" in problems["spec.brand.font"]
-    await require_lesson_uploads(blobs, MEDIA_BUCKET, [named[0], named[3]])
+    await require_lesson_uploads(blobs, MEDIA_BUCKET, [named[0], named[1], named[4]])
+
+    # a logo is still a picture, never a video
+    video_logo = NamedUpload("brand.logo", clip, "image")
+    with pytest.raises(InvalidRequestError) as refused:
+        await require_lesson_uploads(blobs, MEDIA_BUCKET, [video_logo])
+    [problem] = refused.value.details["problems"]
+    assert problem["problem"] == "the upload is video/mp4; brand.logo must be a picture (PNG, JPEG or WebP)"
 
 
 def test_only_a_font_signature_with_a_sound_table_directory_is_a_font() -> None:

@@ -28,14 +28,17 @@ class Scene(Contract):
     visual: str | None = Field(
         default=None,
         max_length=MAX_ON_SCREEN_TEXT_CHARS,
-        description="A picture on the scene's slide, beside (landscape) or above (upright) its text: a picture's "
-        "media_key from POST /api/uploads (uploads/{sha256}.png, .jpg or .webp), or a prompt for the image "
-        "provider (REELFLOW_IMAGES_*).",
+        description="A picture or a video on the scene's slide, beside (landscape) or above (upright) its text: a "
+        "picture's media_key from POST /api/uploads (uploads/{sha256}.png, .jpg or .webp), a video's "
+        "(uploads/{sha256}.mp4, .mov, .mkv or .webm), or a prompt for the image provider (REELFLOW_IMAGES_*). A "
+        "video plays from its start when the scene does, muted (its own sound is not used), brought to the "
+        "lesson's frame rate; if it is shorter than the scene, its last frame stays on screen.",
     )
     visual_placement: Literal["beside", "full_frame"] = Field(
         default="beside",
-        description="`beside`: the picture beside (landscape) or above (upright) the slide's text. `full_frame`: "
-        "the picture fills the frame, darkened under the text; an animated lesson moves it gently (Ken Burns).",
+        description="`beside`: the picture or video beside (landscape) or above (upright) the slide's text. "
+        "`full_frame`: it fills the frame (cropped to the frame's shape), darkened under the text; a picture "
+        "moves gently (a slow Ken Burns) in both visual styles, and in a basic lesson the text stays still over it.",
     )
 
 

@@ -6,7 +6,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
-from reelflow.compose.motion import MovingSlide
+from reelflow.compose.backdrops import LayeredShot, PictureBackdrop, Window
+from reelflow.compose.motion import MovingSlide, ken_burns_filter
 
 AUDIO_SAMPLE_RATE = 48_000
 # Narration alone is speech on one channel: mono AAC at YouTube's recommended 128 kbit/s for mono, with
@@ -21,6 +22,14 @@ X264_PRESET = "veryfast"
 # quality the continuous CRF 20 stream used to reach only after x264's macroblock-tree boost and its
 # P-frames' refinement (see bench/README.md for the measurement against the lossless pictures).
 STILL_PICTURE_CRF = 10
+# What lets a moving shot be spliced between held pictures in one raw H.264 stream (h264_hold.spliced_stream): no
+# B-frames (the held stream's timestamps are its decode order) and CAVLC, like the pictures, and x264's
+# "stitchable" headers, which do not depend on the quality settings, so both encodes write the very same
+# parameter sets.
+SPLICEABLE_X264_ARGS = ("-bf", "0", "-coder", "cavlc")
+STITCHABLE = "stitchable=1"
+# A decoded video's colour tags would go into x264's parameter sets; the slides carry none, so neither does a shot.
+UNTAGGED_COLOURS = "setparams=range=unknown:color_primaries=unknown:color_trc=unknown:colorspace=unknown"
 
 ChannelLayout = Literal["mono", "stereo"]
 
@@ -215,10 +224,7 @@ def still_pictures_args(
         "-frames:v",
         str(pictures),
         *x264_args(fps, crf=STILL_PICTURE_CRF, tune="stillimage"),
-        "-bf",
-        "0",
-        "-coder",
-        "cavlc",
+        *SPLICEABLE_X264_ARGS,
         "-force_key_frames",
         "expr:1",
         "-forced-idr",
@@ -226,7 +232,7 @@ def still_pictures_args(
         "-threads",
         "1",
         "-x264-params",
-        "rc-lookahead=0",
+        f"rc-lookahead=0:{STITCHABLE}",
         "-an",
         "-f",
         "h264",
@@ -236,7 +242,7 @@ def still_pictures_args(
 
 
 def animated_part_args(
-    slides: Sequence[MovingSlide],
+    slides: Sequence[MovingSlide | LayeredShot],
     ass_path: Path | None,
     fontsdir: Path | None,
     out_path: Path,
@@ -248,7 +254,8 @@ def animated_part_args(
     """Encode one part of an animated lesson: a moving slide, or a crossfade between two moving slides.
 
     Each slide is decoded once and repeated (:func:`still_frames_filter`), then moved by its Ken Burns
-    filter; two slides are blended with ``xfade`` over the whole part, from the first (progress 0 on the
+    filter; a scene with a video visual shows its video under its still text instead (:func:`layered_shot_chain`).
+    Two slides are blended with ``xfade`` over the whole part, from the first (progress 0 on the
     part's first frame) towards the second. Subtitles are burned after the motion so they never zoom.
     Every part is encoded alike (:func:`x264_output_args`), so the concat demuxer joins them by copying.
     """
@@ -259,9 +266,15 @@ def animated_part_args(
     args = list(FFMPEG_WRITING)
     chains = []
     for index, slide in enumerate(slides):
+        first_input = _count_inputs(args)
+        if isinstance(slide, LayeredShot):
+            inputs, chain = layered_shot_chain(slide, first_input, f"s{index}", frames=frames, fps=fps, size=size)
+            args += inputs
+            chains.append(chain)
+            continue
         args += still_input_args(slide.png, fps)
         chains.append(
-            f"[{index}:v]{still_frames_filter(size, frames=frames, fps=fps)},{slide.motion_filter()}[s{index}]"
+            f"[{first_input}:v]{still_frames_filter(size, frames=frames, fps=fps)},{slide.motion_filter()}[s{index}]"
         )
     picture = "[s0]"
     if len(slides) == 2:
@@ -278,6 +291,93 @@ def animated_part_args(
         "-frames:v",
         str(frames),
         *x264_output_args(fps),
+        str(out_path),
+    ]
+
+
+def _count_inputs(args: Sequence[str]) -> int:
+    return sum(1 for arg in args if arg == "-i")
+
+
+def video_backdrop_filter(
+    window: Window | None, *, first_frame: int, frames: int, fps: int, size: tuple[int, int]
+) -> str:
+    """A video brought to the lesson: frames ``first_frame``… of it at ``fps`` from its first frame, covering the
+    frame (scaled up to cover, centred, its overflow cut) or scaled into ``window`` on black; its last frame is
+    held for as long as the shot outlasts it, and exactly ``frames`` frames come out with CFR timestamps."""
+    width, height = size
+    if window is None:
+        place = f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=lanczos,crop={width}:{height}"
+    else:
+        left, top, right, bottom = window
+        place = f"scale={right - left}:{bottom - top}:flags=lanczos,pad={width}:{height}:{left}:{top}:black"
+    return (
+        f"setpts=PTS-STARTPTS,fps={fps},{place},setsar=1,format=yuv420p,tpad=stop_mode=clone:stop=-1,"
+        f"trim=start_frame={first_frame}:end_frame={first_frame + frames},setpts=N/({fps}*TB)"
+    )
+
+
+def layered_shot_chain(
+    shot: LayeredShot, first_input: int, label: str, *, frames: int, fps: int, size: tuple[int, int]
+) -> tuple[list[str], str]:
+    """The inputs (the backdrop, then the overlay) and the filter chain, ending in ``[label]``, of a shot whose
+    backdrop moves under its still overlay: a full-frame picture's Ken Burns, or a video.
+
+    The overlay is read once as a single frame and repeated by ``overlay`` itself (``eof_action=repeat``).
+    """
+    backdrop = shot.backdrop
+    if isinstance(backdrop, PictureBackdrop):
+        inputs = still_input_args(backdrop.still, fps)
+        motion = ken_burns_filter(backdrop.move, first_frame=shot.first_frame, span_frames=shot.span_frames)
+        moving = f"{still_frames_filter(size, frames=frames, fps=fps)},{motion}"
+    else:
+        inputs = ["-i", str(backdrop.video)]
+        moving = video_backdrop_filter(backdrop.window, first_frame=shot.first_frame, frames=frames, fps=fps, size=size)
+    inputs += still_input_args(shot.overlay, fps)
+    chain = (
+        f"[{first_input}:v]{moving}[{label}back];"
+        f"[{label}back][{first_input + 1}:v]overlay=eof_action=repeat:format=yuv420[{label}]"
+    )
+    return inputs, chain
+
+
+def spliced_shot_args(
+    shot: LayeredShot,
+    ass_path: Path | None,
+    fontsdir: Path | None,
+    out_path: Path,
+    *,
+    frames: int,
+    fps: int,
+    size: tuple[int, int],
+) -> list[str]:
+    """Encode a moving shot of a still-slide lesson into raw H.264 that splices between its held pictures.
+
+    The frames are drawn as in an animated lesson (:func:`layered_shot_chain`), with the scene's captions burned
+    on top, and encoded at the delivered quality with the pictures' stream settings
+    (:data:`SPLICEABLE_X264_ARGS`, :data:`STITCHABLE`), starting on an IDR frame.
+    """
+    if frames < 1:
+        raise ValueError(f"a shot needs at least one frame, got {frames}")
+    inputs, chain = layered_shot_chain(shot, 0, "shot", frames=frames, fps=fps, size=size)
+    finish = [subtitles_filter(ass_path, fontsdir)] if ass_path is not None else []
+    return [
+        *FFMPEG_WRITING,
+        *inputs,
+        "-filter_complex",
+        f"{chain};[shot]{','.join([*finish, UNTAGGED_COLOURS])}[picture]",
+        "-map",
+        "[picture]",
+        "-frames:v",
+        str(frames),
+        *x264_args(fps),
+        *SPLICEABLE_X264_ARGS,
+        "-x264-params",
+        STITCHABLE,
+        "-an",
+        "-f",
+        "h264",
+        *PROGRESS_ON_STDOUT,
         str(out_path),
     ]
 

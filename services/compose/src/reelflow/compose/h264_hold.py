@@ -24,6 +24,7 @@ SKIP_FRAME_REF_IDC = 2
 SLICE_TYPE_P_ONLY = 5  # "P, and every slice of this picture is P"
 DEBLOCKING_OFF = 1  # skipped macroblocks have no edges to filter; saying so spares the decoder the pass
 # profile_idc values whose SPS carries chroma format, bit depths and scaling matrices (§7.3.2.1.1).
+_SLICE_HEAD_BYTES = 16
 _PROFILES_WITH_CHROMA_INFO = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
 
 
@@ -282,7 +283,8 @@ def _access_units(units: Sequence[bytes]) -> Iterator[list[bytes]]:
     for unit in units:
         kind = nal_type(unit)
         if kind in (NAL_SLICE, NAL_IDR_SLICE):
-            first_mb = BitReader(rbsp_of(unit)).unsigned()
+            # first_mb_in_slice opens the slice header; unescaping a whole slice to read it would cost its size.
+            first_mb = BitReader(rbsp_of(unit[:_SLICE_HEAD_BYTES])).unsigned()
             if first_mb == 0 and current:
                 yield current
                 current = []
@@ -294,6 +296,15 @@ def _access_units(units: Sequence[bytes]) -> Iterator[list[bytes]]:
         yield [*current, *pending]
 
 
+@dataclass(frozen=True)
+class EncodedShot:
+    """A moving shot encoded on its own (``ffmpeg.spliced_shot_args``): ``frames`` pictures of raw H.264 starting on
+    an IDR frame, with the same parameter sets as the held pictures."""
+
+    stream: bytes
+    frames: int
+
+
 def held_pictures_stream(encoded: bytes, frames: Sequence[int]) -> bytes:
     """An Annex B stream that shows picture ``k`` of ``encoded`` for ``frames[k]`` frames.
 
@@ -301,15 +312,32 @@ def held_pictures_stream(encoded: bytes, frames: Sequence[int]) -> bytes:
     still_pictures_args` writes it); each is followed by ``frames[k] - 1`` skip frames. Raises
     :class:`UnsupportedStreamError` when the stream is not such a stream.
     """
-    if any(count < 1 for count in frames):
-        raise ValueError(f"every picture needs at least one frame, got {list(frames)}")
+    return spliced_stream(encoded, frames)
+
+
+def spliced_stream(encoded: bytes, pieces: Sequence[int | EncodedShot]) -> bytes:
+    """The held pictures of ``encoded`` (an ``int`` piece: the next picture, held that many frames) with moving
+    shots (an :class:`EncodedShot` piece, copied as it is) between them, in the order of ``pieces``.
+
+    Each shot starts on an IDR frame, as every held picture does, so neither refers to the other; the shots must
+    carry the very parameter sets the pictures do, so the one stream has one set (and the MP4 one ``avcC``).
+    """
+    held = [piece for piece in pieces if isinstance(piece, int)]
+    if any(count < 1 for count in held):
+        raise ValueError(f"every picture needs at least one frame, got {held}")
     pictures = list(_access_units(nal_units(encoded)))
-    if len(pictures) != len(frames):
-        raise UnsupportedStreamError(f"expected {len(frames)} encoded pictures, found {len(pictures)}")
+    if len(pictures) != len(held):
+        raise UnsupportedStreamError(f"expected {len(held)} encoded pictures, found {len(pictures)}")
     sequence: SequenceFacts | None = None
     picture_sets: dict[int, PictureFacts] = {}
+    parameter_sets = {unit for units in pictures for unit in units if nal_type(unit) in (NAL_SPS, NAL_PPS)}
     out = bytearray()
-    for units, count in zip(pictures, frames, strict=True):
+    next_picture = iter(pictures)
+    for piece in pieces:
+        if isinstance(piece, EncodedShot):
+            out += _checked_shot(piece, parameter_sets)
+            continue
+        units = next(next_picture)
         for unit in units:
             kind = nal_type(unit)
             if kind == NAL_SPS:
@@ -321,12 +349,29 @@ def held_pictures_stream(encoded: bytes, frames: Sequence[int]) -> bytes:
                 raise UnsupportedStreamError("a picture that is not an IDR frame")
             out += START_CODE + unit
         slice_unit = next(unit for unit in units if nal_type(unit) == NAL_IDR_SLICE)
-        reader = BitReader(rbsp_of(slice_unit))
+        reader = BitReader(rbsp_of(slice_unit[:_SLICE_HEAD_BYTES]))
         reader.unsigned()  # first_mb_in_slice
         reader.unsigned()  # slice_type
         pps_id = reader.unsigned()
         if sequence is None or pps_id not in picture_sets:
             raise UnsupportedStreamError("a picture before its parameter sets")
-        for frame_num in range(1, count):
+        for frame_num in range(1, piece):
             out += START_CODE + skip_frame(sequence, picture_sets[pps_id], frame_num)
     return bytes(out)
+
+
+def _checked_shot(shot: EncodedShot, parameter_sets: set[bytes]) -> bytes:
+    """The shot's stream, once it is known to be ``shot.frames`` pictures that open on an IDR frame and carry the
+    ``parameter_sets`` of the rest of the stream (the first shot of a stream with no pictures sets them)."""
+    units = nal_units(shot.stream)
+    pictures = list(_access_units(units))
+    if len(pictures) != shot.frames:
+        raise UnsupportedStreamError(f"a moving shot of {shot.frames} frames has {len(pictures)} encoded pictures")
+    if not any(nal_type(unit) == NAL_IDR_SLICE for unit in pictures[0]):
+        raise UnsupportedStreamError("a moving shot that does not open on an IDR frame")
+    own = {unit for unit in units if nal_type(unit) in (NAL_SPS, NAL_PPS)}
+    if not parameter_sets:
+        parameter_sets.update(own)
+    if not own <= parameter_sets:
+        raise UnsupportedStreamError("a moving shot whose parameter sets differ from the held pictures'")
+    return b"".join(START_CODE + unit for unit in units)

@@ -2,7 +2,10 @@
 then one MP4 that copies both.
 
 A basic lesson's picture is a still slide that changes only with its caption: each distinct picture is
-encoded once and held with skip frames (:mod:`reelflow.compose.h264_hold`). An animated lesson's slides move,
+encoded once and held with skip frames (:mod:`reelflow.compose.h264_hold`). Only a scene whose picture fills the
+frame moves there (a slow Ken Burns under its still text, :mod:`reelflow.compose.backdrops`): it is encoded on its
+own and spliced between the held pictures. A scene whose visual is an uploaded video shows it in either style, under
+its still slide text (full frame) or through a window in its slide (beside). An animated lesson's slides move,
 so its parts are encoded in parallel and joined by the concat demuxer. Either way the soundtrack needs only
 the narration, so it is levelled and encoded while the slides are drawn and the picture is encoded
 (DESIGN §15).
@@ -18,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reelflow.compose.audio_mix import music_gain_db
+from reelflow.compose.backdrops import LayeredShot, PictureBackdrop, VideoBackdrop, Window
 from reelflow.compose.composed_outputs import ComposedFiles, checked_duration
 from reelflow.compose.ffmpeg import (
     AUDIO_SAMPLE_RATE,
@@ -26,10 +30,11 @@ from reelflow.compose.ffmpeg import (
     frame_boundaries,
     held_pictures_mux_args,
     parts_mux_args,
+    spliced_shot_args,
     still_pictures_args,
 )
 from reelflow.compose.fonts import FontSet, subtitle_font_set, subtitle_fonts_folder
-from reelflow.compose.h264_hold import held_pictures_stream
+from reelflow.compose.h264_hold import EncodedShot, spliced_stream
 from reelflow.compose.loudness import (
     TARGET_LUFS,
     TOLERANCE_LU,
@@ -38,15 +43,26 @@ from reelflow.compose.loudness import (
     parse_integrated_lufs,
 )
 from reelflow.compose.motion import MovingSlide, move_for_scene
-from reelflow.compose.picture_plan import PICTURE_SLOT_SEC, HeldPicture, picture_slot_cues, plan_held_pictures
+from reelflow.compose.picture_plan import (
+    PICTURE_SLOT_SEC,
+    HeldPicture,
+    MovingShot,
+    picture_slot_cues,
+    plan_pictures_and_shots,
+)
+from reelflow.compose.scene_images import is_uploaded_video
 from reelflow.compose.scene_parts import PartPlan, plan_parts
 from reelflow.compose.slides import (
     SlideContent,
     SlideTheme,
+    picture_cover,
     render_scene_slide,
+    render_slide_around,
+    render_text_over_backdrop,
     render_title_card,
     save_bitmap,
     save_jpeg,
+    save_png,
     theme_for,
 )
 from reelflow.compose.soundtrack import MusicBed, soundtrack_args, soundtrack_layout
@@ -199,6 +215,19 @@ class _WorkPaths:
     def slide(self, index: int) -> Path:
         return self.root / "parts" / f"slide-{index + 1:03d}.bmp"
 
+    def backdrop(self, index: int) -> Path:
+        """A moving scene's full-frame picture, without its text (which is in its overlay)."""
+        return self.root / "parts" / f"backdrop-{index + 1:03d}.bmp"
+
+    def overlay(self, index: int) -> Path:
+        return self.root / "parts" / f"overlay-{index + 1:03d}.png"
+
+    def shot_ass(self, index: int) -> Path:
+        return self.root / "parts" / f"shot-{index + 1:03d}.ass"
+
+    def shot(self, index: int) -> Path:
+        return self.root / "parts" / f"shot-{index + 1:03d}.h264"
+
     def ass(self, part: int) -> Path:
         return self.root / "parts" / f"subtitles-{part + 1:03d}.ass"
 
@@ -263,7 +292,8 @@ async def compose_lesson(
     Subtitles are burned in when ``spec.subtitles`` is burn/both; the sidecar files are always written.
     The narration is levelled to -16 LUFS; ``spec.music`` (downloaded to ``music_path``) is ducked under
     it. Animated lessons move each slide and crossfade between scenes over ``transition_sec``. ``images``
-    (by scene id, see ``scene_images``) are placed on their scenes' slides, and the brand's ``logo`` on every slide
+    (pictures or videos by scene id, see ``scene_images``) are placed on their scenes' slides (a video is probed
+    first: one without a video stream fails the job, naming the scene), and the brand's ``logo`` on every slide
     and card. ``slide_fonts`` (a brand's font) draw the slides, cards and thumbnail in place of ``fonts``; the
     subtitles keep ``fonts`` (or the face ``subtitle_style`` names).
     """
@@ -282,13 +312,21 @@ async def compose_lesson(
     animated = spec.visual_style is VisualStyle.ANIMATED
     plan = plan_parts(timeline.boundaries, round(max(0.0, transition_sec) * spec.fps) if animated else 0)
     burn = spec.subtitles in (SubtitleMode.BURN, SubtitleMode.BOTH)
+    videos = await _probed_videos(scenes, images or {})
+    # Scenes drawn as a moving backdrop under a still overlay: every video visual, and in a basic lesson every
+    # full-frame picture (an animated lesson moves its whole slide instead).
+    moving = set(videos) if animated else set(videos) | _full_frame_picture_scenes(scenes, images or {})
     # The soundtrack needs nothing but the narration, so it is made while everything else is.
     soundtrack = asyncio.ensure_future(_make_soundtrack(paths, scenes, timeline, music, cancel, step_timeout_sec))
     try:
         async with step_deadline(Step.GENERATE_SUBTITLE, step_timeout_sec, cancel):
             await report(Step.GENERATE_SUBTITLE, 0.0)
             cues = lesson_cues(scenes, timeline, size, look)
-            pictures = None if animated else plan_held_pictures(timeline.boundaries, cues if burn else [], spec.fps)
+            pictures = (
+                None
+                if animated
+                else plan_pictures_and_shots(timeline.boundaries, cues if burn else [], spec.fps, moving)
+            )
             await asyncio.to_thread(
                 _write_subtitle_files,
                 paths,
@@ -305,6 +343,7 @@ async def compose_lesson(
 
         async with step_deadline(Step.RENDER_SLIDES, step_timeout_sec, cancel):
             await report(Step.RENDER_SLIDES, 0.0)
+            windows: dict[int, Window | None] = {}
             title, subtitle = cards.title
             theme = replace(theme_for(spec.theme, spec.brand), logo=logo)
             faces = slide_fonts or fonts
@@ -317,16 +356,22 @@ async def compose_lesson(
                     content = replace(content, image=(images or {}).get(item.scene.scene_id))
                     if spec.layout == "bullets":
                         content = replace(content, earlier_points=earlier_points(scenes, index))
-                    await asyncio.to_thread(_render_slide_file, content, size, faces, theme, paths.slide(index))
+                    if index in moving:
+                        shown = videos.get(index)
+                        layers = (content, size, faces, theme, paths, index, shown.size if shown else None)
+                        windows[index] = await asyncio.to_thread(_render_layers, *layers)
+                    else:
+                        await asyncio.to_thread(_render_slide_file, content, size, faces, theme, paths.slide(index))
                 await report(Step.RENDER_SLIDES, (index + 1) / (len(scenes) + 1))
             await asyncio.to_thread(_render_thumbnail_file, title, subtitle, size, faces, theme, paths.thumbnail)
             await report(Step.RENDER_SLIDES, 1.0)
 
         async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
             await report(Step.COMPOSE_VIDEO, 0.0)
-            video = _VideoJob(paths, timeline, size, burn, report, cancel, step_timeout_sec)
+            backdrops = {index: _backdrop(paths, index, videos, windows) for index in moving}
+            video = _VideoJob(paths, timeline, size, burn, backdrops, report, cancel, step_timeout_sec)
             if pictures is not None:
-                loudness = await video.hold_pictures(pictures, soundtrack)
+                loudness = await video.hold_pictures(pictures, soundtrack, max(1, parallelism))
                 mux = held_pictures_mux_args(
                     paths.held_pictures,
                     paths.soundtrack,
@@ -378,6 +423,7 @@ class _VideoJob:
         timeline: Timeline,
         size: tuple[int, int],
         burn: bool,
+        backdrops: Mapping[int, PictureBackdrop | VideoBackdrop],
         report: StepReporter,
         cancel: CancelToken | None,
         timeout_sec: float,
@@ -386,6 +432,7 @@ class _VideoJob:
         self._timeline = timeline
         self._size = size
         self._burn = burn
+        self._backdrops = backdrops
         self._report = report
         self._cancel = cancel
         self._timeout_sec = timeout_sec
@@ -407,43 +454,66 @@ class _VideoJob:
         await meter.update(slot, 1.0)
         return loudness
 
-    async def hold_pictures(self, pictures: Sequence[HeldPicture], soundtrack: "asyncio.Future[float]") -> float:
-        """Encode each distinct picture once, then hold each for its frames; returns the soundtrack's loudness."""
+    async def hold_pictures(
+        self, planned: Sequence[HeldPicture | MovingShot], soundtrack: "asyncio.Future[float]", parallelism: int
+    ) -> float:
+        """Encode each distinct picture once, and each moving shot on its own (``parallelism`` runs at a time),
+        then hold each picture for its frames between the shots; returns the soundtrack's loudness."""
         paths, fps = self._paths, self._timeline.fps
+        pictures = [item for item in planned if isinstance(item, HeldPicture)]
+        shots = [item for item in planned if isinstance(item, MovingShot)]
         slides = [paths.slide(picture.scene) for picture in pictures]
         await asyncio.to_thread(
             paths.pictures_list.write_text, concat_list_text(slides, [PICTURE_SLOT_SEC] * len(slides)), "utf-8"
         )
-        meter = self._meter([HELD_PICTURE_WEIGHT * len(pictures)])
+        meter = self._meter([HELD_PICTURE_WEIGHT * len(pictures), *(float(shot.frames) for shot in shots)])
+        gate = asyncio.Semaphore(parallelism)
 
-        async def encode() -> None:
-            await run_process(
-                still_pictures_args(
-                    paths.pictures_list,
-                    paths.pictures_ass if self._burn else None,
-                    paths.fonts,
-                    paths.encoded_pictures,
-                    pictures=len(pictures),
-                    fps=fps,
-                    size=self._size,
-                ),
-                timeout_sec=self._timeout_sec,
-                cancel=self._cancel,
-                expected_duration_sec=len(pictures) / fps,
-                on_progress=meter.reporter(0),
-            )
-            await asyncio.to_thread(_write_held_stream, paths, [picture.frames for picture in pictures])
-            await meter.update(0, 1.0)
+        async def encode_shot(slot: int, shot: MovingShot) -> None:
+            async with gate:
+                await run_process(
+                    _spliced_shot_args(
+                        paths, shot, self._backdrops[shot.scene], burn=self._burn, fps=fps, size=self._size
+                    ),
+                    timeout_sec=self._timeout_sec,
+                    cancel=self._cancel,
+                    expected_duration_sec=shot.frames / fps,
+                    on_progress=meter.reporter(slot),
+                )
+                await meter.update(slot, 1.0)
 
-        loudness = asyncio.ensure_future(self._soundtrack_done(soundtrack, meter, 1))
-        await run_all_or_stop_all([loudness, encode()])
+        async def encode_pictures() -> None:
+            if not pictures:
+                return
+            async with gate:
+                await run_process(
+                    still_pictures_args(
+                        paths.pictures_list,
+                        paths.pictures_ass if self._burn else None,
+                        paths.fonts,
+                        paths.encoded_pictures,
+                        pictures=len(pictures),
+                        fps=fps,
+                        size=self._size,
+                    ),
+                    timeout_sec=self._timeout_sec,
+                    cancel=self._cancel,
+                    expected_duration_sec=len(pictures) / fps,
+                    on_progress=meter.reporter(0),
+                )
+
+        loudness = asyncio.ensure_future(self._soundtrack_done(soundtrack, meter, 1 + len(shots)))
+        encodes = [encode_pictures(), *(encode_shot(1 + slot, shot) for slot, shot in enumerate(shots))]
+        await run_all_or_stop_all([loudness, *encodes])
+        await asyncio.to_thread(_write_held_stream, paths, planned)
+        await meter.update(0, 1.0)
         return loudness.result()
 
     async def encode_parts(self, plan: PartPlan, soundtrack: "asyncio.Future[float]", parallelism: int) -> float:
         """Encode every part of an animated lesson, ``parallelism`` at a time; returns the soundtrack's loudness."""
         paths, fps = self._paths, self._timeline.fps
         part_args = [
-            _animated_part_args(paths, plan, index, burn=self._burn, fps=fps, size=self._size)
+            _animated_part_args(paths, plan, index, self._backdrops, burn=self._burn, fps=fps, size=self._size)
             for index in range(len(plan.parts))
         ]
         part_durations = [part.frames / fps for part in plan.parts]
@@ -473,22 +543,23 @@ def _animated_part_args(
     paths: _WorkPaths,
     plan: PartPlan,
     index: int,
+    backdrops: Mapping[int, PictureBackdrop | VideoBackdrop],
     *,
     burn: bool,
     fps: int,
     size: tuple[int, int],
 ) -> list[str]:
-    """FFmpeg arguments for part ``index`` of an animated lesson: a moving slide, or two and their crossfade."""
+    """FFmpeg arguments for part ``index`` of an animated lesson: a moving slide, or two and their crossfade; a
+    scene with a video visual shows its video (from the shot's start) under its still overlay instead."""
     part = plan.parts[index]
-    slides = [
-        MovingSlide(
-            png=paths.slide(scene),
-            move=move_for_scene(scene),
-            first_frame=part.start - plan.shots[scene].start,
-            span_frames=plan.shots[scene].frames,
-        )
-        for scene in part.scenes
-    ]
+    slides: list[MovingSlide | LayeredShot] = []
+    for scene in part.scenes:
+        first_frame, span = part.start - plan.shots[scene].start, plan.shots[scene].frames
+        backdrop = backdrops.get(scene)
+        if backdrop is None:
+            slides.append(MovingSlide(paths.slide(scene), move_for_scene(scene), first_frame, span))
+        else:
+            slides.append(LayeredShot(backdrop, paths.overlay(scene), first_frame, span))
     return animated_part_args(
         slides,
         paths.ass(index) if burn else None,
@@ -500,8 +571,88 @@ def _animated_part_args(
     )
 
 
-def _write_held_stream(paths: _WorkPaths, frames: Sequence[int]) -> None:
-    paths.held_pictures.write_bytes(held_pictures_stream(paths.encoded_pictures.read_bytes(), frames))
+def _spliced_shot_args(
+    paths: _WorkPaths,
+    shot: MovingShot,
+    backdrop: PictureBackdrop | VideoBackdrop,
+    *,
+    burn: bool,
+    fps: int,
+    size: tuple[int, int],
+) -> list[str]:
+    """FFmpeg arguments for a basic lesson's moving scene: its full-frame picture's slow Ken Burns (the move an
+    animated lesson gives the same scene) or its video, under its still text."""
+    layered = LayeredShot(backdrop, paths.overlay(shot.scene), first_frame=0, span_frames=shot.frames)
+    ass = paths.shot_ass(shot.scene) if burn else None
+    return spliced_shot_args(layered, ass, paths.fonts, paths.shot(shot.scene), frames=shot.frames, fps=fps, size=size)
+
+
+def _write_held_stream(paths: _WorkPaths, planned: Sequence[HeldPicture | MovingShot]) -> None:
+    """The held pictures with the moving shots spliced between them, as one raw H.264 stream."""
+    encoded = paths.encoded_pictures.read_bytes() if any(isinstance(item, HeldPicture) for item in planned) else b""
+    pieces = [
+        item.frames if isinstance(item, HeldPicture) else EncodedShot(paths.shot(item.scene).read_bytes(), item.frames)
+        for item in planned
+    ]
+    paths.held_pictures.write_bytes(spliced_stream(encoded, pieces))
+
+
+def _full_frame_picture_scenes(scenes: Sequence[NarratedScene], images: Mapping[str, Path]) -> set[int]:
+    """The scenes (by index) whose picture (not video) fills the frame: in a basic lesson, the ones that move."""
+    return {
+        index
+        for index, item in enumerate(scenes)
+        if item.scene is not None
+        and item.scene.visual_placement == "full_frame"
+        and item.scene.scene_id in images
+        and not is_uploaded_video(item.scene.visual or "")
+    }
+
+
+@dataclass(frozen=True)
+class _SceneVideo:
+    path: Path
+    size: tuple[int, int]  # as it is shown (and decoded): a quarter turn already applied
+
+
+async def _probed_videos(scenes: Sequence[NarratedScene], images: Mapping[str, Path]) -> dict[int, _SceneVideo]:
+    """Every scene's video visual (by scene index) with its size; one that cannot be decoded or has no video
+    stream fails the job (non-retryable), naming the scene and its key."""
+    videos: dict[int, _SceneVideo] = {}
+    for index, item in enumerate(scenes):
+        if item.scene is None or not is_uploaded_video(item.scene.visual or ""):
+            continue
+        path = images.get(item.scene.scene_id)
+        if path is None:
+            continue
+        key = (item.scene.visual or "").strip()
+        details = {"key": key, "scene_id": item.scene.scene_id}
+        try:
+            info = await probe_media(path)
+        except MediaInvalidError as exc:
+            raise MediaInvalidError(
+                f"{item.name}'s visual {key!r} cannot be decoded: {exc.message}", details=details
+            ) from exc
+        stream = info.first("video")
+        width, height = (stream.display_width, stream.display_height) if stream else (None, None)
+        if stream is None or not width or not height:
+            raise MediaInvalidError(
+                f"{item.name}'s visual {key!r} has no video stream to show; upload a video, or a picture",
+                details=details,
+            )
+        videos[index] = _SceneVideo(path, (width, height))
+    return videos
+
+
+def _backdrop(
+    paths: _WorkPaths, index: int, videos: Mapping[int, _SceneVideo], windows: Mapping[int, Window | None]
+) -> PictureBackdrop | VideoBackdrop:
+    """What moves under scene ``index``'s still overlay: its video (in its window, if beside the text), or its
+    full-frame picture with the Ken Burns move an animated lesson would give the scene."""
+    video = videos.get(index)
+    if video is not None:
+        return VideoBackdrop(video.path, windows.get(index))
+    return PictureBackdrop(paths.backdrop(index), move_for_scene(index))
 
 
 async def _make_soundtrack(
@@ -579,7 +730,7 @@ def _write_subtitle_files(
     chapters: list[ChapterMark],
     timeline: Timeline,
     plan: PartPlan | None,
-    pictures: Sequence[HeldPicture] | None,
+    pictures: Sequence[HeldPicture | MovingShot] | None,
     size: tuple[int, int],
     subtitle_fonts: FontSet,
     burned: AssStyle | None,
@@ -593,8 +744,11 @@ def _write_subtitle_files(
         return
     family = subtitle_fonts.family
     if pictures is not None:
-        slots = picture_slot_cues(pictures)
+        slots = picture_slot_cues([item for item in pictures if isinstance(item, HeldPicture)])
         paths.pictures_ass.write_text(to_ass(slots, size, family, style=burned), encoding="utf-8")
+        for shot in (item for item in pictures if isinstance(item, MovingShot)):
+            own = segment_cues(cues, timeline.start_sec(shot.scene), timeline.end_sec(shot.scene))
+            paths.shot_ass(shot.scene).write_text(to_ass(own, size, family, style=burned), encoding="utf-8")
     if plan is not None:
         fps = timeline.fps
         for index, part in enumerate(plan.parts):
@@ -618,6 +772,29 @@ def _render_slide_file(
     content: SlideContent, size: tuple[int, int], fonts: FontSet, theme: SlideTheme, path: Path
 ) -> None:
     save_bitmap(render_scene_slide(content, size, fonts, theme), path)
+
+
+def _render_layers(
+    content: SlideContent,
+    size: tuple[int, int],
+    fonts: FontSet,
+    theme: SlideTheme,
+    paths: _WorkPaths,
+    index: int,
+    video_size: tuple[int, int] | None,
+) -> Window | None:
+    """A moving scene's still overlay, and for a full-frame picture its backdrop; returns where a video beside the
+    text shows through its slide (None: the backdrop fills the frame)."""
+    if content.image is None:
+        raise RenderError(f"scene {index + 1} moves a visual it does not have")
+    if video_size is not None and not content.full_frame:
+        slide, window = render_slide_around(content, size, fonts, video_size, theme)
+        save_png(slide, paths.overlay(index))
+        return window
+    if video_size is None:
+        save_bitmap(picture_cover(content.image, size), paths.backdrop(index))
+    save_png(render_text_over_backdrop(content, size, fonts, theme), paths.overlay(index))
+    return None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ which picture ``k`` occupies its own time slot; their captions are re-timed onto
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -60,6 +60,31 @@ def plan_held_pictures(boundaries: Sequence[int], cues: Sequence[Cue], fps: int)
             else:
                 pictures.append(HeldPicture(scene, captions, end - start))
     return pictures
+
+
+@dataclass(frozen=True)
+class MovingShot:
+    """Scene ``scene`` of a still-slide lesson whose backdrop moves (a full-frame picture or a video): its
+    ``frames`` are encoded as moving pictures, with its captions burned on them, between the held pictures."""
+
+    scene: int
+    frames: int
+
+
+def plan_pictures_and_shots(
+    boundaries: Sequence[int], cues: Sequence[Cue], fps: int, moving: Collection[int]
+) -> list[HeldPicture | MovingShot]:
+    """:func:`plan_held_pictures`, except that each scene in ``moving`` is one :class:`MovingShot` over all its
+    frames; the other scenes keep their held pictures, so only the moving scenes cost a moving encode."""
+    planned: list[HeldPicture | MovingShot] = []
+    for picture in plan_held_pictures(boundaries, cues, fps):
+        if picture.scene not in moving:
+            planned.append(picture)
+        elif planned and isinstance(last := planned[-1], MovingShot) and last.scene == picture.scene:
+            planned[-1] = MovingShot(picture.scene, last.frames + picture.frames)
+        else:
+            planned.append(MovingShot(picture.scene, picture.frames))
+    return planned
 
 
 def picture_slot_cues(pictures: Sequence[HeldPicture], slot_sec: float = PICTURE_SLOT_SEC) -> list[Cue]:

@@ -1,5 +1,5 @@
-"""Pictures for scenes: an uploaded picture a scene's ``visual`` names, or for a prompt an image provider behind a
-small interface, cached by prompt.
+"""Pictures for scenes: an uploaded picture (or video) a scene's ``visual`` names, or for a prompt an image provider
+behind a small interface, cached by prompt.
 
 The provider is the OpenAI Images API (``images.generate``), or any server that speaks it, at the configured
 ``base_url`` and model. Each image is kept in the media bucket under a key made from the model, the size and the
@@ -25,7 +25,7 @@ import structlog
 from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.uploaded_inputs import fetch_upload
 from reelflow.contracts import Scene
-from reelflow.contracts.specs import IMAGE_UPLOAD_KEY_PATTERN
+from reelflow.contracts.specs import IMAGE_UPLOAD_KEY_PATTERN, VIDEO_UPLOAD_KEY_PATTERN
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.failures import VisualError
 
@@ -102,6 +102,11 @@ def is_uploaded_picture(visual: str) -> bool:
     return re.fullmatch(IMAGE_UPLOAD_KEY_PATTERN, visual.strip()) is not None
 
 
+def is_uploaded_video(visual: str) -> bool:
+    """Whether a scene's ``visual`` names an uploaded video rather than a prompt."""
+    return re.fullmatch(VIDEO_UPLOAD_KEY_PATTERN, visual.strip()) is not None
+
+
 async def scene_images(
     scenes: Sequence[Scene],
     frame: tuple[int, int],
@@ -111,8 +116,8 @@ async def scene_images(
     bucket: str,
     folder: Path,
 ) -> Mapping[str, Path]:
-    """The picture of every scene that has a ``visual``, by scene id: an uploaded one from the media bucket, or
-    for a prompt one from the cache, else from the provider.
+    """The picture (or video) of every scene that has a ``visual``, by scene id: an uploaded one from the media
+    bucket, or for a prompt a picture from the cache, else from the provider.
 
     Without a provider the prompts are left out (logged per scene, naming the settings to set).
     """
@@ -124,7 +129,7 @@ async def scene_images(
     prompted: list[Scene] = []
     for scene in wanted:
         visual = (scene.visual or "").strip()
-        if is_uploaded_picture(visual):
+        if is_uploaded_picture(visual) or is_uploaded_video(visual):
             path = folder / f"{scene.scene_id}{PurePosixPath(visual).suffix}"
             what = f"scene {scene.scene_id}'s visual"
             images[scene.scene_id] = await fetch_upload(blobs, bucket, visual, path, what=what)

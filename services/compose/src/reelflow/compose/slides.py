@@ -406,10 +406,64 @@ def render_scene_slide(
     logo = logo_size(theme.logo, size, SLIDE_LOGO_SHARE) if theme.logo is not None else None
     layout = layout_scene_slide(content, size, fonts, logo=logo)
     if content.picture_behind and content.image is not None:
-        image = _picture_background(content.image, size)
+        image = _dimmed(picture_cover(content.image, size))
         theme = replace(theme, headline=LIGHT_TEXT, chapter=PICTURE_CHAPTER_TEXT)
     else:
         image = render_background(size, theme)
+    _draw_slide_text(image, layout, theme, content.image)
+    return image
+
+
+def render_text_over_backdrop(
+    content: SlideContent, size: tuple[int, int], fonts: FontSet, theme: SlideTheme = DEFAULT_THEME
+) -> Image.Image:
+    """A full-frame slide's text (and logo) on a transparent frame darkened by :data:`PICTURE_DIMMING`: laid over
+    a moving picture or a video (the backdrop), it looks like :func:`render_scene_slide` of a full-frame picture,
+    but the backdrop moves under text that stays still and sharp."""
+    logo = logo_size(theme.logo, size, SLIDE_LOGO_SHARE) if theme.logo is not None else None
+    layout = layout_scene_slide(replace(content, image=None, full_frame=True), size, fonts, logo=logo)
+    shade = Image.new("RGBA", size, (0, 0, 0, round(255 * PICTURE_DIMMING)))
+    text = Image.new("RGBA", size, (0, 0, 0, 0))
+    _draw_slide_text(text, layout, replace(theme, headline=LIGHT_TEXT, chapter=PICTURE_CHAPTER_TEXT), None)
+    return Image.alpha_composite(shade, text)
+
+
+def render_slide_around(
+    content: SlideContent,
+    size: tuple[int, int],
+    fonts: FontSet,
+    picture_size: tuple[int, int],
+    theme: SlideTheme = DEFAULT_THEME,
+) -> tuple[Image.Image, Box]:
+    """A slide laid out as if a picture of ``picture_size`` were beside its text, with a transparent rounded
+    window where that picture would be: a video shows through it. Returns the slide and the window."""
+    logo = logo_size(theme.logo, size, SLIDE_LOGO_SHARE) if theme.logo is not None else None
+    layout = layout_scene_slide(replace(content, image=Path("video"), full_frame=False), size, fonts, logo=logo)
+    if layout.image_box is None:  # a slide with an image beside its text always has a box for it
+        raise ValueError("the slide's layout left no room beside its text")
+    window = fitted_window(layout.image_box, picture_size)
+    image = render_background(size, theme).convert("RGBA")
+    _draw_slide_text(image, layout, theme, None)
+    alpha = Image.new("L", size, 255)
+    ImageDraw.Draw(alpha).rounded_rectangle(window, radius=_corner_radius(window), fill=0)
+    image.putalpha(alpha)
+    return image, window
+
+
+def fitted_window(box: Box, picture_size: tuple[int, int]) -> Box:
+    """The largest rectangle of the picture's shape inside ``box``, centred in it, on even pixels (4:2:0 video
+    places and scales cleanly only on even coordinates)."""
+    left, top, right, bottom = box
+    scale = min((right - left) / max(1, picture_size[0]), (bottom - top) / max(1, picture_size[1]))
+    width = max(2, math.floor(picture_size[0] * scale / 2) * 2)
+    height = max(2, math.floor(picture_size[1] * scale / 2) * 2)
+    x = (left + (right - left - width) // 2) // 2 * 2
+    y = (top + (bottom - top - height) // 2) // 2 * 2
+    return x, y, x + width, y + height
+
+
+def _draw_slide_text(image: Image.Image, layout: SlideLayout, theme: SlideTheme, picture: Path | None) -> None:
+    """The layout's text, accent bar, ``picture`` (in its box, if it has one) and logo, drawn on ``image``."""
     draw = ImageDraw.Draw(image)
     if layout.chapter is not None:
         _draw_block(draw, layout.chapter, theme.chapter)
@@ -418,15 +472,19 @@ def render_scene_slide(
     for point in layout.earlier_points:
         _draw_block(draw, point, theme.chapter)
     _draw_block(draw, layout.headline, theme.headline)
-    if layout.image_box is not None and content.image is not None:
-        _place_image(image, content.image, layout.image_box)
+    if layout.image_box is not None and picture is not None:
+        _place_image(image, picture, layout.image_box)
     if layout.logo_box is not None and theme.logo is not None:
         _place_logo(image, theme.logo, layout.logo_box)
-    return image
 
 
-def _picture_background(picture_path: Path, size: tuple[int, int]) -> Image.Image:
-    """The picture scaled to cover the frame (centred, its overflow cut), darkened so light text reads on it."""
+def _dimmed(picture: Image.Image) -> Image.Image:
+    """Darkened so light text reads on it."""
+    return Image.blend(picture, Image.new("RGB", picture.size, (0, 0, 0)), PICTURE_DIMMING)
+
+
+def picture_cover(picture_path: Path, size: tuple[int, int]) -> Image.Image:
+    """The picture scaled to cover the frame (centred, its overflow cut)."""
     with Image.open(picture_path) as opened:
         picture = opened.convert("RGB")
     scale = max(size[0] / picture.width, size[1] / picture.height)
@@ -435,8 +493,11 @@ def _picture_background(picture_path: Path, size: tuple[int, int]) -> Image.Imag
         Image.Resampling.LANCZOS,
     )
     left, top = (scaled.width - size[0]) // 2, (scaled.height - size[1]) // 2
-    covered = scaled.crop((left, top, left + size[0], top + size[1]))
-    return Image.blend(covered, Image.new("RGB", size, (0, 0, 0)), PICTURE_DIMMING)
+    return scaled.crop((left, top, left + size[0], top + size[1]))
+
+
+def _corner_radius(box: Box) -> int:
+    return max(4, min(box[2] - box[0], box[3] - box[1]) // 30)
 
 
 def _place_logo(slide: Image.Image, logo_path: Path, box: Box) -> None:
@@ -459,7 +520,9 @@ def _place_image(slide: Image.Image, picture_path: Path, box: Box) -> None:
             (round(picture.width * scale), round(picture.height * scale)), Image.Resampling.LANCZOS
         )
     mask = Image.new("L", picture.size, 0)
-    ImageDraw.Draw(mask).rounded_rectangle((0, 0, *picture.size), radius=max(4, min(picture.size) // 30), fill=255)
+    ImageDraw.Draw(mask).rounded_rectangle(
+        (0, 0, *picture.size), radius=_corner_radius((0, 0, *picture.size)), fill=255
+    )
     x = left + (right - left - picture.width) // 2
     y = top + (bottom - top - picture.height) // 2
     slide.paste(picture, (x, y), mask)

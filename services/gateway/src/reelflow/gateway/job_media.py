@@ -1,5 +1,6 @@
-"""Before a job starts: every clip, the music, each scene's uploaded picture and the brand logo name uploads in the
-media bucket, of the right kind (clips are videos or pictures, music is sound, pictures are pictures).
+"""Before a job starts: every clip, the music, each scene's uploaded picture or video and the brand logo name uploads
+in the media bucket, of the right kind (clips are videos or pictures, music is sound, a scene's visual a picture or a
+video, a logo a picture).
 
 Checking here, rather than letting compose find out, answers the caller at once and lists every bad input. Only
 keys ``POST /api/uploads`` hands out (``uploads/{sha256}.{ext}``) are looked up at all, so no caller-made key
@@ -138,18 +139,19 @@ async def require_lesson_music(blobs: BlobStore, bucket: str, music: MusicTrack 
 
 @dataclass(frozen=True)
 class NamedUpload:
-    """An upload a spec names in ``field``, which must be a ``kind`` (image or font) of upload."""
+    """An upload a spec names in ``field``, which must be a ``kind`` of upload: a scene's ``visual`` (a picture or a
+    video), an ``image`` (the logo: a picture) or a ``font``."""
 
     field: str
     key: str
-    kind: Literal["image", "font"]
+    kind: Literal["visual", "image", "font"]
 
 
 def lesson_uploads(script: VideoScript, brand: BrandColours | None, *, script_field: str) -> list[NamedUpload]:
     """Every upload a lesson shows: scene visuals that name an upload (the others are prompts for the image
     provider), the brand logo and the brand font."""
     named = [
-        NamedUpload(f"{script_field}.chapters.{c}.scenes.{s}.visual", (scene.visual or "").strip(), "image")
+        NamedUpload(f"{script_field}.chapters.{c}.scenes.{s}.visual", (scene.visual or "").strip(), "visual")
         for c, chapter in enumerate(script.chapters)
         for s, scene in enumerate(chapter.scenes)
         if is_upload_key((scene.visual or "").strip())
@@ -167,15 +169,17 @@ def upload_kind_problem(upload: NamedUpload, found: BlobInfo | None) -> str | No
     if upload.kind == "font" and not found.content_type.startswith("font/"):
         return f"it is a {found.content_type} upload; brand.font must be a TrueType or OpenType font"
     if upload.kind == "image" and not found.content_type.startswith("image/"):
+        return f"the upload is {found.content_type}; brand.logo must be a picture (PNG, JPEG or WebP)"
+    if upload.kind == "visual" and not found.content_type.startswith(("image/", "video/")):
         return (
-            f"it is a {found.content_type} upload; a scene's visual or a logo must be a picture (PNG, JPEG or WebP). "
-            "Videos as scene visuals are not built yet"
+            f"the upload is {found.content_type}; a scene's visual must be a picture (PNG, JPEG or WebP) or a video "
+            "(MP4, MOV, MKV or WebM)"
         )
     return None
 
 
 async def require_lesson_uploads(blobs: BlobStore, bucket: str, named: list[NamedUpload], *, within: str = "") -> None:
-    """Every picture and font a lesson names must be an upload of that kind before its job starts."""
+    """Every picture, video and font a lesson names must be an upload of that kind before its job starts."""
     if not named:
         return
     stored = await _stored(blobs, bucket, list(dict.fromkeys(upload.key for upload in named)))

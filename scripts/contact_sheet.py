@@ -1,12 +1,14 @@
 """A contact sheet of what reelflow's videos look like: frames of each template at each frame shape, rendered
 through a running stack's REST API exactly as a user's jobs are, tiled into one PNG (docs/contact-sheet.png).
 
-Run `uv run reelflow up` in another terminal, then `uv run python scripts/contact_sheet.py` (about two minutes on
+Run `uv run reelflow up` in another terminal, then `uv run python scripts/contact_sheet.py` (a few minutes on
 two cores). Renders:
-- the Korean sample lesson at 16:9 (dark theme, one key phrase per slide, an uploaded picture on one scene),
-  9:16 (light theme, key points building up) and 1:1 (brand colours, an uploaded logo and font), each with its
-  title card and an outro card;
-- a ranking short (9:16) of three generated clips framed `fit`, `letterbox` and `fill`, its labels narrated.
+- the Korean sample lesson at 16:9 (dark theme, one key phrase per slide, an uploaded picture beside one scene's
+  text and an uploaded video filling another's frame), 9:16 (light theme, key points building up, a full-frame
+  picture moving under one scene's text) and 1:1 (brand colours, an uploaded logo and font), each with its title
+  card and an outro card;
+- a ranking short (9:16) opening with its title card, of three generated clips framed `fit`, `letterbox` and
+  `fill` and an uploaded picture, its labels narrated.
 """
 
 import argparse
@@ -33,8 +35,9 @@ JOB_TIMEOUT_SEC = 600
 TERMINAL = {"COMPLETED", "FAILED", "CANCELED"}
 # Where frames are taken, as shares of each video (0: the title card, 1.5 s in).
 LESSON_MOMENTS = [0.0, 0.2, 0.45, 0.7, 0.99]
-SHORT_MOMENTS = [0.2, 0.5, 0.85]
-SHORT_CAPTION = "ranking short 9:16 · fit, letterbox, fill · labels narrated"
+SHORT_MOMENTS = [0.03, 0.2, 0.42, 0.62, 0.8, 0.96]
+SHORT_CAPTION = "ranking short 9:16 · title card · fit, letterbox, a picture, fill · labels narrated"
+CARD_SEC = 3.0  # a lesson's title and outro cards, for placing frames on a scene
 
 
 def ffmpeg(*args: str) -> None:
@@ -44,6 +47,7 @@ def ffmpeg(*args: str) -> None:
 def make_inputs(folder: Path) -> dict[str, Path]:
     """A picture for a scene, a logo, and three clips of different shapes, made with FFmpeg."""
     ffmpeg("-f", "lavfi", "-i", "gradients=size=960x640:seed=7", "-frames:v", "1", str(folder / "picture.png"))
+    ffmpeg("-f", "lavfi", "-i", "cellauto=size=960x640:rule=18:seed=3", "-frames:v", "1", str(folder / "photo.png"))
     logo = Image.new("RGBA", (360, 120), (0, 0, 0, 0))
     draw = ImageDraw.Draw(logo)
     draw.rounded_rectangle((0, 0, 359, 119), radius=28, fill=(194, 65, 12, 255))
@@ -59,9 +63,8 @@ def make_inputs(folder: Path) -> dict[str, Path]:
             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
             str(folder / f"{name}.mp4"),
         )  # fmt: skip
-    return {"picture": folder / "picture.png", "logo": folder / "logo.png", "font": FONT} | {
-        name: folder / f"{name}.mp4" for name in ("wide", "tall", "square")
-    }
+    files = {"picture": folder / "picture.png", "photo": folder / "photo.png", "logo": folder / "logo.png"}
+    return files | {"font": FONT} | {name: folder / f"{name}.mp4" for name in ("wide", "tall", "square")}
 
 
 async def upload(client: httpx.AsyncClient, path: Path) -> str:
@@ -84,9 +87,20 @@ async def wait_for(client: httpx.AsyncClient, job_id: str) -> dict[str, Any]:
     raise TimeoutError(f"job {job_id} did not finish within {JOB_TIMEOUT_SEC} s")
 
 
+def scene_share(script: dict[str, Any], index: int, total_sec: float) -> float:
+    """Roughly where the middle of scene ``index`` (in script order) falls in the video, by its narration's length
+    among all of it, after the title card (narration is read at an even pace, so characters stand in for time)."""
+    lengths = [len(scene["narration"]) for chapter in script["chapters"] for scene in chapter["scenes"]]
+    spoken_sec = total_sec - 2 * CARD_SEC
+    middle = CARD_SEC + spoken_sec * (sum(lengths[:index]) + lengths[index] / 2) / sum(lengths)
+    return middle / total_sec
+
+
 async def lesson_video(
-    client: httpx.AsyncClient, name: str, options: dict[str, Any], picture: str | None, out: Path
-) -> Path:
+    client: httpx.AsyncClient, name: str, options: dict[str, Any], visuals: dict[int, dict[str, str]], out: Path
+) -> tuple[Path, list[float]]:
+    """The lesson rendered with ``visuals`` (scene index in script order → its visual fields), and the shares of
+    its length at which to take frames: the title card, each scene with a visual, and the rest spread out."""
     video_id = f"contact-{name}-{int(time.time())}"
     asked = await client.post(
         f"/api/videos/{video_id}/scripts/generate",
@@ -95,9 +109,11 @@ async def lesson_video(
     asked.raise_for_status()
     script_id = asked.json()["script_id"]
     script = await written_script(client, script_id)
-    if picture is not None:  # the second scene shows an uploaded picture
-        body = script["script"]
-        body["chapters"][0]["scenes"][min(1, len(body["chapters"][0]["scenes"]) - 1)]["visual"] = picture
+    body = script["script"]
+    scenes = [scene for chapter in body["chapters"] for scene in chapter["scenes"]]
+    for index, fields in visuals.items():
+        scenes[min(index, len(scenes) - 1)].update(fields)
+    if visuals:
         edited = await client.put(f"/api/scripts/{script_id}", json={"script": body, "version": script["version"]})
         edited.raise_for_status()
     (await client.post(f"/api/scripts/{script_id}/approve")).raise_for_status()
@@ -107,18 +123,25 @@ async def lesson_video(
     )
     started.raise_for_status()
     job = await wait_for(client, started.json()["job"]["job_id"])
-    return await download(client, job["job_id"], out / f"{name}.mp4")
+    video = await download(client, job["job_id"], out / f"{name}.mp4")
+    total = await asyncio.to_thread(duration_of, video)
+    shown = [scene_share(body, min(index, len(scenes) - 1), total) for index in sorted(visuals)]
+    spread = [share for share in LESSON_MOMENTS[1:-1] if all(abs(share - other) > 0.1 for other in shown)]
+    return video, sorted([0.0, *shown, *spread[: max(0, 3 - len(shown))], LESSON_MOMENTS[-1]])
 
 
 async def short_video(client: httpx.AsyncClient, keys: dict[str, str], out: Path) -> Path:
     clips = [
-        {"media_key": keys["wide"], "rank": 3, "label": "가로 영상 (fit)", "framing": "fit"},
-        {"media_key": keys["square"], "rank": 2, "label": "정사각형 (letterbox)", "framing": "letterbox"},
-        {"media_key": keys["tall"], "rank": 1, "label": "세로 영상 (fill)", "framing": "fill"},
+        {"media_key": keys["wide"], "rank": 5, "label": "가로 영상 (fit)", "framing": "fit"},
+        {"media_key": keys["tall"], "rank": 3, "label": "세로 영상 (fill)", "framing": "fill", "end": 2},
+        {"media_key": keys["square"], "rank": 4, "label": "정사각형 (letterbox)", "framing": "letterbox"},
+        {"media_key": keys["photo"], "rank": 2, "label": "사진 한 장", "end": 3},
+        {"media_key": keys["wide"], "rank": 1, "label": "다시 가로 (fill)", "framing": "fill", "end": 2},
     ]
     body = {
         "video_id": f"contact-short-{int(time.time())}",
         "title": "화면 맞춤 세 가지",
+        "title_card": True,
         "clips": clips,
         "voice": {"provider": "espeak", "voice": "ko"},
         "language": "ko",
@@ -195,15 +218,24 @@ async def main(gateway: str, api_key: str, out: Path) -> None:
             keys = {name: await upload(client, path) for name, path in inputs.items()}
             brand = {"background": "#F4F1EA", "accent": "#C2410C", "logo": keys["logo"], "font": keys["font"]}
             square = {"size": "1080x1080", "theme": "brand", "brand": brand}
-            lessons: list[tuple[str, str, dict[str, Any], str | None]] = [
-                ("16:9 · dark · headline · an uploaded picture", "wide", {"size": "1280x720"}, keys["picture"]),
-                ("9:16 · light · bullets", "tall", {"size": "1080x1920", "theme": "light", "layout": "bullets"}, None),
-                ("1:1 · brand colours, logo, font", "square", square, None),
+            beside = {"visual": keys["picture"]}
+            video_behind = {"visual": keys["square"], "visual_placement": "full_frame"}
+            picture_behind = {"visual": keys["photo"], "visual_placement": "full_frame"}
+            tall = {"size": "1080x1920", "theme": "light", "layout": "bullets"}
+            lessons: list[tuple[str, str, dict[str, Any], dict[int, dict[str, str]]]] = [
+                (
+                    "16:9 · dark · headline · an uploaded picture beside the text, an uploaded video behind it",
+                    "wide",
+                    {"size": "1280x720"},
+                    {1: beside, 3: video_behind},
+                ),
+                ("9:16 · light · bullets · a full-frame picture, moving", "tall", tall, {2: picture_behind}),
+                ("1:1 · brand colours, logo, font", "square", square, {}),
             ]
             rows = []
-            for caption, name, options, picture in lessons:
-                video = await lesson_video(client, name, options, picture, folder)
-                rows.append((caption, await asyncio.to_thread(frames, video, LESSON_MOMENTS, folder)))
+            for caption, name, options, visuals in lessons:
+                video, moments = await lesson_video(client, name, options, visuals, folder)
+                rows.append((caption, await asyncio.to_thread(frames, video, moments, folder)))
             short = await short_video(client, keys, folder)
             rows.append((SHORT_CAPTION, await asyncio.to_thread(frames, short, SHORT_MOMENTS, folder)))
         sheet(rows, out)

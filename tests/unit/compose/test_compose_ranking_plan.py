@@ -24,6 +24,7 @@ from reelflow.compose.ranking import (
     plan_ranking,
     ranking_chapters_txt,
     ranking_cues,
+    thumbnail_frame,
     thumbnail_time_sec,
     trim_problem,
     trim_window,
@@ -231,6 +232,20 @@ def test_each_clip_is_trimmed_cropped_scaled_and_badged_once() -> None:
     assert inputs == ["a.mp4", "2.png", "b.mp4", "1.png"]  # each source read once, for its window only
     assert args[args.index("-frames:v") + 1] == str(plan.total_frames)
     assert "-an" in args and args[-1] == "p.mp4"
+
+    # The same run writes the thumbnail: the #1 clip's frame, split off the picture on its way to the encoder.
+    with_thumbnail = short_picture_args(
+        plan, [Path("a.mp4"), Path("b.mp4")], [Path("2.png"), Path("1.png")], Path("p.mp4"), thumbnail=Path("t.jpg")
+    )
+    frame = thumbnail_frame(plan)
+    assert plan.clips[-1].start_frame < frame < plan.total_frames
+    graph = with_thumbnail[with_thumbnail.index("-filter_complex") + 1]
+    assert graph.endswith(
+        f"[picture]split=2[encoded][snap];[snap]trim=start_frame={frame}:end_frame={frame + 1}[thumb]"
+    )
+    assert with_thumbnail[with_thumbnail.index("p.mp4") + 1 :] == [
+        "-map", "[thumb]", "-frames:v", "1", "-q:v", "2", "-update", "1", "t.jpg"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

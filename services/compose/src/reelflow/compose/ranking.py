@@ -17,9 +17,8 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from reelflow.compose.ffmpeg import AUDIO_SAMPLE_RATE, FFMPEG_WRITING, seconds_text
+from reelflow.compose.ffmpeg import AUDIO_SAMPLE_RATE
 from reelflow.compose.motion import KenBurns, move_for_scene
 from reelflow.compose.subtitles import ChapterMark, Cue, TimedNarration, chapters_txt, plan_cues
 from reelflow.contracts import RankingClip, RankingSpec, frame_size
@@ -426,19 +425,7 @@ def thumbnail_time_sec(plan: RankingPlan) -> float:
     return min((winner.frames - 1) / plan.fps, max(winner.frames / plan.fps / 2, BADGE_FADE_SEC + 0.1))
 
 
-def thumbnail_args(video: Path, at_sec: float, out_path: Path) -> list[str]:
-    """One JPEG frame of ``video`` at ``at_sec``: of the finished short, the #1 clip with its badge."""
-    return [
-        *FFMPEG_WRITING,
-        "-ss",
-        seconds_text(at_sec),
-        "-i",
-        str(video),
-        "-frames:v",
-        "1",
-        "-q:v",
-        "2",
-        "-update",
-        "1",
-        str(out_path),
-    ]
+def thumbnail_frame(plan: RankingPlan) -> int:
+    """The frame of the joined timeline the thumbnail is: the #1 clip with its badge (:func:`thumbnail_time_sec`)."""
+    winner = plan.clips[-1]
+    return min(plan.total_frames - 1, winner.start_frame + round(thumbnail_time_sec(plan) * plan.fps))

@@ -27,8 +27,6 @@ from reelflow.compose.ranking import (
     plan_ranking,
     ranking_chapters_txt,
     ranking_cues,
-    thumbnail_args,
-    thumbnail_time_sec,
     unusable_inputs_error,
 )
 from reelflow.compose.short_encoding import short_picture_args, short_soundtrack_args
@@ -91,6 +89,11 @@ class _WorkPaths:
     def out(self) -> Path:
         return self.root / "out"
 
+    @property
+    def thumbnail(self) -> Path:
+        """Written by the picture's encode (:func:`short_picture_args`), straight into the output folder."""
+        return self.out / "thumb.jpg"
+
     def create(self) -> None:
         for folder in ("sources", "parts", "out"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
@@ -147,16 +150,11 @@ async def compose_ranking(
             plan, paths, music, volume, slots, progress=progress, cancel=cancel, timeout_sec=step_timeout_sec
         )
         duration = await _join(plan, paths, progress, cancel, step_timeout_sec)
-        thumbnail = paths.out / "thumb.jpg"
-        at_sec = plan.start_sec(len(plan.clips) - 1) + thumbnail_time_sec(plan)
-        await run_process(
-            thumbnail_args(paths.out / "video.mp4", at_sec, thumbnail), timeout_sec=step_timeout_sec, cancel=cancel
-        )
         files = ComposedFiles(
             video=paths.out / "video.mp4",
             subtitles_srt=paths.out / "subtitles.srt",
             subtitles_vtt=paths.out / "subtitles.vtt",
-            thumbnail=thumbnail,
+            thumbnail=paths.thumbnail,
             chapters=paths.out / "chapters.txt",
             duration_sec=duration,
         )
@@ -296,7 +294,14 @@ async def _encode_picture_and_soundtrack(
 
     async def picture() -> None:
         await run_process(
-            short_picture_args(plan, sources, badges, paths.picture, card=paths.card if plan.card_frames else None),
+            short_picture_args(
+                plan,
+                sources,
+                badges,
+                paths.picture,
+                card=paths.card if plan.card_frames else None,
+                thumbnail=paths.thumbnail,
+            ),
             timeout_sec=timeout_sec,
             cancel=cancel,
             expected_duration_sec=plan.total_sec,

@@ -30,7 +30,7 @@ from reelflow.compose.ffmpeg import (
 )
 from reelflow.compose.loudness import loudnorm_targets
 from reelflow.compose.motion import KenBurns, ken_burns_filter
-from reelflow.compose.ranking import BADGE_FADE_SEC, TRANSITION, RankingPlan
+from reelflow.compose.ranking import BADGE_FADE_SEC, TRANSITION, RankingPlan, thumbnail_frame
 
 # Single pass per clip (dynamic mode): clips are short and each keeps its own level. Same target as lessons.
 LOUDNESS_FILTER = f"loudnorm={loudnorm_targets()}"
@@ -134,11 +134,22 @@ def card_picture_filter(plan: RankingPlan, *, source: str, out: str) -> str:
 
 
 def short_picture_args(
-    plan: RankingPlan, sources: Sequence[Path], badges: Sequence[Path], out_path: Path, *, card: Path | None = None
+    plan: RankingPlan,
+    sources: Sequence[Path],
+    badges: Sequence[Path],
+    out_path: Path,
+    *,
+    card: Path | None = None,
+    thumbnail: Path | None = None,
 ) -> list[str]:
     """Encode the short's whole picture in one run; ``sources`` and ``badges`` are per clip, in the plan's
     (countdown) order, and ``card`` is the title card's PNG when the plan opens with one. Video only: the
     soundtrack is encoded beside it (:func:`short_soundtrack_args`).
+
+    With ``thumbnail`` the same run also writes that JPEG: the frame :func:`thumbnail_frame`, taken from the
+    filtered picture on its way to the encoder. Taking it from the finished MP4 afterwards would decode it again
+    from its last key frame before that point (a second and a half of CPU for a 1080x1920 short) after
+    everything else had finished.
 
     Each video source is read from its trim's start for its window only (``-ss``/``-t`` on the input, audio off);
     a picture is read as its one frame. Each ``xfade`` starts where the next clip's planned start frame is, so the
@@ -180,16 +191,24 @@ def short_picture_args(
         joined = following
     if len(layers) == 1:
         chains.append(f"{joined}null[picture]")
+    encoded, snapshot = "[picture]", []
+    if thumbnail is not None:
+        frame = thumbnail_frame(plan)
+        encoded = "[encoded]"
+        chains.append(f"[picture]split=2{encoded}[snap]")
+        chains.append(f"[snap]trim=start_frame={frame}:end_frame={frame + 1}[thumb]")
+        snapshot = ["-map", "[thumb]", "-frames:v", "1", "-q:v", "2", "-update", "1", str(thumbnail)]
     return [
         *args,
         "-filter_complex",
         ";".join(chains),
         "-map",
-        "[picture]",
+        encoded,
         "-frames:v",
         str(plan.total_frames),
         *x264_output_args(plan.fps),
         str(out_path),
+        *snapshot,
     ]
 
 

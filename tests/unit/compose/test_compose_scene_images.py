@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 from tests.fake_images import FakeImages
 
 from reelflow.compose.fonts import FontSet
@@ -163,6 +163,28 @@ async def test_an_uploaded_picture_or_video_is_taken_from_the_media_bucket_witho
     with Image.open(found["s1"]) as fetched:
         assert fetched.getpixel((5, 5)) == GREEN
     assert found["s3"].suffix == ".webm" and found["s3"].read_bytes() == b"a video"
+
+
+async def test_a_phone_photo_stored_sideways_is_turned_upright_as_its_exif_says(tmp_path: Path) -> None:
+    blobs = await _store(tmp_path / "blobs")
+    sideways = Image.new("RGB", (400, 200), GREEN)
+    sideways.paste((200, 20, 20), (0, 0, 200, 200))  # red on the left as stored: on top once turned
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6  # "turn 90 degrees clockwise to view"
+    photo = tmp_path / "photo.jpg"
+    sideways.save(photo, exif=exif, quality=95)
+    key = f"uploads/{'d' * 64}.jpg"
+    await blobs.put_file("reelflow-media", key, photo, "image/jpeg")
+    scenes = [Scene(scene_id="s1", narration="Look.", visual=key)]
+
+    found = await scene_images(
+        scenes, (1280, 720), provider=None, blobs=blobs, bucket="reelflow-media", folder=tmp_path
+    )
+
+    with Image.open(found["s1"]) as turned:
+        assert turned.format == "PNG" and turned.size == (200, 400)
+        top = turned.convert("RGB").getpixel((100, 50))
+        assert isinstance(top, tuple) and top[0] > 150 and top[1] < 80, "the photo's left edge is its top once turned"
 
 
 async def test_an_uploaded_picture_that_is_not_there_fails_the_job_naming_the_scene(tmp_path: Path) -> None:

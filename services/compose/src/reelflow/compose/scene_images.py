@@ -21,13 +21,14 @@ from typing import Any, Protocol
 
 import openai
 import structlog
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.uploaded_inputs import fetch_upload
 from reelflow.contracts import Scene
 from reelflow.contracts.specs import IMAGE_UPLOAD_KEY_PATTERN, VIDEO_UPLOAD_KEY_PATTERN
 from reelflow.runtime.blobs import BlobStore
-from reelflow.runtime.failures import VisualError
+from reelflow.runtime.failures import MediaInvalidError, VisualError
 
 log = structlog.get_logger("reelflow.compose.scene_images")
 
@@ -107,6 +108,22 @@ def is_uploaded_video(visual: str) -> bool:
     return re.fullmatch(VIDEO_UPLOAD_KEY_PATTERN, visual.strip()) is not None
 
 
+def upright(picture: Path, out: Path, what: str) -> Path:
+    """``picture`` turned as its EXIF orientation says (a phone photo taken upright is often stored sideways with a
+    tag saying so, which neither the slide drawing nor FFmpeg reads), written to ``out`` as a PNG that keeps its
+    transparency; ``picture`` itself when it needs no turning. Raises :class:`MediaInvalidError` (non-retryable)
+    naming ``what`` when it is not a readable picture."""
+    try:
+        with Image.open(picture) as opened:
+            if opened.getexif().get(ExifTags.Base.Orientation, 1) in (0, 1):
+                return picture
+            turned = ImageOps.exif_transpose(opened)
+            turned.save(out, format="PNG")
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise MediaInvalidError(f"{what} is not a readable picture ({exc})", retryable=False) from exc
+    return out
+
+
 async def scene_images(
     scenes: Sequence[Scene],
     frame: tuple[int, int],
@@ -132,7 +149,10 @@ async def scene_images(
         if is_uploaded_picture(visual) or is_uploaded_video(visual):
             path = folder / f"{scene.scene_id}{PurePosixPath(visual).suffix}"
             what = f"scene {scene.scene_id}'s visual"
-            images[scene.scene_id] = await fetch_upload(blobs, bucket, visual, path, what=what)
+            fetched = await fetch_upload(blobs, bucket, visual, path, what=what)
+            if is_uploaded_picture(visual):
+                fetched = await asyncio.to_thread(upright, fetched, folder / f"{scene.scene_id}-upright.png", what)
+            images[scene.scene_id] = fetched
         else:
             prompted.append(scene)
     if provider is None:

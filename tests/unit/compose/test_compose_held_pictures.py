@@ -22,7 +22,6 @@ from reelflow.compose.h264_hold import (
     BitWriter,
     EncodedShot,
     UnsupportedStreamError,
-    held_pictures_stream,
     nal_type,
     nal_unit,
     nal_units,
@@ -152,7 +151,7 @@ def test_compose_held_skip_frames_fit_the_encoders_parameter_sets(tmp_path: Path
 def test_compose_held_stream_decodes_to_each_picture_repeated_exactly(tmp_path: Path) -> None:
     encoded = _encode_pictures(tmp_path, ["red", "white", "navy"])
     held = tmp_path / "held.h264"
-    held.write_bytes(held_pictures_stream(encoded, [5, 1, 40]))
+    held.write_bytes(spliced_stream(encoded, [5, 1, 40]))
 
     strict = run_tool(
         "ffmpeg", "-v", "error", "-xerror", "-err_detect", "explode+bitstream+buffer+careful",
@@ -163,9 +162,9 @@ def test_compose_held_stream_decodes_to_each_picture_repeated_exactly(tmp_path: 
     assert [count for _, count in runs] == [5, 1, 40]
     assert len({digest for digest, _ in runs}) == 3
     with pytest.raises(ValueError, match="at least one frame"):
-        held_pictures_stream(encoded, [5, 0, 1])
+        spliced_stream(encoded, [5, 0, 1])
     with pytest.raises(UnsupportedStreamError, match="expected 2 encoded pictures, found 3"):
-        held_pictures_stream(encoded, [1, 1])
+        spliced_stream(encoded, [1, 1])
 
 
 @pytest.mark.parametrize(
@@ -180,7 +179,7 @@ def test_compose_held_stream_refuses_what_it_does_not_write_for(tmp_path: Path, 
     encoded = _encode_pictures(tmp_path, ["red", "blue", "green"], *extra)
 
     with pytest.raises(UnsupportedStreamError, match=refused):
-        held_pictures_stream(encoded, [3, 3, 3])
+        spliced_stream(encoded, [3, 3, 3])
 
 
 async def test_compose_held_lesson_encodes_each_distinct_picture_once(tmp_path: Path, fonts: FontSet) -> None:

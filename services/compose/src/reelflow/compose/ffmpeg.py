@@ -204,7 +204,7 @@ def still_pictures_args(
     ``ass_path`` times each picture's captions on its slot, so one run draws every picture. The frames are
     then restamped one frame apart at ``fps``, the rate the held stream plays at (x264 writes it into the
     stream). Every frame is forced to an IDR frame without B-frames and coded with CAVLC, which is what
-    :func:`reelflow.compose.h264_hold.held_pictures_stream` writes its skip frames for; the pictures use
+    :func:`reelflow.compose.h264_hold.spliced_stream` writes its skip frames for; the pictures use
     x264's still-image tuning at :data:`STILL_PICTURE_CRF`. Intra frames gain nothing from x264's lookahead
     or its threads, which only hold more frames in memory, so both are off.
     """

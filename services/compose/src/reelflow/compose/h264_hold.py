@@ -23,8 +23,9 @@ NAL_PPS = 8
 SKIP_FRAME_REF_IDC = 2
 SLICE_TYPE_P_ONLY = 5  # "P, and every slice of this picture is P"
 DEBLOCKING_OFF = 1  # skipped macroblocks have no edges to filter; saying so spares the decoder the pass
-# profile_idc values whose SPS carries chroma format, bit depths and scaling matrices (§7.3.2.1.1).
+# A slice header's first fields (first_mb_in_slice, slice_type, pic_parameter_set_id) lie within its first bytes.
 _SLICE_HEAD_BYTES = 16
+# profile_idc values whose SPS carries chroma format, bit depths and scaling matrices (§7.3.2.1.1).
 _PROFILES_WITH_CHROMA_INFO = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
 
 
@@ -305,19 +306,13 @@ class EncodedShot:
     frames: int
 
 
-def held_pictures_stream(encoded: bytes, frames: Sequence[int]) -> bytes:
-    """An Annex B stream that shows picture ``k`` of ``encoded`` for ``frames[k]`` frames.
-
-    ``encoded`` holds exactly one IDR frame per picture, in order (as :func:`reelflow.compose.ffmpeg.
-    still_pictures_args` writes it); each is followed by ``frames[k] - 1`` skip frames. Raises
-    :class:`UnsupportedStreamError` when the stream is not such a stream.
-    """
-    return spliced_stream(encoded, frames)
-
-
 def spliced_stream(encoded: bytes, pieces: Sequence[int | EncodedShot]) -> bytes:
     """The held pictures of ``encoded`` (an ``int`` piece: the next picture, held that many frames) with moving
     shots (an :class:`EncodedShot` piece, copied as it is) between them, in the order of ``pieces``.
+
+    ``encoded`` holds exactly one IDR frame per picture, in order (as :func:`reelflow.compose.ffmpeg.
+    still_pictures_args` writes it); each is followed by its piece's count less one skip frames. Raises
+    :class:`UnsupportedStreamError` when the stream is not such a stream.
 
     Each shot starts on an IDR frame, as every held picture does, so neither refers to the other; the shots must
     carry the very parameter sets the pictures do, so the one stream has one set (and the MP4 one ``avcC``).

@@ -106,6 +106,7 @@ def test_resealing_moves_a_grant_to_the_first_key_once() -> None:
 
     assert resealed is not None and GrantSealer(new).open(resealed) == a_grant()
     assert rotating.resealed(resealed) is None  # already under the first key
+    assert rotating.rotating and not GrantSealer(new).rotating
     with pytest.raises(GrantKeyError):
         rotating.resealed(GrantSealer(new_key()).seal(a_grant()))  # no key of the setting opens it
 

@@ -94,10 +94,11 @@ def token_key_problem(setting: str) -> str | None:
 class GrantSealer:
     """Seals with the first key of the setting and opens with any of them."""
 
-    def __init__(self, key: SecretStr) -> None:
-        keys = [Fernet(key.encode("ascii")) for key in token_keys(key.get_secret_value())]
+    def __init__(self, setting: SecretStr) -> None:
+        keys = [Fernet(key.encode("ascii")) for key in token_keys(setting.get_secret_value())]
         self._sealing = keys[0]
         self._opening = MultiFernet(keys)
+        self.rotating = len(keys) > 1  # older keys are still given: stored grants may need re-sealing
 
     def seal(self, grant: ChannelGrant) -> bytes:
         return self._sealing.encrypt(grant.model_dump_json().encode("utf-8"))
@@ -106,11 +107,7 @@ class GrantSealer:
         try:
             plain = self._opening.decrypt(sealed)
         except InvalidToken as exc:
-            raise GrantKeyError(
-                f"a channel grant cannot be opened with this {CHANNEL_TOKEN_KEY_SETTING}: it was sealed with another "
-                "key (the gateway and the uploader must have the same one) or it is damaged; set the same key on "
-                "both, or connect the channel again"
-            ) from exc
+            raise _unopenable() from exc
         return ChannelGrant.model_validate_json(plain)
 
     def resealed(self, sealed: bytes) -> bytes | None:
@@ -121,9 +118,21 @@ class GrantSealer:
         try:
             self._sealing.decrypt(sealed)
         except InvalidToken:
-            self.open(sealed)  # raises GrantKeyError when no key opens it
+            pass
+        else:
+            return None
+        try:
             return self._opening.rotate(sealed)
-        return None
+        except InvalidToken as exc:
+            raise _unopenable() from exc
+
+
+def _unopenable() -> GrantKeyError:
+    return GrantKeyError(
+        f"a channel grant cannot be opened with this {CHANNEL_TOKEN_KEY_SETTING}: it was sealed with another "
+        "key (the gateway and the uploader must have the same one) or it is damaged; set the same key on "
+        "both, or connect the channel again"
+    )
 
 
 class ChannelTokenKeySettings(ServiceSettings):

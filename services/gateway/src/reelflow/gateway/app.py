@@ -100,8 +100,9 @@ def _readiness(runtime: ServiceRuntime[GatewaySettings], store: LedgerStore, tim
 
 
 async def _reseal_channel_grants(channels: ConnectedChannels) -> None:
-    """Re-seal the stored channel grants under the first REELFLOW_CHANNEL_TOKEN_KEY (a key rotation). A failure
-    is logged, not fatal: the older keys still open the grants, and the next start tries again."""
+    """Re-seal the stored channel grants under the first REELFLOW_CHANNEL_TOKEN_KEY while older keys are still
+    given (a key rotation; with one key this reads nothing). A failure is logged, not fatal: the older keys still
+    open the grants, and the next start tries again."""
     try:
         count = await channels.reseal_grants()
     except (PyMongoError, StorageUploadError) as exc:

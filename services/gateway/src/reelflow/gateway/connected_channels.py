@@ -189,10 +189,10 @@ class ConnectedChannels:
     async def reseal_grants(self) -> ResealCount:
         """Seal every stored grant that an older key of ``REELFLOW_CHANNEL_TOKEN_KEY`` sealed under its first key,
         in the work bucket and in MongoDB, so the older key can be dropped. A grant that no key opens is left as it
-        is and counted: its channel must be connected again."""
+        is and counted: its channel must be connected again. With one key (not rotating) nothing is read."""
         count = ResealCount()
         sealer = self._setup.sealer
-        if sealer is None:
+        if sealer is None or not sealer.rotating:
             return count
         for record in await self._store.every_channel():
             try:

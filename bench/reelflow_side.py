@@ -15,12 +15,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.lesson_manifest import BenchLesson, load_lesson
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import find_fonts
-from reelflow.compose.lesson import NarratedScene, compose_lesson
 from reelflow.contracts import Chapter, LessonSpec, Scene, Step, SubtitleMode, VideoScript, VisualStyle
+
+if TYPE_CHECKING:
+    from reelflow.compose.lesson import NarratedScene
 
 RANKING = "ranking"
 MEDIA_BUCKET = "media"
@@ -60,7 +63,9 @@ def lesson_spec(lesson: BenchLesson, style: VisualStyle) -> LessonSpec:
     )
 
 
-def narrated_scenes(lesson: BenchLesson, spec: LessonSpec) -> list[NarratedScene]:
+def narrated_scenes(lesson: BenchLesson, spec: LessonSpec) -> "list[NarratedScene]":
+    from reelflow.compose.lesson import NarratedScene
+
     by_id = {item.scene_id: item for item in lesson.scenes}
     return [
         NarratedScene(
@@ -78,12 +83,25 @@ async def _ignore_progress(step: Step, fraction: float) -> None:
     """The benchmark times the whole run; per-step progress would only add output."""
 
 
-async def compose_short(manifest: Path, workdir: Path) -> ComposedFiles:
-    """The short as a compose worker makes it: its clips and music fetched from the media bucket.
+async def compose_bench_lesson(manifest: Path, style: VisualStyle, workdir: Path) -> ComposedFiles:
+    """The lesson as a compose worker makes it, from the prepared narration.
 
-    Its modules are imported here, so that a lesson run does not load the S3 client and the bus that a
-    ranking job needs (a compose worker has them loaded anyway; this process only lives for one run).
+    Each mode imports only its own modules (here the lesson's, with its picture and LLM clients; the short's in
+    :func:`compose_short`): a compose worker has all of them loaded before a job arrives, and this process
+    lives for one run, so a second of imports the run does not use would only be counted against it.
     """
+    from reelflow.compose.lesson import compose_lesson
+
+    lesson = load_lesson(manifest)
+    spec = lesson_spec(lesson, style)
+    return await compose_lesson(
+        spec, narrated_scenes(lesson, spec), workdir, fonts=find_fonts(), report=_ignore_progress
+    )
+
+
+async def compose_short(manifest: Path, workdir: Path) -> ComposedFiles:
+    """The short as a compose worker makes it: its clips and music fetched from the media bucket (its modules
+    are imported here, as :func:`compose_bench_lesson` says)."""
     from bench.ranking_inputs import load_short
     from reelflow.compose.ranking_job import compose_ranking
     from reelflow.contracts import Event
@@ -134,13 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.mode == RANKING:
         files = asyncio.run(compose_short(args.manifest, args.workdir))
     else:
-        lesson = load_lesson(args.manifest)
-        spec = lesson_spec(lesson, VisualStyle(args.mode))
-        files = asyncio.run(
-            compose_lesson(
-                spec, narrated_scenes(lesson, spec), args.workdir, fonts=find_fonts(), report=_ignore_progress
-            )
-        )
+        files = asyncio.run(compose_bench_lesson(args.manifest, VisualStyle(args.mode), args.workdir))
     facts = {"video": str(files.video), "engine_log": engine_log.messages}
     args.result.write_text(json.dumps(facts, indent=2), encoding="utf-8")
     return 0

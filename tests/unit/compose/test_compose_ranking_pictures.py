@@ -141,8 +141,11 @@ def test_the_card_is_the_first_layer_of_the_picture_and_silence_leads_the_sound(
     args = short_picture_args(plan, sources, badges, Path("p.mp4"), card=Path("card.png"))
     graph = _graph(args)
     assert "[4:v]scale=1080:1920:flags=lanczos,setsar=1,format=yuv420p,loop=loop=44:size=1" in graph
-    assert "[card][c0]xfade=transition=slideup:duration=0.4:offset=1.1[x1]" in graph
-    assert "[x1][c1]xfade=transition=slideup:duration=0.4:offset=2.7[picture]" in graph
+    # the first clip rises over the card's last 0.4 s (from 1.1 s, frame 33), the second from 2.7 s
+    assert "[card_tail_all]trim=start_frame=33:end_frame=45,setpts=PTS-STARTPTS[card_tail]" in graph
+    assert "[card_tail][c0_head]xfade=transition=slideup:duration=0.4:offset=0,format=yuv420p[c0_in]" in graph
+    assert "[c0_tail][c1_head]xfade=transition=slideup:duration=0.4:offset=0,format=yuv420p[c1_in]" in graph
+    assert "[card_body][c0_in][c0_body][c1_in][c1_body]concat=n=5:v=1:a=0[picture]" in graph
     sound = _graph(short_soundtrack_args(plan, sources, Path("s.m4a"), music_path=Path("bed.mp3")))
     assert "atrim=end_sample=72000,asetpts=PTS-STARTPTS[acard]" in sound  # 1.5 s of silence
     assert "[acard][a0]acrossfade=ns=19200" in sound and "[ax1][a1]acrossfade=ns=19200" in sound

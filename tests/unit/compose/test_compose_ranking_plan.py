@@ -3,6 +3,7 @@ make and probe one rotated clip)."""
 
 import json
 import logging
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,10 @@ from reelflow.compose.ranking import (
     unusable_inputs_error,
 )
 from reelflow.compose.short_encoding import (
+    Layer,
     clip_picture_filter,
     clip_sound_filter,
+    joining_chains,
     short_picture_args,
     short_soundtrack_args,
 )
@@ -248,6 +251,51 @@ def test_each_clip_is_trimmed_cropped_scaled_and_badged_once() -> None:
     ]  # fmt: skip
 
 
+def test_only_the_transitions_frames_go_through_xfade() -> None:
+    """FFmpeg 5.1's xfade has no 4:2:0 formats: it is given only the frames where two layers overlap."""
+    chains = joining_chains([Layer("card", 0, 45), Layer("c0", 33, 120), Layer("c1", 141, 90)], fps=30)
+    graph = ";".join(chains)
+    assert "[c0_tail_all]trim=start_frame=108:end_frame=120,setpts=PTS-STARTPTS[c0_tail]" in graph
+    assert "[c0_head_all]trim=start_frame=0:end_frame=12,setpts=PTS-STARTPTS[c0_head]" in graph
+    assert "[c0_body_all]trim=start_frame=12:end_frame=108,setpts=PTS-STARTPTS[c0_body]" in graph
+    assert "[card_tail][c0_head]xfade=transition=slideup:duration=0.4:offset=0,format=yuv420p[c0_in]" in graph
+    assert chains[-1] == "[card_body][c0_in][c0_body][c1_in][c1_body]concat=n=5:v=1:a=0[picture]"
+    assert joining_chains([Layer("c0", 0, 90)], fps=30) == ["[c0]null[picture]"]
+    with pytest.raises(ValueError, match="too few"):
+        joining_chains([Layer("c0", 0, 20), Layer("c1", 8, 20), Layer("c2", 16, 20)], fps=30)
+
+
+def test_a_short_cut_at_its_transitions_keeps_every_frame_and_the_slide_up(tmp_path: Path) -> None:
+    wide = ClipMedia(duration_sec=4.0, width=640, height=360, has_audio=False)
+    plan = plan_ranking(_spec(_clip(2), _clip(1)), {2: wide, 1: TALL})
+    sources = [
+        make_clip(ClipRecipe("red", "640x360", 30, 4.0, tone_hz=None), tmp_path / "a.mp4"),
+        make_clip(ClipRecipe("blue", "360x640", 30, 3.0, tone_hz=None), tmp_path / "b.mp4"),
+    ]
+    badges = [tmp_path / "2.png", tmp_path / "1.png"]
+    for badge in badges:
+        Image.new("RGBA", (1080, 300), (0, 0, 0, 0)).save(badge)
+    args = short_picture_args(plan, sources, badges, tmp_path / "p.mp4", thumbnail=tmp_path / "t.jpg")
+    subprocess.run(args, capture_output=True, timeout=120, check=True)
+    frames = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0",
+         str(tmp_path / "p.mp4")],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert frames == str(plan.total_frames)
+    mid = plan.clips[1].start_frame + plan.transition_frames // 2
+    column = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(tmp_path / "p.mp4"),
+         "-vf", f"select=eq(n\\,{mid}),crop=2:1920:540:0,scale=1:16",
+         "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    rows = [tuple(column[i : i + 3]) for i in range(0, len(column), 3)]
+    # Mid slide-up the second clip (blue) has risen into the frame's bottom while the first (red) leaves at the top.
+    assert rows[1][0] > 150 and rows[1][2] < 100
+    assert rows[-2][2] > 150 and rows[-2][0] < 100
+
+
 @pytest.mark.parametrize(
     ("media", "framing", "fit"),
     [
@@ -300,8 +348,11 @@ def test_joins_start_where_each_next_clip_is_planned() -> None:
     sources = [Path(f"{planned.rank}.mp4") for planned in plan.clips]
     args = short_picture_args(plan, sources, [Path(f"{planned.rank}.png") for planned in plan.clips], Path("p.mp4"))
     graph = args[args.index("-filter_complex") + 1]
-    assert "[c0][c1]xfade=transition=slideup:duration=0.4:offset=2.6[x1]" in graph
-    assert "[x1][c2]xfade=transition=slideup:duration=0.4:offset=10.2[picture]" in graph
+    # #2 rises over the last 0.4 s of #3 (90 frames) from 2.6 s, #1 over the last 0.4 s of #2 (240) from 10.2 s
+    assert "[c0_tail_all]trim=start_frame=78:end_frame=90,setpts=PTS-STARTPTS[c0_tail]" in graph
+    assert "[c1_tail_all]trim=start_frame=228:end_frame=240,setpts=PTS-STARTPTS[c1_tail]" in graph
+    assert "[c0_tail][c1_head]xfade=transition=slideup:duration=0.4:offset=0,format=yuv420p[c1_in]" in graph
+    assert "[c1_tail][c2_head]xfade=transition=slideup:duration=0.4:offset=0,format=yuv420p[c2_in]" in graph
     sound = short_soundtrack_args(plan, sources, Path("s.m4a"))
     sound_graph = sound[sound.index("-filter_complex") + 1]
     assert sound_graph.count("acrossfade=ns=19200") == 2

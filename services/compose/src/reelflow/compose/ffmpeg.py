@@ -122,6 +122,7 @@ def x264_args(
     crf: int = VIDEO_CRF,
     profile: str | None = "high",
     tune: str | None = None,
+    params: str | None = None,
 ) -> list[str]:
     """H.264 in 4:2:0 at a constant ``fps``; the defaults are the quality every delivered video is encoded at.
 
@@ -136,6 +137,7 @@ def x264_args(
         "-preset",
         preset,
         *(["-tune", tune] if tune is not None else []),
+        *(["-x264-params", params] if params is not None else []),
         "-crf",
         str(crf),
         "-pix_fmt",
@@ -143,10 +145,10 @@ def x264_args(
     ]
 
 
-def x264_output_args(fps: int) -> list[str]:
+def x264_output_args(fps: int, *, crf: int = VIDEO_CRF, params: str | None = None) -> list[str]:
     """Encoder settings shared by every part of one video, so the concat demuxer can join them with ``-c:v copy``."""
     return [
-        *x264_args(fps),
+        *x264_args(fps, crf=crf, params=params),
         "-video_track_timescale",
         str(video_track_timescale(fps)),
         "-an",

@@ -1,17 +1,23 @@
 """Animated lessons: smooth Ken Burns motion per scene, crossfades at the cuts, and narration still in sync."""
 
+import math
 import re
 import statistics
+import subprocess
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 from tests.lesson_fixtures import ignore_progress, lesson_spec, narrated_scenes
 from tests.media_probes import decode_errors, frames_at, make_silence_then_tone, make_tone, mean_abs_diff, run_tool
 
+from reelflow.compose.ffmpeg import picture_format_filter
 from reelflow.compose.fonts import FontSet
 from reelflow.compose.lesson import Timeline, compose_lesson
-from reelflow.compose.motion import MAX_ZOOM, KenBurns, ken_burns_filter, move_for_scene
+from reelflow.compose.motion import MAX_ZOOM, KenBurns, MovingSlide, ken_burns_filter, move_for_scene, window_at
+from reelflow.compose.moving_slides import FrameCanvas, draw_frame, enlarged_slide
 from reelflow.compose.scene_parts import Part, Shot, plan_parts
 from reelflow.contracts import Step, VisualStyle
 from reelflow.runtime.cancellation import CancelToken
@@ -57,6 +63,62 @@ def test_compose_animated_moves_go_where_they_say() -> None:
     assert first["x1"] == pytest.approx(1280, abs=1e-3) and last["x0"] == pytest.approx(0, abs=1e-3)
     # neighbouring scenes never move the same way
     assert all(move_for_scene(i) != move_for_scene(i + 1) for i in range(8))
+
+
+@pytest.mark.parametrize("move", list(KenBurns))
+def test_the_drawn_window_is_the_window_ffmpeg_was_given(move: KenBurns) -> None:
+    width, height = 1280, 720
+    for frame in (0, 17, 59):
+        corners = _corners(move, frame=frame, span=60)
+        zoom, centre_x, centre_y = window_at(move, frame=frame, span_frames=60)
+        assert corners["x1"] - corners["x0"] == pytest.approx(width / zoom)
+        assert (corners["x0"] + corners["x1"]) / 2 == pytest.approx(centre_x * width)
+        assert (corners["y0"] + corners["y2"]) / 2 == pytest.approx(centre_y * height)
+    with pytest.raises(ValueError, match="outside a move"):
+        window_at(move, frame=60, span_frames=60)
+
+
+async def test_a_drawn_frame_is_closer_to_an_exact_resampling_than_ffmpeg_perspective_was(tmp_path: Path) -> None:
+    """Frame 30 of a zoom over thin lines, against Lanczos resampling of the converted slide at the same window.
+
+    Measured: drawn 43.2 dB PSNR, the ``perspective`` filter (bicubic) 39.5 dB, plain bilinear from the slide
+    32.0 dB, and the drawn frame half a pixel off 20.5 dB.
+    """
+    size = (320, 180)
+    slide = Image.radial_gradient("L").resize(size).convert("RGB")
+    pattern = ImageDraw.Draw(slide)
+    for x in range(8, 312, 12):  # thin lines and edges, like text
+        pattern.line([(x, 10), (x + 5, 170)], fill=(250, 250, 250), width=1)
+    png = tmp_path / "slide.png"
+    slide.save(png)
+    moving = MovingSlide(png, KenBurns.ZOOM_IN, first_frame=0, span_frames=50)
+    drawn = draw_frame([(await enlarged_slide(png, size, timeout_sec=30), moving)], 30, 1, FrameCanvas(size))
+
+    zoom, _, _ = window_at(KenBurns.ZOOM_IN, frame=30, span_frames=50)
+    shown_width, shown_height = 320 / zoom, 180 / zoom
+    left, top = (320 - shown_width) / 2, (180 - shown_height) / 2
+    exact = Image.fromarray(_luma(png, size, picture_format_filter(size))).resize(
+        size, Image.Resampling.LANCZOS, box=(left, top, left + shown_width, top + shown_height)
+    )
+    perspective = ken_burns_filter(KenBurns.ZOOM_IN, first_frame=30, span_frames=50)
+    by_ffmpeg = _luma(png, size, f"{picture_format_filter(size)},{perspective}")
+
+    def psnr(luma: "np.ndarray[tuple[int, int], np.dtype[np.uint8]]") -> float:
+        difference = luma[4:-4, 4:-4].astype(float) - np.asarray(exact)[4:-4, 4:-4].astype(float)
+        return 10 * math.log10(255**2 / float(np.mean(difference**2)))
+
+    drawn_luma = np.frombuffer(drawn, dtype=np.uint8)[: 320 * 180].reshape(180, 320)
+    assert psnr(drawn_luma) > 42
+    assert psnr(drawn_luma) > psnr(by_ffmpeg) + 2
+
+
+def _luma(png: Path, size: tuple[int, int], filters: str) -> "np.ndarray[tuple[int, int], np.dtype[np.uint8]]":
+    """The luma plane of ``png`` after FFmpeg's ``filters`` (ending in the frame's 4:2:0)."""
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(png), "-vf", filters, "-frames:v", "1", "-f", "rawvideo", "-"],
+        check=True, capture_output=True, timeout=60,
+    ).stdout  # fmt: skip
+    return np.frombuffer(raw[: size[0] * size[1]], dtype=np.uint8).reshape(size[1], size[0])
 
 
 def test_compose_animated_part_offsets_continue_the_same_move() -> None:

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,24 @@ def _is_alive(pid: int) -> bool:
     except (FileNotFoundError, IndexError):
         return False
     return state != "Z"
+
+
+async def test_stdin_can_stream_chunks_as_they_are_made() -> None:
+    async def chunks() -> AsyncIterator[bytes | memoryview]:
+        for index in range(3):
+            await asyncio.sleep(0)
+            yield memoryview(bytes([65 + index]) * (600 * 1024))  # larger than a default 64 KiB pipe
+
+    result = await run_process(["wc", "-c"], timeout_sec=10, stdin=chunks())
+    assert result.stdout.decode().strip() == str(3 * 600 * 1024)
+
+
+async def test_a_failing_stream_stops_the_command_and_raises_its_error() -> None:
+    async def chunks() -> AsyncIterator[bytes | memoryview]:
+        yield b"first"
+        raise RuntimeError("the frame could not be drawn")
+
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="could not be drawn"):
+        await run_process(["sleep", "30"], timeout_sec=20, stdin=chunks())
+    assert time.monotonic() - started < 10  # the sleeping command was killed, not waited for

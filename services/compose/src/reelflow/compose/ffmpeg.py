@@ -297,6 +297,43 @@ def animated_part_args(
     ]
 
 
+def drawn_part_args(
+    ass_path: Path | None,
+    fontsdir: Path | None,
+    out_path: Path,
+    *,
+    frames: int,
+    fps: int,
+    size: tuple[int, int],
+) -> list[str]:
+    """Encode one part of an animated lesson whose frames are drawn in Python (:mod:`moving_slides`) and arrive on
+    stdin as raw 4:2:0: square pixels as every picture has, the subtitles burned over them, and the encoder
+    settings every part shares (:func:`x264_output_args`), so the concat demuxer joins them by copying."""
+    if frames < 1:
+        raise ValueError(f"a part needs at least one frame, got {frames}")
+    width, height = size
+    finish = subtitles_filter(ass_path, fontsdir) if ass_path is not None else "null"
+    return [
+        *FFMPEG_WRITING,
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-s",
+        f"{width}x{height}",
+        "-framerate",
+        str(fps),
+        "-i",
+        "pipe:0",
+        "-vf",
+        f"setsar=1,{finish}",
+        "-frames:v",
+        str(frames),
+        *x264_output_args(fps),
+        str(out_path),
+    ]
+
+
 def _count_inputs(args: Sequence[str]) -> int:
     return sum(1 for arg in args if arg == "-i")
 

@@ -16,7 +16,8 @@ import logging
 import math
 import os
 import wave
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from reelflow.compose.ffmpeg import (
     AUDIO_SAMPLE_RATE,
     animated_part_args,
     concat_list_text,
+    drawn_part_args,
     frame_boundaries,
     held_pictures_mux_args,
     parts_mux_args,
@@ -510,33 +512,80 @@ class _VideoJob:
         return loudness.result()
 
     async def encode_parts(self, plan: PartPlan, soundtrack: "asyncio.Future[float]", parallelism: int) -> float:
-        """Encode every part of an animated lesson, ``parallelism`` at a time; returns the soundtrack's loudness."""
+        """Encode every part of an animated lesson, ``parallelism`` at a time; returns the soundtrack's loudness.
+
+        A part of moving slides is drawn in Python and piped to FFmpeg (:mod:`moving_slides`); a part showing a
+        scene's video visual is filtered by FFmpeg itself (:func:`ffmpeg.animated_part_args`).
+        """
+        # Imported here, not at the top: OpenCV and NumPy add about 40 MB to the process, which basic lessons
+        # and shorts do not need (and the benchmark holds a basic lesson's whole process tree to 250 MiB).
+        from reelflow.compose import moving_slides
+
         paths, fps = self._paths, self._timeline.fps
-        part_args = [
-            _animated_part_args(paths, plan, index, self._backdrops, burn=self._burn, fps=fps, size=self._size)
-            for index in range(len(plan.parts))
-        ]
         part_durations = [part.frames / fps for part in plan.parts]
         segments = [paths.segment(index) for index in range(len(plan.parts))]
         await asyncio.to_thread(paths.concat_list.write_text, concat_list_text(segments, part_durations), "utf-8")
         # A crossfade renders two moving slides per frame, so it weighs twice a body's frame.
         meter = self._meter([float(part.frames * len(part.scenes)) for part in plan.parts])
         gate = asyncio.Semaphore(parallelism)
+        # Each scene's enlarged slide is made once and kept while a part still to come shows it.
+        uses = Counter(scene for part in plan.parts for scene in part.scenes if scene not in self._backdrops)
+        slides: dict[int, asyncio.Task[moving_slides.EnlargedSlide]] = {}
+
+        def enlarged(scene: int) -> "asyncio.Task[moving_slides.EnlargedSlide]":
+            if scene not in slides:
+                made = moving_slides.enlarged_slide(paths.slide(scene), self._size, timeout_sec=self._timeout_sec)
+                slides[scene] = asyncio.ensure_future(made)
+            return slides[scene]
 
         async def encode(index: int) -> None:
+            part = plan.parts[index]
             async with gate:
+                frames: AsyncIterator[memoryview] | None = None
+                if all(scene not in self._backdrops for scene in part.scenes):
+                    moving = [_moving_slide(paths, plan, index, scene) for scene in part.scenes]
+                    drawn = [await enlarged(scene) for scene in part.scenes]
+                    frames = moving_slides.part_frames(list(zip(drawn, moving, strict=True)), part.frames)
+                    args = drawn_part_args(
+                        paths.ass(index) if self._burn else None,
+                        paths.fonts,
+                        paths.segment(index),
+                        frames=part.frames,
+                        fps=fps,
+                        size=self._size,
+                    )
+                else:
+                    args = _animated_part_args(
+                        paths, plan, index, self._backdrops, burn=self._burn, fps=fps, size=self._size
+                    )
                 await run_process(
-                    part_args[index],
+                    args,
                     timeout_sec=self._timeout_sec,
                     cancel=self._cancel,
                     expected_duration_sec=part_durations[index],
                     on_progress=meter.reporter(index),
+                    stdin=frames,
                 )
                 await meter.update(index, 1.0)
+            for scene in part.scenes:
+                if scene in uses:
+                    uses[scene] -= 1
+                    if not uses[scene]:
+                        slides.pop(scene, None)
 
         loudness = asyncio.ensure_future(self._soundtrack_done(soundtrack, meter, len(plan.parts)))
-        await run_all_or_stop_all([loudness, *(encode(index) for index in range(len(plan.parts)))])
+        try:
+            await run_all_or_stop_all([loudness, *(encode(index) for index in range(len(plan.parts)))])
+        finally:
+            for task in slides.values():
+                task.cancel()
         return loudness.result()
+
+
+def _moving_slide(paths: _WorkPaths, plan: PartPlan, index: int, scene: int) -> MovingSlide:
+    """Scene ``scene``'s slide as part ``index`` shows it: where in the scene's move the part's first frame sits."""
+    part, shot = plan.parts[index], plan.shots[scene]
+    return MovingSlide(paths.slide(scene), move_for_scene(scene), part.start - shot.start, shot.frames)
 
 
 def _animated_part_args(
@@ -554,11 +603,11 @@ def _animated_part_args(
     part = plan.parts[index]
     slides: list[MovingSlide | LayeredShot] = []
     for scene in part.scenes:
-        first_frame, span = part.start - plan.shots[scene].start, plan.shots[scene].frames
         backdrop = backdrops.get(scene)
         if backdrop is None:
-            slides.append(MovingSlide(paths.slide(scene), move_for_scene(scene), first_frame, span))
+            slides.append(_moving_slide(paths, plan, index, scene))
         else:
+            first_frame, span = part.start - plan.shots[scene].start, plan.shots[scene].frames
             slides.append(LayeredShot(backdrop, paths.overlay(scene), first_frame, span))
     return animated_part_args(
         slides,

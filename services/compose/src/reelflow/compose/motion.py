@@ -43,6 +43,23 @@ def _window(move: KenBurns, progress: str) -> tuple[str, str, str]:
     return zoom, f"(1-{margin}-{travel}*{progress})", "0.5"
 
 
+def window_at(move: KenBurns, *, frame: int, span_frames: int) -> tuple[float, float, float]:
+    """(zoom, centre x, centre y) of the visible window on ``frame`` of a move lasting ``span_frames``, as numbers:
+    the same window :func:`ken_burns_filter` gives FFmpeg (centres are fractions of the width and height)."""
+    if span_frames < 1 or not 0 <= frame < span_frames:
+        raise ValueError(f"frame {frame} is outside a move of {span_frames} frames")
+    progress = frame / max(1, span_frames - 1)
+    grow = (MAX_ZOOM - 1) * progress
+    if move is KenBurns.ZOOM_IN:
+        return 1 + grow, 0.5, 0.5
+    if move is KenBurns.ZOOM_OUT:
+        return MAX_ZOOM - grow, 0.5, 0.5
+    margin, travel = 0.5 / MAX_ZOOM, 1 - 1 / MAX_ZOOM
+    if move is KenBurns.PAN_RIGHT:
+        return MAX_ZOOM, margin + travel * progress, 0.5
+    return MAX_ZOOM, 1 - margin - travel * progress, 0.5
+
+
 def ken_burns_filter(move: KenBurns, *, first_frame: int, span_frames: int) -> str:
     """A ``perspective`` filter that shows frames ``first_frame``… of a move lasting ``span_frames`` frames.
 

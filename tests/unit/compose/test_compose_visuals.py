@@ -136,6 +136,28 @@ def _rgb_frame(video: Path, folder: Path, at_sec: float) -> Image.Image:
         return frame.convert("RGB")
 
 
+async def test_an_animated_lesson_joins_drawn_slides_and_a_video_scene_without_a_decoding_error(
+    tmp_path: Path, fonts: FontSet, narration: list[Path]
+) -> None:
+    """Scene 1's parts are drawn in Python and piped to FFmpeg, scene 2's (a video) are filtered by FFmpeg: the
+    concat demuxer copies both into one stream, so both must write the same H.264 parameter sets."""
+    spec = _with_visuals(lesson_spec(2, size="320x180", fps=FPS, visual_style=VisualStyle.ANIMATED), s2="full_frame")
+    scenes = await narrated_scenes(spec, narration)
+    timeline = Timeline.from_durations([item.duration_sec for item in scenes], FPS)
+    clip = _moving_box_clip(tmp_path / "clip.mp4", seconds=0.8)
+
+    result = await compose_lesson(
+        spec, scenes, tmp_path / "out", fonts=fonts, report=ignore_progress, images={"s2": clip}, transition_sec=0.2
+    )
+
+    facts = video_facts(result.video)
+    assert facts.frames == timeline.boundaries[-1]
+    assert decode_errors(result.video) == ""
+    first = _rgb_frame(result.video, tmp_path / "first", 0.3)
+    assert _green_pixels(first) < 0.05 * 320 * 180  # scene 1 shows its own slide
+    assert _green_pixels(_rgb_frame(result.video, tmp_path / "second", timeline.start_sec(1) + 0.4)) > 0.6 * 320 * 180
+
+
 @pytest.mark.parametrize("style", [VisualStyle.BASIC, VisualStyle.ANIMATED])
 async def test_compose_visuals_an_uploaded_video_plays_full_frame_or_beside_then_holds_its_last_frame(
     tmp_path: Path, fonts: FontSet, narration: list[Path], style: VisualStyle

@@ -244,7 +244,7 @@ def test_each_clip_is_trimmed_cropped_scaled_and_badged_once() -> None:
     assert plan.clips[-1].start_frame < frame < plan.total_frames
     graph = with_thumbnail[with_thumbnail.index("-filter_complex") + 1]
     assert graph.endswith(
-        f"[picture]split=2[encoded][snap];[snap]trim=start_frame={frame}:end_frame={frame + 1}[thumb]"
+        f"[picture]format=yuv420p,split=2[encoded][snap];[snap]trim=start_frame={frame}:end_frame={frame + 1}[thumb]"
     )
     assert with_thumbnail[with_thumbnail.index("p.mp4") + 1 :] == [
         "-map", "[thumb]", "-frames:v", "1", "-q:v", "2", "-update", "1", "t.jpg"
@@ -263,6 +263,30 @@ def test_only_the_transitions_frames_go_through_xfade() -> None:
     assert joining_chains([Layer("c0", 0, 90)], fps=30) == ["[c0]null[picture]"]
     with pytest.raises(ValueError, match="too few"):
         joining_chains([Layer("c0", 0, 20), Layer("c1", 8, 20), Layer("c2", 16, 20)], fps=30)
+
+
+def test_taking_the_thumbnail_leaves_the_picture_as_it_is(tmp_path: Path) -> None:
+    """The JPEG encoder prefers full-range yuvj420p; unpinned, FFmpeg negotiated it up a one-clip short's graph and
+    drew the blurred backdrop full range under the limited-range clip and badge."""
+    wide = ClipMedia(duration_sec=2.0, width=640, height=360, has_audio=False)
+    plan = plan_ranking(_spec(_clip(1)), {1: wide})
+    source = make_clip(ClipRecipe("0x3060c0", "640x360", 30, 2.0, tone_hz=None), tmp_path / "a.mp4")
+    badge = tmp_path / "1.png"
+    Image.new("RGBA", (1080, 400), (0, 0, 0, 160)).save(badge)
+    plain = short_picture_args(plan, [source], [badge], tmp_path / "plain.mp4")
+    with_thumbnail = short_picture_args(plan, [source], [badge], tmp_path / "t.mp4", thumbnail=tmp_path / "t.jpg")
+    for args in (plain, with_thumbnail):
+        subprocess.run(args, capture_output=True, timeout=120, check=True)
+
+    def luma(video: Path) -> bytes:
+        return subprocess.run(
+            ["ffmpeg", "-v", "error", "-i", str(video), "-vf", "select=eq(n\\,30),scale=108:192",
+             "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+            capture_output=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+
+    first, second = luma(tmp_path / "plain.mp4"), luma(tmp_path / "t.mp4")
+    assert max(abs(a - b) for a, b in zip(first, second, strict=True)) <= 2
 
 
 def test_a_short_cut_at_its_transitions_keeps_every_frame_and_the_slide_up(tmp_path: Path) -> None:

@@ -193,7 +193,10 @@ def short_picture_args(
     if thumbnail is not None:
         frame = thumbnail_frame(plan)
         encoded = "[encoded]"
-        chains.append(f"[picture]split=2{encoded}[snap]")
+        # 4:2:0 is pinned before the split: the JPEG encoder prefers full-range yuvj420p, and without the pin FFmpeg
+        # negotiates it up the whole graph, so the blurred backdrops came out full range under limited-range clips
+        # and badges (8 levels lighter under a badge's shade), and every frame was converted again for x264.
+        chains.append(f"[picture]format=yuv420p,split=2{encoded}[snap]")
         chains.append(f"[snap]trim=start_frame={frame}:end_frame={frame + 1}[thumb]")
         snapshot = ["-map", "[thumb]", "-frames:v", "1", "-q:v", "2", "-update", "1", str(thumbnail)]
     return [

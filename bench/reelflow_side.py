@@ -9,11 +9,13 @@ from a directory blob store, as a worker fetches them from S3.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,7 +85,22 @@ async def _ignore_progress(step: Step, fraction: float) -> None:
     """The benchmark times the whole run; per-step progress would only add output."""
 
 
-async def compose_bench_lesson(manifest: Path, style: VisualStyle, workdir: Path) -> ComposedFiles:
+class JobTimer:
+    """The seconds the compose call itself takes: what a running worker spends on the job."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextlib.contextmanager
+    def timing(self) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds = time.monotonic() - started
+
+
+async def compose_bench_lesson(manifest: Path, style: VisualStyle, workdir: Path, timer: JobTimer) -> ComposedFiles:
     """The lesson as a compose worker makes it, from the prepared narration.
 
     Each mode imports only its own modules (here the lesson's, with its picture and LLM clients; the short's in
@@ -94,12 +111,12 @@ async def compose_bench_lesson(manifest: Path, style: VisualStyle, workdir: Path
 
     lesson = load_lesson(manifest)
     spec = lesson_spec(lesson, style)
-    return await compose_lesson(
-        spec, narrated_scenes(lesson, spec), workdir, fonts=find_fonts(), report=_ignore_progress
-    )
+    scenes, fonts = narrated_scenes(lesson, spec), find_fonts()
+    with timer.timing():
+        return await compose_lesson(spec, scenes, workdir, fonts=fonts, report=_ignore_progress)
 
 
-async def compose_short(manifest: Path, workdir: Path) -> ComposedFiles:
+async def compose_short(manifest: Path, workdir: Path, timer: JobTimer) -> ComposedFiles:
     """The short as a compose worker makes it: its clips and music fetched from the media bucket (its modules
     are imported here, as :func:`compose_bench_lesson` says)."""
     from bench.ranking_inputs import load_short
@@ -122,17 +139,19 @@ async def compose_short(manifest: Path, workdir: Path) -> ComposedFiles:
     blobs = DirectoryBlobStore(workdir / "blobs")
     for path in (*(clip.path for clip in short.clips), short.music):
         await blobs.put_file(MEDIA_BUCKET, path.name, path, "application/octet-stream")
-    return await compose_ranking(
-        short.spec(),
-        workdir / "work",
-        blobs=blobs,
-        media_bucket=MEDIA_BUCKET,
-        fonts=find_fonts(),
-        progress=ProgressReporter(NoBus(), job_id="bench-ranking", attempt=1),
-        cancel=CancelToken(),
-        parallelism=os.cpu_count() or 2,
-        step_timeout_sec=STEP_TIMEOUT_SEC,
-    )
+    fonts = find_fonts()
+    with timer.timing():
+        return await compose_ranking(
+            short.spec(),
+            workdir / "work",
+            blobs=blobs,
+            media_bucket=MEDIA_BUCKET,
+            fonts=fonts,
+            progress=ProgressReporter(NoBus(), job_id="bench-ranking", attempt=1),
+            cancel=CancelToken(),
+            parallelism=os.cpu_count() or 2,
+            step_timeout_sec=STEP_TIMEOUT_SEC,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -149,11 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("reelflow").addHandler(engine_log)
     logging.getLogger("reelflow").setLevel(logging.INFO)
 
+    timer = JobTimer()
     if args.mode == RANKING:
-        files = asyncio.run(compose_short(args.manifest, args.workdir))
+        files = asyncio.run(compose_short(args.manifest, args.workdir, timer))
     else:
-        files = asyncio.run(compose_bench_lesson(args.manifest, VisualStyle(args.mode), args.workdir))
-    facts = {"video": str(files.video), "engine_log": engine_log.messages}
+        files = asyncio.run(compose_bench_lesson(args.manifest, VisualStyle(args.mode), args.workdir, timer))
+    facts = {"video": str(files.video), "engine_log": engine_log.messages, "job_sec": round(timer.seconds, 3)}
     args.result.write_text(json.dumps(facts, indent=2), encoding="utf-8")
     return 0
 

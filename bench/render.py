@@ -297,9 +297,11 @@ def _measure(engine: str, mode: str, base_command: list[str], options: BenchOpti
         output_duration_sec=probe_duration_sec(video),
         output_bytes=video.stat().st_size,
         engine_log=tuple(facts.get("engine_log", ())),
+        job_sec=facts.get("job_sec"),
     )
     print(
-        f"[{mode}] {engine}: {result.wall_sec:.1f} s, peak RSS {result.peak_rss_mib:.1f} MiB, "
+        f"[{mode}] {engine}: {result.wall_sec:.1f} s (the job {result.job_sec or 0:.1f} s), "
+        f"peak RSS {result.peak_rss_mib:.1f} MiB, "
         f"video {result.output_duration_sec:.1f} s",
         flush=True,
     )

@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -143,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     document = json.loads(args.manifest.read_text(encoding="utf-8"))
+    started = time.monotonic()  # the render alone, after the imports, as the reelflow side times its job
     if args.mode == "ranking":
         video = ranking_video(document, args.manifest.parent)
     else:
@@ -158,7 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         audio_bitrate=AUDIO_BITRATE,
         threads=os.cpu_count(),
     )
-    facts = {"video": str(args.out), "moviepy_version": version("moviepy"), "planned_duration_sec": video.duration}
+    facts = {
+        "video": str(args.out),
+        "moviepy_version": version("moviepy"),
+        "planned_duration_sec": video.duration,
+        "job_sec": round(time.monotonic() - started, 3),
+    }
     args.result.write_text(json.dumps(facts, indent=2), encoding="utf-8")
     return 0
 

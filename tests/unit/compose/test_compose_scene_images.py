@@ -10,7 +10,8 @@ from PIL import ExifTags, Image
 from tests.fake_images import FakeImages
 
 from reelflow.compose.fonts import FontSet
-from reelflow.compose.scene_images import OpenAIImages, cache_key, provider_size, scene_images
+from reelflow.compose.openai_images import OpenAIImages
+from reelflow.compose.scene_images import cache_key, provider_size, scene_images
 from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.slides import (
     CARD_LOGO_SHARE,

@@ -7,7 +7,8 @@ from reelflow.compose.brand_font import require_brand_font_covers
 from reelflow.compose.composed_outputs import ComposedFiles
 from reelflow.compose.fonts import FontSet, brand_font_set
 from reelflow.compose.lesson import NarratedScene, compose_lesson
-from reelflow.compose.scene_images import OpenAIImages, scene_images
+from reelflow.compose.openai_images import OpenAIImages
+from reelflow.compose.scene_images import scene_images
 from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.uploaded_inputs import fetch_upload
 from reelflow.contracts import LessonSpec, MusicTrack, RenderNarrated, frame_size

@@ -1,9 +1,11 @@
-"""Ken Burns motion for animated lessons: a slow zoom or pan per scene, rendered with sub-pixel precision.
+"""Ken Burns motion: a slow zoom or pan per scene, rendered with sub-pixel precision.
 
 ``zoompan`` (and ``crop``) place the window on whole pixels, so a slow move on a frame-sized slide shakes
-by up to a pixel from frame to frame. ``perspective`` instead maps a source quadrilateral given in
-floating-point coordinates onto the frame with 1/256-pixel precision and bicubic interpolation, so the
-window can drift a fraction of a pixel per frame and the motion stays smooth without upscaling the slide.
+by up to a pixel from frame to frame. The window is therefore given in floating-point coordinates, in two forms:
+- :func:`window_at`, as numbers, for an animated lesson's slides, which :mod:`moving_slides` draws in Python;
+- :func:`ken_burns_filter`, the same window as a ``perspective`` filter (1/256-pixel precision, bicubic), for what
+  FFmpeg moves itself: a basic lesson's full-frame picture under still text, and a short's picture clips and title
+  card.
 """
 
 from dataclasses import dataclass

@@ -2,8 +2,9 @@
 behind a small interface, cached by prompt.
 
 The provider is the OpenAI Images API (``images.generate``), or any server that speaks it, at the configured
-``base_url`` and model. Each image is kept in the media bucket under a key made from the model, the size and the
-prompt, so a second job (or a retry) with the same prompt reuses it instead of paying for it again.
+``base_url`` and model (:mod:`openai_images`, kept apart so that composing alone never loads the OpenAI client).
+Each image is kept in the media bucket under a key made from the model, the size and the prompt, so a second job
+(or a retry) with the same prompt reuses it instead of paying for it again.
 
 Failures carry ``VISUAL_FAILED``: a timeout, a dropped connection, 429 and 5xx are retryable (the bus redelivers
 with backoff, and the client's own retries are off); any other refusal (a bad key, a prompt the provider rejects)
@@ -11,24 +12,20 @@ fails the job at once with the provider's message.
 """
 
 import asyncio
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Protocol
 
-import openai
 import structlog
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.uploaded_inputs import fetch_upload
 from reelflow.contracts import Scene
 from reelflow.contracts.specs import IMAGE_UPLOAD_KEY_PATTERN, VIDEO_UPLOAD_KEY_PATTERN
 from reelflow.runtime.blobs import BlobStore
-from reelflow.runtime.failures import MediaInvalidError, VisualError
+from reelflow.runtime.failures import MediaInvalidError
 
 log = structlog.get_logger("reelflow.compose.scene_images")
 
@@ -44,43 +41,6 @@ class ImageProvider(Protocol):
     model: str
 
     async def generate(self, prompt: str, size: str) -> bytes: ...
-
-
-class OpenAIImages:
-    """The OpenAI Images API through the ``openai`` client, with its own retries off (the bus retries)."""
-
-    def __init__(self, settings: ComposeSettings) -> None:
-        if not settings.images_base_url or not settings.images_model:
-            raise ValueError("OpenAIImages needs REELFLOW_IMAGES_BASE_URL and REELFLOW_IMAGES_MODEL")
-        key = settings.images_api_key.get_secret_value() if settings.images_api_key else "not-needed"
-        self.model = settings.images_model
-        self._client = openai.AsyncOpenAI(
-            base_url=settings.images_base_url, api_key=key, timeout=settings.images_timeout_sec, max_retries=0
-        )
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    async def generate(self, prompt: str, size: str) -> bytes:
-        extra: dict[str, Any] = {"response_format": "b64_json"} if self.model.startswith("dall-e") else {}
-        try:
-            result = await self._client.images.generate(model=self.model, prompt=prompt, size=size, n=1, **extra)
-        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-            raise VisualError(f"the image provider did not answer: {exc}", retryable=True) from exc
-        except openai.APIStatusError as exc:
-            retryable = exc.status_code == 429 or exc.status_code >= 500
-            raise VisualError(
-                f"the image provider refused the scene's visual ({exc.status_code}): {exc.message}",
-                retryable=retryable,
-                details={"status": exc.status_code},
-            ) from exc
-        encoded = result.data[0].b64_json if result.data else None
-        if not encoded:
-            raise VisualError("the image provider answered without an image (no b64_json)", retryable=False)
-        try:
-            return base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise VisualError(f"the image provider's image is not base64: {exc}", retryable=False) from exc
 
 
 def provider_size(frame: tuple[int, int], model: str) -> str:

@@ -161,7 +161,8 @@ def test_every_part_of_a_moving_video_shares_timescale_and_settings() -> None:
     settings = x264_output_args(25)
 
     assert _after(settings, "-video_track_timescale") == "25000"
-    assert _after(settings, "-crf") == "20" and _after(settings, "-preset") == "veryfast"
+    assert _after(settings, "-crf") == "19" and _after(settings, "-preset") == "veryfast"
+    assert _after(settings, "-x264-params") == "me=dia:subme=1:partitions=i8x8,i4x4"
     assert "-tune" not in settings and "-an" in settings
 
 

@@ -45,13 +45,6 @@ SHARPEN_UPSCALED = "unsharp=lx=5:ly=5:la=0.8:cx=3:cy=3:ca=0,"
 BLUR_DOWNSCALE = 8
 BLUR_RADIUS = 5  # two passes of it
 BLUR_BRIGHTNESS = -0.08
-# x264 was 60% of a short's CPU: 1080x1920 is 2.25 times a 720p lesson's pixels, and clips move everywhere. A
-# diamond motion search, the first sub-pixel refinement level and intra partitions only (the rest of veryfast),
-# at CRF 19 instead of 20, measured on the bench short against the filtered frames before encoding: SSIM 0.9919
-# and PSNR 46.2 dB, where veryfast at CRF 20 gave 0.9914 and 45.3 dB, for 38% less encoder CPU; the file is
-# 30% larger (about 7 Mbit/s, under YouTube's 8 Mbit/s for 1080p uploads). See bench/README.md.
-SHORT_X264_PARAMS = "me=dia:subme=1:partitions=i8x8,i4x4"
-SHORT_CRF = 19
 
 
 def _sharpen(scaled_width: int, source_width: int) -> str:
@@ -207,7 +200,7 @@ def short_picture_args(
         encoded,
         "-frames:v",
         str(plan.total_frames),
-        *x264_output_args(plan.fps, crf=SHORT_CRF, params=SHORT_X264_PARAMS),
+        *x264_output_args(plan.fps),
         str(out_path),
         *snapshot,
     ]

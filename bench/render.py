@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -50,6 +51,8 @@ SIDE_BY_SIDE = (*LESSON_MODES, RANKING)
 SETUP_TIMEOUT_SEC = 600.0
 PROBE_TIMEOUT_SEC = 30.0
 LOG_TAIL_LINES = 30
+SETTLED_LOAD = 1.0
+SETTLE_POLL_SEC = 2.0
 PRINT_EXECUTABLE = "import sys; print(sys.executable)"
 
 COMPARISON_NOTES = (
@@ -87,6 +90,7 @@ class BenchOptions:
     out_dir: Path
     cache_dir: Path
     run_timeout_sec: float
+    settle_sec: float = 0.0
 
 
 def parse_options(argv: Sequence[str] | None = None) -> BenchOptions:
@@ -100,6 +104,12 @@ def parse_options(argv: Sequence[str] | None = None) -> BenchOptions:
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="results folder (JSON + PNG)")
     parser.add_argument("--cache", type=Path, default=BENCH_DIR / ".cache", help="prepared inputs and run folders")
     parser.add_argument("--run-timeout-min", type=float, default=120.0, help="kill a single run after this long")
+    parser.add_argument(
+        "--settle-sec",
+        type=float,
+        default=0.0,
+        help=f"before each timed run, wait up to this long for the 1-minute load to fall under {SETTLED_LOAD:g}",
+    )
     args = parser.parse_args(argv)
     modes = tuple(mode.strip() for mode in args.modes.split(",") if mode.strip())
     unknown = [mode for mode in modes if mode not in MODES]
@@ -115,6 +125,7 @@ def parse_options(argv: Sequence[str] | None = None) -> BenchOptions:
         out_dir=args.out.resolve(),
         cache_dir=args.cache.resolve(),
         run_timeout_sec=args.run_timeout_min * 60,
+        settle_sec=args.settle_sec,
     )
 
 
@@ -255,6 +266,19 @@ def _warm_up(moviepy_python: Path | None) -> None:
         subprocess.run(args, check=True, timeout=SETUP_TIMEOUT_SEC, capture_output=True, env=_run_env())
 
 
+def settle(limit_sec: float) -> float:
+    """Wait until the 1-minute load average is under :data:`SETTLED_LOAD`, at most ``limit_sec``; returns the wait.
+
+    A run started while the previous one's encoders still weighed on this shared machine came out up to a fifth
+    slower (the short right after the animated lesson: 13.0 s, against 10.8 and 10.9 s started on a quiet
+    machine); both engines get the same wait before every run.
+    """
+    started = time.monotonic()
+    while load_average()[0] >= SETTLED_LOAD and time.monotonic() - started < limit_sec:
+        time.sleep(SETTLE_POLL_SEC)
+    return time.monotonic() - started
+
+
 def _measure(engine: str, mode: str, base_command: list[str], options: BenchOptions) -> RunResult:
     run_dir = options.cache_dir / "runs" / f"{mode}-{engine}"
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -264,8 +288,10 @@ def _measure(engine: str, mode: str, base_command: list[str], options: BenchOpti
         command = [*base_command, "--workdir", str(run_dir / "work"), "--result", str(facts_path)]
     else:
         command = [*base_command, "--out", str(run_dir / "video.mp4"), "--result", str(facts_path)]
+    waited = settle(options.settle_sec) if options.settle_sec > 0 else 0.0
     load_before = load_average()
-    print(f"[{mode}] {engine}: rendering ... (log: {run_dir / 'run.log'})", flush=True)
+    settled = f", after {waited:.0f} s for the load to settle" if waited >= 1 else ""
+    print(f"[{mode}] {engine}: rendering{settled} ... (log: {run_dir / 'run.log'})", flush=True)
     usage = run_measured(
         command,
         cwd=REPO_ROOT if engine == REELFLOW else run_dir,

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export PATH="$HOME/.local/bin:$PATH"
-exec nice -n 10 uv run --no-sync python -m bench.render "$@"
+# Each timed run waits (up to 90 s) for the machine's load to settle first; --settle-sec 0 turns that off.
+exec nice -n 10 uv run --no-sync python -m bench.render --settle-sec 90 "$@"

@@ -114,6 +114,11 @@ def subtitles_filter(ass_path: Path, fontsdir: Path | None) -> str:
     return ":".join(parts)
 
 
+def burned_captions_filter(ass_path: Path | None, fontsdir: Path | None) -> str:
+    """The last filter of a moving part: its captions burned in (:func:`subtitles_filter`), or ``null`` without."""
+    return subtitles_filter(ass_path, fontsdir) if ass_path is not None else "null"
+
+
 def video_track_timescale(fps: int) -> int:
     """The MP4 track timescale of every part: a whole number of ticks per frame, the same in every file.
 
@@ -291,8 +296,7 @@ def animated_part_args(
     if len(slides) == 2:
         chains.append(f"[s0][s1]xfade=transition=fade:duration={seconds_text(frames / fps)}:offset=0[mixed]")
         picture = "[mixed]"
-    finish = [subtitles_filter(ass_path, fontsdir)] if ass_path is not None else ["null"]
-    chains.append(f"{picture}{','.join(finish)}[picture]")
+    chains.append(f"{picture}{burned_captions_filter(ass_path, fontsdir)}[picture]")
     return [
         *args,
         "-filter_complex",
@@ -321,7 +325,6 @@ def drawn_part_args(
     if frames < 1:
         raise ValueError(f"a part needs at least one frame, got {frames}")
     width, height = size
-    finish = subtitles_filter(ass_path, fontsdir) if ass_path is not None else "null"
     return [
         *FFMPEG_WRITING,
         "-f",
@@ -335,7 +338,7 @@ def drawn_part_args(
         "-i",
         "pipe:0",
         "-vf",
-        f"setsar=1,{finish}",
+        f"setsar=1,{burned_captions_filter(ass_path, fontsdir)}",
         "-frames:v",
         str(frames),
         *x264_output_args(fps),

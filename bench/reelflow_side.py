@@ -123,14 +123,11 @@ async def compose_short(manifest: Path, workdir: Path, timer: JobTimer) -> Compo
     from reelflow.compose.ranking_job import compose_ranking
     from reelflow.contracts import Event
     from reelflow.runtime.blobs import DirectoryBlobStore
-    from reelflow.runtime.bus import EventBus, ProgressReporter
     from reelflow.runtime.cancellation import CancelToken
+    from reelflow.runtime.progress import ProgressReporter
 
-    class NoBus(EventBus):
+    class NoBus:
         """Where the job's progress goes: nowhere (there is no broker); the benchmark times the whole run."""
-
-        def __init__(self) -> None:
-            """No broker to hold."""
 
         async def publish(self, event: Event) -> None:
             """Progress is not needed."""

@@ -9,7 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from reelflow.local.servers import StackEndpoints
-from reelflow.runtime.blobs import STREAM_CHUNK_BYTES, BlobStream, PresignedLinks, S3BlobStore
+from reelflow.runtime.blobs import STREAM_CHUNK_BYTES, BlobStream
+from reelflow.runtime.s3_blobs import PresignedLinks, S3BlobStore
 from reelflow.runtime.settings import ServiceSettings
 
 pytestmark = pytest.mark.connected

@@ -20,8 +20,9 @@ import pytest
 from pydantic import SecretStr
 
 from reelflow.contracts import AssetKind
-from reelflow.runtime.blobs import INCOMING_FOLDER, S3BlobStore
+from reelflow.runtime.blobs import INCOMING_FOLDER
 from reelflow.runtime.failures import StorageUploadError
+from reelflow.runtime.s3_blobs import S3BlobStore
 from reelflow.runtime.settings import ServiceSettings
 from tests.connected.test_backend_compat import tiny_spec
 from tests.fake_spring_backend import FakeSpringBackend, fake_spring_backend

@@ -31,9 +31,9 @@ from reelflow.contracts import (
     announcement_id,
 )
 from reelflow.runtime.blobs import DirectoryBlobStore
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError
+from reelflow.runtime.progress import ProgressReporter
 
 logger = logging.getLogger(__name__)
 TOOL_TIMEOUT_SEC = 60

@@ -41,10 +41,10 @@ from reelflow.contracts import (
     Step,
 )
 from reelflow.runtime.blobs import DirectoryBlobStore
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import JobCanceledError, MediaInvalidError, StepTimeoutError
 from reelflow.runtime.media_probe import probe_media
+from reelflow.runtime.progress import ProgressReporter
 
 # Distinct, saturated colours that survive YUV 4:2:0 and H.264 and differ from the gold badge.
 RED, GREEN, BLUE = (255, 0, 0), (0, 128, 0), (0, 0, 255)

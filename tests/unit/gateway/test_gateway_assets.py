@@ -23,7 +23,8 @@ from reelflow.gateway.asset_delivery import FORMAT_BY_KIND, content_disposition,
 from reelflow.gateway.byte_ranges import ByteRange, range_still_applies, requested_range
 from reelflow.gateway.refusals import NotFoundError, RangeNotSatisfiableError
 from reelflow.gateway.settings import GatewaySettings
-from reelflow.runtime.blobs import BlobStream, DirectoryBlobStore, PresignedLinks
+from reelflow.runtime.blobs import BlobStream, DirectoryBlobStore
+from reelflow.runtime.s3_blobs import PresignedLinks
 
 SIZE = 1000
 

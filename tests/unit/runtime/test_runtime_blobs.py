@@ -11,12 +11,11 @@ from reelflow.runtime.blobs import (
     STREAM_CHUNK_BYTES,
     BlobStream,
     DirectoryBlobStore,
-    S3BlobStore,
-    blob_store_for,
     sha256_of_file,
     work_prefix,
 )
 from reelflow.runtime.failures import StorageUploadError
+from reelflow.runtime.s3_blobs import S3BlobStore, blob_store_for
 from reelflow.runtime.settings import ServiceSettings
 
 WORK = "reelflow-work"
@@ -108,9 +107,6 @@ async def test_presigned_url_points_at_the_object(store: DirectoryBlobStore) -> 
 
 async def test_an_unreachable_s3_fails_without_naming_its_endpoint() -> None:
     """The failure reaches job errors and API answers: it says what failed, not where the store lives."""
-    from reelflow.runtime.blobs import S3BlobStore
-    from reelflow.runtime.settings import ServiceSettings
-
     settings = ServiceSettings(s3_endpoint="http://127.0.0.1:9", s3_timeout_sec=2)
     with pytest.raises(StorageUploadError) as caught:
         await S3BlobStore(settings).stat("reelflow-media", "videos/x.mp4")

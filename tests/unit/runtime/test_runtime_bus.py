@@ -19,7 +19,8 @@ from reelflow.contracts import (
     Step,
     VideoScript,
 )
-from reelflow.runtime.bus import EventBus, ProgressReporter, cloudevent_headers
+from reelflow.runtime.bus import EventBus, cloudevent_headers
+from reelflow.runtime.progress import ProgressReporter
 
 AT = datetime(2025, 3, 1, 9, 30, 15, tzinfo=UTC)
 

@@ -38,8 +38,8 @@ from reelflow.contracts import (
 )
 from reelflow.runtime.attempts import InMemoryAttemptStates
 from reelflow.runtime.blobs import DirectoryBlobStore, work_prefix
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.failures import StorageUploadError
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.service import ServiceRuntime, build_runtime
 from reelflow.storage.asset_destinations import MediaStoreDestination
 from reelflow.storage.handlers import STORAGE_DELIVERY, router

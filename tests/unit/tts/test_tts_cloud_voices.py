@@ -19,9 +19,9 @@ from tests.media_probes import run_tool
 
 from reelflow.contracts import Chapter, ErrorCode, LessonSpec, RenderRequested, Scene, VideoScript, Voice, VoiceProvider
 from reelflow.runtime.blobs import DirectoryBlobStore
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import JobCanceledError, StepTimeoutError, TtsError
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.service import ServiceRuntime
 from reelflow.tts.enabled_providers import build_providers, close_providers, process_providers
 from reelflow.tts.google_speech import GoogleSpeech

@@ -7,8 +7,8 @@ from tests.bus_recording import RecordingBus
 
 from reelflow.contracts import Chapter, LessonSpec, RenderRequested, Scene, VideoScript, Voice
 from reelflow.runtime.blobs import DirectoryBlobStore
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.tts.narration import narrate_scene
 from reelflow.tts.settings import TtsSettings
 from reelflow.tts.voicing import voice_job

@@ -2,7 +2,6 @@
 
 import contextlib
 import dataclasses
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
@@ -29,8 +28,6 @@ from reelflow.contracts import (
     RenderCancel,
     RenderCompleted,
     RenderFailed,
-    Step,
-    progress_in_step,
 )
 from reelflow.runtime.attempts import ATTEMPTS_BUCKET, ATTEMPTS_TTL_SEC, AttemptStates, ClaimOutcome
 from reelflow.runtime.failures import AttemptFinishedError, BusUnavailableError
@@ -354,37 +351,3 @@ class EventBus:
         headers = cloudevent_headers(event, source=self._source, event_id=uuid.uuid4().hex, at=datetime.now(UTC))
         inject_traceparent(headers)
         return headers
-
-
-class ProgressReporter:
-    """Reports one job's progress within a step's band; throttled, and never lower than what it already sent."""
-
-    def __init__(self, bus: EventBus, *, job_id: str, attempt: int, min_interval_sec: float = 0.25) -> None:
-        self._bus = bus
-        self._job_id = job_id
-        self._attempt = attempt
-        self._min_interval_sec = min_interval_sec
-        self._last_progress = -1
-        self._last_sent_at = 0.0
-
-    async def report(self, step: Step, fraction: float, message: str = "") -> None:
-        progress = progress_in_step(step, fraction)
-        now = time.monotonic()
-        finished = fraction >= 1.0
-        if progress < self._last_progress:
-            return
-        if progress == self._last_progress and not finished:
-            return
-        if not finished and now - self._last_sent_at < self._min_interval_sec:
-            return
-        self._last_progress, self._last_sent_at = progress, now
-        structlog.contextvars.bind_contextvars(step=step.value)
-        update = ProgressUpdate(
-            job_id=self._job_id,
-            attempt=self._attempt,
-            step=step,
-            progress=progress,
-            message=message or step.value.replace("_", " ").lower(),
-            at=datetime.now(UTC),
-        )
-        await self._bus.publish(update)

@@ -25,12 +25,13 @@ from nats.aio.client import Client as NatsClient
 
 from reelflow.contracts import RenderCancel
 from reelflow.runtime.attempts import AttemptStates, KeyValueAttemptStates
-from reelflow.runtime.blobs import BlobStore, blob_store_for
+from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.bus import EventBus, StepRouter, ensure_bus
 from reelflow.runtime.cancellation import CancellationRegistry
 from reelflow.runtime.delivery import step_delivery_middleware
 from reelflow.runtime.liveness import Verdict, WorkerHealth, exit_when_dead, watch_fetches
 from reelflow.runtime.metrics import exposition
+from reelflow.runtime.s3_blobs import blob_store_for
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.settings import ServiceSettings
 from reelflow.runtime.structured_logging import BROKER_LOGGER_NAME, configure_logging

@@ -15,8 +15,8 @@ from reelflow.compose.ranking_job import compose_ranking
 from reelflow.compose.settings import ComposeSettings
 from reelflow.contracts import LessonSpec, RenderComposed, RenderNarrated, Step
 from reelflow.runtime.blobs import BlobStore
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.step_results import record_result, recorded_result
 
 

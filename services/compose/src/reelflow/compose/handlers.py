@@ -4,7 +4,8 @@ from reelflow.compose.compose_step import compose_narrated_job
 from reelflow.compose.fonts import find_fonts
 from reelflow.compose.settings import ComposeSettings
 from reelflow.contracts import RenderNarrated, Step
-from reelflow.runtime.bus import Delivery, ProgressReporter, StepRouter
+from reelflow.runtime.bus import Delivery, StepRouter
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.service import RuntimeDep
 
 router = StepRouter()

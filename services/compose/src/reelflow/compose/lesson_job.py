@@ -13,9 +13,9 @@ from reelflow.compose.settings import ComposeSettings
 from reelflow.compose.uploaded_inputs import fetch_upload
 from reelflow.contracts import LessonSpec, MusicTrack, RenderNarrated, frame_size
 from reelflow.runtime.blobs import BlobStore
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError
+from reelflow.runtime.progress import ProgressReporter
 
 
 def pair_scenes_with_narration(narrated: RenderNarrated, spec: LessonSpec, audio_dir: Path) -> list[NarratedScene]:

@@ -35,11 +35,11 @@ from reelflow.compose.step_control import ProgressMeter, run_all_or_stop_all, st
 from reelflow.compose.subtitles import to_srt, to_vtt
 from reelflow.contracts import RankingClip, RankingSpec, SceneNarration, Step, announcement_id
 from reelflow.runtime.blobs import BlobStore
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError, MediaInvalidError
 from reelflow.runtime.media_probe import MediaInfo, probe_media
 from reelflow.runtime.processes import run_process
+from reelflow.runtime.progress import ProgressReporter
 
 # How COMPOSE_VIDEO's progress band is shared out: fetching, checking, encoding, then the final mux.
 FETCHED_AT = 0.05

@@ -69,8 +69,9 @@ from reelflow.gateway.webhook_store import WebhookStore
 from reelflow.gateway.webhook_subscriptions import WebhookSubscriptions
 from reelflow.gateway.workspace_lexicons import WorkspaceLexicons
 from reelflow.gateway.youtube_oauth import GoogleOAuth, OAuthClient
-from reelflow.runtime.blobs import BlobStore, PresignedLinks
+from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.failures import StorageUploadError
+from reelflow.runtime.s3_blobs import PresignedLinks
 from reelflow.runtime.scratch_space import claim_scratch_space
 from reelflow.runtime.service import ServiceRuntime, build_runtime, connect_bus, stop_background, watch_consumers
 

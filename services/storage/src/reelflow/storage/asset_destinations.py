@@ -2,7 +2,7 @@
 REELFLOW_STORAGE_PROVIDER.
 
 - ``s3`` and ``local``: the media store is the destination (an S3 bucket, or a directory for one machine: the
-  runtime picks the store, see ``reelflow.runtime.blobs.blob_store_for``). Nothing more is done, and clients
+  runtime picks the store, see ``reelflow.runtime.s3_blobs.blob_store_for``). Nothing more is done, and clients
   download each asset through the gateway.
 - ``backend_presigned``: the Spring backend keeps the videos. For each asset the storage service asks it for an
   upload URL, ``POST {BACKEND_BASE_URL}/internal/storage/presigned-uploads`` with

@@ -1,7 +1,8 @@
 """Storage subscribers: composed outputs become published assets; an ended attempt's scratch is cleaned."""
 
 from reelflow.contracts import RenderCancel, RenderCompleted, RenderComposed, RenderFailed, Step
-from reelflow.runtime.bus import Delivery, ProgressReporter, StepRouter
+from reelflow.runtime.bus import Delivery, StepRouter
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.service import RuntimeDep
 from reelflow.storage.asset_destinations import destination_for
 from reelflow.storage.publishing import clean_scratch, store_outputs

@@ -19,8 +19,8 @@ from reelflow.contracts import (
     SubtitleMode,
 )
 from reelflow.runtime.blobs import BlobStore, sha256_of_file, work_prefix
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.failures import StorageUploadError
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.step_results import record_result, recorded_result, result_key
 from reelflow.storage.asset_destinations import AssetDestination
 from reelflow.storage.media_keys import ASSET_FILES, asset_key

@@ -1,7 +1,8 @@
 """TTS subscribers: a render request comes in, the narrated job goes out."""
 
 from reelflow.contracts import RenderRequested, Step
-from reelflow.runtime.bus import Delivery, ProgressReporter, StepRouter
+from reelflow.runtime.bus import Delivery, StepRouter
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.service import RuntimeDep
 from reelflow.tts.enabled_providers import process_providers
 from reelflow.tts.settings import TtsSettings

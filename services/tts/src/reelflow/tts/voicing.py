@@ -17,9 +17,9 @@ from reelflow.contracts import (
     Voice,
 )
 from reelflow.runtime.blobs import BlobStore, work_prefix
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError, TtsError
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.step_results import record_result, recorded_result, result_key
 from reelflow.runtime.voice_catalogue import espeak_catalogue, espeak_voice_for
 from reelflow.tts.announcements import ranking_announcements

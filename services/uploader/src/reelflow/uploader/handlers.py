@@ -1,7 +1,8 @@
 """Uploader subscribers: a stored job is published when its spec names a target, otherwise left alone."""
 
 from reelflow.contracts import RenderStored, Step
-from reelflow.runtime.bus import Delivery, ProgressReporter, StepRouter
+from reelflow.runtime.bus import Delivery, StepRouter
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.service import RuntimeDep
 from reelflow.uploader.channel_credentials import channel_credentials
 from reelflow.uploader.publishing import PublishContext, publication_for

@@ -11,9 +11,9 @@ import structlog
 
 from reelflow.contracts import Asset, AssetKind, PublishTarget, RenderPublished, RenderStored, Step
 from reelflow.runtime.blobs import BlobStore
-from reelflow.runtime.bus import ProgressReporter
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import PublishError
+from reelflow.runtime.progress import ProgressReporter
 from reelflow.runtime.step_results import record_result, recorded_result
 from reelflow.uploader.after_upload import insert_captions, set_thumbnail
 from reelflow.uploader.channel_credentials import ChannelCredentials

@@ -35,7 +35,7 @@ from reelflow.gateway.settings import GatewaySettings
 from reelflow.gateway.video_library import VideoLibrary
 from reelflow.gateway.webhook_subscriptions import WebhookSubscriptions
 from reelflow.gateway.workspace_lexicons import WorkspaceLexicons
-from reelflow.runtime.blobs import PresignedLinks
+from reelflow.runtime.s3_blobs import PresignedLinks
 from reelflow.runtime.service import ServiceRuntime
 
 

@@ -7,15 +7,21 @@ import json
 import math
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 from tests.conftest import RunningServices
 from tests.gateway_auth import ADMIN_EMAIL, ADMIN_HEADERS, ADMIN_PASSWORD
+from tests.gateway_jobs import TINY_RENDER, approved_script, wait_for_job
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from reelflow.gateway.accounts import Scope
+from reelflow.gateway.api.deps import ScopeCheck
 from reelflow.gateway.app import build_api
 from reelflow.local.ports import LOOPBACK, free_port
 from reelflow.local.servers import EmbeddedStack, StackEndpoints
@@ -47,16 +53,21 @@ SIGN_INS_PER_WINDOW = 3
 LONG_WINDOW_SEC = 3600
 
 
-def guarded_routes() -> list[tuple[str, str]]:
-    """(method, path with its parameters filled) of every API route that needs credentials, from the OpenAPI
-    document, which lists every route the gateway serves."""
+def guarded_paths() -> list[tuple[str, str]]:
+    """(method, path template) of every API route that needs credentials, from the OpenAPI document, which lists
+    every route the gateway serves."""
     paths: dict[str, dict[str, Any]] = build_api().openapi()["paths"]
     return [
-        (method.upper(), path.format(**PATH_VALUES))
+        (method.upper(), path)
         for path, operations in sorted(paths.items())
         if path.startswith("/api/") and path not in PUBLIC_PATHS
         for method in sorted(operations)
     ]
+
+
+def guarded_routes() -> list[tuple[str, str]]:
+    """As :func:`guarded_paths`, with the path parameters filled (with ids nothing has)."""
+    return [(method, path.format(**PATH_VALUES)) for method, path in guarded_paths()]
 
 
 @pytest.fixture
@@ -211,6 +222,269 @@ async def test_the_test_admin_can_sign_in_with_the_password_it_was_given(service
         assert (await client.get("/api/users")).status_code == 200
     finally:
         await client.aclose()
+
+
+# ---- every route: a key lacking its scope (403), another workspace's ids (404) -----------------------------------
+# Routes that act on the caller alone ask for credentials and no scope; each says why here, so a route that forgot
+# its scope cannot pass for one of them.
+NEEDS_ONLY_CREDENTIALS = {
+    ("POST", "/api/auth/logout"): "ends the caller's own session",
+    ("GET", "/api/me"): "says who the caller is",
+    ("GET", "/api/keys"): "lists the caller's own keys (an admin's: the workspace's)",
+    ("POST", "/api/keys"): "a new key holds no scope its maker lacks (refused 403 otherwise, tested above)",
+    ("DELETE", "/api/keys/{key_id}"): "revokes one of the caller's own keys (an admin's: the workspace's)",
+}
+A_SCHEDULE = {
+    "name": "access",
+    "items": [{"title": "Lifting", "source_text": "Bend your knees.", "due_at": "2199-01-01T09:00"}],
+}
+A_PUBLISH_TARGET = {"title": "Lifting"}
+
+
+@dataclass(frozen=True)
+class NeededScope:
+    """A request to ``method path`` (its parameters filled with PATH_VALUES) with ``body``, which needs ``scope``;
+    a route asks for each scope once, so the first three tell the cases apart."""
+
+    method: str
+    path: str
+    scope: Scope
+    body: dict[str, Any] = field(compare=False)
+
+
+# Scopes routes ask for in their own code (``caller.require``), which their dependencies do not show: always (the
+# body is any valid one), or only for what the body asks (rendering at once, publishing).
+SCOPES_ASKED_IN_ROUTE_CODE = (
+    # A schedule's items write scripts and render them with no one asking at the time.
+    NeededScope("POST", "/api/schedules", Scope.RENDER, A_SCHEDULE),
+    NeededScope("PATCH", "/api/schedules/{schedule_id}", Scope.RENDER, {}),
+    NeededScope("DELETE", "/api/schedules/{schedule_id}", Scope.RENDER, {}),
+    NeededScope("POST", "/api/schedules", Scope.PUBLISH, A_SCHEDULE | {"publish": {}}),
+    NeededScope("PATCH", "/api/schedules/{schedule_id}", Scope.PUBLISH, {"publish": {}}),
+    NeededScope("POST", "/api/videos/{video_id}/scripts/generate", Scope.RENDER, LESSON | {"auto_render": True}),
+    NeededScope(
+        "POST",
+        "/api/videos/{video_id}/scripts/generate",
+        Scope.PUBLISH,
+        LESSON | {"render_defaults": {"publish": A_PUBLISH_TARGET}},
+    ),
+    NeededScope(
+        "POST",
+        "/api/videos/{video_id}/render-jobs",
+        Scope.PUBLISH,
+        {"script_id": PATH_VALUES["script_id"], "publish": A_PUBLISH_TARGET},
+    ),
+    NeededScope(
+        "POST",
+        "/api/ranking-jobs",
+        Scope.PUBLISH,
+        {
+            "video_id": PATH_VALUES["video_id"],
+            "clips": [{"media_key": "uploads/clip.mp4", "rank": 1}],
+            "publish": A_PUBLISH_TARGET,
+        },
+    ),
+)
+
+
+def _scope_checks(dependant: Dependant) -> Iterator[Scope]:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, ScopeCheck):
+            yield dependency.call.scope
+        yield from _scope_checks(dependency)
+
+
+def scopes_checked_by_dependencies() -> dict[tuple[str, str], frozenset[Scope]]:
+    """(method, path template) of every route → the scopes its dependencies check (the ``ScopeCheck`` behind
+    ``Reader``, ``ScriptWriter`` …), read off the app rather than written down, so a new route is in the table the
+    moment it exists."""
+    scopes: dict[tuple[str, str], frozenset[Scope]] = {}
+    for route in iter_route_contexts(build_api().routes):
+        if isinstance(route.original_route, APIRoute) and route.path_format:
+            checked = frozenset(_scope_checks(route.original_route.dependant))
+            scopes.update({(method, route.path_format): checked for method in route.methods or ()})
+    return scopes
+
+
+def refusal_of(response: httpx.Response) -> tuple[int, str | None, str | None]:
+    """(status, error code, ``details.needed_scope``) of a refusal; only the status of an answer without an error to
+    read (one to HEAD, or a success)."""
+    if response.request.method == "HEAD" or response.is_success:
+        return response.status_code, None, None
+    error = response.json()["error"]
+    return response.status_code, error["code"], (error.get("details") or {}).get("needed_scope")
+
+
+async def keys_each_lacking_one_scope(admin: httpx.AsyncClient, unique_id: str) -> dict[Scope, tuple[str, str]]:
+    """For each scope, (key id, secret) of a key the admin made with every other scope."""
+    keys = {}
+    for lacking in Scope:
+        scopes = [scope.value for scope in Scope if scope is not lacking]
+        made = await admin.post("/api/keys", json={"name": f"no-{lacking}-{unique_id}", "scopes": scopes})
+        assert made.status_code == 201, made.text
+        keys[lacking] = (made.json()["key_id"], made.json()["secret"])
+    return keys
+
+
+async def test_every_route_refuses_a_key_without_its_scope(
+    admin: httpx.AsyncClient, anonymous: httpx.AsyncClient, unique_id: str
+) -> None:
+    guarded = guarded_paths()
+    checked = scopes_checked_by_dependencies()
+    unscoped = {route for route in guarded if not checked[route]}
+    assert unscoped == set(NEEDS_ONLY_CREDENTIALS), "a route without a scope must say why in NEEDS_ONLY_CREDENTIALS"
+    from_dependencies = [
+        NeededScope(method, path, scope, {}) for method, path in guarded for scope in sorted(checked[(method, path)])
+    ]
+    cases = from_dependencies + list(SCOPES_ASKED_IN_ROUTE_CODE)
+    assert len(set(cases)) == len(cases) > 50
+    assert all(checked[(case.method, case.path)] for case in SCOPES_ASKED_IN_ROUTE_CODE), "each names a scoped route"
+
+    keys = await keys_each_lacking_one_scope(admin, unique_id)
+    try:
+        answered, expected = {}, {}
+        for case in cases:
+            headers = {"Authorization": f"Bearer {keys[case.scope][1]}"}
+            url = case.path.format(**PATH_VALUES)
+            response = await anonymous.request(case.method, url, json=case.body, headers=headers)
+            answered[case] = refusal_of(response)
+            expected[case] = (403, None, None) if case.method == "HEAD" else (403, "FORBIDDEN", case.scope.value)
+        assert answered == expected
+    finally:
+        for key_id, _ in keys.values():
+            assert (await admin.delete(f"/api/keys/{key_id}")).status_code == 204
+
+
+# The answers, besides 404, that a member of another workspace gets for the admin's things, and why.
+ANSWERS_OTHER_THAN_404 = {
+    ("POST", "/api/videos/{video_id}/scripts/generate"): (
+        409,
+        "CONFLICT",
+        "a video id is the first workspace's to use it; asking to write a script under one another workspace holds "
+        "is told the id is taken (choose another), and sees nothing of the video",
+    ),
+}
+# Things of another workspace this test cannot make on the session's gateway, and where they are tested.
+NOT_MADE_HERE = {
+    ("DELETE", "/api/channels/{channel_id}"): "connecting a channel needs Google and REELFLOW_CHANNEL_TOKEN_KEY; "
+    "tests/connected/test_gateway_channels.py::test_another_workspace_can_neither_see_nor_disconnect_the_channel",
+}
+
+
+async def admins_render_job(admin: httpx.AsyncClient, video_id: str, script_id: str) -> dict[str, Any]:
+    """A render job of the admin's, canceled at once (its document is what the routes take; its render would only
+    spend the CPU)."""
+    created = await admin.post(f"/api/videos/{video_id}/render-jobs", json={"script_id": script_id, **TINY_RENDER})
+    assert created.status_code == 201, created.text
+    job_id: str = created.json()["job"]["job_id"]
+    canceled = await admin.post(f"/api/render-jobs/{job_id}/cancel")
+    assert canceled.status_code in (200, 202, 409), canceled.text  # 409: it ended first
+    return await wait_for_job(admin, job_id, timeout_sec=60)
+
+
+async def admins_thing(admin: httpx.AsyncClient, path: str, body: dict[str, Any], id_field: str) -> str:
+    made = await admin.post(path, json=body)
+    assert made.status_code == 201, made.text
+    made_id: str = made.json()[id_field]
+    return made_id
+
+
+def bodies_of_writes(script_id: str, script: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """A valid body for each route that reads one, so what refuses the request is its ownership check, not a 422."""
+    return {
+        ("POST", "/api/videos/{video_id}/review"): {"decision": "APPROVED"},
+        ("POST", "/api/videos/{video_id}/comments"): {"at_sec": 1, "text": "not yours"},
+        ("PATCH", "/api/videos/{video_id}/comments/{comment_id}"): {"resolved": True},
+        ("POST", "/api/videos/{video_id}/scripts/generate"): LESSON,
+        ("PUT", "/api/scripts/{script_id}"): {"script": script},
+        ("POST", "/api/videos/{video_id}/render-jobs"): {"script_id": script_id, **TINY_RENDER},
+        ("PATCH", "/api/webhooks/{subscription_id}"): {"enabled": False},
+        ("PATCH", "/api/schedules/{schedule_id}"): {"enabled": False},
+    }
+
+
+async def test_every_route_answers_404_for_another_workspaces_thing(
+    admin: httpx.AsyncClient, services: RunningServices, unique_id: str
+) -> None:
+    video_id = f"theirs-{unique_id}"
+    script_id = await approved_script(admin, video_id)
+    script = (await admin.get(f"/api/scripts/{script_id}")).json()
+    job = await admins_render_job(admin, video_id, script_id)
+    ids = {
+        "video_id": video_id,
+        "script_id": script_id,
+        "version": "1",
+        "job_id": job["job_id"],
+        "kind": "video",
+        "comment_id": await admins_thing(
+            admin, f"/api/videos/{video_id}/comments", {"at_sec": 1, "text": "the admin's"}, "comment_id"
+        ),
+        "subscription_id": await admins_thing(
+            admin,
+            "/api/webhooks",
+            {"url": f"http://{LOOPBACK}:9/never-called", "event_types": ["video.published"]},
+            "subscription_id",
+        ),
+        "schedule_id": await admins_thing(admin, "/api/schedules", A_SCHEDULE, "schedule_id"),
+        "key_id": await admins_thing(admin, "/api/keys", {"name": f"theirs-{unique_id}", "scopes": ["read"]}, "key_id"),
+    }
+    # Deletions last, so none hides from a later request what that request would have reached.
+    routes = sorted(
+        ((method, path) for method, path in guarded_paths() if "{" in path), key=lambda route: route[0] == "DELETE"
+    )
+    assert set(ANSWERS_OTHER_THAN_404) | set(NOT_MADE_HERE) <= set(routes)
+    bodies = bodies_of_writes(script_id, script["script"])
+
+    email, password = await new_member(admin, unique_id)
+    member = await signed_in(services.gateway_url, email, password)
+    try:
+        own_video = f"mine-{unique_id}"
+        assert (await member.post(f"/api/videos/{own_video}/scripts/generate", json=LESSON)).status_code == 202
+        requests = [
+            ((method, path), path.format(**ids), bodies.get((method, path)))
+            for method, path in routes
+            if (method, path) not in NOT_MADE_HERE
+        ]
+        # One id the member's own, the other the admin's: the second is checked too.
+        requests += [
+            (
+                ("PATCH", "/api/videos/{video_id}/comments/{comment_id}"),
+                f"/api/videos/{own_video}/comments/{ids['comment_id']}",
+                {"resolved": True},
+            ),
+            (
+                ("POST", "/api/videos/{video_id}/render-jobs"),
+                f"/api/videos/{own_video}/render-jobs",
+                {"script_id": script_id, **TINY_RENDER},
+            ),
+        ]
+        answered, expected = {}, {}
+        for (method, path), url, body in requests:
+            response = await member.request(method, url, json=body)
+            answered[(method, url)] = refusal_of(response)[:2]
+            status, code, _ = ANSWERS_OTHER_THAN_404.get((method, path), (404, "NOT_FOUND", ""))
+            expected[(method, url)] = (status, None if method == "HEAD" else code)
+        assert answered == expected
+    finally:
+        await member.aclose()
+
+    # Nothing of the admin's changed.
+    assert (await admin.get(f"/api/videos/{video_id}")).json()["review"] == "PENDING"
+    after = (await admin.get(f"/api/scripts/{script_id}")).json()
+    assert (after["version"], after["status"]) == (script["version"], script["status"])
+    assert (await admin.get(f"/api/render-jobs/{job['job_id']}")).json()["attempt"] == job["attempt"]
+    comments = (await admin.get(f"/api/videos/{video_id}/comments")).json()
+    assert [(comment["comment_id"], comment["resolved"]) for comment in comments] == [(ids["comment_id"], False)]
+    assert (await admin.get(f"/api/webhooks/{ids['subscription_id']}")).json()["enabled"] is True
+    assert (await admin.get(f"/api/schedules/{ids['schedule_id']}")).json()["enabled"] is True
+    assert ids["key_id"] in [key["key_id"] for key in (await admin.get("/api/keys")).json()]
+    for leftover in (
+        f"/api/keys/{ids['key_id']}",
+        f"/api/webhooks/{ids['subscription_id']}",
+        f"/api/schedules/{ids['schedule_id']}",
+        f"/api/videos/{video_id}",
+    ):
+        assert (await admin.delete(leftover)).status_code == 204, leftover
 
 
 # ---- two gateway replicas on servers of their own, with small budgets ---------------------------------------------

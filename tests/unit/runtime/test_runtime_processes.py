@@ -5,8 +5,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -181,17 +182,16 @@ def _is_alive(pid: int) -> bool:
 
 
 async def test_stdin_can_stream_chunks_as_they_are_made() -> None:
-    async def chunks() -> AsyncIterator[bytes | memoryview]:
+    def chunks() -> Iterator[bytes | memoryview]:
         for index in range(3):
-            await asyncio.sleep(0)
-            yield memoryview(bytes([65 + index]) * (600 * 1024))  # larger than a default 64 KiB pipe
+            yield memoryview(bytes([65 + index]) * (1536 * 1024))  # larger than the widened 1 MiB pipe
 
     result = await run_process(["wc", "-c"], timeout_sec=10, stdin=chunks())
-    assert result.stdout.decode().strip() == str(3 * 600 * 1024)
+    assert result.stdout.decode().strip() == str(3 * 1536 * 1024)
 
 
 async def test_a_failing_stream_stops_the_command_and_raises_its_error() -> None:
-    async def chunks() -> AsyncIterator[bytes | memoryview]:
+    def chunks() -> Iterator[bytes | memoryview]:
         yield b"first"
         raise RuntimeError("the frame could not be drawn")
 
@@ -199,3 +199,34 @@ async def test_a_failing_stream_stops_the_command_and_raises_its_error() -> None
     with pytest.raises(RuntimeError, match="could not be drawn"):
         await run_process(["sleep", "30"], timeout_sec=20, stdin=chunks())
     assert time.monotonic() - started < 10  # the sleeping command was killed, not waited for
+
+
+class EndlessStream:
+    """Chunks for ever, noting when its consumer let go of it (a generator's ``finally``)."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+        self.written = 0
+
+    def chunks(self) -> Iterator[bytes | memoryview]:
+        try:
+            while True:
+                self.written += 1
+                yield b"x" * (256 * 1024)
+        finally:
+            self.released.set()
+
+
+async def test_a_command_that_stops_reading_ends_the_stream_and_reports_its_own_exit() -> None:
+    stream = EndlessStream()
+    with pytest.raises(RenderError, match="code 3"):
+        await run_process(["sh", "-c", "head -c 1000 > /dev/null; exit 3"], timeout_sec=20, stdin=stream.chunks())
+    assert await asyncio.to_thread(stream.released.wait, 10), "the writer kept drawing for a reader that had quit"
+
+
+async def test_a_stream_into_a_command_past_its_timeout_stops_with_it() -> None:
+    stream = EndlessStream()
+    with pytest.raises(StepTimeoutError):
+        await run_process(["sleep", "30"], timeout_sec=1, stdin=stream.chunks())
+    assert await asyncio.to_thread(stream.released.wait, 10), "the writer was left blocked on a killed reader"
+    assert stream.written < 50  # it stopped at the full pipe, not after drawing without end

@@ -5,7 +5,7 @@ import contextlib
 import fcntl
 import os
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from reelflow.runtime.cancellation import CancelToken
@@ -41,7 +41,7 @@ async def run_process(
     cancel: CancelToken | None = None,
     expected_duration_sec: float | None = None,
     on_progress: ProgressCallback | None = None,
-    stdin: bytes | AsyncIterable[bytes | memoryview] | None = None,
+    stdin: bytes | Iterable[bytes | memoryview] | None = None,
     error: type[ReelflowError] = RenderError,
 ) -> ProcessResult:
     """Run ``args`` to completion or raise.
@@ -52,18 +52,34 @@ async def run_process(
 
     When ``on_progress`` and ``expected_duration_sec`` are given, the command must write FFmpeg
     ``-progress pipe:1`` output on stdout; each update reports a 0–1 fraction. ``stdin`` is written to the
-    process whole, or chunk by chunk as an async iterable yields them (e.g. raw frames as they are drawn).
+    process whole, or chunk by chunk as an iterable yields them (e.g. raw frames as they are drawn): the iterable
+    is run on a worker thread that writes each chunk to a pipe of its own with blocking writes, so making the
+    next chunk overlaps the process reading this one, with no event-loop round trip or copy per chunk.
     """
     if cancel is not None:
         cancel.raise_if_canceled()
     started = time.monotonic()
-    process = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        preexec_fn=die_with_parent(os.getpid()),
-    )
+    streamed = stdin is not None and not isinstance(stdin, bytes)
+    stream_read, stream_write = os.pipe() if streamed else (-1, -1)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=stream_read
+            if streamed
+            else asyncio.subprocess.PIPE
+            if stdin is not None
+            else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            preexec_fn=die_with_parent(os.getpid()),
+        )
+    except BaseException:
+        if streamed:
+            os.close(stream_write)
+        raise
+    finally:
+        if streamed:
+            os.close(stream_read)  # the child holds its copy; ours would keep the pipe open after it quits
     stdout_chunks: list[bytes] = []
     stderr_chunks: list[bytes] = []
 
@@ -83,18 +99,18 @@ async def run_process(
             return
         stderr_chunks.append(await process.stderr.read())
 
+    writing: list[asyncio.Future[None]] = []  # the stream's writer, once started (it closes its pipe end)
+
     async def feed_stdin() -> None:
+        if stdin is not None and not isinstance(stdin, bytes):
+            writing.append(asyncio.ensure_future(asyncio.to_thread(_write_stream, stream_write, stdin)))
+            await writing[0]
+            return
         if stdin is None or process.stdin is None:
             return
         try:
-            if isinstance(stdin, bytes):
-                process.stdin.write(stdin)
-                await process.stdin.drain()
-            else:
-                _widen_pipe(process.stdin)
-                async for chunk in stdin:
-                    process.stdin.write(chunk)
-                    await process.stdin.drain()
+            process.stdin.write(stdin)
+            await process.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
             # The child quit before reading everything (e.g. espeak-ng refusing an unknown voice): its exit
             # code and stderr say why, so let the wait below report that instead of the pipe.
@@ -136,6 +152,8 @@ async def run_process(
     finally:
         if cancel_wait is not None:
             cancel_wait.cancel()
+        if streamed and not writing:
+            os.close(stream_write)  # stopped before the writer started, so nobody else will close it
     if completion.exception() is not None:
         # Feeding stdin failed (its iterable raised): stop the child rather than leave it reading a closed pipe.
         _kill(process)
@@ -158,17 +176,27 @@ async def run_process(
 
 
 # Linux's largest pipe without privileges (fs.pipe-max-size): a 64 KiB pipe takes a raw 720p frame (1.4 MB) in
-# more than twenty writes, each a wake-up of the event loop and of the reader; at 1 MiB it takes two.
+# more than twenty writes, each a wake-up of the writer and of the reader; at 1 MiB it takes two.
 STREAMED_PIPE_BYTES = 1 << 20
 
 
-def _widen_pipe(writer: asyncio.StreamWriter) -> None:
-    """Enlarge the pipe to a streamed stdin where the system allows it; a smaller pipe only costs more wake-ups."""
-    pipe = writer.get_extra_info("pipe")
-    if pipe is None:
-        return
-    with contextlib.suppress(OSError, ValueError):
-        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, STREAMED_PIPE_BYTES)
+def _write_stream(fd: int, chunks: Iterable[bytes | memoryview]) -> None:
+    """Write every chunk to the pipe ``fd`` (blocking), then close it so the reader sees the end.
+
+    A reader that quits early (it failed, or was killed on a timeout or cancel) ends the writing with no error
+    of its own: its exit status tells what happened. An error of the iterable itself is raised.
+    """
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, STREAMED_PIPE_BYTES)  # a smaller pipe only costs more wake-ups
+    try:
+        for chunk in chunks:
+            view = memoryview(chunk).cast("B")
+            while view:
+                view = view[os.write(fd, view) :]
+    except BrokenPipeError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:

@@ -17,7 +17,7 @@ import math
 import os
 import wave
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -541,7 +541,7 @@ class _VideoJob:
         async def encode(index: int) -> None:
             part = plan.parts[index]
             async with gate:
-                frames: AsyncIterator[memoryview] | None = None
+                frames: Iterator[memoryview] | None = None
                 if all(scene not in self._backdrops for scene in part.scenes):
                     moving = [_moving_slide(paths, plan, index, scene) for scene in part.scenes]
                     drawn = [await enlarged(scene) for scene in part.scenes]

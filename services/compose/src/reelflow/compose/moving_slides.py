@@ -15,7 +15,7 @@ lesson is encoded, so basic lessons and shorts do not carry them.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,9 +125,14 @@ class FrameCanvas:
 
 
 def draw_frame(
-    slides: Sequence[tuple[EnlargedSlide, MovingSlide]], index: int, frames: int, canvas: FrameCanvas
+    slides: Sequence[tuple[EnlargedSlide, MovingSlide]],
+    index: int,
+    frames: int,
+    canvas: FrameCanvas,
+    scratch: FrameCanvas | None = None,
 ) -> memoryview:
-    """Frame ``index`` of a part of ``frames`` frames drawn on ``canvas``: one moving slide, or two crossfading.
+    """Frame ``index`` of a part of ``frames`` frames drawn on ``canvas``: one moving slide, or two crossfading
+    (the second drawn on ``scratch``, made here when not given).
 
     As ``xfade``'s fade, the second slide's share is ``index / frames``: none on the part's first frame.
     """
@@ -136,31 +141,24 @@ def draw_frame(
     _draw_moved(*slides[0], index, canvas.planes)
     if len(slides) == 2:
         share = index / frames
-        following = FrameCanvas(slides[1][0].size)
+        following = scratch or FrameCanvas(slides[1][0].size)
         _draw_moved(*slides[1], index, following.planes)
         for first, second in zip(canvas.planes, following.planes, strict=True):
             cv2.addWeighted(first, 1 - share, second, share, 0, dst=first)
     return canvas.raw.data
 
 
-async def part_frames(slides: Sequence[tuple[EnlargedSlide, MovingSlide]], frames: int) -> AsyncIterator[memoryview]:
-    """Every frame of a part, each drawn on a worker thread (OpenCV releases the GIL while it draws).
+def part_frames(slides: Sequence[tuple[EnlargedSlide, MovingSlide]], frames: int) -> Iterator[memoryview]:
+    """Every frame of a part, each drawn on the same canvas when the one before has been taken.
 
-    The next frame is drawn while the caller writes this one to FFmpeg, so drawing and encoding overlap. A frame's
-    memory is drawn on again as soon as the caller asks for the frame after it, so the caller must have written
-    (copied) it by then, as ``run_process`` has.
+    Made to be written to FFmpeg from a worker thread with blocking writes (``run_process``'s streamed stdin): a
+    frame is drawn again over as soon as the next one is asked for, so the caller must have written (copied) it by
+    then. Drawing the next frame overlaps FFmpeg encoding this one.
     """
     if not slides:
         raise ValueError("a part shows one slide or crossfades two, got none")
-    # Two canvases: one is drawn on while the other's frame is written, then they swap.
-    canvases = (FrameCanvas(slides[0][0].size), FrameCanvas(slides[0][0].size))
-    upcoming = asyncio.ensure_future(asyncio.to_thread(draw_frame, slides, 0, frames, canvases[0]))
-    try:
-        for index in range(frames):
-            frame = await upcoming
-            if index + 1 < frames:
-                canvas = canvases[(index + 1) % 2]
-                upcoming = asyncio.ensure_future(asyncio.to_thread(draw_frame, slides, index + 1, frames, canvas))
-            yield frame
-    finally:
-        upcoming.cancel()
+    size = slides[0][0].size
+    canvas = FrameCanvas(size)
+    scratch = FrameCanvas(size) if len(slides) == 2 else None
+    for index in range(frames):
+        yield draw_frame(slides, index, frames, canvas, scratch)

@@ -1,5 +1,5 @@
-"""`reelflow up` as an operator runs it: a killed worker comes back by itself, and SIGTERM or SIGINT leaves no
-process and no bound port behind.
+"""`reelflow up` as an operator runs it: a first admin on a fresh install, a killed worker comes back by itself, and
+SIGTERM or SIGINT leaves no process and no bound port behind.
 
 Slow-ish (about 30 s each): every test starts the whole embedded stack and six workers as real processes.
 """
@@ -18,6 +18,7 @@ import httpx
 import pytest
 from tests.process_tree import alive, descendants, stop_whatever_is_left
 
+from reelflow.local.admin_credentials import ADMIN_KEY_FILE
 from reelflow.local.ports import LOOPBACK, free_port, port_is_free
 from reelflow.local.worker_launcher import process_name
 from reelflow.local.workers import SERVICE_NAMES
@@ -26,6 +27,7 @@ pytestmark = [pytest.mark.connected, pytest.mark.reliability]
 
 START_TIMEOUT_SEC = 120.0
 STOP_TIMEOUT_SEC = 40.0
+FIRST_ADMIN_LINE = re.compile(r"^first admin: (\S+) / (\S+) \(shown this once", re.MULTILINE)
 HEALTH_LINE = re.compile(r"^  (\w+) +/healthz and /readyz at http://127\.0\.0\.1:(\d+)$", re.MULTILINE)
 
 
@@ -34,6 +36,7 @@ class RunningUp:
     process: subprocess.Popen[bytes]
     ports: dict[str, int]
     log: Path
+    data_dir: Path
 
     @property
     def gateway_url(self) -> str:
@@ -76,12 +79,15 @@ def wait_until_up(process: subprocess.Popen[bytes], log: Path, timeout_sec: floa
 def reelflow_up(tmp_path: Path) -> Iterator[RunningUp]:
     ports = {name: free_port() for name in ("port", "nats-port", "nats-monitor-port", "mongo-port", "s3-port")}
     log = tmp_path / "up.log"
-    command = [sys.executable, "-m", "reelflow.cli.main", "up", "--data-dir", str(tmp_path / "data")]
+    data_dir = tmp_path / "data"
+    command = [sys.executable, "-m", "reelflow.cli.main", "up", "--data-dir", str(data_dir)]
     for name, port in ports.items():
         command += [f"--{name}", str(port)]
     with log.open("wb") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    up = RunningUp(process, ports, log)
+        # As an operator starts it: no admin chosen in the environment (the suite's own is set for its gateways).
+        env = {name: value for name, value in os.environ.items() if not name.startswith("REELFLOW_ADMIN_")}
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    up = RunningUp(process, ports, log, data_dir)
     try:
         wait_until_up(process, log, START_TIMEOUT_SEC)
         yield up
@@ -134,7 +140,24 @@ def test_a_killed_worker_is_restarted_then_sigterm_stops_everything(reelflow_up:
     stop_and_check_nothing_is_left(reelflow_up, signal.SIGTERM)
 
 
-def test_sigint_stops_everything(reelflow_up: RunningUp) -> None:
+def test_the_first_admin_is_shown_once_and_signs_in_then_sigint_stops_everything(reelflow_up: RunningUp) -> None:
+    """A fresh data dir gets a first admin, so the studio can be opened at once: its made-up password is printed
+    (once: the next start finds the saved key, see test_admin_credentials.py), and the admin's API key is kept for
+    `reelflow render`, readable by its owner only."""
+    shown = FIRST_ADMIN_LINE.search(reelflow_up.output())
+    assert shown is not None, reelflow_up.output()[-3000:]
+    email, password = shown.groups()
+    signed_in = httpx.post(
+        f"{reelflow_up.gateway_url}/api/auth/login", json={"email": email, "password": password}, timeout=10
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["user"]["role"] == "admin"
+    key_file = reelflow_up.data_dir / ADMIN_KEY_FILE
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    headers = {"Authorization": f"Bearer {key_file.read_text().strip()}"}
+    me = httpx.get(f"{reelflow_up.gateway_url}/api/me", headers=headers, timeout=10)
+    assert me.status_code == 200 and me.json()["user"]["email"] == email, me.text
+
     stop_and_check_nothing_is_left(reelflow_up, signal.SIGINT)
 
 

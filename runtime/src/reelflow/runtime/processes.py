@@ -61,14 +61,11 @@ async def run_process(
     started = time.monotonic()
     streamed = stdin is not None and not isinstance(stdin, bytes)
     stream_read, stream_write = os.pipe() if streamed else (-1, -1)
+    child_stdin = asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE
     try:
         process = await asyncio.create_subprocess_exec(
             *args,
-            stdin=stream_read
-            if streamed
-            else asyncio.subprocess.PIPE
-            if stdin is not None
-            else asyncio.subprocess.DEVNULL,
+            stdin=stream_read if streamed else child_stdin,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             preexec_fn=die_with_parent(os.getpid()),

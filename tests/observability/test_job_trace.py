@@ -72,6 +72,20 @@ def job_trace(spans: list[CollectedSpan], job_id: str) -> tuple[str | None, list
     return trace_id, [span for span in spans if span.trace_id == trace_id or span in steps]
 
 
+def missing_hops_report(missing: set[tuple[str, str]], trace_id: str, traced: TracedServices) -> str:
+    """What to look at when a hop is missing: whether its span arrived in another trace (a context that was not
+    carried) or not at all (an export that failed: the services log the exporter's warnings)."""
+    elsewhere = [
+        f"{span.service} {span.name!r} in trace {span.trace_id} (parent {span.parent_span_id or 'none'})"
+        for span in traced.spans.spans()
+        if (span.service, span.name) in missing
+    ]
+    return (
+        f"missing hops: {sorted(missing)} from trace {trace_id}; the same spans elsewhere: {elsewhere or 'none'}; "
+        f"{traced.spans.requests} exports received\n{traced.workers.log_tails()}"
+    )
+
+
 @pytest.mark.timeout(300)
 async def test_a_lesson_job_is_one_trace_from_the_rest_call_through_every_service_back_to_the_ledger(
     traced_services: TracedServices, unique_id: str
@@ -90,7 +104,7 @@ async def test_a_lesson_job_is_one_trace_from_the_rest_call_through_every_servic
         await asyncio.sleep(0.5)
 
     assert trace_id is not None, "no span of the job reached the collector"
-    assert hops >= JOB_HOPS, f"missing hops: {sorted(JOB_HOPS - hops)}"
+    assert hops >= JOB_HOPS, missing_hops_report(JOB_HOPS - hops, trace_id, traced_services)
     assert {span.trace_id for span in spans} == {trace_id}, "a span of the job is in another trace"
 
     # One tree: the REST call is the root, and every other span's parent is a span of the same trace.

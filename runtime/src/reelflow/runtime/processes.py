@@ -59,24 +59,34 @@ async def run_process(
     if cancel is not None:
         cancel.raise_if_canceled()
     started = time.monotonic()
-    streamed = stdin is not None and not isinstance(stdin, bytes)
-    stream_read, stream_write = os.pipe() if streamed else (-1, -1)
-    child_stdin = asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE
+    streamed = stdin if stdin is not None and not isinstance(stdin, bytes) else None
+    stream_read, stream_write = os.pipe() if streamed is not None else (-1, -1)
+    if streamed is not None:
+        child_stdin = stream_read
+    else:
+        child_stdin = asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE
     try:
         process = await asyncio.create_subprocess_exec(
             *args,
-            stdin=stream_read if streamed else child_stdin,
+            stdin=child_stdin,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             preexec_fn=die_with_parent(os.getpid()),
         )
     except BaseException:
-        if streamed:
+        if streamed is not None:
             os.close(stream_write)
         raise
     finally:
-        if streamed:
+        if streamed is not None:
             os.close(stream_read)  # the child holds its copy; ours would keep the pipe open after it quits
+    # Handed to a worker thread at once (not when complete() first runs), so the writer, which closes its end of
+    # the pipe, always starts, however early the run is stopped.
+    writer = (
+        asyncio.get_running_loop().run_in_executor(None, _write_stream, stream_write, streamed)
+        if streamed is not None
+        else None
+    )
     stdout_chunks: list[bytes] = []
     stderr_chunks: list[bytes] = []
 
@@ -96,14 +106,11 @@ async def run_process(
             return
         stderr_chunks.append(await process.stderr.read())
 
-    writing: list[asyncio.Future[None]] = []  # the stream's writer, once started (it closes its pipe end)
-
     async def feed_stdin() -> None:
-        if stdin is not None and not isinstance(stdin, bytes):
-            writing.append(asyncio.ensure_future(asyncio.to_thread(_write_stream, stream_write, stdin)))
-            await writing[0]
+        if writer is not None:
+            await writer
             return
-        if stdin is None or process.stdin is None:
+        if not isinstance(stdin, bytes) or process.stdin is None:
             return
         try:
             process.stdin.write(stdin)
@@ -149,8 +156,6 @@ async def run_process(
     finally:
         if cancel_wait is not None:
             cancel_wait.cancel()
-        if streamed and not writing:
-            os.close(stream_write)  # stopped before the writer started, so nobody else will close it
     if completion.exception() is not None:
         # Feeding stdin failed (its iterable raised): stop the child rather than leave it reading a closed pipe.
         _kill(process)

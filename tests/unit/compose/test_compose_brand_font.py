@@ -8,7 +8,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 
 from reelflow.compose.brand_font import font_characters, missing_characters, require_brand_font_covers, shown_texts
 from reelflow.compose.fonts import FontSet
-from reelflow.contracts import Chapter, LessonSpec, Scene, VideoScript
+from reelflow.contracts import Chapter, LessonSpec, PublishTarget, Scene, VideoScript
 from reelflow.runtime.failures import MediaInvalidError
 
 KEY = "uploads/" + "a" * 64 + ".ttf"
@@ -62,6 +62,17 @@ def test_the_shown_texts_are_the_cards_chapter_titles_and_each_slides_key_phrase
     # A scene without on-screen text shows the key phrase taken from its narration, not the whole narration.
     assert shown["script.chapters.0.scenes.1 (its slide text)"].startswith("허리를")
     assert "publish.title" not in shown  # blank texts need no glyphs
+
+
+def test_the_publish_title_is_checked_only_when_the_cards_show_it() -> None:
+    publish = PublishTarget(title="안전한 들기")
+
+    titled = {item.where for item in shown_texts(korean_spec(publish=publish))}
+    untitled = {item.where: item.text for item in shown_texts(korean_spec(title="", publish=publish))}
+
+    # With a title the cards show it, not the publish title, so a font without Hangul may still draw them.
+    assert "publish.title" not in titled
+    assert untitled["publish.title"] == "안전한 들기"
 
 
 def test_missing_characters_are_listed_once_in_order_and_spaces_need_no_glyph() -> None:

@@ -32,10 +32,12 @@ class ShownText:
 
 def shown_texts(spec: LessonSpec) -> list[ShownText]:
     """Everything drawn with the slide font: the title and outro cards (and thumbnail), each chapter title
-    and each scene's key phrase. Subtitles are not: they keep their own face."""
+    and each scene's key phrase. Subtitles are not: they keep their own face. The cards show ``publish.title``
+    only when ``title`` is blank (:func:`reelflow.compose.lesson.title_card_text`), so only then is it drawn."""
+    publish_title = spec.publish.title if spec.publish and not spec.title.strip() else ""
     texts = [
         ShownText("title", spec.title),
-        ShownText("publish.title", spec.publish.title if spec.publish else ""),
+        ShownText("publish.title", publish_title),
         ShownText("outro_text", spec.outro_text),
     ]
     for c, chapter in enumerate(spec.script.chapters):

@@ -83,9 +83,33 @@ def test_user_b_cannot_see_user_a_video(studio: StudioPages, services: RunningSe
     assert api_get(b, f"/api/scripts/{script_id}")[0] == 404
     assert api_get(b, f"/api/videos/{video_id}/render-jobs")[0] == 404
 
+    # B changes their password on the account page: two different new ones, then a wrong current one, are refused
+    # saying why; then it is changed.
+    b_new_password = f"b-changed-{unique_id}"
+    b.goto("/studio/account")
+    b.fill("input[name=current_password]", "not-my-password")
+    b.fill("input[name=new_password]", b_new_password)
+    b.fill("input[name=repeat_password]", b_new_password + "x")
+    b.click("button.change-password")
+    expect(b.locator(".password .error")).to_contain_text("새 비밀번호 두 개가 다릅니다")
+    b.fill("input[name=repeat_password]", b_new_password)
+    b.click("button.change-password")
+    expect(b.locator(".password .error .error-code")).to_have_text("VALIDATION_FAILED")
+    expect(b.locator(".password .error")).to_contain_text("current_password")
+    b.fill("input[name=current_password]", b_password)
+    b.fill("input[name=new_password]", b_new_password)
+    b.fill("input[name=repeat_password]", b_new_password)
+    b.click("button.change-password")
+    expect(b.locator(".password .success")).to_be_visible()
+    expect(b.locator("input[name=current_password]")).to_have_value("")
+    expect(b.locator("main")).not_to_contain_text("null")  # a member's page has no users section, and no trace of it
+    studio.snap(b, "account-password-ko")
+    assert api_get(b, "/api/me")[0] == 200  # this session stays signed in
+
     # Signing out ends the session: the studio sends B back to the sign-in page.
     b.click("#sign-out")
     b.wait_for_url("**/studio/login")
     assert api_get(b, "/api/me")[0] == 401
     b.goto("/studio/account")
     b.wait_for_url("**/studio/login?next=%2Fstudio%2Faccount")
+    sign_in(b, b_email, b_new_password)  # the new password signs in

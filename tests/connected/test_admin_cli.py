@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -51,11 +52,14 @@ async def test_admin_commands_make_users_and_keys_the_gateway_accepts(stack: Sta
         assert password_matches(user.password_hash, password.group(1))
         record = await store.key_in_use(*parsed)
         assert record is not None and sorted(record.scopes) == ["read", "render"]
+        await store.open_session(user, "a-session-of-ops", "csrf", timedelta(hours=1))
+        assert await store.session("a-session-of-ops") is not None
         reset = reelflow_admin(stack, database, "reset-password", "ops@example.test")
         new_password = re.search(r"new password (\S+)", reset.stdout)
         assert reset.returncode == 0 and new_password, reset.stdout
         changed = await store.user_by_email("ops@example.test")
         assert changed is not None and password_matches(changed.password_hash, new_password.group(1))
         assert not password_matches(changed.password_hash, password.group(1))
+        assert await store.session("a-session-of-ops") is None  # whoever knew the old password is signed out
     finally:
         await client.close()

@@ -224,12 +224,55 @@ async def test_the_test_admin_can_sign_in_with_the_password_it_was_given(service
         await client.aclose()
 
 
+async def test_a_person_changes_their_password_in_a_session_and_their_other_sessions_end(
+    admin: httpx.AsyncClient, services: RunningServices, unique_id: str
+) -> None:
+    email, password = await new_member(admin, unique_id)
+    new_password = f"changed-{unique_id}"
+    here = await signed_in(services.gateway_url, email, password)
+    elsewhere = await signed_in(services.gateway_url, email, password)
+    try:
+        key = await here.post("/api/keys", json={"name": "mine", "scopes": ["read"]})
+        with_key = {"Authorization": f"Bearer {key.json()['secret']}"}
+        by_key = await admin.post(
+            "/api/me/password",
+            json={"current_password": password, "new_password": new_password},
+            headers=with_key,
+        )
+        assert by_key.status_code == 403 and "signed in" in by_key.json()["error"]["message"], by_key.text
+
+        refused = [
+            await here.post("/api/me/password", json={"current_password": "wrong", "new_password": new_password}),
+            await here.post("/api/me/password", json={"current_password": password, "new_password": "short"}),
+            await here.post("/api/me/password", json={"current_password": password, "new_password": password}),
+        ]
+        fields = [[problem["field"] for problem in answer.json()["error"]["details"]["problems"]] for answer in refused]
+        assert [answer.status_code for answer in refused] == [422] * 3, [answer.text for answer in refused]
+        assert fields == [["current_password"], ["new_password"], ["new_password"]]
+        assert (await elsewhere.get("/api/me")).status_code == 200  # nothing changed yet
+
+        changed = await here.post("/api/me/password", json={"current_password": password, "new_password": new_password})
+        assert changed.status_code == 204, changed.text
+        assert (await here.get("/api/me")).status_code == 200  # the session that changed it stays
+        assert (await elsewhere.get("/api/me")).status_code == 401  # every other one ended
+        assert (await admin.get("/api/me", headers=with_key)).status_code == 200  # keys are not sessions
+        old = await admin.post("/api/auth/login", json={"email": email, "password": password})
+        assert old.status_code == 401
+        async with httpx.AsyncClient(base_url=services.gateway_url, timeout=30) as browser:
+            signed = await browser.post("/api/auth/login", json={"email": email, "password": new_password})
+            assert signed.status_code == 200, signed.text
+    finally:
+        await here.aclose()
+        await elsewhere.aclose()
+
+
 # ---- every route: a key lacking its scope (403), another workspace's ids (404) -----------------------------------
 # Routes that act on the caller alone ask for credentials and no scope; each says why here, so a route that forgot
 # its scope cannot pass for one of them.
 NEEDS_ONLY_CREDENTIALS = {
     ("POST", "/api/auth/logout"): "ends the caller's own session",
     ("GET", "/api/me"): "says who the caller is",
+    ("POST", "/api/me/password"): "changes the caller's own password (a signed-in person only, tested above)",
     ("GET", "/api/keys"): "lists the caller's own keys (an admin's: the workspace's)",
     ("POST", "/api/keys"): "a new key holds no scope its maker lacks (refused 403 otherwise, tested above)",
     ("DELETE", "/api/keys/{key_id}"): "revokes one of the caller's own keys (an admin's: the workspace's)",

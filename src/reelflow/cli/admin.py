@@ -38,7 +38,9 @@ def add_admin_commands(commands: "argparse._SubParsersAction[argparse.ArgumentPa
     key.add_argument("--scopes", default="read,scripts,render,uploads", help="comma-separated (default: %(default)s)")
     key.set_defaults(run=lambda args: _run(args, _create_key))
 
-    password = actions.add_parser("reset-password", help="give a user a new password (made up and shown once)")
+    password = actions.add_parser(
+        "reset-password", help="give a user a new password (made up and shown once) and sign them out everywhere"
+    )
     password.add_argument("email")
     password.set_defaults(run=lambda args: _run(args, _reset_password))
 
@@ -114,4 +116,4 @@ async def _reset_password(store: "AccountStore", args: argparse.Namespace) -> st
     user = await _user(store, args.email)
     password = new_password()
     await store.set_password(user.user_id, hash_password(password))
-    return f"user {user.email}: new password {password} (shown once)"
+    return f"user {user.email}: new password {password} (shown once; their sessions were signed out)"

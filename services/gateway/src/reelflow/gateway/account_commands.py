@@ -12,6 +12,7 @@ from reelflow.gateway.account_store import AccountStore, ApiKeyRecord, UserRecor
 from reelflow.gateway.accounts import (
     DEFAULT_WORKSPACE,
     Caller,
+    CallerKind,
     MintedKey,
     Role,
     Scope,
@@ -54,6 +55,11 @@ class NewUser(RequestBody):
         pattern=r"^[A-Za-z0-9._-]{1,64}$",
         description="Join an existing workspace; a new one of the user's own when unset.",
     )
+
+
+class PasswordChange(RequestBody):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=MIN_PASSWORD_CHARS, max_length=1024)
 
 
 class NewApiKey(RequestBody):
@@ -148,6 +154,23 @@ class AccountCommands:
             raise NotFoundError("this caller is not a user (the backend's internal token)")
         session = await self._accounts.session(session_token) if session_token else None
         return SignedIn(user=user_view(user), csrf_token=session.csrf_token if session else "")
+
+    async def change_password(self, caller: Caller, body: PasswordChange, session_token: str | None) -> None:
+        """A person's own password, changed in a session of theirs (not with an API key, so a leaked key cannot take
+        the account over); their other sessions end. The current password must be given, and the new one differ."""
+        session = await self._accounts.session(session_token) if session_token else None
+        if caller.kind is not CallerKind.SESSION or session is None or session.user.user_id != caller.user_id:
+            raise ForbiddenError("a password is changed signed in (POST /api/auth/login), not with a key or a token")
+        if not password_matches(session.user.password_hash, body.current_password):
+            wrong = "is not your password; type the one you sign in with"
+            raise InvalidRequestError.of([{"field": "current_password", "problem": wrong}])
+        if body.new_password == body.current_password:
+            same = "is your current password; choose a new one"
+            raise InvalidRequestError.of([{"field": "new_password", "problem": same}])
+        await self._accounts.set_password(
+            session.user.user_id, hash_password(body.new_password), keeping_session=session_token
+        )
+        log.info("password changed", user_id=session.user.user_id)
 
     async def create_key(self, caller: Caller, body: NewApiKey) -> ApiKeyCreated:
         owner = await self._owner(caller)

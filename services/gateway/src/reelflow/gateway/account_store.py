@@ -143,8 +143,12 @@ class AccountStore:
     async def users(self, limit: int = 200) -> list[UserRecord]:
         return [_user(document) async for document in self._users.find({}).sort("created_at", 1).limit(limit)]
 
-    async def set_password(self, user_id: str, password_hash: str) -> None:
+    async def set_password(self, user_id: str, password_hash: str, *, keeping_session: str | None = None) -> None:
+        """Replace the user's password and end every session of theirs but ``keeping_session`` (the one that
+        changed it): whoever knew the old password is signed out."""
         await self._users.update_one({"_id": user_id}, {"$set": {"password_hash": password_hash}})
+        kept = {"_id": {"$ne": secret_digest(keeping_session)}} if keeping_session else {}
+        await self._sessions.delete_many({"user_id": user_id, **kept})
 
     # ---- sessions -----------------------------------------------------------------------------------------------
 

@@ -1,10 +1,20 @@
-"""Accounts: sign in and out, who am I, API keys (their owner makes and revokes them), users (admins only)."""
+"""Accounts: sign in and out, who am I, one's own password, API keys (their owner makes and revokes them), users
+(admins only)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Path, Request, Response
 
-from reelflow.gateway.account_commands import ApiKeyCreated, ApiKeyView, NewApiKey, NewUser, SignedIn, SignIn, UserView
+from reelflow.gateway.account_commands import (
+    ApiKeyCreated,
+    ApiKeyView,
+    NewApiKey,
+    NewUser,
+    PasswordChange,
+    SignedIn,
+    SignIn,
+    UserView,
+)
 from reelflow.gateway.api.deps import AccountsDep, Admin, SignedInCaller, StateDep
 from reelflow.gateway.api.errors import error_responses
 from reelflow.gateway.authentication import SESSION_COOKIE
@@ -70,6 +80,34 @@ async def sign_out(caller: SignedInCaller, accounts: AccountsDep, session: Sessi
 )
 async def who_am_i(caller: SignedInCaller, accounts: AccountsDep, session: SessionCookie = None) -> SignedIn:
     return await accounts.whoami(caller, session)
+
+
+@router.post(
+    "/me/password",
+    operation_id="changePassword",
+    status_code=204,
+    summary="Change your own password (signed in); your other sessions end",
+    description="Only in a signed-in session (with `X-CSRF-Token`), never with an API key. Attempts count against "
+    "the same per-address budget as sign-ins (REELFLOW_RATE_LIMIT_SIGN_INS), so the current password cannot be "
+    "guessed through it. Every other session of yours is signed out; this one stays.",
+    responses=error_responses(
+        {
+            403: "Not a signed-in session (an API key or the backend's token).",
+            422: "`current_password` is wrong, or `new_password` is too short or the same.",
+        }
+    ),
+)
+async def change_password(
+    body: PasswordChange,
+    request: Request,
+    caller: SignedInCaller,
+    accounts: AccountsDep,
+    state: StateDep,
+    session: SessionCookie = None,
+) -> Response:
+    await state.authenticator.spend_sign_in(request.client.host if request.client else "unknown")
+    await accounts.change_password(caller, body, session)
+    return Response(status_code=204)
 
 
 @router.get(

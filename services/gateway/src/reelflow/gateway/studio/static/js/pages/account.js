@@ -1,4 +1,4 @@
-// Account: who is signed in, the workspace's YouTube channels (connected through Google's consent page,
+// Account: who is signed in, their password (changed, their other sessions signed out), the workspace's YouTube channels (connected through Google's consent page,
 // disconnected), API keys (created with scopes, the secret shown once, revoked), and for admins the workspace's users.
 
 import { api } from '../api.js';
@@ -80,6 +80,35 @@ function keysSection(user) {
   });
   section.append(h('h2', { i18n: 'keys.heading' }), h('p', { class: 'muted', i18n: 'keys.intro' }), table, h('h3', { i18n: 'keys.new' }), form, secret, errors);
   load();
+  return section;
+}
+
+function passwordSection() {
+  const section = h('section', { class: 'card password' });
+  const current = h('input', { type: 'password', name: 'current_password', required: true, autocomplete: 'current-password' });
+  const chosen = h('input', { type: 'password', name: 'new_password', required: true, autocomplete: 'new-password', minLength: 10 });
+  const repeated = h('input', { type: 'password', name: 'repeat_password', required: true, autocomplete: 'new-password', minLength: 10 });
+  const errors = h('div', { class: 'error-slot' });
+  const done = h('div', { class: 'done-slot' });
+  const change = h('button', { type: 'submit', class: 'primary change-password', i18n: 'password.change' });
+  const form = h('form', { class: 'inline-form' }, field('password.current', current), field('password.new', chosen, 'users.passwordHint'), field('password.repeat', repeated), h('div', { class: 'actions left' }, change));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clear(done);
+    if (chosen.value !== repeated.value) {
+      showError(errors, { code: 'VALIDATION_FAILED', message: t('password.mismatch') });
+      return;
+    }
+    const changed = await busy(change, errors, async () => {
+      await api.post('/api/me/password', { current_password: current.value, new_password: chosen.value });
+      return true;
+    });
+    if (!changed) return;
+    for (const input of [current, chosen, repeated]) input.value = '';
+    done.append(h('p', { class: 'success', i18n: 'password.changed' }));
+    translate(done);
+  });
+  section.append(h('h2', { i18n: 'password.heading' }), h('p', { class: 'muted', i18n: 'password.intro' }), form, errors, done);
   return section;
 }
 
@@ -200,8 +229,9 @@ startPage(async (main, { user }) => {
         h('dt', { i18n: 'account.workspace' }), h('dd', {}, h('code', { text: user.workspace_id })),
       ),
     ),
+    passwordSection(),
     channelsSection(),
     keysSection(user),
-    user.role === 'admin' ? usersSection(user) : null,
   );
+  if (user.role === 'admin') main.append(usersSection(user));
 });

@@ -1,6 +1,8 @@
 """Pictures as ranking clips and the short's title card: their planning and filter text (pure), then one tiny
 short on real FFmpeg (a sideways-stored photo, a video clip, the card) to see that they move, open and stay in sync."""
 
+import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -223,6 +225,26 @@ async def test_the_short_has_the_planned_frames_card_picture_and_clip(short: Sho
     assert (picture["width"], picture["height"], picture["r_frame_rate"]) == (*SIZE, "10/1")
     assert int(picture["nb_frames"]) == short.plan.total_frames == 15 + 20 + 15 - 2 * 4
     assert short.chapters.splitlines() == ["00:00 Top 2", "00:01 #2 Photo", "00:02 #1 Blue"]
+
+
+def _h264_header_fields(video: Path) -> dict[str, int]:
+    """The first frame's H.264 parameter-set fields, as FFmpeg's trace_headers bitstream filter reads them."""
+    first_frame = ["-map", "0:v", "-frames:v", "1", "-c", "copy", "-bsf:v", "trace_headers", "-f", "null", "-"]
+    traced = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(video), *first_frame],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    fields = re.findall(r"^\[trace_headers @ \w+\] \d+\s+(\w+)\s+[01]+ = (\d+)$", traced.stderr, re.MULTILINE)
+    return {name: int(value) for name, value in fields}
+
+
+async def test_the_short_is_h264_high_with_cavlc(short: Short) -> None:
+    # CAVLC: the same pictures as CABAC for less encoder work at a short's high rate (ffmpeg.EntropyCoder).
+    fields = _h264_header_fields(short.video)
+    assert fields["profile_idc"] == 100 and fields["entropy_coding_mode_flag"] == 0
 
 
 async def test_the_card_opens_the_short_then_the_upright_picture_moves(short: Short) -> None:

@@ -33,7 +33,7 @@ from reelflow.compose.short_encoding import short_picture_args, short_soundtrack
 from reelflow.compose.slides import render_title_card, save_png
 from reelflow.compose.step_control import ProgressMeter, run_all_or_stop_all, step_deadline
 from reelflow.compose.subtitles import to_srt, to_vtt
-from reelflow.contracts import RankingClip, RankingSpec, SceneNarration, Step, announcement_id
+from reelflow.contracts import RankingClip, RankingSpec, SceneNarration, Step, announcement_id, frame_size
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import InvalidScriptError, MediaInvalidError
@@ -132,17 +132,24 @@ async def compose_ranking(
     await asyncio.to_thread(paths.create)
     gate = asyncio.Semaphore(max(1, parallelism))
     async with step_deadline(Step.COMPOSE_VIDEO, step_timeout_sec, cancel):
-        await progress.report(Step.COMPOSE_VIDEO, 0.0, "fetching clips")
-        missing = await _fetch_inputs(spec, blobs, media_bucket, paths, gate)
-        await run_all_or_stop_all(
-            [blobs.get_file(work_bucket, item.audio_key, paths.announcement(rank)) for rank, item in announced.items()]
-        )
-        await progress.report(Step.COMPOSE_VIDEO, FETCHED_AT, "checking clips")
-        plan = await _check_inputs(spec, paths, missing, gate)
+
+        async def fetch_and_check() -> RankingPlan:
+            await progress.report(Step.COMPOSE_VIDEO, 0.0, "fetching clips")
+            missing = await _fetch_inputs(spec, blobs, media_bucket, paths, gate)
+            await run_all_or_stop_all(
+                [
+                    blobs.get_file(work_bucket, item.audio_key, paths.announcement(rank))
+                    for rank, item in announced.items()
+                ]
+            )
+            await progress.report(Step.COMPOSE_VIDEO, FETCHED_AT, "checking clips")
+            return await _check_inputs(spec, paths, missing, gate)
+
+        # The badges and the card need only the spec: they are drawn while the inputs are fetched and probed.
+        checked = asyncio.ensure_future(fetch_and_check())
+        await run_all_or_stop_all([checked, asyncio.to_thread(_write_overlays, spec, fonts, paths)])
+        plan = checked.result()
         await progress.report(Step.COMPOSE_VIDEO, CHECKED_AT, f"encoding {len(plan.clips)} clips")
-        await asyncio.to_thread(_write_badges, plan, spec.title, fonts, paths)
-        if plan.card_frames:
-            await asyncio.to_thread(_write_card, plan, fonts, paths.card)
         music = paths.music(spec.music.media_key) if spec.music is not None else None
         volume = spec.music.volume if spec.music is not None else 0.0
         slots = plan_announcements(plan, {rank: item.duration_sec for rank, item in announced.items()})
@@ -259,13 +266,13 @@ def _upright_picture(source: Path, out: Path) -> str | None:
     return None
 
 
-def _write_card(plan: RankingPlan, fonts: FontSet, path: Path) -> None:
-    save_png(render_title_card(plan.title, "", plan.size, fonts), path)
-
-
-def _write_badges(plan: RankingPlan, title: str, fonts: FontSet, paths: _WorkPaths) -> None:
-    for planned in plan.clips:
-        write_badge(planned.rank, planned.clip.label, plan.size, fonts, paths.badge(planned.rank), title=title)
+def _write_overlays(spec: RankingSpec, fonts: FontSet, paths: _WorkPaths) -> None:
+    """Every clip's badge PNG, and the title card's when the spec asks for one: they depend on the spec alone."""
+    size = frame_size(spec.size)
+    for clip in spec.clips:
+        write_badge(clip.rank, clip.label, size, fonts, paths.badge(clip.rank), title=spec.title)
+    if spec.title_card:
+        save_png(render_title_card(spec.title, "", size, fonts), paths.card)
 
 
 async def _encode_picture_and_soundtrack(

@@ -2,8 +2,8 @@
 
 Both engines spend much of their memory outside Python (reelflow in its FFmpeg children, MoviePy in the
 FFmpeg writer it pipes frames into), so the Python process's own ``ru_maxrss`` would hide most of it.
-Every ``interval_sec`` the sampler walks ``/proc/*/stat`` for the descendants of the started process,
-sums their ``VmRSS`` and keeps the largest sum. A child that starts and ends between two samples is
+Every ``interval_sec`` the sampler finds the descendants of the started process (:class:`TreeWatch`), sums
+their ``VmRSS`` and keeps the largest sum. A child that starts and ends between two samples is
 missed; at 50 ms that is only ever a short-lived helper, never an encoder.
 """
 
@@ -34,21 +34,42 @@ class TreeUsage:
     timed_out: bool  # killed, with its whole process group, for outliving its timeout
 
 
-def parent_map(proc: Path = PROC) -> dict[int, int]:
-    """``pid → ppid`` for every process visible now; processes that vanish while being read are skipped."""
-    parents: dict[int, int] = {}
-    for entry in os.scandir(proc):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (Path(entry.path) / "stat").read_bytes()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses; the fields after the last ")" do not.
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 1:
-            parents[int(entry.name)] = int(fields[1])
-    return parents
+def _parent_of(pid: int, proc: Path = PROC) -> int | None:
+    """The parent id in ``/proc/<pid>/stat``; None when the process has gone."""
+    try:
+        stat = (proc / str(pid) / "stat").read_bytes()
+    except OSError:
+        return None
+    # The command name may hold spaces and parentheses; the fields after the last ")" do not.
+    fields = stat[stat.rfind(b")") + 2 :].split()
+    return int(fields[1]) if len(fields) > 1 else None
+
+
+def _listed_pids(proc: Path = PROC) -> set[int]:
+    return {int(entry.name) for entry in os.scandir(proc) if entry.name.isdigit()}
+
+
+class TreeWatch:
+    """One process and its descendants, sampled again and again at little cost: each sample lists ``/proc`` and
+    reads the parent of the processes it has not seen before only (a process's parent changes only when its own
+    parent ends, and then it has left the tree anyway). Reading every process's ``stat`` at every sample, as the
+    sampler did before, took ~2.5 ms of CPU with 85 processes (0.2 ms this way): 5% of a core at 50 ms intervals,
+    taken from an engine that keeps both cores busy (reelflow), not from one that leaves a core idle (MoviePy)."""
+
+    def __init__(self, root: int, proc: Path = PROC) -> None:
+        self._root = root
+        self._proc = proc
+        self._parents: dict[int, int] = {}
+
+    def tree(self) -> set[int]:
+        alive = _listed_pids(self._proc)
+        for pid in self._parents.keys() - alive:
+            del self._parents[pid]
+        for pid in alive - self._parents.keys():
+            ppid = _parent_of(pid, self._proc)
+            if ppid is not None:
+                self._parents[pid] = ppid
+        return descendants(self._root, self._parents)
 
 
 def descendants(root: int, parents: Mapping[int, int]) -> set[int]:
@@ -111,9 +132,10 @@ def run_measured(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        watch = TreeWatch(process.pid)
         try:
             while True:
-                tree = descendants(process.pid, parent_map())
+                tree = watch.tree()
                 total = tree_rss_bytes(tree)
                 samples += 1
                 if total > peak_rss:

@@ -6,6 +6,7 @@ lesson, measured it and wrote a readable JSON document and chart.
 
 import json
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bench.process_tree import run_measured
+from bench.process_tree import TreeWatch, descendants, run_measured
 from bench.render import main
 from bench.render_results import MOVIEPY, REELFLOW, RunResult, ratios, results_table
 from bench.results_chart import CANVAS
@@ -102,6 +103,46 @@ def test_peak_rss_sums_the_whole_process_tree(tmp_path: Path) -> None:
     # grandchild and transient allocations (CI once saw 339 MiB for this parent).
     assert usage.peak_process_count >= 2
     assert usage.peak_rss_bytes >= 240 * MIB
+
+
+def test_the_tree_watch_finds_children_born_later_and_forgets_ended_ones(tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    # The parent starts one child at once and a grandchild-bearing shell only when told to.
+    parent = (
+        "import pathlib, subprocess, time; first = subprocess.Popen(['sleep', '30'])\n"
+        f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.02)\n"
+        "first.kill(); first.wait(); later = subprocess.Popen(['sh', '-c', 'sleep 30 & wait'])\n"
+        "time.sleep(30)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", parent])
+    try:
+        watch = TreeWatch(process.pid)
+        deadline = time.monotonic() + RUN_TIMEOUT_SEC
+        while len(before := watch.tree()) < 2:
+            assert time.monotonic() < deadline, "the first child was never seen"
+            time.sleep(0.02)
+        go.touch()
+        while len(after := watch.tree()) < 3 or before - {process.pid} <= after:
+            assert time.monotonic() < deadline, f"the later shell and its sleep were not seen: {after}"
+            time.sleep(0.02)
+        assert process.pid in after and not (before - {process.pid}) & after  # the killed child is forgotten
+        assert after == descendants(process.pid, _parents())
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _parents() -> dict[int, int]:
+    """``pid → ppid`` read afresh for every process, as a check on the watch's cached reading."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_bytes()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat[stat.rfind(b")") + 2 :].split()[1])
+    return parents
 
 
 def test_a_run_past_its_timeout_is_killed_with_its_children(tmp_path: Path) -> None:

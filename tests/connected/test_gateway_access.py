@@ -125,7 +125,7 @@ async def test_wrong_or_revoked_credentials_are_refused_saying_why(anonymous: ht
         await anonymous.get("/api/keys", headers={"Authorization": "Basic abc"}),
         await anonymous.get("/api/keys", headers={"Authorization": "Bearer not-a-key"}),
         await anonymous.get("/api/keys", headers={"Authorization": f"Bearer rf_ffffffffffff_{'x' * 32}"}),
-        await anonymous.get("/api/keys", cookies={"rf_session": "expired-or-made-up"}),
+        await anonymous.get("/api/keys", headers={"Cookie": "rf_session=expired-or-made-up"}),
         await anonymous.get("/api/keys", headers={"X-Internal-Token": "guess"}),
     ]
     assert [answer.status_code for answer in answers] == [401] * 5

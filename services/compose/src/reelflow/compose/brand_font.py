@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont, TTLibError
 
-from reelflow.compose.slides import SlideContent
+from reelflow.compose.slides import SlideContent, video_title
 from reelflow.contracts import LessonSpec
 from reelflow.runtime.failures import MediaInvalidError
 
@@ -33,11 +33,9 @@ class ShownText:
 def shown_texts(spec: LessonSpec) -> list[ShownText]:
     """Everything drawn with the slide font: the title and outro cards (and thumbnail), each chapter title
     and each scene's key phrase. Subtitles are not: they keep their own face. The cards show ``publish.title``
-    only when ``title`` is blank (:func:`reelflow.compose.lesson.title_card_text`), so only then is it drawn."""
-    publish_title = spec.publish.title if spec.publish and not spec.title.strip() else ""
+    only when ``title`` is blank (:func:`video_title`), so only then is it drawn."""
     texts = [
-        ShownText("title", spec.title),
-        ShownText("publish.title", publish_title),
+        ShownText("title" if spec.title.strip() else "publish.title", video_title(spec)),
         ShownText("outro_text", spec.outro_text),
     ]
     for c, chapter in enumerate(spec.script.chapters):

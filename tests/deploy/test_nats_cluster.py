@@ -13,7 +13,7 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 
-from tests.deploy.nats_cluster import NatsCluster
+from tests.deploy.nats_cluster import NatsCluster, answered
 
 pytestmark = pytest.mark.connected
 
@@ -65,12 +65,11 @@ async def test_a_three_replica_stream_survives_the_loss_of_its_leader(
     killed = None
     try:
         js = nc.jetstream(timeout=TIMEOUT_SEC)
-        await js.add_stream(
-            StreamConfig(
-                name=stream, subjects=[subject], num_replicas=3, storage=StorageType.FILE, duplicate_window=120
-            )
+        config = StreamConfig(
+            name=stream, subjects=[subject], num_replicas=3, storage=StorageType.FILE, duplicate_window=120
         )
-        info = await js.stream_info(stream)
+        await answered(lambda: js.add_stream(config))
+        info = await answered(lambda: js.stream_info(stream))
         assert info.config.num_replicas == 3
         assert info.cluster is not None and len(info.cluster.replicas or []) == 2
 

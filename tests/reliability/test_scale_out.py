@@ -10,17 +10,15 @@ processes, and jobs that wait out the killed replica's ack_wait before another r
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 import nats
-import nats.errors
 import pytest
 from nats.aio.client import Client as NatsClient
-from tests.deploy.nats_cluster import NatsCluster
+from tests.deploy.nats_cluster import NatsCluster, answered
 from tests.gateway_auth import ADMIN_HEADERS
 from tests.gateway_jobs import messages_of_job, start_lesson_job, stream_messages, wait_for_job
 from tests.service_replicas import Replica, ServiceReplicas
@@ -39,8 +37,6 @@ STREAM_REPLICAS = 3
 ONCE_PER_JOB = ("rf.render.requested", "rf.render.narrated", "rf.render.composed", "rf.render.stored")
 BUSY_WITHIN_SEC = 180.0
 JOB_TIMEOUT_SEC = 300.0
-ANSWER_WITHIN_SEC = 90.0
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ async def scaled_out(tmp_path: Path) -> AsyncIterator[ScaledOut]:
         # raise both to REELFLOW_STREAM_REPLICAS when they start.
         nc = await connect(cluster.urls)
         try:
-            await ensure_bus(nc, replicas=1, timeout_sec=10)
+            await answered(lambda: ensure_bus(nc, replicas=1, timeout_sec=10))
         finally:
             await nc.close()
         gateway_port = free_port()
@@ -102,18 +98,6 @@ async def first_busy(replicas: ServiceReplicas, service: str) -> Replica:
                 return replica
         await asyncio.sleep(0.1)
     raise AssertionError(f"no {service} replica was busy within {BUSY_WITHIN_SEC:g} s")
-
-
-async def answered(request: Callable[[], Awaitable[T]]) -> T:
-    """``request``'s answer; on a loaded machine a JetStream API call may time out while the cluster settles."""
-    deadline = time.monotonic() + ANSWER_WITHIN_SEC
-    while True:
-        try:
-            return await request()
-        except (TimeoutError, nats.errors.Error):
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(1)
 
 
 async def stream_leader(urls: list[str]) -> str:

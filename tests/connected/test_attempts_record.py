@@ -3,7 +3,10 @@
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import NoReturn, cast
 
 import nats
 import pytest
@@ -195,7 +198,7 @@ async def _bus_after_the_duplicate_window(
     try:
         await js.update_stream(dataclasses.replace(config, duplicate_window=1.0))
         await asyncio.sleep(1.5)
-        bus = EventBus(broker, source="test", attempts=attempts)
+        bus = EventBus(broker, source="test", attempts=attempts, duplicate_window_sec=1.0)
         bus.connection = connection
         yield bus
     finally:
@@ -238,9 +241,45 @@ async def test_a_step_event_published_before_a_lost_ack_is_not_stored_again_on_r
     sequence = await _store_directly(connection, stored)
     answered_sequence = sequence - 1  # the redelivered message was stored before the event that answered it
     async with _bus_after_the_duplicate_window(stack, connection, None) as bus:
-        with handling_redelivery(answered_sequence):
+        with handling_redelivery(answered_sequence, stored_at=time.time() - 1.5):
             await bus.publish(stored)
             await bus.publish(lost)
 
     assert await _stored_ids(connection, stored.subject_name(), stored_job) == [stored.idempotency_key()]
     assert await _stored_ids(connection, lost.subject_name(), lost_job) == [lost.idempotency_key()]
+
+
+def _connection_that_must_not_search(connection: NatsClient) -> NatsClient:
+    """The live connection's state, but any JetStream use (the search for a stored event) fails the test."""
+
+    def jetstream(**_: object) -> NoReturn:
+        raise AssertionError("the stream was searched although the duplicate window covers the publish")
+
+    return cast(NatsClient, SimpleNamespace(is_connected=connection.is_connected, jetstream=jetstream))
+
+
+async def test_within_the_duplicate_window_a_repeat_is_published_without_a_search_and_stored_once(
+    stack: StackEndpoints, connection: NatsClient, attempts: KeyValueAttemptStates, unique_id: str
+) -> None:
+    """A redelivery soon after its message was stored, and a terminal event claimed moments ago, are published again
+    at once: JetStream drops the repeat by its ``Nats-Msg-Id``. The search creates a consumer, which a cluster that
+    just lost a node may not answer for minutes, so it is kept for publishes that may be past the window."""
+    step_job, terminal_job = f"job-{unique_id}-step", f"job-{unique_id}-terminal"
+    step, terminal = _narrated(step_job, 1), RenderCompleted(job_id=terminal_job, video_id="v", attempt=1, assets=[])
+    sequence = await _store_directly(connection, step)
+    assert (await attempts.claim(terminal_job, 1, JobStatus.COMPLETED)).outcome == ClaimOutcome.WON
+    await _store_directly(connection, terminal)
+    broker = NatsBroker(stack.nats_url)
+    await broker.start()
+    try:
+        bus = EventBus(broker, source="test", attempts=attempts)
+        bus.connection = _connection_that_must_not_search(connection)
+        with handling_redelivery(sequence - 1, stored_at=time.time() - 5):
+            await bus.publish(step)
+        await bus.publish(terminal)
+    finally:
+        await broker.stop()
+
+    assert await _stored_ids(connection, step.subject_name(), step_job) == [step.idempotency_key()]
+    assert await _stored_ids(connection, terminal.subject_name(), terminal_job) == [terminal.idempotency_key()]
+    assert (await attempts.claim(terminal_job, 1, JobStatus.COMPLETED)).outcome == ClaimOutcome.OURS_PUBLISHED

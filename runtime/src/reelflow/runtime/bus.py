@@ -2,6 +2,7 @@
 
 import contextlib
 import dataclasses
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
@@ -36,8 +37,8 @@ from reelflow.runtime.telemetry import inject_traceparent
 DUPLICATE_WINDOW_SEC = 120.0
 # How long one pull waits for a message; also how quickly an idle consume loop notices it should stop.
 PULL_TIMEOUT_SEC = 5.0
-# How far before its claim a terminal event is looked for in the stream: the claim's clock is the service's,
-# the message's timestamp the server's.
+# How far before its claim a terminal event is looked for in the stream, and how much of the duplicate window is
+# not trusted: a claim's clock is the service's (maybe another replica's), a message's timestamp the server's.
 CLOCK_SLACK_SEC = 60.0
 STORED_SCAN_BATCH = 256
 STREAM_MAX_AGE_SEC = 7 * 24 * 3600.0
@@ -45,24 +46,34 @@ CE_SPEC_VERSION = "1.0"
 
 log = structlog.get_logger("reelflow.bus")
 
-# The stream sequence of the message being handled, while it is a redelivery (see :func:`handling_redelivery`).
-_redelivered_sequence: ContextVar[int | None] = ContextVar("redelivered_sequence", default=None)
+
+@dataclass(frozen=True)
+class Redelivery:
+    """A redelivered message being handled: its stream sequence, and when the stream stored it (epoch seconds)."""
+
+    stream_sequence: int
+    stored_at: float
+
+
+# The message being handled, while it is a redelivery (see :func:`handling_redelivery`).
+_redelivery: ContextVar[Redelivery | None] = ContextVar("redelivery", default=None)
 
 
 @contextlib.contextmanager
-def handling_redelivery(stream_sequence: int) -> Iterator[None]:
-    """While a redelivered message is handled, the events its handler publishes are first looked for in the stream.
+def handling_redelivery(stream_sequence: int, stored_at: float) -> Iterator[None]:
+    """While a redelivered message is handled, the events its handler publishes may first be looked for in the stream.
 
     The first delivery may have published them and then lost its ack (NATS went down in between). Within the
-    duplicate window JetStream drops the repeat; after a longer outage it would store a second copy, and the next
-    step would run twice. Whatever the first delivery published was stored after the message itself, so the
-    search starts at the message's own stream sequence.
+    duplicate window JetStream drops the repeat, so a publish then is enough. After a longer outage it would store a
+    second copy, and the next step would run twice: then the stream is searched first. Whatever the first delivery
+    published was stored after the message itself, so the search starts at the message's own stream sequence, and
+    the window is counted from when the message was stored.
     """
-    reset = _redelivered_sequence.set(stream_sequence)
+    reset = _redelivery.set(Redelivery(stream_sequence, stored_at))
     try:
         yield
     finally:
-        _redelivered_sequence.reset(reset)
+        _redelivery.reset(reset)
 
 
 @dataclass(frozen=True)
@@ -247,10 +258,12 @@ class EventBus:
         source: str,
         timeout_sec: float = 10.0,
         attempts: AttemptStates | None = None,
+        duplicate_window_sec: float = DUPLICATE_WINDOW_SEC,
     ) -> None:
         self._broker = broker
         self._source = f"reelflow/{source}"
         self._timeout_sec = timeout_sec
+        self._duplicate_window_sec = duplicate_window_sec
         self.attempts = attempts
         # The live NATS connection once the service has connected; None on FastStream's in-memory test broker.
         self.connection: NatsClient | None = None
@@ -286,17 +299,35 @@ class EventBus:
                 f"{event.subject_name()} not published: job {attempt[0]} attempt {attempt[1]} already ended "
                 f"{claim.record.status}"
             )
-        if claim.outcome is ClaimOutcome.WON or not await self._already_stored(
-            event, claimed_at=claim.record.claimed_at
+        claimed_at = claim.record.claimed_at
+        if (
+            claim.outcome is ClaimOutcome.WON
+            or not self._maybe_past_duplicate_window(claimed_at)
+            or not await self._already_stored(event, claimed_at=claimed_at)
         ):
             await self._publish_stored(event, body)
         await self.attempts.mark_published(*attempt, claim)
 
     async def _publish_unless_republished(self, event: Event, body: bytes) -> None:
         """Publish, unless the handler is answering a redelivery whose first delivery already published this."""
-        redelivered_sequence = _redelivered_sequence.get()
-        if redelivered_sequence is None or not await self._already_stored(event, after_sequence=redelivered_sequence):
+        redelivery = _redelivery.get()
+        if (
+            redelivery is None
+            or not self._maybe_past_duplicate_window(redelivery.stored_at)
+            or not await self._already_stored(event, after_sequence=redelivery.stream_sequence)
+        ):
             await self._publish_stored(event, body)
+
+    def _maybe_past_duplicate_window(self, since: float | None) -> bool:
+        """Whether an earlier publish made after ``since`` (epoch seconds) may be older than the duplicate window.
+
+        Within it, a publish with the event's ``Nats-Msg-Id`` is enough: JetStream drops a repeat. The search is
+        kept for longer outages, because it creates a consumer, which a cluster that just lost a node may not
+        answer for a while (a scale-out test saw that time out for two minutes while publishes went through).
+        """
+        if since is None:
+            return True
+        return time.time() - since > self._duplicate_window_sec - CLOCK_SLACK_SEC
 
     async def _already_stored(
         self, event: Event, *, claimed_at: float | None = None, after_sequence: int | None = None
@@ -308,7 +339,8 @@ class EventBus:
         other event: it is searched for after the redelivered message its handler is answering
         (:func:`handling_redelivery`). The event may be stored, and once the duplicate window has passed (a long
         outage) JetStream would store a second copy, so the stream is read (headers only, this event's subject) for
-        its ``Nats-Msg-Id``. A rare path: it runs only after such a fault.
+        its ``Nats-Msg-Id``. A rare path: it runs only after such a fault, and only when the earlier publish may be
+        past the duplicate window (:meth:`_maybe_past_duplicate_window`).
         """
         if self.connection is None:
             return False

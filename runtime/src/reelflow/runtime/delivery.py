@@ -65,9 +65,11 @@ def _delivered_count(message: NatsMessage) -> int:
         return 1
 
 
-def _stream_sequence(message: NatsMessage) -> int | None:
+def _stream_place(message: NatsMessage) -> tuple[int, float] | None:
+    """The message's stream sequence and when the stream stored it (epoch seconds)."""
     try:
-        return int(message.raw_message.metadata.sequence.stream)
+        metadata = message.raw_message.metadata
+        return int(metadata.sequence.stream), metadata.timestamp.timestamp()
     except Exception:  # core NATS or an in-memory test message has no JetStream metadata
         return None
 
@@ -144,8 +146,8 @@ def step_delivery_middleware(
                         return None
                 with contextlib.ExitStack() as running:
                     token = running.enter_context(cancellations.running(*attempt)) if attempt else None
-                    if delivered > 1 and (sequence := _stream_sequence(msg)) is not None:
-                        running.enter_context(handling_redelivery(sequence))
+                    if delivered > 1 and (place := _stream_place(msg)) is not None:
+                        running.enter_context(handling_redelivery(*place))
                     heartbeat = asyncio.ensure_future(
                         _keep_alive(msg, delivery, bus, attempt if delivery.drop_finished_attempts else None, token)
                     )

@@ -1,14 +1,16 @@
 """The web studio as the gateway serves it: its pages, its static files, its security headers and its dictionaries."""
 
+import json
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any, get_args
 
 import httpx
 import pytest
 
-from reelflow.contracts import AssetKind, JobStatus, ScriptStatus, Step
+from reelflow.contracts import AssetKind, JobStatus, ScriptStatus, Step, SubtitleStyle
 from reelflow.gateway.app import build_api
 from reelflow.gateway.schedule_bodies import ItemStatus
 from reelflow.gateway.studio import PAGES, STATIC_DIR, TEMPLATES_DIR, preferred_language
@@ -159,3 +161,28 @@ def test_the_modules_never_write_html_or_evaluate_strings() -> None:
         source = module.read_text(encoding="utf-8")
         for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
             assert forbidden not in source, (module.name, forbidden)
+
+
+JS_STRING_OR_KEY = re.compile(r"'([^'\\]*)'|\"([^\"\\]*)\"|^(\s*)(\w+):", re.MULTILINE)
+
+
+def js_constant(source: str, name: str) -> Any:
+    """A module's `const NAME = ...;` of plain literals (strings without escapes, bare keys), as Python values."""
+    match = re.search(rf"^const {name} = (.*?);$", source, re.MULTILINE | re.DOTALL)
+    assert match, name
+
+    def as_json(token: re.Match[str]) -> str:
+        single, double, indent, key = token.groups()
+        return f"{indent}{json.dumps(key)}:" if key else json.dumps(single if single is not None else double)
+
+    literal = JS_STRING_OR_KEY.sub(as_json, match.group(1))
+    return json.loads(re.sub(r",(\s*[}\]])", r"\1", literal))
+
+
+def test_the_subtitle_look_picker_offers_the_contracts_faces_places_and_defaults() -> None:
+    source = (JS_DIR / "subtitle-style.js").read_text(encoding="utf-8")
+    fields = SubtitleStyle.model_fields
+    assert js_constant(source, "DEFAULT_LOOK") == SubtitleStyle().model_dump()
+    assert [value for value, _ in js_constant(source, "FONTS")] == list(get_args(fields["font"].annotation))
+    assert [value for value, _ in js_constant(source, "POSITIONS")] == list(get_args(fields["position"].annotation))
+    assert set(js_constant(source, "CSS_FACES")) == set(get_args(fields["font"].annotation))

@@ -4,6 +4,7 @@
 import { ApiError, uploadFile } from './api.js';
 import { field, h, retranslate, select, showError } from './dom.js';
 import { t } from './i18n.js';
+import { subtitleStylePicker } from './subtitle-style.js';
 import { voicePicker } from './voice-picker.js';
 
 // The frame sizes offered (any even WIDTHxHEIGHT of at least 64 renders; these are the common ones).
@@ -168,7 +169,8 @@ function logoThumbnail(file) {
 }
 
 /**
- * Size, frame rate, look, subtitles, voice and music of a lesson render; value() is the request's fields.
+ * Size, frame rate, look, subtitles (and how burned ones look), voice and music of a lesson render; value() is the
+ * request's fields.
  * `language` is the script's: the voice picker lists its voices (setLanguage() when the form's language changes).
  */
 export function renderOptionsForm(initial = {}, { language }) {
@@ -180,6 +182,10 @@ export function renderOptionsForm(initial = {}, { language }) {
   style.name = 'visual_style';
   const subtitles = select(SUBTITLES, initial.subtitles || 'both');
   subtitles.name = 'subtitles';
+  const subtitleLook = subtitleStylePicker(initial.subtitle_style);
+  const showSubtitleLook = () => { subtitleLook.element.hidden = subtitles.value === 'sidecar'; };
+  subtitles.addEventListener('change', showSubtitleLook);
+  showSubtitleLook();
   const theme = select(THEMES, initial.theme || 'dark');
   theme.name = 'theme';
   const brand = initial.brand || {};
@@ -230,6 +236,7 @@ export function renderOptionsForm(initial = {}, { language }) {
     field('options.fps', fps),
     field('options.style', style),
     field('options.subtitles', subtitles),
+    subtitleLook.element,
     field('options.theme', theme),
     brandColours,
     field('options.layout', layout),
@@ -261,6 +268,8 @@ export function renderOptionsForm(initial = {}, { language }) {
     if (!voice.isLanguageDefault() || speed !== 1 || semitones !== 0) {
       options.voice = { provider: 'espeak', voice: null, ...voice.value(), rate: speed, pitch: semitones };
     }
+    const look = subtitles.value === 'sidecar' ? null : subtitleLook.value();
+    if (look) options.subtitle_style = look;
     const track = music.value();
     if (track) options.music = track;
     return options;

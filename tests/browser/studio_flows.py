@@ -18,6 +18,15 @@ def sign_in(page: Page, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
     page.wait_for_selector(".video-grid > li:not(:has(.loading))")
 
 
+def fill_small_lesson(page: Page, title: str, text: str, language: str) -> None:
+    """On New lesson: the lesson, and the shortest, smallest video (half a minute at 640x360), quick to render."""
+    page.fill("input[name=title]", title)
+    page.fill("textarea[name=source_text]", text)
+    page.select_option("select[name=language]", language)
+    page.fill("input[name=target_minutes]", "0.5")
+    page.select_option("select[name=size]", "640x360")
+
+
 def api_get(page: Page, path: str) -> tuple[int, Any]:
     """GET an API path with the page's own session (its cookie), as the studio's modules do."""
     answer: tuple[int, Any] = page.evaluate(

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import StudioPages
-from tests.browser.studio_flows import completed_job, sign_in
+from tests.browser.studio_flows import completed_job, fill_small_lesson, sign_in
 from tests.media_probes import make_tone
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
@@ -86,11 +86,7 @@ def test_a_brand_logo_and_font_uploaded_in_the_studio_draw_the_lesson(studio: St
     snap_brand_options(studio, page, "brand-options-ko")
     page.select_option("#lang-switch", "en")
 
-    page.fill("input[name=title]", "강한 비밀번호")
-    page.fill("textarea[name=source_text]", LESSON)
-    page.select_option("select[name=language]", "ko")
-    page.fill("input[name=target_minutes]", "0.5")
-    page.select_option("select[name=size]", "640x360")
+    fill_small_lesson(page, "강한 비밀번호", LESSON, "ko")
     page.select_option("select[name=subtitles]", "sidecar")
     page.set_input_files("input.music-file", str(music))
     expect(page.locator(".music-picker .upload-status")).to_have_text("tune.wav (2.0 s) is ready")

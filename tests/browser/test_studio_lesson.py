@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import StudioPages
-from tests.browser.studio_flows import RENDER_TIMEOUT_MS, api_get, sign_in, wait_until_played
+from tests.browser.studio_flows import RENDER_TIMEOUT_MS, api_get, fill_small_lesson, sign_in, wait_until_played
 from tests.gateway_auth import ADMIN_EMAIL
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
@@ -44,11 +44,7 @@ def test_a_lesson_from_pasted_text_to_a_playing_video(studio: StudioPages) -> No
     expect(page.locator(".error .error-code")).to_have_text("VALIDATION_FAILED")
     expect(page.locator(".error .error-message")).to_contain_text("source_text")
     studio.snap(page, "new-lesson-refused-en")
-    page.fill("input[name=title]", "Strong passwords")
-    page.fill("textarea[name=source_text]", LESSON)
-    page.select_option("select[name=language]", "en")
-    page.fill("input[name=target_minutes]", "0.5")
-    page.select_option("select[name=size]", "640x360")
+    fill_small_lesson(page, "Strong passwords", LESSON, "en")
     page.select_option("select[name=subtitles]", "sidecar")
     expect(page.locator("input[name=brand_accent]")).to_be_hidden()
     page.select_option("select[name=theme]", "brand")

@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from reelflow.contracts import SubtitleStyle
 from tests.browser.conftest import StudioPages
-from tests.browser.studio_flows import completed_job, sign_in
+from tests.browser.studio_flows import completed_job, fill_small_lesson, sign_in
 from tests.media_probes import run_tool
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
@@ -102,11 +102,7 @@ def test_a_subtitle_look_chosen_in_the_studio_is_the_one_burned_into_the_video(
     page.set_viewport_size({"width": 1280, "height": 860})
     page.select_option("#lang-switch", "en")
 
-    page.fill("input[name=title]", "Strong passwords")
-    page.fill("textarea[name=source_text]", LESSON)
-    page.select_option("select[name=language]", "en")
-    page.fill("input[name=target_minutes]", "0.5")
-    page.select_option("select[name=size]", "640x360")
+    fill_small_lesson(page, "Strong passwords", LESSON, "en")
     page.uncheck("input[name=title_card]")
     studio.snap(page, "new-lesson-subtitle-look-en")
     page.click("form button[type=submit]")

@@ -1,7 +1,9 @@
 """Steps the browser tests share: signing in, reading the API as the signed-in person does, and following a
 render to its end."""
 
+import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -16,6 +18,11 @@ def sign_in(page: Page, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
     page.click("form button[type=submit]")
     page.wait_for_url("**/studio/")
     page.wait_for_selector(".video-grid > li:not(:has(.loading))")
+
+
+def upload_key(path: Path, extension: str) -> str:
+    """The media_key POST /api/uploads answers for a file: its content's sha256 (DESIGN §5)."""
+    return f"uploads/{hashlib.sha256(path.read_bytes()).hexdigest()}.{extension}"
 
 
 def fill_small_lesson(page: Page, title: str, text: str, language: str) -> None:

@@ -2,7 +2,6 @@
 when a file is not what it is chosen as, and sent as ``brand.logo`` / ``brand.font`` of the render. The music
 picker is the same upload picker, so the lesson takes a track too."""
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import StudioPages
-from tests.browser.studio_flows import completed_job, fill_small_lesson, sign_in
+from tests.browser.studio_flows import completed_job, fill_small_lesson, sign_in, upload_key
 from tests.media_probes import make_tone
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
@@ -32,11 +31,6 @@ def logo_png(folder: Path) -> Path:
     path = folder / "logo.png"
     picture.save(path)
     return path
-
-
-def upload_key(path: Path, extension: str) -> str:
-    """The media_key POST /api/uploads answers for a file: its content's sha256 (DESIGN §5)."""
-    return f"uploads/{hashlib.sha256(path.read_bytes()).hexdigest()}.{extension}"
 
 
 def snap_brand_options(studio: StudioPages, page: Page, name: str) -> None:

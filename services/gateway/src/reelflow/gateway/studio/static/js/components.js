@@ -62,8 +62,9 @@ export function progressBar() {
  * [i18n key, vars]. `preview(file)` (optional) answers an element made from the local file, shown beside it.
  * `initial` is a media_key chosen before (kept render options): value() until it is removed or replaced.
  * settled() answers a promise of the latest upload's end (it never rejects: a refusal is shown in the picker).
+ * `onChange(mediaKey)` (optional) hears each change of value(): a stored upload's key, or null.
  */
-export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, ready, preview = null, initial = null }) {
+export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, ready, preview = null, initial = null, onChange = null }) {
   let mediaKey = initial;
   let shown = null;
   let attempt = 0; // a later choice (or Remove) outdates an upload still under way
@@ -89,6 +90,7 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
   };
   const forget = () => {
     attempt += 1;
+    if (mediaKey !== null && onChange) onChange(null);
     mediaKey = null;
     remove.hidden = true;
     status.hidden = true;
@@ -114,6 +116,7 @@ export function uploadPicker({ labelKey, hintKey = null, accept, name, kinds, re
         throw new ApiError(0, 'WRONG_KIND', t('upload.wrongKind', { name: file.name, found: t(`upload.kind.${uploaded.kind}`), wanted: t(`upload.kind.${kinds[0]}`) }), {});
       }
       mediaKey = uploaded.media_key;
+      if (onChange) onChange(mediaKey);
       const [key, vars] = ready(uploaded, file);
       retranslate(status, key, vars);
       if (preview) showPreview(preview(file));

@@ -6,6 +6,7 @@ import { busy, clear, errorBox, field, formatSeconds, h, loading, retranslate, s
 import { keepRenderOptions, keptRenderOptions, renderOptionsForm } from '../components.js';
 import { t } from '../i18n.js';
 import { pageHeading, startPage } from '../layout.js';
+import { sceneVisualField } from '../scene-visual.js';
 
 const WRITING_POLL_MS = 1000;
 const ACTIVE = new Set(['QUEUED', 'PROCESSING']);
@@ -52,7 +53,7 @@ export function scriptChanges(a, b) {
       changes.push({ kind: 'sceneAdded', to: now.scene.narration, where: now.chapter.title });
       continue;
     }
-    for (const key of ['narration', 'on_screen_text', 'duration_sec']) {
+    for (const key of ['narration', 'on_screen_text', 'duration_sec', 'visual', 'visual_placement']) {
       if ((was.scene[key] ?? null) !== (now.scene[key] ?? null)) {
         changes.push({ kind: `scene.${key}`, from: was.scene[key] ?? '', to: now.scene[key] ?? '', where: now.chapter.title });
       }
@@ -108,6 +109,7 @@ startPage(async (main, { params }) => {
   const renderPanel = h('section', { class: 'card render-panel' });
   const versionsPanel = h('section', { class: 'card versions' });
   const jobsNote = h('div', { class: 'jobs-note' });
+  const uploads = []; // each scene picker's settled(): a save waits for the pictures and videos still uploading
 
   function markDirty() {
     dirty = true;
@@ -152,6 +154,9 @@ startPage(async (main, { params }) => {
       scene.duration_sec = duration.value === '' ? null : Number(duration.value);
       markDirty();
     });
+    const visual = sceneVisualField(scene, markDirty);
+    uploads.push(visual.settled);
+    const visualBox = h('details', { class: 'scene-visual-box', open: Boolean(scene.visual) }, h('summary', { i18n: 'scene.visualSummary' }), visual.element);
     const move = (delta) => () => {
       const target = index + delta;
       if (target < 0 || target >= chapter.scenes.length) return;
@@ -175,6 +180,7 @@ startPage(async (main, { params }) => {
         { class: 'scene-fields' },
         field('scene.narration', narration),
         h('div', { class: 'scene-row' }, field('scene.onScreen', onScreen), field('scene.duration', duration, 'scene.durationHint')),
+        visualBox,
       ),
       h(
         'div',
@@ -325,6 +331,7 @@ startPage(async (main, { params }) => {
   }
 
   saveButton.addEventListener('click', async () => {
+    await busy(saveButton, null, () => Promise.all(uploads.map((settled) => settled())));
     const saved = await busy(saveButton, errors, () =>
       api.put(`/api/scripts/${encodeURIComponent(scriptId)}`, { script: draft, title: draftTitle, version: script.version }),
     );

@@ -1,0 +1,60 @@
+// A scene's picture or video (its `visual` and `visual_placement` in the script): uploaded at once, beside the
+// scene's text or filling the frame under it. A prompt set through the API (for an image provider) is shown as
+// it is and can be removed or replaced by an upload.
+
+import { uploadPicker } from './components.js';
+import { field, h, select } from './dom.js';
+
+const UPLOADED = /^uploads\/[0-9a-f]{64}\.[a-z0-9]+$/;
+const PLACEMENTS = [['beside', 'scene.placement.beside'], ['full_frame', 'scene.placement.full_frame']];
+
+/** A small picture or a still of the video, from the local file (an upload is not served back). */
+function visualThumbnail(file) {
+  const source = URL.createObjectURL(file);
+  if (file.type.startsWith('video/')) return h('video', { class: 'visual-thumb', src: source, muted: true, preload: 'metadata' });
+  return h('img', { class: 'visual-thumb', src: source, alt: '' });
+}
+
+/**
+ * The visual fields of `scene`, written into it as they change; `changed()` is called after each change.
+ * settled() answers a promise of the latest upload's end, for a save made while a file is still uploading.
+ */
+export function sceneVisualField(scene, changed) {
+  const current = (scene.visual || '').trim();
+  const prompt = current && !UPLOADED.test(current) ? current : null;
+  const setVisual = (key) => {
+    scene.visual = key;
+    placementField.hidden = !key;
+    if (promptLine) promptLine.hidden = true;
+    changed();
+  };
+  const picker = uploadPicker({
+    labelKey: 'scene.visual',
+    hintKey: 'scene.visualHint',
+    accept: 'image/png,image/jpeg,image/webp,video/mp4,video/quicktime,video/x-matroska,video/webm,.mkv',
+    name: 'visual',
+    kinds: ['image', 'video'],
+    ready: (uploaded, file) => (uploaded.kind === 'video'
+      ? ['scene.visualReadyVideo', { name: file.name, seconds: uploaded.duration_sec.toFixed(1) }]
+      : ['scene.visualReady', { name: file.name, width: uploaded.width, height: uploaded.height }]),
+    preview: visualThumbnail,
+    initial: prompt ? null : current || null,
+    onChange: (key) => setVisual(key), // an upload replaces a prompt; removing it leaves none
+  });
+  const placement = select(PLACEMENTS, scene.visual_placement || 'beside');
+  placement.name = 'visual_placement';
+  placement.addEventListener('change', () => {
+    scene.visual_placement = placement.value;
+    changed();
+  });
+  const placementField = field('scene.placement', placement);
+  placementField.hidden = !current;
+  let promptLine = null;
+  if (prompt) {
+    const removePrompt = h('button', { type: 'button', class: 'link-button prompt-remove', i18n: 'upload.remove' });
+    promptLine = h('p', { class: 'visual-prompt' }, h('span', { class: 'muted', i18n: 'scene.visualPrompt' }), ' ', h('q', { text: prompt }), ' ', removePrompt);
+    removePrompt.addEventListener('click', () => setVisual(null));
+  }
+  const element = h('div', { class: 'scene-visual' }, picker.element, promptLine, placementField);
+  return { element, settled: picker.settled };
+}

@@ -172,6 +172,13 @@ def frames_at(video: Path, folder: Path, *, start_sec: float, count: int) -> lis
     return images
 
 
+def frames_each_second(video: Path, folder: Path) -> list[Image.Image]:
+    """One decoded frame a second of ``video``, in RGB."""
+    folder.mkdir(parents=True, exist_ok=True)
+    run_tool("ffmpeg", "-v", "error", "-y", "-i", str(video), "-vf", "fps=1", str(folder / "s%03d.png"))
+    return [Image.open(path).convert("RGB") for path in sorted(folder.glob("s*.png"))]
+
+
 def mean_abs_diff(first: Image.Image, second: Image.Image) -> float:
     return float(ImageStat.Stat(ImageChops.difference(first, second)).mean[0])
 

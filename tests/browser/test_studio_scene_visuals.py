@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import StudioPages
 from tests.browser.studio_flows import api_get, completed_job, fill_small_lesson, sign_in, upload_key
-from tests.media_probes import run_tool
+from tests.media_probes import frames_each_second, run_tool
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
 
@@ -49,12 +49,6 @@ def share_of(frame: Image.Image, colour: tuple[int, int, int]) -> float:
     strong = pixels[..., channel]
     found = (strong > 90) & (strong > others[0] + 60) & (strong > others[1] + 60)
     return float(np.count_nonzero(found)) / found.size
-
-
-def frames_each_second(video: Path, folder: Path) -> list[Image.Image]:
-    folder.mkdir(parents=True, exist_ok=True)
-    run_tool("ffmpeg", "-v", "error", "-y", "-i", str(video), "-vf", "fps=1", str(folder / "s%03d.png"))
-    return [Image.open(path).convert("RGB") for path in sorted(folder.glob("s*.png"))]
 
 
 def open_visual(page: Page, scene: int) -> None:

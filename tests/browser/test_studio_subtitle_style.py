@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 from reelflow.contracts import SubtitleStyle
 from tests.browser.conftest import StudioPages
 from tests.browser.studio_flows import completed_job, fill_small_lesson, sign_in
-from tests.media_probes import run_tool
+from tests.media_probes import frames_each_second
 
 pytestmark = [pytest.mark.connected, pytest.mark.browser]
 
@@ -50,12 +50,6 @@ def magenta_pixels(frame: Image.Image, top: bool) -> int:
     pixels = np.asarray(frame.crop(band).convert("RGB"), dtype=np.int16)
     red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
     return int(np.count_nonzero((red > 180) & (blue > 180) & (green < 90)))
-
-
-def frames_each_second(video: Path, folder: Path) -> list[Image.Image]:
-    folder.mkdir(parents=True, exist_ok=True)
-    run_tool("ffmpeg", "-v", "error", "-y", "-i", str(video), "-vf", "fps=1", str(folder / "s%03d.png"))
-    return [Image.open(path).convert("RGB") for path in sorted(folder.glob("s*.png"))]
 
 
 def test_a_subtitle_look_chosen_in_the_studio_is_the_one_burned_into_the_video(

@@ -206,3 +206,65 @@ async def test_compose_visuals_a_video_without_pictures_fails_naming_the_scene(
             spec, scenes, tmp_path / "out", fonts=fonts, report=ignore_progress, images={"s2": narration[0]}
         )
     assert failed.value.details == {"key": VIDEO_KEY, "scene_id": "s2"}
+
+
+def _green_then_blue_clip(path: Path, *, green_sec: float, blue_sec: float) -> Path:
+    """A video that is green for ``green_sec``, then blue: which colour shows says where it started playing."""
+    colours = (
+        f"color=c=0x00c800:s=192x108:r=25:d={green_sec}[green];color=c=0x0000c8:s=192x108:r=25:d={blue_sec}[blue];"
+        "[green][blue]concat=n=2:v=1:a=0"
+    )
+    run_tool("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", colours,
+             "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", str(path))  # fmt: skip
+    return path
+
+
+def _blue_pixels(frame: Image.Image) -> int:
+    return sum(1 for red, green, blue in _pixels(frame) if blue > 70 and blue > 2 * (red + green))
+
+
+def _starting_at(spec: LessonSpec, scene_id: str, start_sec: float) -> LessonSpec:
+    chapter = spec.script.chapters[0]
+    scenes = [
+        scene.model_copy(update={"visual_start_sec": start_sec}) if scene.scene_id == scene_id else scene
+        for scene in chapter.scenes
+    ]
+    script = spec.script.model_copy(update={"chapters": [chapter.model_copy(update={"scenes": scenes})]})
+    return spec.model_copy(update={"script": script})
+
+
+@pytest.mark.parametrize("style", [VisualStyle.BASIC, VisualStyle.ANIMATED])
+async def test_compose_visuals_a_video_visual_starts_where_its_scene_says(
+    tmp_path: Path, fonts: FontSet, narration: list[Path], style: VisualStyle
+) -> None:
+    """``visual_start_sec`` 1.2 skips the clip's green second and a bit: scene 1 shows its blue from its first frame,
+    while scene 2 (the same clip, from its start) opens green."""
+    spec = _with_visuals(lesson_spec(2, size="320x180", fps=FPS, visual_style=style), s1="full_frame", s2="full_frame")
+    spec = _starting_at(spec, "s1", 1.2)
+    scenes = await narrated_scenes(spec, narration)
+    timeline = Timeline.from_durations([item.duration_sec for item in scenes], FPS)
+    clip = _green_then_blue_clip(tmp_path / "clip.mp4", green_sec=1.0, blue_sec=2.0)
+
+    result = await compose_lesson(
+        spec, scenes, tmp_path / "out", fonts=fonts, report=ignore_progress, images={"s1": clip, "s2": clip},
+        transition_sec=0.2,
+    )  # fmt: skip
+
+    assert video_facts(result.video).frames == timeline.boundaries[-1]
+    assert decode_errors(result.video) == ""
+    trimmed = _rgb_frame(result.video, tmp_path / "trimmed", timeline.start_sec(0) + 0.05)
+    assert _blue_pixels(trimmed) > 0.6 * 320 * 180 and _green_pixels(trimmed) == 0
+    # scene 2 plays the clip from its start (past any crossfade into it)
+    untrimmed = _rgb_frame(result.video, tmp_path / "untrimmed", timeline.start_sec(1) + 0.3)
+    assert _green_pixels(untrimmed) > 0.6 * 320 * 180
+
+
+async def test_compose_visuals_a_video_started_past_its_end_fails_naming_the_scene(
+    tmp_path: Path, fonts: FontSet, narration: list[Path]
+) -> None:
+    spec = _starting_at(_with_visuals(lesson_spec(2, size="320x180", fps=FPS), s2="beside"), "s2", 5.0)
+    scenes = await narrated_scenes(spec, narration)
+    clip = _green_then_blue_clip(tmp_path / "clip.mp4", green_sec=0.5, blue_sec=0.5)
+
+    with pytest.raises(MediaInvalidError, match=r"'s2''s visual_start_sec is 5 s but its video .* lasts 1\.0\d s"):
+        await compose_lesson(spec, scenes, tmp_path / "out", fonts=fonts, report=ignore_progress, images={"s2": clip})

@@ -53,6 +53,18 @@ def test_negative_scene_duration_is_refused() -> None:
     assert error_locations(caught.value) == ["duration_sec"]
 
 
+@pytest.mark.parametrize("visual", [None, "a lighthouse at dusk", "uploads/" + "a" * 64 + ".png"])
+def test_only_an_uploaded_video_visual_may_start_later(visual: str | None) -> None:
+    with pytest.raises(pydantic.ValidationError, match="visual_start_sec, which starts a video visual later"):
+        Scene(scene_id="s1", narration="n", visual=visual, visual_start_sec=2)
+    assert Scene(scene_id="s1", narration="n", visual=visual).visual_start_sec == 0
+    video = Scene(scene_id="s1", narration="n", visual="uploads/" + "a" * 64 + ".mp4", visual_start_sec=2.5)
+    assert video.visual_start_sec == 2.5
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Scene(scene_id="s1", narration="n", visual="uploads/" + "a" * 64 + ".mp4", visual_start_sec=-1)
+    assert error_locations(caught.value) == ["visual_start_sec"]
+
+
 def test_duplicate_scene_ids_across_chapters_are_refused() -> None:
     first = Chapter(chapter_id="c1", title="One", scenes=[Scene(scene_id="s1", narration="a")])
     second = Chapter(

@@ -1,5 +1,6 @@
 """Script models: the chapters and scenes a video is made of, the options that shape them, the script document."""
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -7,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from reelflow.contracts._base import Contract
+from reelflow.contracts.upload_keys import VIDEO_UPLOAD_KEY_PATTERN
 
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -17,6 +19,7 @@ MAX_NARRATION_CHARS = 2000
 MAX_ON_SCREEN_TEXT_CHARS = 2000
 MAX_CHAPTERS_PER_SCRIPT = 30
 MAX_SCENES_PER_SCRIPT = 1500
+MAX_VISUAL_START_SEC = 6 * 3600.0
 Narration = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NARRATION_CHARS)]
 
 
@@ -34,12 +37,28 @@ class Scene(Contract):
         "video plays from its start when the scene does, muted (its own sound is not used), brought to the "
         "lesson's frame rate; if it is shorter than the scene, its last frame stays on screen.",
     )
+    visual_start_sec: float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_VISUAL_START_SEC,
+        description="For a video visual: where in the video the scene starts showing it, in seconds from its first "
+        "frame (0, the default, is its start). It must be before the video's end, and it needs a video visual.",
+    )
     visual_placement: Literal["beside", "full_frame"] = Field(
         default="beside",
         description="`beside`: the picture or video beside (landscape) or above (upright) the slide's text. "
         "`full_frame`: it fills the frame (cropped to the frame's shape), darkened under the text; a picture "
         "moves gently (a slow Ken Burns) in both visual styles, and in a basic lesson the text stays still over it.",
     )
+
+    @model_validator(mode="after")
+    def _only_a_video_starts_later(self) -> "Scene":
+        if self.visual_start_sec > 0 and not re.fullmatch(VIDEO_UPLOAD_KEY_PATTERN, (self.visual or "").strip()):
+            raise ValueError(
+                f"scene {self.scene_id!r} sets visual_start_sec, which starts a video visual later, but its visual "
+                "is not an uploaded video (uploads/{sha256}.mp4, .mov, .mkv or .webm); leave visual_start_sec at 0"
+            )
+        return self
 
 
 class Chapter(Contract):

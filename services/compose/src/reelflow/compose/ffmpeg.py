@@ -390,7 +390,10 @@ def layered_shot_chain(
         motion = ken_burns_filter(backdrop.move, first_frame=shot.first_frame, span_frames=shot.span_frames)
         moving = f"{still_frames_filter(size, frames=frames, fps=fps)},{motion}"
     else:
-        inputs = ["-i", str(backdrop.video)]
+        # Seeking the input lands exactly on start_sec (FFmpeg decodes from the keyframe before it and drops the
+        # frames in between), and the frames after it start at 0.
+        seek = ["-ss", seconds_text(backdrop.start_sec)] if backdrop.start_sec > 0 else []
+        inputs = [*seek, "-i", str(backdrop.video)]
         moving = video_backdrop_filter(backdrop.window, first_frame=shot.first_frame, frames=frames, fps=fps, size=size)
     inputs += still_input_args(shot.overlay, fps)
     chain = (

@@ -663,11 +663,12 @@ def _full_frame_picture_scenes(scenes: Sequence[NarratedScene], images: Mapping[
 class _SceneVideo:
     path: Path
     size: tuple[int, int]  # as it is shown (and decoded): a quarter turn already applied
+    start_sec: float = 0.0  # where in the video the scene starts showing it
 
 
 async def _probed_videos(scenes: Sequence[NarratedScene], images: Mapping[str, Path]) -> dict[int, _SceneVideo]:
-    """Every scene's video visual (by scene index) with its size; one that cannot be decoded or has no video
-    stream fails the job (non-retryable), naming the scene and its key."""
+    """Every scene's video visual (by scene index) with its size and start; one that cannot be decoded, has no video
+    stream or would start past its end fails the job (non-retryable), naming the scene and its key."""
     videos: dict[int, _SceneVideo] = {}
     for index, item in enumerate(scenes):
         if item.scene is None or not is_uploaded_video(item.scene.visual or ""):
@@ -690,7 +691,14 @@ async def _probed_videos(scenes: Sequence[NarratedScene], images: Mapping[str, P
                 f"{item.name}'s visual {key!r} has no video stream to show; upload a video, or a picture",
                 details=details,
             )
-        videos[index] = _SceneVideo(path, (width, height))
+        start = item.scene.visual_start_sec
+        if start > 0 and info.duration_sec > 0 and start >= info.duration_sec:
+            raise MediaInvalidError(
+                f"{item.name}'s visual_start_sec is {start:g} s but its video {key!r} lasts {info.duration_sec:.2f} s; "
+                "start it before its end, or at 0",
+                details=details,
+            )
+        videos[index] = _SceneVideo(path, (width, height), start)
     return videos
 
 
@@ -701,7 +709,7 @@ def _backdrop(
     full-frame picture with the Ken Burns move an animated lesson would give the scene."""
     video = videos.get(index)
     if video is not None:
-        return VideoBackdrop(video.path, windows.get(index))
+        return VideoBackdrop(video.path, windows.get(index), video.start_sec)
     return PictureBackdrop(paths.backdrop(index), move_for_scene(index))
 
 

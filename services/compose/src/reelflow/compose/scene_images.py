@@ -23,7 +23,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from reelflow.compose.uploaded_inputs import fetch_upload
 from reelflow.contracts import Scene
-from reelflow.contracts.specs import IMAGE_UPLOAD_KEY_PATTERN, VIDEO_UPLOAD_KEY_PATTERN
+from reelflow.contracts.upload_keys import IMAGE_UPLOAD_KEY_PATTERN, VIDEO_UPLOAD_KEY_PATTERN
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.failures import MediaInvalidError
 

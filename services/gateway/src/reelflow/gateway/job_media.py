@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reelflow.contracts import BrandColours, MusicTrack, RankingSpec, VideoScript
-from reelflow.contracts.specs import UPLOAD_KEY_PATTERN
+from reelflow.contracts.upload_keys import UPLOAD_KEY_PATTERN
 from reelflow.gateway.refusals import DependencyUnavailableError, InvalidRequestError
 from reelflow.runtime.blobs import BlobInfo, BlobStore
 from reelflow.runtime.failures import StorageUploadError

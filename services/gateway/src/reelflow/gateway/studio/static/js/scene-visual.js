@@ -1,11 +1,12 @@
-// A scene's picture or video (its `visual` and `visual_placement` in the script): uploaded at once, beside the
-// scene's text or filling the frame under it. A prompt set through the API (for an image provider) is shown as
-// it is and can be removed or replaced by an upload.
+// A scene's picture or video (its `visual`, `visual_placement` and `visual_start_sec` in the script): uploaded at
+// once, beside the scene's text or filling the frame under it, a video from where the scene says. A prompt set
+// through the API (for an image provider) is shown as it is and can be removed or replaced by an upload.
 
 import { uploadPicker } from './components.js';
 import { field, h, select } from './dom.js';
 
 const UPLOADED = /^uploads\/[0-9a-f]{64}\.[a-z0-9]+$/;
+const VIDEO = /\.(mp4|mov|mkv|webm)$/; // the uploads a scene shows as a video (VIDEO_UPLOAD_KEY_PATTERN)
 const PLACEMENTS = [['beside', 'scene.placement.beside'], ['full_frame', 'scene.placement.full_frame']];
 
 /** A small picture or a still of the video, from the local file (an upload is not served back). */
@@ -25,6 +26,9 @@ export function sceneVisualField(scene, changed) {
   const setVisual = (key) => {
     scene.visual = key;
     placementField.hidden = !key;
+    startField.hidden = !(key && VIDEO.test(key));
+    scene.visual_start_sec = 0; // a new video plays from its start until told otherwise; a picture has none
+    start.value = '0';
     if (promptLine) promptLine.hidden = true;
     changed();
   };
@@ -34,9 +38,11 @@ export function sceneVisualField(scene, changed) {
     accept: 'image/png,image/jpeg,image/webp,video/mp4,video/quicktime,video/x-matroska,video/webm,.mkv',
     name: 'visual',
     kinds: ['image', 'video'],
-    ready: (uploaded, file) => (uploaded.kind === 'video'
-      ? ['scene.visualReadyVideo', { name: file.name, seconds: uploaded.duration_sec.toFixed(1) }]
-      : ['scene.visualReady', { name: file.name, width: uploaded.width, height: uploaded.height }]),
+    ready: (uploaded, file) => {
+      if (uploaded.kind !== 'video') return ['scene.visualReady', { name: file.name, width: uploaded.width, height: uploaded.height }];
+      start.max = String(Math.max(0, uploaded.duration_sec - 0.1).toFixed(1));
+      return ['scene.visualReadyVideo', { name: file.name, seconds: uploaded.duration_sec.toFixed(1) }];
+    },
     preview: visualThumbnail,
     initial: prompt ? null : current || null,
     onChange: (key) => setVisual(key), // an upload replaces a prompt; removing it leaves none
@@ -49,12 +55,19 @@ export function sceneVisualField(scene, changed) {
   });
   const placementField = field('scene.placement', placement);
   placementField.hidden = !current;
+  const start = h('input', { type: 'number', name: 'visual_start_sec', min: '0', step: '0.1', value: String(scene.visual_start_sec || 0) });
+  start.addEventListener('input', () => {
+    scene.visual_start_sec = Math.max(0, Number(start.value) || 0);
+    changed();
+  });
+  const startField = field('scene.visualStart', start, 'scene.visualStartHint');
+  startField.hidden = !VIDEO.test(current);
   let promptLine = null;
   if (prompt) {
     const removePrompt = h('button', { type: 'button', class: 'link-button prompt-remove', i18n: 'upload.remove' });
     promptLine = h('p', { class: 'visual-prompt' }, h('span', { class: 'muted', i18n: 'scene.visualPrompt' }), ' ', h('q', { text: prompt }), ' ', removePrompt);
     removePrompt.addEventListener('click', () => setVisual(null));
   }
-  const element = h('div', { class: 'scene-visual' }, picker.element, promptLine, placementField);
+  const element = h('div', { class: 'scene-visual' }, picker.element, promptLine, h('div', { class: 'scene-row' }, placementField, startField));
   return { element, settled: picker.settled };
 }

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
+import structlog
+from nats.js.errors import APIError
 from tests.bus_recording import RecordingBus
 
 from reelflow.contracts import (
@@ -64,19 +66,22 @@ class InMemoryOutboxStore:
 
 class FlakyBus(RecordingBus):
     """Publishes like the real bus would, except: down while ``down``; ``finished`` attempts refuse their events;
-    ``broken`` event keys fail with an unexpected error."""
+    ``broken`` event keys fail with an unexpected error; ``racing`` ones are being stored by another publish."""
 
     def __init__(self) -> None:
         super().__init__()
         self.down = False
         self.finished: set[str] = set()
         self.broken: set[str] = set()
+        self.racing: set[str] = set()
 
     async def publish(self, event: Event) -> None:
         if self.down:
             raise BusUnavailableError("NATS is down")
         if event.idempotency_key() in self.broken:
             raise RuntimeError("unexpected")
+        if event.idempotency_key() in self.racing:
+            raise APIError(code=409, err_code=10158, description="duplicate message id is in process")
         if event.ce_subject() in self.finished:
             raise AttemptFinishedError(f"{event.ce_subject()} already ended")
         await super().publish(event)
@@ -128,6 +133,24 @@ async def test_a_document_that_cannot_be_published_holds_up_no_other() -> None:
     assert await OutboxRelay(store, bus).relay_once() == 1
     assert bus.events == [fine]
     assert store.owed_keys() == {("render_jobs", "job-stuck"): [stuck.idempotency_key()]}
+
+
+async def test_an_event_another_publish_is_storing_is_left_to_it_without_an_error() -> None:
+    """A request's own publish and the relay it kicked may race for one event: JetStream answers the second 409
+    "duplicate message id is in process". That is no failure: it stays owed for the next pass, logged as info."""
+    event = request()
+    store = InMemoryOutboxStore({("render_jobs", "job-1"): [event]})
+    bus = FlakyBus()
+    bus.racing.add(event.idempotency_key())
+    with structlog.testing.capture_logs() as logged:
+        assert await OutboxRelay(store, bus).relay_once() == 0
+    assert [entry["log_level"] for entry in logged] == ["info"], logged
+    assert store.owed_keys() == {("render_jobs", "job-1"): [event.idempotency_key()]}
+    with structlog.testing.capture_logs() as logged:
+        await OutboxRelay(store, bus).relay_now("render_jobs", "job-1")  # the request's own publish, racing too
+    assert logged == []
+    bus.racing.clear()
+    assert await OutboxRelay(store, bus).relay_once() == 1 and store.owed_keys() == {}
 
 
 async def test_what_was_published_before_nats_went_away_is_settled() -> None:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
+from nats.js.errors import APIError
 from pydantic import BaseModel
 
 from reelflow.contracts import ALL_EVENTS, Event
@@ -34,6 +35,14 @@ RELAY_IDLE_SEC = 2.0
 RELAY_NOW_TIMEOUT_SEC = 2.0
 # How many owing documents one pass of the relay reads at a time.
 OWING_BATCH = 100
+# JetStream's answer to a publish whose Nats-Msg-Id another publish is storing at that moment: a request's own
+# publish and the relay it kicked (or another gateway replica) racing for the same event. The other one stores it.
+JS_DUPLICATE_IN_PROCESS = 10158
+
+
+def stored_by_another_publish(error: Exception) -> bool:
+    """Whether ``error`` is JetStream saying another publish of the same event is being stored right now."""
+    return isinstance(error, APIError) and error.err_code == JS_DUPLICATE_IN_PROCESS
 
 
 class OwedEvent(BaseModel):
@@ -112,7 +121,10 @@ class OutboxRelay:
         except (TimeoutError, BusUnavailableError):
             return
         except Exception as error:  # the request was accepted already; the background relay tries again
-            log.warning("outbox: publishing at once failed; the relay will", error=f"{type(error).__name__}: {error}")
+            if not stored_by_another_publish(error):
+                log.warning(
+                    "outbox: publishing at once failed; the relay will", error=f"{type(error).__name__}: {error}"
+                )
 
     async def relay_document(self, collection: str, document_id: str) -> int:
         """Publish one document's owed events in order; returns how many were settled."""
@@ -132,6 +144,13 @@ class OutboxRelay:
             except BusUnavailableError:
                 raise
             except Exception as error:
+                if stored_by_another_publish(error):
+                    log.info(
+                        "outbox: an owed event is being stored by another publish; the next pass settles it",
+                        collection=collection,
+                        document_id=document_id,
+                    )
+                    continue
                 log.error(
                     "outbox: an owed event could not be published; will try again",
                     collection=collection,

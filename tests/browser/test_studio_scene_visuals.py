@@ -1,6 +1,7 @@
 """A scene's picture or video, added in the script's review: uploaded at once, saved as the scene's ``visual`` (with
-its placement, and where a video starts) in the next version, listed among the version's changes, and shown by the
-render: a green picture beside the first scene's text, a red video filling the frame under the second's."""
+its placement, and where a video starts and ends) in the next version, listed among the version's changes, and
+shown by the render: a green picture beside the first scene's text, a red video filling the frame under the
+second's."""
 
 from pathlib import Path
 
@@ -86,6 +87,7 @@ def test_a_picture_and_a_video_added_to_scenes_in_the_review_are_saved_and_rende
     scenes.nth(1).locator("select[name=visual_placement]").select_option("full_frame")
     expect(scenes.nth(0).locator("input[name=visual_start_sec]")).to_be_hidden()  # a picture has no start
     scenes.nth(1).locator("input[name=visual_start_sec]").fill("0.5")
+    scenes.nth(1).locator("input[name=visual_end_sec]").fill("1.5")
     scenes.nth(1).scroll_into_view_if_needed()
     studio.snap(page, "script-scene-visuals-en")
     page.select_option("#lang-switch", "ko")
@@ -100,7 +102,8 @@ def test_a_picture_and_a_video_added_to_scenes_in_the_review_are_saved_and_rende
     first, second = saved["script"]["chapters"][0]["scenes"][:2]
     assert (first["visual"], first["visual_placement"]) == (upload_key(picture, "png"), "beside"), first
     assert (second["visual"], second["visual_placement"]) == (upload_key(video, "mp4"), "full_frame"), second
-    assert (first["visual_start_sec"], second["visual_start_sec"]) == (0, 0.5)
+    assert (first["visual_start_sec"], first["visual_end_sec"]) == (0, None)
+    assert (second["visual_start_sec"], second["visual_end_sec"]) == (0.5, 1.5)
     # After the save the pickers show the kept uploads, unfolded.
     expect(scenes.nth(1).locator(".visual-picker .file-name")).to_have_text("Chosen before")
     page.select_option("select[name=from]", "1")
@@ -109,6 +112,7 @@ def test_a_picture_and_a_video_added_to_scenes_in_the_review_are_saved_and_rende
     expect(page.locator(".changes .change-scene-visual")).to_have_count(2)
     expect(page.locator(".changes .change-scene-visual_placement")).to_have_count(1)
     expect(page.locator(".changes .change-scene-visual_start_sec")).to_have_count(1)
+    expect(page.locator(".changes .change-scene-visual_end_sec")).to_have_count(1)
 
     page.click("button.approve")
     expect(page.locator(".page-heading .badge-approved")).to_be_visible()

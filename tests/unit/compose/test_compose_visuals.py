@@ -223,24 +223,23 @@ def _blue_pixels(frame: Image.Image) -> int:
     return sum(1 for red, green, blue in _pixels(frame) if blue > 70 and blue > 2 * (red + green))
 
 
-def _starting_at(spec: LessonSpec, scene_id: str, start_sec: float) -> LessonSpec:
+def _starting_at(spec: LessonSpec, scene_id: str, start_sec: float, end_sec: float | None = None) -> LessonSpec:
     chapter = spec.script.chapters[0]
-    scenes = [
-        scene.model_copy(update={"visual_start_sec": start_sec}) if scene.scene_id == scene_id else scene
-        for scene in chapter.scenes
-    ]
+    cut = {"visual_start_sec": start_sec, "visual_end_sec": end_sec}
+    scenes = [scene.model_copy(update=cut) if scene.scene_id == scene_id else scene for scene in chapter.scenes]
     script = spec.script.model_copy(update={"chapters": [chapter.model_copy(update={"scenes": scenes})]})
     return spec.model_copy(update={"script": script})
 
 
 @pytest.mark.parametrize("style", [VisualStyle.BASIC, VisualStyle.ANIMATED])
-async def test_compose_visuals_a_video_visual_starts_where_its_scene_says(
+async def test_compose_visuals_a_video_visual_starts_and_ends_where_its_scene_says(
     tmp_path: Path, fonts: FontSet, narration: list[Path], style: VisualStyle
 ) -> None:
     """``visual_start_sec`` 1.2 skips the clip's green second and a bit: scene 1 shows its blue from its first frame,
-    while scene 2 (the same clip, from its start) opens green."""
+    while scene 2 (the same clip from its start, ``visual_end_sec`` 0.5) opens green and stays green, never reaching
+    the clip's blue second."""
     spec = _with_visuals(lesson_spec(2, size="320x180", fps=FPS, visual_style=style), s1="full_frame", s2="full_frame")
-    spec = _starting_at(spec, "s1", 1.2)
+    spec = _starting_at(_starting_at(spec, "s1", 1.2), "s2", 0.0, end_sec=0.5)
     scenes = await narrated_scenes(spec, narration)
     timeline = Timeline.from_durations([item.duration_sec for item in scenes], FPS)
     clip = _green_then_blue_clip(tmp_path / "clip.mp4", green_sec=1.0, blue_sec=2.0)
@@ -254,9 +253,10 @@ async def test_compose_visuals_a_video_visual_starts_where_its_scene_says(
     assert decode_errors(result.video) == ""
     trimmed = _rgb_frame(result.video, tmp_path / "trimmed", timeline.start_sec(0) + 0.05)
     assert _blue_pixels(trimmed) > 0.6 * 320 * 180 and _green_pixels(trimmed) == 0
-    # scene 2 plays the clip from its start (past any crossfade into it)
-    untrimmed = _rgb_frame(result.video, tmp_path / "untrimmed", timeline.start_sec(1) + 0.3)
-    assert _green_pixels(untrimmed) > 0.6 * 320 * 180
+    # scene 2 plays the clip from its start (past any crossfade into it), and holds its frame at 0.5 s to its end
+    for at in (0.3, 1.3):
+        held = _rgb_frame(result.video, tmp_path / f"ended{at}", timeline.start_sec(1) + at)
+        assert _green_pixels(held) > 0.6 * 320 * 180 and _blue_pixels(held) == 0, at
 
 
 async def test_compose_visuals_a_video_started_past_its_end_fails_naming_the_scene(

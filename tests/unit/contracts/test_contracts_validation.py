@@ -63,6 +63,15 @@ def test_only_an_uploaded_video_visual_may_start_later(visual: str | None) -> No
     with pytest.raises(pydantic.ValidationError) as caught:
         Scene(scene_id="s1", narration="n", visual="uploads/" + "a" * 64 + ".mp4", visual_start_sec=-1)
     assert error_locations(caught.value) == ["visual_start_sec"]
+    with pytest.raises(pydantic.ValidationError, match="visual_end_sec, which stops a video visual early"):
+        Scene(scene_id="s1", narration="n", visual=visual, visual_end_sec=2)
+
+
+def test_a_video_visual_ends_after_it_starts() -> None:
+    video = "uploads/" + "a" * 64 + ".mp4"
+    assert Scene(scene_id="s1", narration="n", visual=video, visual_start_sec=1, visual_end_sec=1.5).visual_end_sec
+    with pytest.raises(pydantic.ValidationError, match=r"visual_end_sec \(1\) must be after visual_start_sec \(1\.5\)"):
+        Scene(scene_id="s1", narration="n", visual=video, visual_start_sec=1.5, visual_end_sec=1)
 
 
 def test_duplicate_scene_ids_across_chapters_are_refused() -> None:

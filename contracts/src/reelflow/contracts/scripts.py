@@ -44,6 +44,14 @@ class Scene(Contract):
         description="For a video visual: where in the video the scene starts showing it, in seconds from its first "
         "frame (0, the default, is its start). It must be before the video's end, and it needs a video visual.",
     )
+    visual_end_sec: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_VISUAL_START_SEC,
+        description="For a video visual: where in the video the scene stops playing it, in seconds from its first "
+        "frame; the frame there then stays on screen for the rest of the scene. None (the default): it plays to its "
+        "end. It must be after visual_start_sec, and it needs a video visual.",
+    )
     visual_placement: Literal["beside", "full_frame"] = Field(
         default="beside",
         description="`beside`: the picture or video beside (landscape) or above (upright) the slide's text. "
@@ -52,11 +60,22 @@ class Scene(Contract):
     )
 
     @model_validator(mode="after")
-    def _only_a_video_starts_later(self) -> "Scene":
-        if self.visual_start_sec > 0 and not re.fullmatch(VIDEO_UPLOAD_KEY_PATTERN, (self.visual or "").strip()):
+    def _only_a_video_is_cut(self) -> "Scene":
+        is_video = re.fullmatch(VIDEO_UPLOAD_KEY_PATTERN, (self.visual or "").strip()) is not None
+        if self.visual_start_sec > 0 and not is_video:
             raise ValueError(
                 f"scene {self.scene_id!r} sets visual_start_sec, which starts a video visual later, but its visual "
                 "is not an uploaded video (uploads/{sha256}.mp4, .mov, .mkv or .webm); leave visual_start_sec at 0"
+            )
+        if self.visual_end_sec is not None and not is_video:
+            raise ValueError(
+                f"scene {self.scene_id!r} sets visual_end_sec, which stops a video visual early, but its visual is "
+                "not an uploaded video (uploads/{sha256}.mp4, .mov, .mkv or .webm); leave visual_end_sec out"
+            )
+        if self.visual_end_sec is not None and self.visual_end_sec <= self.visual_start_sec:
+            raise ValueError(
+                f"scene {self.scene_id!r}: visual_end_sec ({self.visual_end_sec:g}) must be after visual_start_sec "
+                f"({self.visual_start_sec:g})"
             )
         return self
 

@@ -24,14 +24,16 @@ class PictureBackdrop:
 class VideoBackdrop:
     """A video visual: covering the frame (``window`` None) or fitted into ``window`` on a black frame.
 
-    It plays from ``start_sec`` (its first frame by default) when the scene's shot starts. A video shorter than the
-    shot holds its last frame rather than looping: a loop jumps back to the start in the middle of a sentence,
-    which reads as a glitch, while a held last frame reads as the clip coming to rest, like a picture.
+    It plays from ``start_sec`` (its first frame by default) to ``end_sec`` (its end by default) when the scene's
+    shot starts. A video shorter than the shot holds its last frame rather than looping: a loop jumps back to the
+    start in the middle of a sentence, which reads as a glitch, while a held last frame reads as the clip coming to
+    rest, like a picture.
     """
 
     video: Path
     window: Window | None = None
     start_sec: float = 0.0
+    end_sec: float | None = None
 
 
 @dataclass(frozen=True)

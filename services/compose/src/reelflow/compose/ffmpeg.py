@@ -391,9 +391,12 @@ def layered_shot_chain(
         moving = f"{still_frames_filter(size, frames=frames, fps=fps)},{motion}"
     else:
         # Seeking the input lands exactly on start_sec (FFmpeg decodes from the keyframe before it and drops the
-        # frames in between), and the frames after it start at 0.
-        seek = ["-ss", seconds_text(backdrop.start_sec)] if backdrop.start_sec > 0 else []
-        inputs = [*seek, "-i", str(backdrop.video)]
+        # frames in between), and the frames after it start at 0; -t ends the input at end_sec, past the video's own
+        # end changing nothing. Either way its last frame then holds (video_backdrop_filter).
+        cut = ["-ss", seconds_text(backdrop.start_sec)] if backdrop.start_sec > 0 else []
+        if backdrop.end_sec is not None:
+            cut += ["-t", seconds_text(backdrop.end_sec - backdrop.start_sec)]
+        inputs = [*cut, "-i", str(backdrop.video)]
         moving = video_backdrop_filter(backdrop.window, first_frame=shot.first_frame, frames=frames, fps=fps, size=size)
     inputs += still_input_args(shot.overlay, fps)
     chain = (

@@ -664,6 +664,7 @@ class _SceneVideo:
     path: Path
     size: tuple[int, int]  # as it is shown (and decoded): a quarter turn already applied
     start_sec: float = 0.0  # where in the video the scene starts showing it
+    end_sec: float | None = None  # where it stops (its frame there then holds); None: its end
 
 
 async def _probed_videos(scenes: Sequence[NarratedScene], images: Mapping[str, Path]) -> dict[int, _SceneVideo]:
@@ -698,7 +699,7 @@ async def _probed_videos(scenes: Sequence[NarratedScene], images: Mapping[str, P
                 "start it before its end, or at 0",
                 details=details,
             )
-        videos[index] = _SceneVideo(path, (width, height), start)
+        videos[index] = _SceneVideo(path, (width, height), start, item.scene.visual_end_sec)
     return videos
 
 
@@ -709,7 +710,7 @@ def _backdrop(
     full-frame picture with the Ken Burns move an animated lesson would give the scene."""
     video = videos.get(index)
     if video is not None:
-        return VideoBackdrop(video.path, windows.get(index), video.start_sec)
+        return VideoBackdrop(video.path, windows.get(index), video.start_sec, video.end_sec)
     return PictureBackdrop(paths.backdrop(index), move_for_scene(index))
 
 

@@ -1,6 +1,7 @@
-// A scene's picture or video (its `visual`, `visual_placement` and `visual_start_sec` in the script): uploaded at
-// once, beside the scene's text or filling the frame under it, a video from where the scene says. A prompt set
-// through the API (for an image provider) is shown as it is and can be removed or replaced by an upload.
+// A scene's picture or video (its `visual`, `visual_placement`, `visual_start_sec` and `visual_end_sec` in the
+// script): uploaded at once, beside the scene's text or filling the frame under it, a video from and to where the
+// scene says. A prompt set through the API (for an image provider) is shown as it is and can be removed or
+// replaced by an upload.
 
 import { uploadPicker } from './components.js';
 import { field, h, select } from './dom.js';
@@ -27,8 +28,12 @@ export function sceneVisualField(scene, changed) {
     scene.visual = key;
     placementField.hidden = !key;
     startField.hidden = !(key && VIDEO.test(key));
-    scene.visual_start_sec = 0; // a new video plays from its start until told otherwise; a picture has none
+    endField.hidden = startField.hidden;
+    // A new video plays from its start to its end until told otherwise; a picture has neither.
+    scene.visual_start_sec = 0;
+    scene.visual_end_sec = null;
     start.value = '0';
+    end.value = '';
     if (promptLine) promptLine.hidden = true;
     changed();
   };
@@ -41,6 +46,7 @@ export function sceneVisualField(scene, changed) {
     ready: (uploaded, file) => {
       if (uploaded.kind !== 'video') return ['scene.visualReady', { name: file.name, width: uploaded.width, height: uploaded.height }];
       start.max = String(Math.max(0, uploaded.duration_sec - 0.1).toFixed(1));
+      end.max = uploaded.duration_sec.toFixed(1);
       return ['scene.visualReadyVideo', { name: file.name, seconds: uploaded.duration_sec.toFixed(1) }];
     },
     preview: visualThumbnail,
@@ -62,12 +68,19 @@ export function sceneVisualField(scene, changed) {
   });
   const startField = field('scene.visualStart', start, 'scene.visualStartHint');
   startField.hidden = !VIDEO.test(current);
+  const end = h('input', { type: 'number', name: 'visual_end_sec', min: '0', step: '0.1', value: scene.visual_end_sec ?? '' });
+  end.addEventListener('input', () => {
+    scene.visual_end_sec = end.value === '' ? null : Number(end.value);
+    changed();
+  });
+  const endField = field('scene.visualEnd', end, 'scene.visualEndHint');
+  endField.hidden = startField.hidden;
   let promptLine = null;
   if (prompt) {
     const removePrompt = h('button', { type: 'button', class: 'link-button prompt-remove', i18n: 'upload.remove' });
     promptLine = h('p', { class: 'visual-prompt' }, h('span', { class: 'muted', i18n: 'scene.visualPrompt' }), ' ', h('q', { text: prompt }), ' ', removePrompt);
     removePrompt.addEventListener('click', () => setVisual(null));
   }
-  const element = h('div', { class: 'scene-visual' }, picker.element, promptLine, h('div', { class: 'scene-row' }, placementField, startField));
+  const element = h('div', { class: 'scene-visual' }, picker.element, promptLine, h('div', { class: 'scene-row visual-row' }, placementField, startField, endField));
   return { element, settled: picker.settled };
 }

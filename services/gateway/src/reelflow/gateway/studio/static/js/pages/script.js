@@ -53,7 +53,7 @@ export function scriptChanges(a, b) {
       changes.push({ kind: 'sceneAdded', to: now.scene.narration, where: now.chapter.title });
       continue;
     }
-    for (const key of ['narration', 'on_screen_text', 'duration_sec', 'visual', 'visual_placement', 'visual_start_sec']) {
+    for (const key of ['narration', 'on_screen_text', 'duration_sec', 'visual', 'visual_placement', 'visual_start_sec', 'visual_end_sec']) {
       if ((was.scene[key] ?? null) !== (now.scene[key] ?? null)) {
         changes.push({ kind: `scene.${key}`, from: was.scene[key] ?? '', to: now.scene[key] ?? '', where: now.chapter.title });
       }

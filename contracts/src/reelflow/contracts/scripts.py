@@ -19,7 +19,8 @@ MAX_NARRATION_CHARS = 2000
 MAX_ON_SCREEN_TEXT_CHARS = 2000
 MAX_CHAPTERS_PER_SCRIPT = 30
 MAX_SCENES_PER_SCRIPT = 1500
-MAX_VISUAL_START_SEC = 6 * 3600.0
+# The latest second of a video visual a scene may start or stop it at (six hours: any screen recording).
+MAX_VIDEO_VISUAL_SEC = 6 * 3600.0
 Narration = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NARRATION_CHARS)]
 
 
@@ -40,14 +41,14 @@ class Scene(Contract):
     visual_start_sec: float = Field(
         default=0.0,
         ge=0,
-        le=MAX_VISUAL_START_SEC,
+        le=MAX_VIDEO_VISUAL_SEC,
         description="For a video visual: where in the video the scene starts showing it, in seconds from its first "
         "frame (0, the default, is its start). It must be before the video's end, and it needs a video visual.",
     )
     visual_end_sec: float | None = Field(
         default=None,
         gt=0,
-        le=MAX_VISUAL_START_SEC,
+        le=MAX_VIDEO_VISUAL_SEC,
         description="For a video visual: where in the video the scene stops playing it, in seconds from its first "
         "frame; the frame there then stays on screen for the rest of the scene. None (the default): it plays to its "
         "end. It must be after visual_start_sec, and it needs a video visual.",

@@ -105,17 +105,19 @@ def _moving_box_clip(path: Path, *, seconds: float, size: str = "192x108") -> Pa
     return path
 
 
-def _with_visuals(spec: LessonSpec, **placements: str) -> LessonSpec:
-    """``spec`` whose scenes named in ``placements`` show the uploaded video, placed as given."""
+def _with_scene_fields(spec: LessonSpec, fields: dict[str, dict[str, object]]) -> LessonSpec:
+    """``spec`` (one chapter) whose scenes named in ``fields`` take those field values."""
     chapter = spec.script.chapters[0]
-    scenes = [
-        scene.model_copy(update={"visual": VIDEO_KEY, "visual_placement": placements[scene.scene_id]})
-        if scene.scene_id in placements
-        else scene
-        for scene in chapter.scenes
-    ]
+    scenes = [scene.model_copy(update=fields.get(scene.scene_id, {})) for scene in chapter.scenes]
     script = spec.script.model_copy(update={"chapters": [chapter.model_copy(update={"scenes": scenes})]})
     return spec.model_copy(update={"script": script})
+
+
+def _with_visuals(spec: LessonSpec, **placements: str) -> LessonSpec:
+    """``spec`` whose scenes named in ``placements`` show the uploaded video, placed as given."""
+    return _with_scene_fields(
+        spec, {scene: {"visual": VIDEO_KEY, "visual_placement": place} for scene, place in placements.items()}
+    )
 
 
 def _green_pixels(frame: Image.Image) -> int:
@@ -224,11 +226,7 @@ def _blue_pixels(frame: Image.Image) -> int:
 
 
 def _starting_at(spec: LessonSpec, scene_id: str, start_sec: float, end_sec: float | None = None) -> LessonSpec:
-    chapter = spec.script.chapters[0]
-    cut = {"visual_start_sec": start_sec, "visual_end_sec": end_sec}
-    scenes = [scene.model_copy(update=cut) if scene.scene_id == scene_id else scene for scene in chapter.scenes]
-    script = spec.script.model_copy(update={"chapters": [chapter.model_copy(update={"scenes": scenes})]})
-    return spec.model_copy(update={"script": script})
+    return _with_scene_fields(spec, {scene_id: {"visual_start_sec": start_sec, "visual_end_sec": end_sec}})
 
 
 @pytest.mark.parametrize("style", [VisualStyle.BASIC, VisualStyle.ANIMATED])

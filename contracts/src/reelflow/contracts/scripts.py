@@ -1,6 +1,5 @@
 """Script models: the chapters and scenes a video is made of, the options that shape them, the script document."""
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -8,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from reelflow.contracts._base import Contract
-from reelflow.contracts.upload_keys import VIDEO_UPLOAD_KEY_PATTERN
+from reelflow.contracts.upload_keys import is_uploaded_video
 
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -62,7 +61,7 @@ class Scene(Contract):
 
     @model_validator(mode="after")
     def _only_a_video_is_cut(self) -> "Scene":
-        is_video = re.fullmatch(VIDEO_UPLOAD_KEY_PATTERN, (self.visual or "").strip()) is not None
+        is_video = is_uploaded_video(self.visual or "")
         if self.visual_start_sec > 0 and not is_video:
             raise ValueError(
                 f"scene {self.scene_id!r} sets visual_start_sec, which starts a video visual later, but its visual "

@@ -52,7 +52,6 @@ from reelflow.compose.picture_plan import (
     picture_slot_cues,
     plan_pictures_and_shots,
 )
-from reelflow.compose.scene_images import is_uploaded_video
 from reelflow.compose.scene_parts import PartPlan, plan_parts
 from reelflow.compose.slides import (
     SlideContent,
@@ -89,6 +88,7 @@ from reelflow.compose.subtitles import (
     to_vtt,
 )
 from reelflow.contracts import LessonSpec, MusicTrack, Scene, Step, SubtitleMode, VisualStyle, frame_size
+from reelflow.contracts.upload_keys import is_uploaded_video
 from reelflow.runtime.cancellation import CancelToken
 from reelflow.runtime.failures import MediaInvalidError, RenderError
 from reelflow.runtime.media_probe import probe_media

@@ -13,7 +13,6 @@ fails the job at once with the provider's message.
 
 import asyncio
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -23,7 +22,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from reelflow.compose.uploaded_inputs import fetch_upload
 from reelflow.contracts import Scene
-from reelflow.contracts.upload_keys import IMAGE_UPLOAD_KEY_PATTERN, VIDEO_UPLOAD_KEY_PATTERN
+from reelflow.contracts.upload_keys import is_uploaded_picture, is_uploaded_video
 from reelflow.runtime.blobs import BlobStore
 from reelflow.runtime.failures import MediaInvalidError
 
@@ -56,16 +55,6 @@ def cache_key(model: str, size: str, prompt: str) -> str:
     """Where an image is kept in the media bucket: a hash of the model, the size and the prompt."""
     digest = hashlib.sha256(f"{model}\n{size}\n{prompt.strip()}".encode()).hexdigest()
     return f"{VISUALS_PREFIX}{digest}.png"
-
-
-def is_uploaded_picture(visual: str) -> bool:
-    """Whether a scene's ``visual`` names an uploaded picture rather than a prompt."""
-    return re.fullmatch(IMAGE_UPLOAD_KEY_PATTERN, visual.strip()) is not None
-
-
-def is_uploaded_video(visual: str) -> bool:
-    """Whether a scene's ``visual`` names an uploaded video rather than a prompt."""
-    return re.fullmatch(VIDEO_UPLOAD_KEY_PATTERN, visual.strip()) is not None
 
 
 def upright(picture: Path, out: Path, what: str) -> Path:
